@@ -1,0 +1,1 @@
+"""Click commands: parse arguments, call the layers below, format output."""

@@ -1,0 +1,70 @@
+"""The ``vpo`` entry point.
+
+Commands live one per module and are imported only when used, so
+``vpo inspect`` does not pay for the policy engine or the database.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+import click
+
+from vpo import __version__
+from vpo.errors import ExitCode
+
+# command name → "module:attribute"; each module owns one command (or group).
+COMMANDS: dict[str, str] = {
+    "inspect": "vpo.cli.inspect_cmd:inspect",
+    "doctor": "vpo.cli.doctor_cmd:doctor",
+    "config": "vpo.cli.config_cmd:config",
+    "init": "vpo.cli.init_cmd:init",
+    "policy": "vpo.cli.policy_cmd:policy",
+    "process": "vpo.cli.process_cmd:process",
+    "scan": "vpo.cli.scan_cmd:scan",
+    "status": "vpo.cli.status_cmd:status",
+    "report": "vpo.cli.report_cmd:report",
+    "demo": "vpo.cli.demo_cmd:demo",
+}
+
+
+class LazyGroup(click.Group):
+    """A group whose subcommands are imported on first use."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(name for name in COMMANDS if self._load(name) is not None)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        return self._load(cmd_name)
+
+    @staticmethod
+    def _load(name: str) -> click.Command | None:
+        target = COMMANDS.get(name)
+        if target is None:
+            return None
+        module_name, _, attribute = target.partition(":")
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as error:
+            if error.name == module_name:
+                return None  # command not built yet
+            raise
+        command = getattr(module, attribute)
+        assert isinstance(command, click.Command)
+        return command
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="vpo")
+def cli() -> None:
+    """vpo: make every video file conform to a YAML policy."""
+
+
+def main() -> None:
+    """Console-script entry: run the CLI and map stray exceptions to exit codes."""
+    try:
+        cli.main(standalone_mode=True)
+    except KeyboardInterrupt:
+        click.echo("vpo: interrupted", err=True)
+        sys.exit(ExitCode.INTERRUPTED)

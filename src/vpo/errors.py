@@ -1,0 +1,42 @@
+"""Error tiers and the exit codes they map to (documented in the README).
+
+Per-file errors are recorded and the batch goes on as ``on_error`` says; fatal
+errors stop the run before any file is touched.
+"""
+
+from __future__ import annotations
+
+import enum
+
+
+class ExitCode(enum.IntEnum):
+    """Process exit codes; the one place that defines them."""
+
+    OK = 0
+    FILES_FAILED = 1  # at least one file could not be inspected or processed
+    USAGE = 2  # bad arguments, invalid policy or configuration
+    TOOL_MISSING = 3  # a required external tool is missing or too old
+    INTERNAL = 4  # a bug in vpo: please report it
+    INTERRUPTED = 130  # Ctrl-C
+
+
+class VpoError(Exception):
+    """Base of every error vpo reports to users as one line."""
+
+    exit_code: ExitCode = ExitCode.INTERNAL
+
+
+class FatalError(VpoError):
+    """Stops the whole run before (or instead of) touching files."""
+
+    exit_code = ExitCode.USAGE
+
+
+class ConfigError(FatalError):
+    """Invalid configuration file, environment variable or option."""
+
+
+class FileError(VpoError):
+    """Something wrong with one file; the batch goes on."""
+
+    exit_code = ExitCode.FILES_FAILED

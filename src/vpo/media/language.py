@@ -1,0 +1,95 @@
+"""Language codes: everything is normalised to ISO 639-2/B (``fre``, ``ger``, ``chi``).
+
+Files and users spell languages many ways (``fr``, ``fra``, ``fre``, ``fr-CA``);
+comparing them only works once they are reduced to one form. langcodes knows
+the registries, so nothing here keeps tables of its own.
+"""
+
+from __future__ import annotations
+
+import difflib
+from functools import lru_cache
+
+import langcodes
+
+UNDETERMINED = "und"
+
+
+class UnknownLanguageError(ValueError):
+    """A code that no ISO 639 / BCP 47 registry knows."""
+
+    def __init__(self, code: str, suggestion: str | None = None) -> None:
+        self.code = code
+        self.suggestion = suggestion
+        hint = f" (did you mean '{suggestion}'?)" if suggestion else ""
+        super().__init__(f"unknown language code '{code}'{hint}")
+
+
+@lru_cache(maxsize=4096)
+def normalize_language(code: str | None) -> str:
+    """Return the ISO 639-2/B code for any ISO 639-1/2/3 code or IETF tag.
+
+    Empty or missing codes are ``und``; an unknown code raises UnknownLanguageError.
+    """
+    if code is None:
+        return UNDETERMINED
+    text = code.strip()
+    if not text or text.lower() == UNDETERMINED:
+        return UNDETERMINED
+    try:
+        language = langcodes.Language.get(text)
+        if not language.is_valid() or language.language is None:
+            raise UnknownLanguageError(text, suggest_language(text))
+        return str(language.to_alpha3(variant="B"))
+    except (LookupError, ValueError) as error:
+        if isinstance(error, UnknownLanguageError):
+            raise
+        raise UnknownLanguageError(text, suggest_language(text)) from error
+
+
+def normalize_language_lenient(code: str | None) -> str:
+    """Like normalize_language, but an unknown code in a file becomes ``und``.
+
+    Files in the wild carry garbage; a policy must not crash on them.
+    """
+    try:
+        return normalize_language(code)
+    except UnknownLanguageError:
+        return UNDETERMINED
+
+
+def is_known_language(code: str) -> bool:
+    try:
+        normalize_language(code)
+    except UnknownLanguageError:
+        return False
+    return True
+
+
+_COMMON_CODES = (
+    "eng fre ger spa ita jpn chi kor rus por dut swe nor dan fin pol cze hun gre tur heb ara "
+    "hin tha vie ind may fil ukr rum bul hrv srp slo slv est lav lit ice gle wel baq cat glg "
+    "per urd ben tam tel mar guj kan mal pan und mul zxx"
+).split()
+
+
+def suggest_language(code: str) -> str | None:
+    """A close, valid ISO 639-2 code for a typo like ``jap`` or ``englsh``."""
+    lowered = code.strip().lower()
+    try:
+        found = langcodes.find(lowered)  # a language name such as "english"
+        return str(found.to_alpha3(variant="B"))
+    except (LookupError, ValueError):
+        pass
+    matches = difflib.get_close_matches(lowered, _COMMON_CODES, n=1, cutoff=0.6)
+    return matches[0] if matches else None
+
+
+def language_name(code: str) -> str:
+    """English display name for a normalised code (``fre`` → ``French``)."""
+    if code == UNDETERMINED:
+        return "Undetermined"
+    try:
+        return str(langcodes.Language.get(code).display_name())
+    except (LookupError, ValueError):
+        return code

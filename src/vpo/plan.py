@@ -1,0 +1,173 @@
+"""The plan: the desired end state of one file after one phase.
+
+A plan is pure data. Dry-run renders it, apply executes it, verify compares a
+fresh probe with it. It says *what* the file must look like, never *how*; tool
+choice happens in vpo.apply.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field, replace
+
+from vpo.media.model import Container, MediaFile, Track, TrackFlags, TrackType
+
+
+class PlanKind(str, enum.Enum):
+    """How much work a plan needs, cheapest first."""
+
+    NOOP = "noop"
+    METADATA = "metadata"  # header-only: flags, language, title
+    REMUX = "remux"  # tracks move or drop, attachments drop, container changes
+    ENCODE = "encode"  # at least one track is re-encoded or synthesised
+
+
+@dataclass(frozen=True, slots=True)
+class EncodeSettings:
+    """How one output track is encoded; ``parameters`` are encoder-neutral settings."""
+
+    codec: str
+    parameters: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedTrack:
+    """One output track: where it comes from and how it must end up."""
+
+    source_index: int | None  # index into MediaFile.tracks; None for a synthesised track
+    type: TrackType
+    codec: str
+    language: str
+    title: str | None
+    flags: TrackFlags
+    encode: EncodeSettings | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RemovedTrack:
+    """A source track that the output will not contain, and why."""
+
+    source_index: int
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """Desired end state of ``source`` after ``phase``."""
+
+    source: MediaFile
+    phase: str
+    container: Container
+    tracks: tuple[PlannedTrack, ...]
+    removed: tuple[RemovedTrack, ...] = ()
+    removed_attachments: tuple[int, ...] = ()  # attachment ids
+    warnings: tuple[str, ...] = ()
+    notes: tuple[str, ...] = field(default=())  # why things happen (matched rules etc.)
+
+    @property
+    def kind(self) -> PlanKind:
+        if any(t.encode is not None or t.source_index is None for t in self.tracks):
+            return PlanKind.ENCODE
+        if self.needs_rewrite:
+            return PlanKind.REMUX
+        if self.metadata_changes():
+            return PlanKind.METADATA
+        return PlanKind.NOOP
+
+    @property
+    def is_noop(self) -> bool:
+        return self.kind is PlanKind.NOOP
+
+    @property
+    def needs_rewrite(self) -> bool:
+        """True when the file's structure changes (not just its headers)."""
+        if self.container is not self.source.container:
+            return True
+        if self.removed or self.removed_attachments:
+            return True
+        order = [t.source_index for t in self.tracks]
+        return order != list(range(len(self.source.tracks)))
+
+    def metadata_changes(self) -> tuple[TrackChange, ...]:
+        """Per kept track, the header fields that differ from the source."""
+        changes: list[TrackChange] = []
+        for position, planned in enumerate(self.tracks):
+            if planned.source_index is None:
+                continue
+            source = self.source.tracks[planned.source_index]
+            fields = _changed_fields(source, planned)
+            if fields:
+                changes.append(TrackChange(position, planned.source_index, fields))
+        return tuple(changes)
+
+    def source_track(self, planned: PlannedTrack) -> Track | None:
+        if planned.source_index is None:
+            return None
+        return self.source.tracks[planned.source_index]
+
+    def expected_result(self) -> MediaFile:
+        """The MediaFile a perfect execution of this plan yields (used to verify and to
+        check convergence without running any tool)."""
+        tracks: list[Track] = []
+        for position, planned in enumerate(self.tracks):
+            source = self.source_track(planned)
+            base = source or Track(
+                index=position, track_id=position, type=planned.type, codec=planned.codec
+            )
+            tracks.append(
+                replace(
+                    base,
+                    index=position,
+                    track_id=position,
+                    codec=planned.codec,
+                    language=planned.language,
+                    language_ietf=None if source is None or
+                    planned.language != source.language else source.language_ietf,
+                    title=planned.title,
+                    flags=planned.flags,
+                )
+            )
+        attachments = tuple(
+            a for a in self.source.attachments if a.attachment_id not in self.removed_attachments
+        )
+        return replace(
+            self.source, container=self.container, tracks=tuple(tracks), attachments=attachments
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class TrackChange:
+    """Header fields of one kept track that the plan changes: name → (before, after)."""
+
+    position: int
+    source_index: int
+    fields: tuple[tuple[str, object, object], ...]
+
+
+def _changed_fields(source: Track, planned: PlannedTrack) -> tuple[tuple[str, object, object], ...]:
+    changed: list[tuple[str, object, object]] = []
+    if source.language != planned.language:
+        changed.append(("language", source.language, planned.language))
+    if (source.title or None) != (planned.title or None):
+        changed.append(("title", source.title, planned.title))
+    for name in TrackFlags.__slots__:
+        before, after = getattr(source.flags, name), getattr(planned.flags, name)
+        if before != after:
+            changed.append((name, before, after))
+    return tuple(changed)
+
+
+def identity_plan(media: MediaFile, phase: str) -> Plan:
+    """A plan that keeps the file exactly as it is (the evaluator's starting point)."""
+    tracks = tuple(
+        PlannedTrack(
+            source_index=track.index,
+            type=track.type,
+            codec=track.codec,
+            language=track.language,
+            title=track.title,
+            flags=track.flags,
+        )
+        for track in media.tracks
+    )
+    return Plan(source=media, phase=phase, container=media.container, tracks=tracks)

@@ -1,0 +1,175 @@
+"""One seam for every external process vpo starts.
+
+Argument lists only (never a shell), stdin closed, both streams captured, a
+timeout, and one error type that names the tool, the file and the cause.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+_active_lock = threading.Lock()
+_active: set[subprocess.Popen[bytes]] = set()
+
+
+@dataclass(frozen=True, slots=True)
+class ToolResult:
+    """What one finished process did."""
+
+    argv: tuple[str, ...]
+    returncode: int
+    stdout: bytes
+    stderr: bytes
+    seconds: float
+
+    @property
+    def stdout_text(self) -> str:
+        return self.stdout.decode("utf-8", errors="replace")
+
+    @property
+    def stderr_text(self) -> str:
+        return self.stderr.decode("utf-8", errors="replace")
+
+
+class ToolError(Exception):
+    """An external tool could not run, failed, or timed out.
+
+    ``str()`` is one line for users; ``stderr`` keeps the whole output for logs.
+    """
+
+    def __init__(
+        self,
+        tool: str,
+        cause: str,
+        *,
+        path: Path | None = None,
+        returncode: int | None = None,
+        stderr: str = "",
+        argv: Sequence[str] = (),
+    ) -> None:
+        self.tool = tool
+        self.cause = cause
+        self.path = path
+        self.returncode = returncode
+        self.stderr = stderr
+        self.argv = tuple(argv)
+        super().__init__(self._line())
+
+    def _line(self) -> str:
+        where = f"{self.path}: " if self.path is not None else ""
+        code = f" (exit {self.returncode})" if self.returncode is not None else ""
+        return f"{where}{self.tool} failed{code}: {self.cause}"
+
+
+class ToolNotFoundError(ToolError):
+    """The executable is not installed or not where the configuration says."""
+
+    def __init__(self, tool: str, searched: str) -> None:
+        super().__init__(
+            tool,
+            f"not found ({searched}); install it or set its path in [tools], "
+            "then run 'vpo doctor'",
+        )
+
+
+class ToolTimeoutError(ToolError):
+    """The process ran longer than allowed and was killed."""
+
+
+def summarize_stderr(stderr: str, limit: int = 200) -> str:
+    """The last meaningful stderr line: the one that usually says why."""
+    noise = ("warning:", "frame=", "size=", "press [q]", "progress")
+    lines = [line.strip() for line in stderr.splitlines() if line.strip()]
+    meaningful = [line for line in lines if not line.lower().startswith(noise)]
+    chosen = (meaningful or lines or ["no error output"])[-1]
+    return chosen if len(chosen) <= limit else chosen[: limit - 1] + "…"
+
+
+def run_tool(
+    argv: Sequence[str],
+    *,
+    timeout: float,
+    path: Path | None = None,
+    check: bool = True,
+    ok_codes: Sequence[int] = (0,),
+    env: dict[str, str] | None = None,
+) -> ToolResult:
+    """Run ``argv`` to completion and return its result.
+
+    With ``check`` a return code outside ``ok_codes`` raises ToolError naming
+    ``path`` (the media file the call was about) and the last stderr line.
+    """
+    tool = Path(argv[0]).name
+    started = time.monotonic()
+    try:
+        process = subprocess.Popen(
+            list(argv),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=env,
+            start_new_session=True,
+        )
+    except FileNotFoundError as error:
+        raise ToolNotFoundError(tool, argv[0]) from error
+    except PermissionError as error:
+        raise ToolError(tool, f"cannot execute {argv[0]}: permission denied", path=path) from error
+    with _active_lock:
+        _active.add(process)
+    try:
+        stdout, stderr = process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired as error:
+        _kill_group(process)
+        stdout, stderr = process.communicate()
+        raise ToolTimeoutError(
+            tool,
+            f"timed out after {timeout:.0f} s",
+            path=path,
+            stderr=stderr.decode("utf-8", errors="replace"),
+            argv=argv,
+        ) from error
+    except BaseException:
+        _kill_group(process)
+        process.wait()
+        raise
+    finally:
+        with _active_lock:
+            _active.discard(process)
+    result = ToolResult(tuple(argv), process.returncode, stdout, stderr, time.monotonic() - started)
+    if check and result.returncode not in ok_codes:
+        text = result.stderr_text or result.stdout_text
+        raise ToolError(
+            tool,
+            summarize_stderr(text),
+            path=path,
+            returncode=result.returncode,
+            stderr=text,
+            argv=argv,
+        )
+    return result
+
+
+def _kill_group(process: subprocess.Popen[bytes]) -> None:
+    """Kill the child and anything it started (it runs in its own session)."""
+    if process.poll() is not None:
+        return
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        process.kill()
+
+
+def terminate_all_tools() -> int:
+    """Kill every tool process still running (second Ctrl-C); returns how many."""
+    with _active_lock:
+        running = [p for p in _active if p.poll() is None]
+    for process in running:
+        _kill_group(process)
+    return len(running)
