@@ -7,12 +7,13 @@ Commands live one per module and are imported only when used, so
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 
 import click
 
 from vpo import __version__
-from vpo.errors import ExitCode
+from vpo.errors import ExitCode, VpoError
 
 # command name → "module:attribute"; each module owns one command (or group).
 COMMANDS: dict[str, str] = {
@@ -61,10 +62,28 @@ def cli() -> None:
     """vpo: make every video file conform to a YAML policy."""
 
 
-def main() -> None:
-    """Console-script entry: run the CLI and map stray exceptions to exit codes."""
+def main(argv: list[str] | None = None) -> None:
+    """Console-script entry: run the CLI and map every outcome to a documented exit code."""
     try:
-        cli.main(standalone_mode=True)
-    except KeyboardInterrupt:
+        result = cli.main(args=argv, prog_name="vpo", standalone_mode=False)
+    except (KeyboardInterrupt, click.exceptions.Abort):
         click.echo("vpo: interrupted", err=True)
         sys.exit(ExitCode.INTERRUPTED)
+    except click.ClickException as error:
+        error.show()
+        sys.exit(ExitCode.USAGE if error.exit_code == 2 else error.exit_code)
+    except VpoError as error:
+        click.echo(f"vpo: {error}", err=True)
+        sys.exit(error.exit_code)
+    except BrokenPipeError:
+        sys.exit(ExitCode.OK)
+    except Exception as error:
+        if os.environ.get("VPO_DEBUG"):
+            raise
+        click.echo(
+            f"vpo: internal error: {type(error).__name__}: {error} "
+            "(set VPO_DEBUG=1 for a traceback and please report it)",
+            err=True,
+        )
+        sys.exit(ExitCode.INTERNAL)
+    sys.exit(result if isinstance(result, int) else ExitCode.OK)
