@@ -1,0 +1,95 @@
+"""Matroska CodecIDs map to the names ffprobe reports for the same streams."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from vpo.probe.codecs import (
+    UNKNOWN_CODEC,
+    codec_from_matroska_id,
+    codec_label,
+    is_text_subtitle,
+)
+
+
+@pytest.mark.parametrize(
+    ("codec_id", "expected"),
+    [
+        ("V_MPEG4/ISO/AVC", "h264"),
+        ("V_MPEGH/ISO/HEVC", "hevc"),
+        ("V_MPEG4/ISO/ASP", "mpeg4"),
+        ("V_MPEG4/ISO/SP", "mpeg4"),
+        ("V_VP9", "vp9"),
+        ("V_AV1", "av1"),
+        ("V_MPEG2", "mpeg2video"),
+        ("A_AAC", "aac"),
+        ("A_AAC/MPEG4/LC/SBR", "aac"),
+        ("A_AC3", "ac3"),
+        ("A_AC3/BSID9", "ac3"),
+        ("A_EAC3", "eac3"),
+        ("A_DTS", "dts"),
+        ("A_DTS/LOSSLESS", "dts"),
+        ("A_TRUEHD", "truehd"),
+        ("A_FLAC", "flac"),
+        ("A_OPUS", "opus"),
+        ("A_VORBIS", "vorbis"),
+        ("A_MPEG/L3", "mp3"),
+        ("A_MPEG/L2", "mp2"),
+        ("S_TEXT/UTF8", "subrip"),
+        ("S_TEXT/ASS", "ass"),
+        ("S_TEXT/SSA", "ass"),  # ffprobe reports SSA-in-Matroska as ass (checked on ffmpeg 5.1)
+        ("S_TEXT/WEBVTT", "webvtt"),
+        ("D_WEBVTT/SUBTITLES", "webvtt"),
+        ("S_HDMV/PGS", "hdmv_pgs_subtitle"),
+        ("S_VOBSUB", "dvd_subtitle"),
+        (" A_AAC ", "aac"),
+    ],
+)
+def test_known_codec_ids(codec_id: str, expected: str) -> None:
+    assert codec_from_matroska_id(codec_id) == expected
+
+
+@pytest.mark.parametrize(
+    ("codec_id", "bits", "expected"),
+    [
+        ("A_PCM/INT/LIT", None, "pcm_s16le"),
+        ("A_PCM/INT/LIT", 16, "pcm_s16le"),
+        ("A_PCM/INT/LIT", 24, "pcm_s24le"),
+        ("A_PCM/INT/LIT", 32, "pcm_s32le"),
+        ("A_PCM/INT/LIT", 8, "pcm_u8"),
+        ("A_PCM/INT/BIG", 24, "pcm_s24be"),
+        ("A_PCM/FLOAT/IEEE", 32, "pcm_f32le"),
+        ("A_PCM/FLOAT/IEEE", 64, "pcm_f64le"),
+    ],
+)
+def test_pcm_name_depends_on_bit_depth(codec_id: str, bits: int | None, expected: str) -> None:
+    assert codec_from_matroska_id(codec_id, bits_per_sample=bits) == expected
+
+
+def test_unmapped_id_is_kept_lower_case_and_empty_is_unknown() -> None:
+    assert codec_from_matroska_id("V_MS/VFW/FOURCC") == "v_ms/vfw/fourcc"
+    assert codec_from_matroska_id("") == UNKNOWN_CODEC
+    assert codec_from_matroska_id("   ") == UNKNOWN_CODEC
+
+
+@given(st.text(max_size=40))
+def test_any_codec_id_gives_a_non_empty_name(codec_id: str) -> None:
+    name = codec_from_matroska_id(codec_id)
+    assert name
+    assert name == name.lower()
+
+
+def test_labels() -> None:
+    assert codec_label("hdmv_pgs_subtitle") == "PGS"
+    assert codec_label("h264") == "H.264/AVC"
+    assert codec_label("pcm_s24le") == "PCM (s24le)"
+    assert codec_label("something_new") == "something_new"
+
+
+def test_text_subtitles() -> None:
+    assert is_text_subtitle("subrip")
+    assert is_text_subtitle("ass")
+    assert not is_text_subtitle("hdmv_pgs_subtitle")
+    assert not is_text_subtitle("dvd_subtitle")
