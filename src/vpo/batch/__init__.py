@@ -1,0 +1,1 @@
+"""Run the per-file workflow over many files: worker count, executor, progress, results."""

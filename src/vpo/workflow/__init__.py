@@ -1,0 +1,1 @@
+"""The phases of one file: probe, evaluate, apply, verify; returns a FileResult."""
