@@ -1,0 +1,69 @@
+"""Plain (non-terminal) batch progress: one whole line per finished file, nothing redrawn."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+from rich.console import Console
+
+from vpo.batch.progress import ProgressTracker
+from vpo.cli.render.batch_progress import BatchProgressDisplay, describe_result, display_path
+from vpo.workflow.result import FileResult, FileStatus, PhaseResult, PhaseStatus
+
+
+def test_describe_changed_file_lists_changes_and_tools() -> None:
+    result = FileResult(
+        Path("/m/a.mkv"),
+        FileStatus.CHANGED,
+        phases=(
+            PhaseResult(
+                "normalize",
+                PhaseStatus.CHANGED,
+                tool="mkvpropedit",
+                changes=("audio 2: default on", "audio 1: default off"),
+            ),
+        ),
+        seconds=0.046,
+    )
+    assert describe_result(result) == (
+        "changed   /m/a.mkv: audio 2: default on; audio 1: default off [mkvpropedit] (0.05 s)"
+    )
+
+
+def test_describe_failed_and_skipped() -> None:
+    failed = FileResult(Path("b.mkv"), FileStatus.FAILED, error="mkvmerge failed (exit 2): x")
+    skipped = FileResult(Path("c.mkv"), FileStatus.SKIPPED, skip_reason="busy: locked")
+    assert describe_result(failed).startswith("failed    b.mkv: mkvmerge failed (exit 2): x")
+    assert describe_result(skipped).startswith("skipped   c.mkv: busy: locked")
+
+
+def test_newline_in_a_name_stays_on_one_line() -> None:
+    assert display_path(Path("a\nb.mkv")) == "a\\nb.mkv"
+
+
+def test_plain_mode_prints_one_line_per_file_without_control_sequences() -> None:
+    stream = io.StringIO()
+    console = Console(file=stream, force_terminal=False, width=200)
+    tracker = ProgressTracker(2)
+    with BatchProgressDisplay(tracker, console, live=False) as display:
+        for name in ("a.mkv", "b.mkv"):
+            display.file_started(Path(name))
+            display.file_finished(FileResult(Path(name), FileStatus.UNCHANGED))
+    lines = stream.getvalue().splitlines()
+    assert lines == [
+        "[1/2] unchanged a.mkv: already conforms (0.00 s)",
+        "[2/2] unchanged b.mkv: already conforms (0.00 s)",
+    ]
+    assert "\x1b" not in stream.getvalue() and "\r" not in stream.getvalue()
+
+
+def test_quiet_prints_nothing_but_still_counts() -> None:
+    stream = io.StringIO()
+    tracker = ProgressTracker(1)
+    display = BatchProgressDisplay(tracker, Console(file=stream), live=False, quiet=True)
+    with display:
+        display.file_started(Path("a.mkv"))
+        display.file_finished(FileResult(Path("a.mkv"), FileStatus.FAILED, error="x"))
+    assert stream.getvalue() == ""
+    assert tracker.snapshot().failed == 1
