@@ -1,0 +1,189 @@
+"""The validated settings object every command receives (STYLE §7: no global config).
+
+Each section is a frozen pydantic model with ``extra="forbid"``; field
+descriptions double as the documentation written by ``vpo init``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+import platformdirs
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic_core import PydanticCustomError
+
+APP_NAME = "vpo"
+
+DEFAULT_EXTENSIONS: tuple[str, ...] = (
+    "mkv",
+    "mp4",
+    "m4v",
+    "webm",
+    "avi",
+    "mov",
+    "ts",
+    "m2ts",
+    "mts",
+    "wmv",
+    "mpg",
+    "mpeg",
+    "flv",
+    "ogm",
+)
+
+
+def default_database_path() -> Path:
+    """Where the library database lives unless configured (platformdirs user data dir)."""
+    return Path(platformdirs.user_data_dir(APP_NAME)) / "library.db"
+
+
+def _expand_user(value: object) -> object:
+    """``~`` in a configured path means the home directory, as in a shell."""
+    if isinstance(value, str) and value.startswith("~"):
+        return Path(value).expanduser()
+    if isinstance(value, Path) and str(value).startswith("~"):
+        return value.expanduser()
+    return value
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class ToolsConfig(_Section):
+    """Where the external tools are; unset means "search PATH"."""
+
+    ffprobe: Path | None = Field(
+        default=None, description="ffprobe executable (probing non-Matroska files)"
+    )
+    ffmpeg: Path | None = Field(
+        default=None, description="ffmpeg executable (MP4/other containers, encoding)"
+    )
+    mkvmerge: Path | None = Field(
+        default=None, description="mkvmerge executable (Matroska probing, remux)"
+    )
+    mkvpropedit: Path | None = Field(
+        default=None, description="mkvpropedit executable (in-place Matroska metadata edits)"
+    )
+    probe_timeout: float = Field(
+        default=60.0,
+        gt=0,
+        strict=True,
+        allow_inf_nan=False,
+        description="seconds one probe may take before it is abandoned",
+    )
+
+    _expand = field_validator("ffprobe", "ffmpeg", "mkvmerge", "mkvpropedit", mode="before")(
+        _expand_user
+    )
+
+    def configured_paths(self) -> dict[str, Path | None]:
+        """The tool name → configured path mapping ``locate_tools`` expects."""
+        return {
+            "ffprobe": self.ffprobe,
+            "ffmpeg": self.ffmpeg,
+            "mkvmerge": self.mkvmerge,
+            "mkvpropedit": self.mkvpropedit,
+        }
+
+
+class LibraryConfig(_Section):
+    """The SQLite library database."""
+
+    database: Path = Field(
+        default_factory=default_database_path,
+        description="SQLite database file (default: the user data directory)",
+    )
+
+    _expand = field_validator("database", mode="before")(_expand_user)
+
+
+class DiscoveryConfig(_Section):
+    """Which files a directory walk picks up."""
+
+    extensions: tuple[str, ...] = Field(
+        default=DEFAULT_EXTENSIONS,
+        description="file extensions treated as media when walking directories",
+    )
+
+    @field_validator("extensions", mode="before")
+    @classmethod
+    def _normalise_extensions(cls, value: object) -> tuple[str, ...]:
+        """Accept ``.MKV`` as ``mkv``: users write extensions many ways."""
+        if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
+            raise PydanticCustomError("extensions_type", "must be a list of strings")
+        cleaned = tuple(v.strip().lstrip(".").lower() for v in value)
+        bad = next((v for v in cleaned if not v or "/" in v or "\\" in v), None)
+        if bad is not None:
+            raise PydanticCustomError("extension_value", f"contains an invalid extension {bad!r}")
+        if not cleaned:
+            raise PydanticCustomError("extensions_empty", "must list at least one extension")
+        return tuple(dict.fromkeys(cleaned))
+
+
+class ProcessingConfig(_Section):
+    """How many files are worked on at once."""
+
+    workers: int = Field(default=2, ge=1, strict=True, description="files processed in parallel")
+    max_workers: int | Literal["auto"] = Field(
+        default="auto", description='upper bound for workers: a whole number, or "auto" (CPU count)'
+    )
+
+    @field_validator("max_workers", mode="before")
+    @classmethod
+    def _check_max_workers(cls, value: object) -> int | str:
+        if value == "auto":
+            return "auto"
+        if isinstance(value, int) and not isinstance(value, bool) and value >= 1:
+            return value
+        raise PydanticCustomError("max_workers", 'must be a whole number of at least 1 or "auto"')
+
+    def worker_limit(self, cpu_count: int | None) -> int:
+        """The numeric ceiling for ``workers`` given this machine's CPU count."""
+        if self.max_workers == "auto":
+            return max(1, cpu_count or 1)
+        return self.max_workers
+
+
+class JobsConfig(_Section):
+    """How files are rewritten safely."""
+
+    keep_backup: bool = Field(
+        default=False,
+        strict=True,
+        description="keep the original beside the new file after a rewrite",
+    )
+    temp_dir: Path | None = Field(
+        default=None, description="directory for temporary output (default: beside the media file)"
+    )
+    preserve_mtime: bool = Field(
+        default=True,
+        strict=True,
+        description="give a rewritten file its original modification time",
+    )
+    stable_seconds: float = Field(
+        default=10.0,
+        ge=0,
+        strict=True,
+        allow_inf_nan=False,
+        description="a file modified less than this many seconds ago is still growing: skip it",
+    )
+
+    _expand = field_validator("temp_dir", mode="before")(_expand_user)
+
+
+class VPOConfig(_Section):
+    """All settings, one section per concern."""
+
+    tools: ToolsConfig = Field(default_factory=ToolsConfig)
+    library: LibraryConfig = Field(default_factory=LibraryConfig)
+    discovery: DiscoveryConfig = Field(default_factory=DiscoveryConfig)
+    processing: ProcessingConfig = Field(default_factory=ProcessingConfig)
+    jobs: JobsConfig = Field(default_factory=JobsConfig)
+
+
+SECTIONS: dict[str, type[BaseModel]] = {
+    name: field.annotation  # type: ignore[misc]
+    for name, field in VPOConfig.model_fields.items()
+}

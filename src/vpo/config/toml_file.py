@@ -1,0 +1,134 @@
+"""Reading config.toml: parse with tomllib, and find line numbers for messages.
+
+tomllib reports no positions for values, so a small scan of the text (section
+headers and ``key =`` lines) recovers the line of a key; good enough to point
+a user at the right place.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from vpo.errors import ConfigError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on 3.10 only
+    import tomli as tomllib  # type: ignore[import-not-found, unused-ignore]
+
+_HEADER = re.compile(r"^\s*\[\s*([^\[\]]+?)\s*\]\s*(?:#.*)?$")
+_KEY = re.compile(
+    r"""^\s*((?:"[^"]*"|'[^']*'|[A-Za-z0-9_-]+)(?:\s*\.\s*(?:"[^"]*"|'[^']*'|[A-Za-z0-9_-]+))*)\s*="""
+)
+_POSITION = re.compile(r"\s*\(at line (\d+), column (\d+)\)\s*$")
+_AT_END = re.compile(r"\s*\(at end of document\)\s*$")
+
+
+@dataclass(frozen=True, slots=True)
+class ConfigFile:
+    """A parsed config file with its text kept for line lookups."""
+
+    path: Path
+    text: str
+    data: dict[str, Any]
+
+    def line_of(self, section: str, key: str | None = None) -> int | None:
+        """1-based line of ``[section]`` (or of ``key`` inside it), if the scan finds it."""
+        if key is None:
+            return find_section_line(self.text, section)
+        return find_key_line(self.text, section, key)
+
+    def location(self, section: str, key: str | None = None) -> str:
+        """``path:line`` (or just ``path``) for messages and source reports."""
+        line = self.line_of(section, key)
+        return f"{self.path}:{line}" if line is not None else str(self.path)
+
+
+def _dotted_parts(raw: str) -> tuple[str, ...]:
+    parts = re.findall(r""""[^"]*"|'[^']*'|[^.\s]+""", raw)
+    return tuple(part.strip("\"'") for part in parts)
+
+
+def find_section_line(text: str, section: str) -> int | None:
+    """Line of the ``[section]`` header, else of a top-level ``section = …`` or ``section.x =``."""
+    current: tuple[str, ...] = ()
+    for number, line in enumerate(text.splitlines(), start=1):
+        header = _HEADER.match(line)
+        if header:
+            current = _dotted_parts(header.group(1))
+            if current and current[0] == section:
+                return number
+            continue
+        key = _KEY.match(line)
+        if key and not current and _dotted_parts(key.group(1))[0] == section:
+            return number
+    return None
+
+
+def find_key_line(text: str, section: str, key: str) -> int | None:
+    """Line where ``key`` is set inside ``[section]`` (or as ``section.key`` at top level)."""
+    current: tuple[str, ...] = ()
+    wanted_inside = (key,)
+    wanted_top = (section, key)
+    for number, line in enumerate(text.splitlines(), start=1):
+        header = _HEADER.match(line)
+        if header:
+            current = _dotted_parts(header.group(1))
+            continue
+        match = _KEY.match(line)
+        if not match:
+            continue
+        parts = _dotted_parts(match.group(1))
+        if (current == (section,) and parts[: len(wanted_inside)] == wanted_inside) or (
+            not current and parts[:2] == wanted_top
+        ):
+            return number
+    return None
+
+
+def parse_config_text(text: str, path: Path) -> ConfigFile:
+    """Parse TOML text; a syntax error becomes one ConfigError naming file and line."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(_describe_toml_error(str(error), text, path)) from None
+    return ConfigFile(path=path, text=text, data=data)
+
+
+def _describe_toml_error(message: str, text: str, path: Path) -> str:
+    position = _POSITION.search(message)
+    if position:
+        line, column = position.groups()
+        reason = message[: position.start()]
+        return f"{path}:{line}: invalid TOML: {reason} (column {column})"
+    if _AT_END.search(message):
+        reason = _AT_END.sub("", message)
+        last_line = max(1, len(text.splitlines()))
+        return f"{path}:{last_line}: invalid TOML: {reason} (at end of file)"
+    return f"{path}: invalid TOML: {message}"
+
+
+def read_config_file(path: Path) -> ConfigFile | None:
+    """The parsed file, or None when it does not exist (no config file is normal)."""
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return None
+    except IsADirectoryError:
+        raise ConfigError(
+            f"{path}: config file is a directory; point VPO_CONFIG at a file"
+        ) from None
+    except PermissionError:
+        raise ConfigError(f"{path}: cannot read config file: permission denied") from None
+    except OSError as error:
+        raise ConfigError(f"{path}: cannot read config file: {error.strerror}") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = raw[: error.start].count(b"\n") + 1
+        raise ConfigError(f"{path}:{line}: config file is not UTF-8 text") from None
+    return parse_config_text(text, path)
