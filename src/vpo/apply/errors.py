@@ -1,0 +1,44 @@
+"""The ApplyError family: per-file failures of an apply, each one line for users.
+
+Tool failures stay ``vpo.tools.runner.ToolError``; the caller records all of them
+per file (FileBusyError as *skipped*, the rest as *failed*).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from vpo.errors import FileError
+
+
+class ApplyError(FileError):
+    """A plan could not be applied; the original file is untouched."""
+
+    def __init__(self, path: Path, detail: str) -> None:
+        self.path = path
+        self.detail = detail
+        super().__init__(f"{path}: {detail}")
+
+
+class PreflightError(ApplyError):
+    """A check before writing failed: space, permissions, a growing or changed file."""
+
+
+class FileBusyError(ApplyError):
+    """Another vpo process or worker is modifying the file: skip it, do not fail it."""
+
+
+class VerificationError(ApplyError):
+    """The written output does not match the plan; names the track and field."""
+
+    def __init__(
+        self,
+        path: Path,
+        detail: str,
+        *,
+        track: int | None = None,
+        field: str | None = None,
+    ) -> None:
+        self.track = track
+        self.field = field
+        super().__init__(path, detail)

@@ -1,0 +1,277 @@
+"""apply_plan: execute one Plan on one file so the original is never lost.
+
+Sequence (docs/apply.md has what a crash at each step leaves):
+lock → preflight → [in-place: journal → mkvpropedit → verify → fsync → drop journal]
+                 | [rewrite: temp → tool → fsync → verify → attributes → rename → fsync dir]
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from vpo.apply.choose import Tool, choose_tool
+from vpo.apply.errors import PreflightError, VerificationError
+from vpo.apply.fsio import copy_durably, fsync_file, same_filesystem
+from vpo.apply.journal import (
+    Journal,
+    covered_bytes,
+    discard_journal,
+    journal_path,
+    journal_ranges,
+    read_regions,
+    restore,
+    write_journal,
+)
+from vpo.apply.names import destination_path
+from vpo.apply.preflight import check_free_space, free_bytes, run_preflight, space_needed
+from vpo.apply.recovery import RecoveryKind, restore_journal
+from vpo.apply.replace import copy_file_attributes, replace_original, temp_output
+from vpo.apply.settings import ApplySettings
+from vpo.apply.verify import verify_result
+from vpo.media.model import MediaFile
+from vpo.plan import Plan
+from vpo.tools.commands.ffmpeg import build_ffmpeg_argv
+from vpo.tools.commands.mkvmerge import build_mkvmerge_argv
+from vpo.tools.commands.mkvpropedit import build_mkvpropedit_argv
+from vpo.tools.locate import ToolPaths
+from vpo.tools.runner import ToolResult, run_tool
+
+_MKVTOOLNIX_OK = (0, 1)  # 1 = finished with warnings
+
+
+@dataclass(frozen=True, slots=True)
+class ApplyOutcome:
+    """What applying one plan did. ``media`` is the verified result, with the final
+    path and its stat after the replace (update any cache with it)."""
+
+    tool: Tool
+    reason: str
+    seconds: float
+    bytes_written: int
+    media: MediaFile
+    backup: Path | None = None
+    in_place: bool = False
+    warnings: tuple[str, ...] = ()
+
+
+def apply_plan(plan: Plan, tools: ToolPaths, settings: ApplySettings) -> ApplyOutcome:
+    """Make ``plan.source.path`` match ``plan``, or raise leaving it untouched.
+
+    Raises PreflightError, FileBusyError (report as skipped), VerificationError or
+    ToolError. A no-op plan returns at once without touching the file.
+    """
+    started = time.monotonic()
+    choice = choose_tool(plan)
+    if choice.tool is Tool.NONE:
+        return ApplyOutcome(choice.tool, choice.reason, 0.0, 0, plan.source)
+    from vpo.apply.lock import locked_file
+
+    path = plan.source.path
+    with locked_file(path) as current:
+        _recover_interrupted_edit(path)
+        if choice.tool is Tool.MKVPROPEDIT and not settings.keep_backup:
+            outcome = _edit_in_place(plan, tools, settings, current)
+            if outcome is None:
+                outcome = _rewrite(plan, Tool.MKVPROPEDIT, tools, settings, current)
+        else:
+            outcome = _rewrite(plan, choice.tool, tools, settings, current)
+    return replace(outcome, reason=choice.reason, seconds=time.monotonic() - started)
+
+
+def _recover_interrupted_edit(path: Path) -> None:
+    journal = journal_path(path)
+    if not journal.exists():
+        return
+    action = restore_journal(journal, path)
+    if action.kind is RecoveryKind.RESTORED:
+        raise PreflightError(
+            path, "was restored from an interrupted vpo edit; probe it again before processing"
+        )
+    if action.kind is RecoveryKind.FAILED:
+        raise PreflightError(path, f"leftover journal needs attention: {action.detail}")
+
+
+def _edit_in_place(
+    plan: Plan, tools: ToolPaths, settings: ApplySettings, current: os.stat_result
+) -> ApplyOutcome | None:
+    """mkvpropedit on the file itself, under a journal; None when the journal cannot
+    cover the edit (then the caller edits a copy)."""
+    from vpo.probe.matroska_headers import read_segment_layout
+    from vpo.probe.errors import ProbeError
+
+    path = plan.source.path
+    run_preflight(
+        path, plan.source, current, stable_seconds=settings.stable_seconds, rewrite_into=None
+    )
+    try:
+        layout = read_segment_layout(path)
+    except ProbeError as error:
+        raise PreflightError(
+            path, f"cannot read Matroska headers: {error.detail or error}"
+        ) from error
+    ranges = journal_ranges(layout)
+    if ranges is None or covered_bytes(ranges) > settings.journal_limit:
+        return None
+    fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    try:
+        regions = read_regions(fd, ranges)
+    finally:
+        os.close(fd)
+    journal = Journal(
+        media_name=path.name,
+        original_size=current.st_size,
+        mtime_ns=current.st_mtime_ns,
+        device=current.st_dev,
+        inode=current.st_ino,
+        pid=os.getpid(),
+        regions=regions,
+    )
+    journal_file = write_journal(path, journal)
+    argv = build_mkvpropedit_argv(tools.require("mkvpropedit"), plan, path)
+    try:
+        result = run_tool(
+            argv,
+            timeout=settings.timeouts.for_header_edit(),
+            path=path,
+            ok_codes=_MKVTOOLNIX_OK,
+        )
+        media = verify_result(path, plan, tools, rewrite=False)
+        if settings.preserve_mtime:
+            os.utime(path, ns=(current.st_atime_ns, current.st_mtime_ns))
+        fsync_file(path)
+    except BaseException:
+        restore(path, journal)
+        discard_journal(journal_file)
+        raise
+    discard_journal(journal_file)
+    return ApplyOutcome(
+        Tool.MKVPROPEDIT,
+        "",
+        0.0,
+        covered_bytes(ranges),
+        _with_stat(media, path),
+        in_place=True,
+        warnings=_warnings(result),
+    )
+
+
+def _rewrite(
+    plan: Plan, tool: Tool, tools: ToolPaths, settings: ApplySettings, current: os.stat_result
+) -> ApplyOutcome:
+    """Write a new file beside the original (or in temp_dir), verify it, then rename it in."""
+    path = plan.source.path
+    destination = destination_path(path, plan.source.container, plan.container)
+    if destination != path and os.path.lexists(destination):
+        raise PreflightError(
+            path, f"cannot convert: {destination.name} already exists in the same directory"
+        )
+    work_dir = _work_directory(path.parent, settings.temp_dir)
+    run_preflight(
+        path, plan.source, current, stable_seconds=settings.stable_seconds, rewrite_into=work_dir
+    )
+    staged_elsewhere = work_dir != path.parent and not same_filesystem(work_dir, path.parent)
+    if staged_elsewhere:
+        needed = space_needed(current.st_size)
+        check_free_space(path, path.parent, needed, free_bytes(path.parent))
+    with temp_output(work_dir, destination.name) as temp:
+        result = _run_rewrite_tool(plan, tool, tools, settings, temp, current.st_size)
+        fsync_file(temp)
+        try:
+            media = verify_result(temp, plan, tools, rewrite=True)
+        except VerificationError as error:
+            raise VerificationError(
+                path, error.detail, track=error.track, field=error.field
+            ) from error
+        if staged_elsewhere:
+            return _finish_from_other_filesystem(
+                plan, tool, settings, current, temp, destination, media, result
+            )
+        copy_file_attributes(current, temp, preserve_mtime=settings.preserve_mtime)
+        written = temp.stat().st_size
+        backup = replace_original(path, destination, temp, keep_backup=settings.keep_backup)
+    return ApplyOutcome(
+        tool,
+        "",
+        0.0,
+        written,
+        _with_stat(media, destination),
+        backup=backup,
+        warnings=_warnings(result),
+    )
+
+
+def _finish_from_other_filesystem(
+    plan: Plan,
+    tool: Tool,
+    settings: ApplySettings,
+    current: os.stat_result,
+    verified: Path,
+    destination: Path,
+    media: MediaFile,
+    result: ToolResult | None,
+) -> ApplyOutcome:
+    """temp_dir is on another filesystem: rename cannot cross it, so the verified
+    output is copied into a temp beside the original (size-checked, fsynced) first."""
+    path = plan.source.path
+    with temp_output(path.parent, destination.name) as staged:
+        copy_durably(verified, staged)
+        if staged.stat().st_size != verified.stat().st_size:
+            raise VerificationError(path, "copy from temp_dir is incomplete")
+        copy_file_attributes(current, staged, preserve_mtime=settings.preserve_mtime)
+        written = staged.stat().st_size
+        backup = replace_original(path, destination, staged, keep_backup=settings.keep_backup)
+    return ApplyOutcome(
+        tool,
+        "",
+        0.0,
+        written,
+        _with_stat(media, destination),
+        backup=backup,
+        warnings=_warnings(result),
+    )
+
+
+def _run_rewrite_tool(
+    plan: Plan, tool: Tool, tools: ToolPaths, settings: ApplySettings, temp: Path, size: int
+) -> ToolResult | None:
+    path = plan.source.path
+    timeout = settings.timeouts.for_rewrite(size)
+    if tool is Tool.MKVPROPEDIT:
+        copy_durably(path, temp)
+        argv = build_mkvpropedit_argv(tools.require("mkvpropedit"), plan, temp)
+        return run_tool(argv, timeout=timeout, path=path, ok_codes=_MKVTOOLNIX_OK)
+    if tool is Tool.MKVMERGE:
+        argv = build_mkvmerge_argv(tools.require("mkvmerge"), plan, temp)
+        return run_tool(argv, timeout=timeout, path=path, ok_codes=_MKVTOOLNIX_OK)
+    argv = build_ffmpeg_argv(tools.require("ffmpeg"), plan, temp)
+    return run_tool(argv, timeout=timeout, path=path)
+
+
+def _work_directory(media_dir: Path, temp_dir: Path | None) -> Path:
+    if temp_dir is None:
+        return media_dir
+    if not temp_dir.is_dir():
+        raise PreflightError(media_dir, f"[jobs] temp_dir {temp_dir} is not a directory")
+    return temp_dir
+
+
+def _with_stat(media: MediaFile, path: Path) -> MediaFile:
+    info = path.stat()
+    return replace(
+        media,
+        path=path,
+        size=info.st_size,
+        mtime_ns=info.st_mtime_ns,
+        inode=info.st_ino,
+        device=info.st_dev,
+    )
+
+
+def _warnings(result: ToolResult | None) -> tuple[str, ...]:
+    if result is None or result.returncode == 0:
+        return ()
+    text = result.stdout_text + "\n" + result.stderr_text
+    return tuple(line.strip() for line in text.splitlines() if "warning" in line.lower())

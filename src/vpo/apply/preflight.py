@@ -1,0 +1,95 @@
+"""Checks before anything is written: unchanged since probe, not growing, writable, space.
+
+The decisions are pure functions of numbers; ``run_preflight`` gathers the numbers.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import time
+from pathlib import Path
+
+from vpo.apply.errors import PreflightError
+from vpo.media.model import MediaFile
+
+# a rewrite needs the input's size plus a little for container overhead
+SPACE_MARGIN = 1.02
+SPACE_FLOOR = 16 * 1024 * 1024
+
+
+def check_unchanged(path: Path, probed: MediaFile, current: os.stat_result) -> None:
+    """The plan was made from ``probed``; refuse if the file changed since."""
+    if current.st_size != probed.size or current.st_mtime_ns != probed.mtime_ns:
+        raise PreflightError(path, "changed since it was probed (size or mtime differ); run again")
+    if probed.inode is not None and current.st_ino != probed.inode:
+        raise PreflightError(path, "replaced since it was probed (different inode); run again")
+
+
+def check_not_growing(path: Path, mtime_ns: int, now_ns: int, stable_seconds: float) -> None:
+    """A file modified within ``stable_seconds`` may still be downloading: leave it alone."""
+    age = (now_ns - mtime_ns) / 1e9
+    if age < stable_seconds:
+        raise PreflightError(
+            path,
+            f"modified {max(age, 0):.1f} s ago, may still be growing; left alone "
+            f"(files must be unchanged for {stable_seconds:g} s, see [jobs] stable_seconds)",
+        )
+
+
+def check_writable(path: Path, mode: int, *, file_writable: bool, dir_writable: bool) -> None:
+    """A read-only file is the user saying "do not touch"; a read-only directory
+    makes a safe replace impossible."""
+    if not stat.S_ISREG(mode):
+        raise PreflightError(path, "not a regular file")
+    if mode & 0o222 == 0 or not file_writable:
+        raise PreflightError(path, "read-only file: not modified (make it writable to process it)")
+    if not dir_writable:
+        raise PreflightError(
+            path, f"directory {path.parent} is not writable: cannot write the temp file beside it"
+        )
+
+
+def space_needed(input_size: int) -> int:
+    return max(int(input_size * SPACE_MARGIN), input_size + SPACE_FLOOR)
+
+
+def check_free_space(path: Path, where: Path, needed: int, free: int) -> None:
+    if free < needed:
+        raise PreflightError(
+            path,
+            f"not enough free space in {where}: need {_mb(needed)}, {_mb(free)} free "
+            "(free space or set [jobs] temp_dir)",
+        )
+
+
+def free_bytes(directory: Path) -> int:
+    usage = os.statvfs(directory)
+    return usage.f_bavail * usage.f_frsize
+
+
+def run_preflight(
+    path: Path,
+    probed: MediaFile,
+    current: os.stat_result,
+    *,
+    stable_seconds: float,
+    rewrite_into: Path | None,
+) -> None:
+    """All checks for one file; ``rewrite_into`` is the temp directory of a rewrite."""
+    check_unchanged(path, probed, current)
+    check_not_growing(path, current.st_mtime_ns, time.time_ns(), stable_seconds)
+    check_writable(
+        path,
+        current.st_mode,
+        file_writable=os.access(path, os.R_OK | os.W_OK),
+        dir_writable=os.access(path.parent, os.W_OK | os.X_OK),
+    )
+    if rewrite_into is not None:
+        check_free_space(
+            path, rewrite_into, space_needed(current.st_size), free_bytes(rewrite_into)
+        )
+
+
+def _mb(count: int) -> str:
+    return f"{count / 1_000_000:.1f} MB"

@@ -1,0 +1,155 @@
+"""Recovery of what an interrupted vpo left behind: journals and temp files.
+
+Run at the start of ``vpo process`` and by ``vpo doctor --repair``. A journal is
+only acted on when nobody holds the media file's lock (an edit in progress always
+does), and only if it still describes the same file (device and inode).
+"""
+
+from __future__ import annotations
+
+import enum
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from vpo.apply.journal import JournalFormatError, decode_journal, discard_journal, restore
+from vpo.apply.lock import try_lock
+from vpo.apply.names import VPO_PREFIX, journal_name, parse_journal_name, parse_temp_name
+
+
+class RecoveryKind(str, enum.Enum):
+    RESTORED = "restored"  # media file put back byte for byte from its journal
+    REMOVED_TEMP = "removed-temp"  # stale temp file of a dead process deleted
+    REMOVED_JOURNAL = "removed-journal"  # journal whose media file is gone
+    BUSY = "busy"  # a live process owns it: left alone
+    FAILED = "failed"  # could not be handled safely: left alone, see detail
+
+
+@dataclass(frozen=True, slots=True)
+class RecoveryAction:
+    kind: RecoveryKind
+    path: Path
+    detail: str
+
+
+def recover_leftovers(directory_or_file: Path, *, recursive: bool = True) -> list[RecoveryAction]:
+    """Restore media files from leftover journals and delete stale temps.
+
+    Given a media file, only its own journal and temps are handled.
+    """
+    actions: list[RecoveryAction] = []
+    if directory_or_file.is_dir():
+        candidates = list(_vpo_files(directory_or_file, recursive))
+    else:
+        candidates = _own_leftovers(directory_or_file)
+    for path in candidates:
+        action = _recover_one(path)
+        if action is not None:
+            actions.append(action)
+    return actions
+
+
+def restore_journal(journal_file: Path, media: Path) -> RecoveryAction:
+    """Restore ``media`` from ``journal_file``; the caller holds the media lock."""
+    try:
+        journal = decode_journal(journal_file.read_bytes())
+    except (OSError, JournalFormatError) as error:
+        return RecoveryAction(RecoveryKind.FAILED, journal_file, f"unreadable journal: {error}")
+    try:
+        current = media.stat()
+    except FileNotFoundError:
+        discard_journal(journal_file)
+        return RecoveryAction(
+            RecoveryKind.REMOVED_JOURNAL, journal_file, f"{media.name} no longer exists"
+        )
+    if (current.st_dev, current.st_ino) != (journal.device, journal.inode):
+        return RecoveryAction(
+            RecoveryKind.FAILED,
+            journal_file,
+            f"{media.name} was replaced since the journal was written; left alone",
+        )
+    try:
+        restore(media, journal)
+    except OSError as error:
+        return RecoveryAction(
+            RecoveryKind.FAILED, media, f"cannot restore from journal: {error.strerror}"
+        )
+    discard_journal(journal_file)
+    return RecoveryAction(
+        RecoveryKind.RESTORED, media, "restored byte for byte after an interrupted edit"
+    )
+
+
+def _recover_one(path: Path) -> RecoveryAction | None:
+    media_name = parse_journal_name(path.name)
+    if media_name is not None:
+        media = path.parent / media_name
+        fd = try_lock(media)
+        if fd is None:
+            if not media.exists():
+                discard_journal(path)
+                return RecoveryAction(
+                    RecoveryKind.REMOVED_JOURNAL, path, f"{media_name} no longer exists"
+                )
+            return RecoveryAction(RecoveryKind.BUSY, media, "being edited by another process")
+        try:
+            return restore_journal(path, media)
+        finally:
+            os.close(fd)
+    parsed = parse_temp_name(path.name)
+    if parsed is None:
+        return None
+    pid, _final = parsed
+    if _process_alive(pid):
+        return RecoveryAction(RecoveryKind.BUSY, path, f"temp file of running process {pid}")
+    fd = try_lock(path)
+    if fd is None:
+        return RecoveryAction(RecoveryKind.BUSY, path, "temp file still in use")
+    try:
+        path.unlink(missing_ok=True)
+    finally:
+        os.close(fd)
+    return RecoveryAction(RecoveryKind.REMOVED_TEMP, path, f"left by process {pid}, which is gone")
+
+
+def _process_alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _own_leftovers(media: Path) -> list[Path]:
+    directory = media.parent
+    found: list[Path] = []
+    journal = directory / journal_name(media.name)
+    if journal.exists():
+        found.append(journal)
+    try:
+        entries = list(os.scandir(directory))
+    except OSError:
+        return found
+    for entry in entries:
+        parsed = parse_temp_name(entry.name)
+        if parsed is not None and Path(parsed[1]).stem == media.stem:
+            found.append(directory / entry.name)
+    return found
+
+
+def _vpo_files(root: Path, recursive: bool) -> Iterator[Path]:
+    try:
+        entries = sorted(os.scandir(root), key=lambda e: e.name)
+    except OSError:
+        return
+    for entry in entries:
+        if entry.name.startswith(VPO_PREFIX):
+            if entry.is_file(follow_symlinks=False):
+                yield Path(entry.path)
+        elif recursive and entry.is_dir(follow_symlinks=False):
+            yield from _vpo_files(Path(entry.path), recursive)

@@ -1,0 +1,217 @@
+"""Verification: the written file must be what the plan says before it replaces anything.
+
+A truncated Matroska file passes mkvmerge -J and ffprobe with exit 0 and the full
+duration, so the Segment size is checked against the file size first. Then a fresh
+probe (in-process EBML header reader for Matroska, no process spawn) is compared
+with ``plan.expected_result()``, limited to what the container can carry.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from vpo.apply.errors import VerificationError
+from vpo.media.model import Container, MediaFile, Track, TrackFlags, TrackType
+from vpo.plan import Plan
+from vpo.tools.locate import ToolPaths
+
+_ALL_FLAGS = frozenset(TrackFlags.__slots__)
+
+
+@dataclass(frozen=True, slots=True)
+class Capabilities:
+    """Which track fields a container stores (and so which ones are checked)."""
+
+    language: bool
+    title: bool
+    flags: frozenset[str]
+
+
+CAPABILITIES: dict[Container, Capabilities] = {
+    Container.MATROSKA: Capabilities(True, True, _ALL_FLAGS),
+    Container.WEBM: Capabilities(True, True, _ALL_FLAGS),
+    # measured with ffmpeg 5.1: mov keeps these dispositions, loses "original" and titles
+    Container.MP4: Capabilities(
+        True, False, frozenset({"default", "forced", "hearing_impaired", "commentary"})
+    ),
+}
+_NOTHING = Capabilities(False, False, frozenset())
+
+
+@dataclass(frozen=True, slots=True)
+class Mismatch:
+    """One difference between the plan and the output."""
+
+    track: int | None  # output position, None for file-level differences
+    field: str
+    expected: object
+    actual: object
+    message: str
+
+
+def duration_tolerance(source_seconds: float) -> float:
+    """max(1 s, 0.5 %) of the source duration."""
+    return max(1.0, 0.005 * source_seconds)
+
+
+def container_expectation(expected: MediaFile) -> MediaFile:
+    """What a perfect output looks like *in this container*.
+
+    ffmpeg's mov muxer marks the first track of a type default when none is
+    (measured with ffmpeg 5.1), so for MP4 that is what the output must show.
+    """
+    if expected.container is not Container.MP4:
+        return expected
+    tracks = list(expected.tracks)
+    for track_type in TrackType:
+        of_type = [i for i, t in enumerate(tracks) if t.type is track_type]
+        if of_type and not any(tracks[i].flags.default for i in of_type):
+            tracks[of_type[0]] = tracks[of_type[0]].with_flags(default=True)
+    return replace(expected, tracks=tuple(tracks))
+
+
+def compare_media(
+    expected: MediaFile, actual: MediaFile, *, source_duration: float | None
+) -> list[Mismatch]:
+    """Every difference that matters; empty when the output matches the plan.
+
+    ``source_duration`` is given for rewrites, where the duration must survive.
+    """
+    expected = container_expectation(expected)
+    caps = CAPABILITIES.get(expected.container, _NOTHING)
+    mismatches: list[Mismatch] = []
+    if actual.container is not expected.container:
+        mismatches.append(
+            Mismatch(
+                None,
+                "container",
+                expected.container.value,
+                actual.container.value,
+                f"container is {actual.container.value}, plan says {expected.container.value}",
+            )
+        )
+    want_types = [t.type for t in expected.tracks]
+    got_types = [t.type for t in actual.tracks]
+    if want_types != got_types:
+        mismatches.append(
+            Mismatch(
+                None,
+                "tracks",
+                _type_list(expected.tracks),
+                _type_list(actual.tracks),
+                f"tracks are [{_type_list(actual.tracks)}], "
+                f"plan says [{_type_list(expected.tracks)}]",
+            )
+        )
+        return mismatches
+    for position, (want, got) in enumerate(zip(expected.tracks, actual.tracks, strict=True)):
+        mismatches += _compare_track(position, want, got, caps)
+    if source_duration and actual.duration is not None:
+        tolerance = duration_tolerance(source_duration)
+        if abs(actual.duration - source_duration) > tolerance:
+            mismatches.append(
+                Mismatch(
+                    None,
+                    "duration",
+                    source_duration,
+                    actual.duration,
+                    f"duration is {actual.duration:.2f} s, source has {source_duration:.2f} s "
+                    f"(tolerance {tolerance:.2f} s)",
+                )
+            )
+    return mismatches
+
+
+def _compare_track(position: int, want: Track, got: Track, caps: Capabilities) -> list[Mismatch]:
+    label = f"track {position} ({want.type.value})"
+    found: list[Mismatch] = []
+
+    def differ(field: str, expected: object, actual: object) -> None:
+        if expected != actual:
+            found.append(
+                Mismatch(
+                    position,
+                    field,
+                    expected,
+                    actual,
+                    f"{label}: {field} is {actual!r}, plan says {expected!r}",
+                )
+            )
+
+    differ("codec", want.codec, got.codec)
+    if caps.language:
+        differ("language", want.language, got.language)
+    if caps.title:
+        differ("title", want.title or None, got.title or None)
+    for flag in sorted(caps.flags):
+        differ(flag, getattr(want.flags, flag), getattr(got.flags, flag))
+    return found
+
+
+def _type_list(tracks: tuple[Track, ...]) -> str:
+    return ", ".join(t.type.value for t in tracks)
+
+
+def check_segment_size(path: Path) -> None:
+    """A Matroska output whose Segment is cut short is rejected before anything else."""
+    from vpo.probe.matroska_headers import read_segment_layout
+    from vpo.probe.errors import ProbeError
+
+    try:
+        layout = read_segment_layout(path, allow_truncated=True)
+    except ProbeError as error:
+        raise VerificationError(
+            path, f"output is not valid Matroska: {error.detail or error}"
+        ) from error
+    if layout.is_truncated:
+        declared_end = layout.data_offset + (layout.declared_size or 0)
+        raise VerificationError(
+            path,
+            f"output is truncated: Segment ends at byte {declared_end}, "
+            f"file has {layout.file_size} bytes",
+        )
+
+
+def probe_output(path: Path, container: Container, tools: ToolPaths) -> MediaFile:
+    """A fresh probe: in-process for Matroska (no spawn), ffprobe for the rest."""
+    from vpo.probe.errors import ProbeError
+
+    try:
+        if container in (Container.MATROSKA, Container.WEBM):
+            from vpo.probe.matroska_headers import probe_matroska_headers
+
+            return probe_matroska_headers(path)
+        from vpo.probe.probe import probe_file
+
+        return probe_file(path, tools)
+    except ProbeError as error:
+        raise VerificationError(
+            path, f"output cannot be probed: {error.detail or error}"
+        ) from error
+
+
+def verify_result(
+    path: Path, plan: Plan, tools: ToolPaths, *, rewrite: bool | None = None
+) -> MediaFile:
+    """Check ``path`` against ``plan``; returns the fresh MediaFile or raises
+    VerificationError naming the first differing track and field."""
+    if plan.container in (Container.MATROSKA, Container.WEBM):
+        check_segment_size(path)
+    actual = probe_output(path, plan.container, tools)
+    is_rewrite = plan.needs_rewrite if rewrite is None else rewrite
+    mismatches = compare_media(
+        plan.expected_result(),
+        actual,
+        source_duration=plan.source.duration if is_rewrite else None,
+    )
+    if mismatches:
+        first = mismatches[0]
+        more = f" (and {len(mismatches) - 1} more)" if len(mismatches) > 1 else ""
+        raise VerificationError(
+            path,
+            f"verification failed: {first.message}{more}",
+            track=first.track,
+            field=first.field,
+        )
+    return actual
