@@ -100,6 +100,35 @@ class Plan:
                 changes.append(TrackChange(position, planned.source_index, fields))
         return tuple(changes)
 
+    def diff(self) -> tuple[TrackDiff, ...]:
+        """Before → after per source track (in source order), then synthesised tracks.
+
+        This is what dry-run prints; it is derived, so it can never disagree
+        with the plan itself.
+        """
+        positions = {
+            planned.source_index: position
+            for position, planned in enumerate(self.tracks)
+            if planned.source_index is not None
+        }
+        reasons = {removed.source_index: removed.reason for removed in self.removed}
+        rows: list[TrackDiff] = []
+        for track in self.source.tracks:
+            position = positions.get(track.index)
+            if position is None:
+                reason = reasons.get(track.index, "not in the plan")
+                rows.append(TrackDiff(track.index, track, None, None, reason, ()))
+                continue
+            planned = self.tracks[position]
+            changes = _changed_fields(track, planned)
+            if planned.codec != track.codec:
+                changes = (("codec", track.codec, planned.codec), *changes)
+            rows.append(TrackDiff(track.index, track, planned, position, None, changes))
+        for position, planned in enumerate(self.tracks):
+            if planned.source_index is None:
+                rows.append(TrackDiff(None, None, planned, position, None, ()))
+        return tuple(rows)
+
     def source_track(self, planned: PlannedTrack) -> Track | None:
         if planned.source_index is None:
             return None
@@ -121,8 +150,9 @@ class Plan:
                     track_id=position,
                     codec=planned.codec,
                     language=planned.language,
-                    language_ietf=None if source is None or
-                    planned.language != source.language else source.language_ietf,
+                    language_ietf=None
+                    if source is None or planned.language != source.language
+                    else source.language_ietf,
                     title=planned.title,
                     flags=planned.flags,
                 )
@@ -142,6 +172,22 @@ class TrackChange:
     position: int
     source_index: int
     fields: tuple[tuple[str, object, object], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class TrackDiff:
+    """One row of the before → after table."""
+
+    source_index: int | None  # None for a synthesised track
+    before: Track | None
+    after: PlannedTrack | None  # None when removed
+    new_position: int | None
+    removal_reason: str | None
+    changes: tuple[tuple[str, object, object], ...]
+
+    @property
+    def moved(self) -> bool:
+        return self.new_position is not None and self.new_position != self.source_index
 
 
 def _changed_fields(source: Track, planned: PlannedTrack) -> tuple[tuple[str, object, object], ...]:

@@ -1,0 +1,76 @@
+"""Track filters and conditions of ``conditional`` rules, as pure predicates."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from vpo.media.model import TrackType
+from vpo.plan import PlannedTrack
+from vpo.policy.classify import is_commentary
+from vpo.policy.schema import PolicyConfig
+from vpo.policy.schema_conditional import Condition, TitleMatch, TrackFilter
+
+
+def track_matches(
+    track: PlannedTrack,
+    wanted: TrackFilter,
+    config: PolicyConfig,
+    dimensions: tuple[int | None, int | None, int | None] = (None, None, None),
+) -> bool:
+    """Whether ``track`` passes every test ``wanted`` gives.
+
+    ``dimensions`` are the source track's (channels, width, height), which a
+    PlannedTrack does not carry.
+    """
+    channels, width, height = dimensions
+    tests = (
+        track.type is TrackType(wanted.track_type),
+        wanted.language is None or track.language in wanted.language,
+        wanted.codec is None or track.codec in wanted.codec,
+        wanted.is_default is None or track.flags.default == wanted.is_default,
+        wanted.is_forced is None or track.flags.forced == wanted.is_forced,
+        wanted.channels is None or wanted.channels.holds(channels),
+        wanted.width is None or wanted.width.holds(width),
+        wanted.height is None or wanted.height.holds(height),
+        wanted.title is None or _title_matches(track.title, wanted.title),
+        wanted.not_commentary is None
+        or (not is_commentary(track, config)) == wanted.not_commentary,
+    )
+    return all(tests)
+
+
+def _title_matches(title: str | None, test: TitleMatch) -> bool:
+    text = title or ""
+    if test.contains is not None:
+        return test.contains.casefold() in text.casefold()
+    return test.regex is not None and re.search(test.regex, text, re.IGNORECASE) is not None
+
+
+Dimensions = Sequence[tuple[int | None, int | None, int | None]]
+
+
+def condition_holds(
+    condition: Condition,
+    tracks: Sequence[PlannedTrack],
+    dimensions: Dimensions,
+    config: PolicyConfig,
+) -> bool:
+    """Evaluate a condition over a track list (``dimensions`` parallel to ``tracks``)."""
+    if condition.exists is not None:
+        wanted = condition.exists
+        return any(
+            track_matches(t, wanted, config, d) for t, d in zip(tracks, dimensions, strict=True)
+        )
+    if condition.count is not None:
+        counted = condition.count
+        number = sum(
+            track_matches(t, counted, config, d) for t, d in zip(tracks, dimensions, strict=True)
+        )
+        return counted.comparison().holds(number)
+    if condition.all_of is not None:
+        return all(condition_holds(c, tracks, dimensions, config) for c in condition.all_of)
+    if condition.any_of is not None:
+        return any(condition_holds(c, tracks, dimensions, config) for c in condition.any_of)
+    assert condition.negated is not None
+    return not condition_holds(condition.negated, tracks, dimensions, config)

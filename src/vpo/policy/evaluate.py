@@ -1,0 +1,199 @@
+"""evaluate(phase, media, config) → Plan: everything vpo decides, as a pure function.
+
+Operations run in a fixed order whatever the YAML order (schema.OPERATION_ORDER):
+conditions are tested on the file as it enters the phase; per-type clean-ups,
+container, filters, track_order, default_flags and the conditional actions then
+shape one working list of output tracks, which becomes the Plan.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+
+from vpo.errors import FileError
+from vpo.media.model import MediaFile, TrackType
+from vpo.plan import Plan, PlannedTrack, identity_plan
+from vpo.policy import filters, flags
+from vpo.policy.classify import classify, language_rank, main_audio_language, preference_for
+from vpo.policy.conditions import condition_holds, track_matches
+from vpo.policy.containers import plan_container
+from vpo.policy.schema import Phase, PolicyConfig, TrackActions, TrackCategory
+from vpo.policy.schema_conditional import Action, TrackFilter
+from vpo.policy.work import Work
+
+
+class EvaluationError(FileError):
+    """The policy cannot be satisfied for this file (a per-file error)."""
+
+    def __init__(self, media: MediaFile, phase: str, cause: str) -> None:
+        self.path = media.path
+        self.phase = phase
+        self.cause = cause
+        super().__init__(f"{media.path}: phase '{phase}': {cause}")
+
+
+def evaluate(phase: Phase, media: MediaFile, config: PolicyConfig) -> Plan:
+    """The desired end state of ``media`` after ``phase``; raises EvaluationError."""
+    start = identity_plan(media, phase.name)
+    work = Work(media=media, tracks=list(start.tracks), container=media.container)
+
+    actions, skipped_filters = _chosen_actions(phase, work, config)
+    for track_type, cleanup in (
+        (TrackType.VIDEO, phase.video_actions),
+        (TrackType.AUDIO, phase.audio_actions),
+        (TrackType.SUBTITLE, phase.subtitle_actions),
+    ):
+        if cleanup is not None:
+            _clean_up(work, track_type, cleanup)
+    if phase.container is not None:
+        failure = plan_container(work, phase.container)
+        if failure:
+            raise EvaluationError(media, phase.name, failure)
+    if phase.audio_filter is not None and "audio" not in skipped_filters:
+        failure = filters.filter_audio(work, phase.audio_filter, config)
+        if failure:
+            raise EvaluationError(media, phase.name, failure)
+    if phase.subtitle_filter is not None and "subtitle" not in skipped_filters:
+        filters.filter_subtitles(work, phase.subtitle_filter, config)
+    if phase.attachment_filter is not None and "attachment" not in skipped_filters:
+        filters.filter_attachments(work, phase.attachment_filter)
+    if phase.track_order is not None:
+        _order_tracks(work, phase.track_order, config)
+    if phase.default_flags is not None:
+        flags.apply_default_flags(work, phase.default_flags, config)
+    for action in actions:
+        _apply_action(work, action, config)
+    _note_unevaluated_operations(work, phase)
+
+    return Plan(
+        source=media,
+        phase=phase.name,
+        container=work.container,
+        tracks=tuple(work.tracks),
+        removed=tuple(sorted(work.removed, key=lambda r: r.source_index)),
+        removed_attachments=tuple(work.removed_attachments),
+        warnings=tuple(work.warnings),
+        notes=tuple(work.notes),
+    )
+
+
+def _chosen_actions(
+    phase: Phase, work: Work, config: PolicyConfig
+) -> tuple[tuple[Action, ...], frozenset[str]]:
+    """Test the rules on the file as it enters the phase; first rule that decides wins.
+
+    A rule decides when its ``when`` holds (→ ``then``) or, failing that, when it
+    has an ``else``. ``skip_track_filter`` must be known before the filters run,
+    hence the early test; other actions run at the conditional step.
+    """
+    if not phase.conditional:
+        return (), frozenset()
+    dimensions = [work.dimensions(t) for t in work.tracks]
+    for rule in phase.conditional:
+        if condition_holds(rule.when, work.tracks, dimensions, config):
+            chosen, branch = rule.then, "then"
+        elif rule.otherwise:
+            chosen, branch = rule.otherwise, "else"
+        else:
+            continue
+        work.notes.append(f"conditional: rule '{rule.name}' chose '{branch}'")
+        for action in chosen:
+            if action.fail is not None:
+                raise EvaluationError(work.media, phase.name, f"rule '{rule.name}': {action.fail}")
+        skipped = frozenset(
+            target for action in chosen for target in (action.skip_track_filter or ())
+        )
+        return chosen, skipped
+    return (), frozenset()
+
+
+def _clean_up(work: Work, track_type: TrackType, cleanup: TrackActions) -> None:
+    for position, track in enumerate(work.tracks):
+        if track.type is not track_type:
+            continue
+        new_flags = track.flags
+        if cleanup.clear_all_default:
+            new_flags = replace(new_flags, default=False)
+        if cleanup.clear_all_forced:
+            new_flags = replace(new_flags, forced=False)
+        title = None if cleanup.clear_all_titles else track.title
+        work.tracks[position] = replace(track, flags=new_flags, title=title)
+
+
+def _order_tracks(work: Work, order: tuple[TrackCategory, ...], config: PolicyConfig) -> None:
+    """Sort by listed category, then language preference, then current position.
+
+    Tracks whose category is not listed follow the listed ones, in current order.
+    """
+    main = main_audio_language(work.tracks, config)
+    listed = {category: rank for rank, category in enumerate(order)}
+
+    def key(item: tuple[int, PlannedTrack]) -> tuple[int, int, int]:
+        position, track = item
+        category = classify(track, config, main)
+        category_rank = listed.get(category, len(listed))
+        if category_rank == len(listed):
+            return (category_rank, 0, position)
+        preference = preference_for(track.type, config)
+        rank = 0 if track.type is TrackType.VIDEO else language_rank(track.language, preference)
+        return (category_rank, rank, position)
+
+    ordered = [track for _, track in sorted(enumerate(work.tracks), key=key)]
+    if ordered != work.tracks:
+        work.notes.append("track_order: tracks reordered")
+    work.tracks[:] = ordered
+
+
+def _apply_action(work: Work, action: Action, config: PolicyConfig) -> None:
+    if action.warn is not None:
+        work.warnings.append(action.warn)
+    elif action.set_default is not None:
+        wanted = action.set_default
+        matching = [t for t in work.tracks if track_matches(t, wanted, config, work.dimensions(t))]
+        if matching:
+            chosen = matching[0]
+            kind = TrackType(wanted.track_type)
+            for position, track in enumerate(work.tracks):
+                if track.type is kind:
+                    is_chosen = track is chosen
+                    work.tracks[position] = replace(
+                        track, flags=replace(track.flags, default=is_chosen)
+                    )
+    elif action.set_forced is not None:
+        forced = action.set_forced
+        _update_matching(
+            work, forced, config, lambda t: replace(t, flags=replace(t.flags, forced=forced.value))
+        )
+    elif action.set_language is not None:
+        language = action.set_language.to
+        _update_matching(work, action.set_language, config, lambda t: replace(t, language=language))
+    elif action.set_title is not None:
+        title = action.set_title.to
+        _update_matching(work, action.set_title, config, lambda t: replace(t, title=title))
+
+
+def _update_matching(
+    work: Work,
+    wanted: TrackFilter,
+    config: PolicyConfig,
+    change: Callable[[PlannedTrack], PlannedTrack],
+) -> None:
+    for position, track in enumerate(work.tracks):
+        if track_matches(track, wanted, config, work.dimensions(track)):
+            work.tracks[position] = change(track)
+
+
+def _note_unevaluated_operations(work: Work, phase: Phase) -> None:
+    """audio_synthesis and transcode are validated but carried out by a later build.
+
+    Say so in the plan rather than pretend; replace this with real evaluation.
+    """
+    if phase.audio_synthesis is not None:
+        count = len(phase.audio_synthesis.tracks)
+        work.warnings.append(
+            f"audio_synthesis: not evaluated in this build ({count} track(s) configured); "
+            "the plan does not include it"
+        )
+    if phase.transcode is not None:
+        work.warnings.append("transcode: not evaluated in this build; the plan does not include it")

@@ -1,0 +1,262 @@
+"""Load a policy file: YAML 1.2 with line numbers → validated Policy, or one
+PolicyError listing every problem as ``file:line: field.path: what is wrong``.
+
+ruamel.yaml (YAML 1.2) keeps ``no`` a string, so Norwegian stays Norwegian, and
+its round-trip tree remembers where each key and item was written.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import types
+import typing
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
+
+from vpo.errors import FatalError
+from vpo.policy.schema import Location, Policy, phase_reference_errors
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyIssue:
+    """One problem in a policy file; ``line`` is 1-based, None when it has no place."""
+
+    file: str
+    line: int | None
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}" if self.line is not None else self.file
+        field = f" {self.path}:" if self.path else ""
+        return f"{where}:{field} {self.message}"
+
+
+class PolicyError(FatalError):
+    """An unusable policy: nothing is touched (exit code USAGE)."""
+
+    def __init__(self, issues: Sequence[PolicyIssue]) -> None:
+        self.issues = tuple(issues)
+        super().__init__("\n".join(str(issue) for issue in self.issues))
+
+
+def load_policy(path: Path) -> Policy:
+    """Read and validate one policy file."""
+    name = str(path)
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise _single(name, "policy file not found") from None
+    except IsADirectoryError:
+        raise _single(name, "is a directory, not a policy file") from None
+    except PermissionError:
+        raise _single(name, "permission denied") from None
+    except OSError as error:
+        raise _single(name, f"cannot be read: {error.strerror or error}") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise _single(name, f"not UTF-8 text (byte {error.start})") from None
+    return parse_policy(text, name)
+
+
+def parse_policy(text: str, name: str = "<policy>") -> Policy:
+    """Validate policy text; ``name`` is what messages call the file."""
+    tree = _read_yaml(text, name)
+    if tree is None:
+        raise _single(name, "is empty; a policy needs schema_version and phases")
+    if not isinstance(tree, CommentedMap):
+        raise _issue(name, 1, "", "a policy is a mapping with schema_version and phases")
+    try:
+        policy = Policy.model_validate(_plain(tree))
+    except ValidationError as error:
+        raise PolicyError(_issues_from_validation(error, tree, name)) from None
+    references = phase_reference_errors(policy)
+    if references:
+        raise PolicyError(
+            [PolicyIssue(name, _line_of(tree, loc), _dotted(loc), msg) for loc, msg in references]
+        )
+    return policy
+
+
+def _issue(name: str, line: int | None, path: str, message: str) -> PolicyError:
+    return PolicyError([PolicyIssue(name, line, path, message)])
+
+
+def _single(name: str, message: str) -> PolicyError:
+    return _issue(name, None, "", message)
+
+
+def _read_yaml(text: str, name: str) -> Any:
+    yaml = YAML(typ="rt")
+    yaml.version = (1, 2)
+    try:
+        return yaml.load(text)
+    except MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        line = mark.line + 1 if mark is not None else None
+        problem = error.problem or error.context or "invalid YAML"
+        if "duplicate key" in str(problem) or "found duplicate key" in str(error):
+            problem = "duplicate key; each key may appear once per mapping"
+        raise _issue(name, line, "", f"YAML error: {problem}") from None
+    except YAMLError as error:
+        raise _single(name, f"YAML error: {error}") from None
+
+
+def _plain(node: Any) -> Any:
+    """The round-trip tree as plain dicts, lists and scalars for pydantic."""
+    if isinstance(node, Mapping):
+        return {str(key): _plain(value) for key, value in node.items()}
+    if isinstance(node, list):
+        return [_plain(item) for item in node]
+    if isinstance(node, bool) or node is None:
+        return node
+    if isinstance(node, int):
+        return int(node)
+    if isinstance(node, float):
+        return float(node)
+    if isinstance(node, str):
+        return str(node)
+    return node
+
+
+def _issues_from_validation(
+    error: ValidationError, tree: CommentedMap, name: str
+) -> list[PolicyIssue]:
+    details = error.errors(include_url=False)
+    failing = [tuple(d["loc"]) for d in details if d["type"] != "too_short"]
+    issues: list[PolicyIssue] = []
+    for detail in details:
+        loc = _clean_loc(tuple(detail["loc"]), tree)
+        if detail["type"] == "too_short" and any(
+            f[: len(detail["loc"])] == tuple(detail["loc"]) for f in failing
+        ):
+            continue  # a consequence of an item error already reported
+        issue = PolicyIssue(name, _line_of(tree, loc), _dotted(loc), _message(detail, loc))
+        if issue not in issues:
+            issues.append(issue)
+    return sorted(issues, key=lambda issue: issue.line or 0)
+
+
+def _clean_loc(loc: tuple[Any, ...], tree: CommentedMap) -> Location:
+    """Drop pydantic's union/validator tags, keeping the keys that exist in the YAML."""
+    cleaned: list[str | int] = []
+    node: Any = tree
+    for part in loc:
+        if isinstance(part, int) and isinstance(node, list) and 0 <= part < len(node):
+            cleaned.append(part)
+            node = node[part]
+        elif isinstance(part, str) and isinstance(node, Mapping):
+            cleaned.append(part)
+            node = node.get(part)
+        elif (isinstance(part, str) and "[" in part) or part in {"int", "str", "bool"}:
+            continue  # e.g. 'function-after[...]', 'literal[...]'
+        else:
+            cleaned.append(part)
+            node = None
+    return tuple(cleaned)
+
+
+def _line_of(tree: CommentedMap, loc: Location) -> int | None:
+    """1-based line of the deepest part of ``loc`` that exists in the YAML."""
+    node: Any = tree
+    line: int | None = 1
+    for part in loc:
+        if isinstance(node, CommentedMap) and part in node:
+            line = node.lc.key(part)[0] + 1
+            node = node[part]
+        elif isinstance(node, CommentedSeq) and isinstance(part, int) and part < len(node):
+            line = node.lc.item(part)[0] + 1
+            node = node[part]
+        else:
+            break
+    return line
+
+
+def _dotted(loc: Location) -> str:
+    text = ""
+    for part in loc:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else part)
+    return text
+
+
+def _message(detail: ErrorDetails, loc: Location) -> str:
+    kind = detail["type"]
+    if kind == "extra_forbidden":
+        key = str(loc[-1]) if loc else "?"
+        hint = _closest(key, _allowed_keys(loc[:-1]))
+        return f"unknown key '{key}'" + (f" (did you mean '{hint}'?)" if hint else "")
+    if kind == "missing":
+        return f"missing required key '{loc[-1]}'" if loc else "missing required key"
+    message = str(detail["msg"])
+    message = re.sub(r"^(Value|Assertion) error, ", "", message)
+    if kind in {"literal_error", "enum"}:
+        expected = re.findall(r"'([^']*)'", str(detail.get("ctx", {}).get("expected", "")))
+        given = detail.get("input")
+        hint = _closest(str(given), expected) if isinstance(given, str) else None
+        message = f"'{given}' is not allowed; expected one of {', '.join(expected)}" + (
+            f" (did you mean '{hint}'?)" if hint else ""
+        )
+    return message
+
+
+def _closest(word: str, candidates: Iterable[str]) -> str | None:
+    matches = difflib.get_close_matches(word, list(candidates), n=1, cutoff=0.5)
+    return matches[0] if matches else None
+
+
+def _allowed_keys(loc: Location) -> tuple[str, ...]:
+    """Keys the model at ``loc`` accepts (aliases as written in YAML)."""
+    current: Any = Policy
+    for part in loc:
+        current = _step(current, part)
+        if current is None:
+            return ()
+    model = _model_in(current)
+    if model is None:
+        return ()
+    return tuple(field.alias or name for name, field in model.model_fields.items())
+
+
+def _step(annotation: Any, part: str | int) -> Any:
+    model = _model_in(annotation)
+    if isinstance(part, str) and model is not None:
+        for name, field in model.model_fields.items():
+            if part in (name, field.alias):
+                return field.annotation
+        return None
+    if isinstance(part, int):
+        return _item_type(annotation)
+    return None
+
+
+def _members(annotation: Any) -> tuple[Any, ...]:
+    origin = typing.get_origin(annotation)
+    if origin is typing.Annotated:
+        return _members(typing.get_args(annotation)[0])
+    if origin in (typing.Union, types.UnionType):
+        return tuple(m for arg in typing.get_args(annotation) for m in _members(arg))
+    return (annotation,)
+
+
+def _model_in(annotation: Any) -> type[BaseModel] | None:
+    for member in _members(annotation):
+        if isinstance(member, type) and issubclass(member, BaseModel):
+            return member
+    return None
+
+
+def _item_type(annotation: Any) -> Any:
+    for member in _members(annotation):
+        if typing.get_origin(member) in (tuple, list):
+            return typing.get_args(member)[0]
+    return None

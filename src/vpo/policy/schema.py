@@ -1,0 +1,269 @@
+"""The policy file schema (schema_version 12; 11 is the same format).
+
+Pydantic v2 models, frozen, unknown keys forbidden. Loading with line numbers
+lives in vpo.policy.loader; deciding what to do lives in vpo.policy.evaluate.
+"""
+
+from __future__ import annotations
+
+import difflib
+import enum
+import re
+from typing import Annotated, Literal
+
+from pydantic import BeforeValidator, Field, field_validator, model_validator
+
+from vpo.policy.schema_conditional import ConditionalRule
+from vpo.policy.schema_transcode import AudioSynthesisOperation, TranscodeOperation
+from vpo.policy.types import (
+    ByteSize,
+    CodecList,
+    Height,
+    LanguageList,
+    PolicyModel,
+    Regex,
+    Seconds,
+    as_tuple,
+)
+
+SUPPORTED_SCHEMA_VERSIONS = (11, 12)
+CURRENT_SCHEMA_VERSION = 12
+RESERVED_PHASE_NAMES = frozenset({"config", "phases", "schema_version"})
+_PHASE_NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,63}$")
+
+OnError = Literal["skip", "continue", "fail"]
+
+
+class TrackCategory(str, enum.Enum):
+    """Categories that ``track_order`` sorts by (defined in docs/policy.md)."""
+
+    VIDEO = "video"
+    AUDIO_MAIN = "audio_main"
+    AUDIO_ALTERNATE = "audio_alternate"
+    AUDIO_COMMENTARY = "audio_commentary"
+    SUBTITLE_MAIN = "subtitle_main"
+    SUBTITLE_FORCED = "subtitle_forced"
+    SUBTITLE_COMMENTARY = "subtitle_commentary"
+    ATTACHMENT = "attachment"
+
+
+class PolicyConfig(PolicyModel):
+    """The policy-wide ``config`` block."""
+
+    on_error: OnError = "skip"
+    audio_language_preference: LanguageList = ("eng", "und")
+    subtitle_language_preference: LanguageList = ("eng", "und")
+    commentary_patterns: Annotated[tuple[Regex, ...], BeforeValidator(as_tuple)] = (
+        "commentary",
+        "director",
+    )
+
+
+class ContainerOperation(PolicyModel):
+    target: Literal["mkv", "mp4"]
+    on_incompatible_codec: Literal["error", "skip", "transcode"] = "error"
+
+
+class AudioFallback(PolicyModel):
+    mode: Literal["content_language", "keep_all", "keep_first", "error"] = "content_language"
+
+
+class AudioFilter(PolicyModel):
+    languages: LanguageList = Field(min_length=1)
+    minimum: Annotated[int, Field(ge=0)] = 1
+    fallback: AudioFallback = AudioFallback()
+
+
+class SubtitleFilter(PolicyModel):
+    languages: LanguageList | None = None
+    preserve_forced: bool = False
+    remove_all: bool = False
+
+    @model_validator(mode="after")
+    def _remove_all_excludes_languages(self) -> SubtitleFilter:
+        if self.remove_all and self.languages:
+            raise ValueError("remove_all: true removes every subtitle; drop 'languages' or it")
+        return self
+
+
+class AttachmentFilter(PolicyModel):
+    remove_all: bool = False
+
+
+class DefaultFlags(PolicyModel):
+    set_first_video_default: bool = True
+    set_preferred_audio_default: bool = True
+    set_preferred_subtitle_default: bool = False
+    clear_other_defaults: bool = True
+    set_subtitle_default_when_audio_differs: bool = False
+
+
+class TrackActions(PolicyModel):
+    """Per-type clean-ups applied before the filters."""
+
+    clear_all_default: bool = False
+    clear_all_forced: bool = False
+    clear_all_titles: bool = False
+
+
+class SkipWhen(PolicyModel):
+    """Skip the phase when any (``match: any``, default) or all given tests hold."""
+
+    match: Literal["any", "all"] = "any"
+    video_codec: CodecList | None = None
+    container: Annotated[
+        tuple[Literal["mkv", "mp4", "webm", "avi", "ts", "other"], ...] | None,
+        BeforeValidator(as_tuple),
+    ] = None
+    resolution_under: Height | None = None
+    file_size_under: ByteSize | None = None
+    file_size_over: ByteSize | None = None
+    duration_under: Seconds | None = None
+    duration_over: Seconds | None = None
+
+    @model_validator(mode="after")
+    def _needs_a_test(self) -> SkipWhen:
+        tests = [name for name in type(self).model_fields if name != "match"]
+        if all(getattr(self, name) is None for name in tests):
+            raise ValueError(f"skip_when needs at least one of {', '.join(tests)}")
+        return self
+
+
+class RunIf(PolicyModel):
+    """Run only when an earlier phase modified the file / completed."""
+
+    phase_modified: str | None = None
+    phase_completed: str | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> RunIf:
+        if (self.phase_modified is None) == (self.phase_completed is None):
+            raise ValueError("run_if needs exactly one of phase_modified, phase_completed")
+        return self
+
+    @property
+    def phase(self) -> str:
+        return self.phase_modified or self.phase_completed or ""
+
+
+class Phase(PolicyModel):
+    """One named phase; its operations always run in OPERATION_ORDER."""
+
+    name: str
+    skip_when: SkipWhen | None = None
+    depends_on: Annotated[tuple[str, ...], BeforeValidator(as_tuple)] = ()
+    run_if: RunIf | None = None
+    on_error: OnError | None = None
+    audio_actions: TrackActions | None = None
+    subtitle_actions: TrackActions | None = None
+    video_actions: TrackActions | None = None
+    container: ContainerOperation | None = None
+    audio_filter: AudioFilter | None = None
+    subtitle_filter: SubtitleFilter | None = None
+    attachment_filter: AttachmentFilter | None = None
+    track_order: tuple[TrackCategory, ...] | None = None
+    default_flags: DefaultFlags | None = None
+    conditional: Annotated[tuple[ConditionalRule, ...] | None, BeforeValidator(as_tuple)] = None
+    audio_synthesis: AudioSynthesisOperation | None = None
+    transcode: TranscodeOperation | None = None
+
+    @field_validator("name")
+    @classmethod
+    def _valid_name(cls, name: str) -> str:
+        if name in RESERVED_PHASE_NAMES:
+            raise ValueError(f"'{name}' is reserved; choose another phase name")
+        if not _PHASE_NAME_RE.match(name):
+            raise ValueError(
+                "a phase name starts with a letter, then letters, digits, '-' or '_' "
+                "(at most 64 characters)"
+            )
+        return name
+
+    @field_validator("track_order")
+    @classmethod
+    def _unique_categories(
+        cls, order: tuple[TrackCategory, ...] | None
+    ) -> tuple[TrackCategory, ...] | None:
+        if order is not None:
+            seen: set[TrackCategory] = set()
+            for category in order:
+                if category in seen:
+                    raise ValueError(f"'{category.value}' is listed twice")
+                seen.add(category)
+        return order
+
+
+OPERATION_ORDER = (
+    "container",
+    "audio_filter",
+    "subtitle_filter",
+    "attachment_filter",
+    "track_order",
+    "default_flags",
+    "conditional",
+    "audio_synthesis",
+    "transcode",
+)
+
+
+class Policy(PolicyModel):
+    """A whole policy file."""
+
+    schema_version: int
+    config: PolicyConfig = PolicyConfig()
+    phases: tuple[Phase, ...] = Field(min_length=1)
+
+    @field_validator("schema_version")
+    @classmethod
+    def _supported_version(cls, version: int) -> int:
+        if version not in SUPPORTED_SCHEMA_VERSIONS:
+            raise ValueError(
+                f"schema_version {version} is not supported; this vpo reads "
+                f"{CURRENT_SCHEMA_VERSION} (and 11, the same format)"
+            )
+        return version
+
+    def phase_names(self) -> tuple[str, ...]:
+        return tuple(phase.name for phase in self.phases)
+
+
+Location = tuple[str | int, ...]
+
+
+def phase_reference_errors(policy: Policy) -> tuple[tuple[Location, str], ...]:
+    """Cross-phase checks: unique names, and depends_on/run_if naming earlier phases.
+
+    Kept out of the model so each problem can point at the exact YAML line.
+    """
+    errors: list[tuple[Location, str]] = []
+    all_names = policy.phase_names()
+    seen: list[str] = []
+    for index, phase in enumerate(policy.phases):
+        if phase.name in seen:
+            errors.append((("phases", index, "name"), f"phase name '{phase.name}' is used twice"))
+        references: list[tuple[Location, str]] = [
+            (("phases", index, "depends_on", position), name)
+            for position, name in enumerate(phase.depends_on)
+        ]
+        if phase.run_if is not None:
+            key = "phase_modified" if phase.run_if.phase_modified else "phase_completed"
+            references.append((("phases", index, "run_if", key), phase.run_if.phase))
+        for location, name in references:
+            if name in seen:
+                continue
+            where = "is not an earlier phase" if name in all_names else "does not exist"
+            hint = _closest(name, seen)
+            errors.append(
+                (
+                    location,
+                    f"phase '{name}' {where}; depends_on and run_if name earlier phases"
+                    + (f" (did you mean '{hint}'?)" if hint else ""),
+                )
+            )
+        seen.append(phase.name)
+    return tuple(errors)
+
+
+def _closest(word: str, candidates: list[str]) -> str | None:
+    matches = difflib.get_close_matches(word, candidates, n=1, cutoff=0.6)
+    return matches[0] if matches else None
