@@ -45,3 +45,9 @@ class TruncatedFileError(ProbeError):
 
 class ProbeTimeoutError(ProbeError):
     reason = "probe timed out"
+
+
+class UnexpectedProbeOutputError(ProbeError):
+    """The tool answered, but not in the shape vpo knows (a new tool version?)."""
+
+    reason = "unexpected probe output"
