@@ -119,9 +119,9 @@ def _problem(error: ErrorDetails, key: ConfigKey) -> str:
     ctx = error.get("ctx") or {}
     kind = error["type"]
     if kind == "greater_than_equal":
-        return f"must be at least {ctx['ge']}"
+        return f"must be at least {ctx['ge']:g}"
     if kind == "greater_than":
-        return f"must be greater than {ctx['gt']}"
+        return f"must be greater than {ctx['gt']:g}"
     if kind == "finite_number":
         return "must be a finite number"
     if kind in {"max_workers", "extension_value", "extensions_type", "extensions_empty"}:

@@ -71,7 +71,7 @@ class ToolsConfig(_Section):
         gt=0,
         strict=True,
         allow_inf_nan=False,
-        description="seconds one probe may take before it is abandoned",
+        description="Seconds one probe may take before it is abandoned",
     )
 
     _expand = field_validator("ffprobe", "ffmpeg", "mkvmerge", "mkvpropedit", mode="before")(
@@ -104,7 +104,7 @@ class DiscoveryConfig(_Section):
 
     extensions: tuple[str, ...] = Field(
         default=DEFAULT_EXTENSIONS,
-        description="file extensions treated as media when walking directories",
+        description="File extensions treated as media when walking directories",
     )
 
     @field_validator("extensions", mode="before")
@@ -125,9 +125,10 @@ class DiscoveryConfig(_Section):
 class ProcessingConfig(_Section):
     """How many files are worked on at once."""
 
-    workers: int = Field(default=2, ge=1, strict=True, description="files processed in parallel")
+    workers: int = Field(default=2, ge=1, strict=True, description="Files processed in parallel")
     max_workers: int | Literal["auto"] = Field(
-        default="auto", description='upper bound for workers: a whole number, or "auto" (CPU count)'
+        default="auto",
+        description='Upper bound for workers: a whole number, or "auto" (half the CPU cores)',
     )
 
     @field_validator("max_workers", mode="before")
@@ -139,12 +140,6 @@ class ProcessingConfig(_Section):
             return value
         raise PydanticCustomError("max_workers", 'must be a whole number of at least 1 or "auto"')
 
-    def worker_limit(self, cpu_count: int | None) -> int:
-        """The numeric ceiling for ``workers`` given this machine's CPU count."""
-        if self.max_workers == "auto":
-            return max(1, cpu_count or 1)
-        return self.max_workers
-
 
 class JobsConfig(_Section):
     """How files are rewritten safely."""
@@ -152,22 +147,22 @@ class JobsConfig(_Section):
     keep_backup: bool = Field(
         default=False,
         strict=True,
-        description="keep the original beside the new file after a rewrite",
+        description="Keep the original beside the new file after a rewrite",
     )
     temp_dir: Path | None = Field(
-        default=None, description="directory for temporary output (default: beside the media file)"
+        default=None, description="Directory for temporary output (default: beside the media file)"
     )
     preserve_mtime: bool = Field(
         default=True,
         strict=True,
-        description="give a rewritten file its original modification time",
+        description="Give a rewritten file its original modification time",
     )
     stable_seconds: float = Field(
         default=10.0,
         ge=0,
         strict=True,
         allow_inf_nan=False,
-        description="a file modified less than this many seconds ago is still growing: skip it",
+        description="A file modified less than this many seconds ago is still growing: skip it",
     )
 
     _expand = field_validator("temp_dir", mode="before")(_expand_user)

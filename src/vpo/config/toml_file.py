@@ -37,10 +37,9 @@ class ConfigFile:
     data: dict[str, Any]
 
     def line_of(self, section: str, key: str | None = None) -> int | None:
-        """1-based line of ``[section]`` (or of ``key`` inside it), if the scan finds it."""
-        if key is None:
-            return find_section_line(self.text, section)
-        return find_key_line(self.text, section, key)
+        """1-based line of ``key`` in ``[section]`` (else of the section), if the scan finds it."""
+        line = find_key_line(self.text, section, key) if key is not None else None
+        return line if line is not None else find_section_line(self.text, section)
 
     def location(self, section: str, key: str | None = None) -> str:
         """``path:line`` (or just ``path``) for messages and source reports."""
@@ -70,7 +69,8 @@ def find_section_line(text: str, section: str) -> int | None:
 
 
 def find_key_line(text: str, section: str, key: str) -> int | None:
-    """Line where ``key`` is set inside ``[section]`` (or as ``section.key`` at top level)."""
+    """Line where ``key`` is set inside ``[section]``, as ``section.key`` at top level,
+    or opened as a ``[section.key]`` sub-table."""
     current: tuple[str, ...] = ()
     wanted_inside = (key,)
     wanted_top = (section, key)
@@ -78,6 +78,8 @@ def find_key_line(text: str, section: str, key: str) -> int | None:
         header = _HEADER.match(line)
         if header:
             current = _dotted_parts(header.group(1))
+            if current[:2] == wanted_top:  # [section.key] sub-table
+                return number
             continue
         match = _KEY.match(line)
         if not match:
