@@ -38,6 +38,7 @@ from vpo.probe.ebml import (
     EbmlTruncatedError,
     ElementHeader,
     element_body,
+    encode_element_id,
     iter_elements,
     iter_file_elements,
     parse_element_header,
@@ -66,6 +67,7 @@ MAX_HEADER_BODY_SIZE = 256 * 1024 * 1024
 DEFAULT_TIMESTAMP_SCALE = 1_000_000
 _WANTED = (ids.INFO, ids.TRACKS, ids.CHAPTERS, ids.ATTACHMENTS, ids.TAGS)
 _MAX_SEEK_HEADS = 8
+_EBML_MAGIC = encode_element_id(ids.EBML)
 
 
 @dataclass(frozen=True, slots=True)
@@ -229,6 +231,10 @@ def _read_segment_start(stream: BinaryIO, path: Path, file_size: int) -> _Segmen
     head = stream.read(min(HEAD_READ_SIZE, file_size))
     try:
         header = parse_element_header(head)
+    except EbmlTruncatedError as error:
+        if _EBML_MAGIC.startswith(head[:4]):
+            raise TruncatedFileError(path, "the file ends inside the EBML header") from error
+        raise NotMediaError(path, "not a Matroska or WebM file (no EBML header)") from error
     except EbmlError as error:
         raise NotMediaError(path, "not a Matroska or WebM file (no EBML header)") from error
     if header.element_id != ids.EBML:
