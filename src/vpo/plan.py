@@ -112,6 +112,8 @@ class Plan:
             if planned.source_index is not None
         }
         reasons = {removed.source_index: removed.reason for removed in self.removed}
+        kept_in_source_order = sorted(positions)
+        rank = {index: place for place, index in enumerate(kept_in_source_order)}
         rows: list[TrackDiff] = []
         for track in self.source.tracks:
             position = positions.get(track.index)
@@ -123,7 +125,8 @@ class Plan:
             changes = _changed_fields(track, planned)
             if planned.codec != track.codec:
                 changes = (("codec", track.codec, planned.codec), *changes)
-            rows.append(TrackDiff(track.index, track, planned, position, None, changes))
+            moved = rank[track.index] != position - _synthesised_before(self.tracks, position)
+            rows.append(TrackDiff(track.index, track, planned, position, None, changes, moved))
         for position, planned in enumerate(self.tracks):
             if planned.source_index is None:
                 rows.append(TrackDiff(None, None, planned, position, None, ()))
@@ -174,6 +177,10 @@ class TrackChange:
     fields: tuple[tuple[str, object, object], ...]
 
 
+def _synthesised_before(tracks: tuple[PlannedTrack, ...], position: int) -> int:
+    return sum(1 for t in tracks[:position] if t.source_index is None)
+
+
 @dataclass(frozen=True, slots=True)
 class TrackDiff:
     """One row of the before → after table."""
@@ -184,10 +191,7 @@ class TrackDiff:
     new_position: int | None
     removal_reason: str | None
     changes: tuple[tuple[str, object, object], ...]
-
-    @property
-    def moved(self) -> bool:
-        return self.new_position is not None and self.new_position != self.source_index
+    moved: bool = False  # its place among the kept tracks changed (not just shifted up)
 
 
 def _changed_fields(source: Track, planned: PlannedTrack) -> tuple[tuple[str, object, object], ...]:

@@ -1,0 +1,73 @@
+"""``vpo policy validate`` and ``vpo policy show``: check policies before any file is touched."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+from ruamel.yaml import YAML
+
+from vpo.errors import ExitCode
+from vpo.policy.loader import PolicyError, load_policy
+
+
+@click.group("policy")
+def policy() -> None:
+    """Check and inspect policy files."""
+
+
+@policy.command("validate")
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print results as JSON on stdout.")
+@click.pass_context
+def validate(ctx: click.Context, files: tuple[Path, ...], as_json: bool) -> None:
+    """Validate policy FILES; exit 0 when all are valid, 2 otherwise.
+
+    Every problem is reported as FILE:LINE: field.path: what is wrong.
+    """
+    results: list[dict[str, object]] = []
+    all_valid = True
+    for path in files:
+        try:
+            loaded = load_policy(path)
+        except PolicyError as error:
+            all_valid = False
+            results.append(
+                {
+                    "path": str(path),
+                    "valid": False,
+                    "phases": [],
+                    "errors": [
+                        {"line": i.line, "field": i.path, "message": i.message}
+                        for i in error.issues
+                    ],
+                }
+            )
+            if not as_json:
+                for issue in error.issues:
+                    click.echo(str(issue), err=True)
+            continue
+        names = list(loaded.phase_names())
+        results.append({"path": str(path), "valid": True, "phases": names, "errors": []})
+        if not as_json:
+            click.echo(f"{path}: valid ({len(names)} phase(s): {', '.join(names)})")
+    if as_json:
+        click.echo(json.dumps({"files": results}, indent=2, ensure_ascii=False))
+    ctx.exit(ExitCode.OK if all_valid else ExitCode.USAGE)
+
+
+@policy.command("show")
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of YAML.")
+def show(file: Path, as_json: bool) -> None:
+    """Print FILE as vpo reads it: every default filled in, languages normalised."""
+    loaded = load_policy(file)  # PolicyError is a FatalError: one message, exit 2
+    data = loaded.model_dump(mode="json", by_alias=True, exclude_none=True)
+    if as_json:
+        click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+        return
+    yaml = YAML(typ="safe", pure=True)
+    yaml.default_flow_style = False
+    yaml.dump(data, sys.stdout)
