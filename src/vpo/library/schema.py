@@ -1,0 +1,161 @@
+"""The library schema as a list of versioned migrations.
+
+A migration is applied once, inside one transaction, and recorded in
+``schema_migrations``. Data migrations (ones that rewrite existing rows) get a
+backup copy of the database first, taken with SQLite's online backup API.
+Version 1 is the first schema; later versions are appended, never edited.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Migration:
+    """One step from ``version - 1`` to ``version``."""
+
+    version: int
+    description: str
+    statements: tuple[str, ...]
+    rewrites_data: bool = False  # True: back the database up before applying
+
+
+MIGRATIONS_TABLE = """
+CREATE TABLE IF NOT EXISTS schema_migrations (
+    version     INTEGER PRIMARY KEY,
+    description TEXT NOT NULL,
+    applied_at  REAL NOT NULL
+)
+"""
+
+_V1_FILES = """
+CREATE TABLE files (
+    id            INTEGER PRIMARY KEY,
+    path          BLOB NOT NULL UNIQUE,      -- os.fsencode(path): any name round-trips
+    size          INTEGER NOT NULL,
+    mtime_ns      INTEGER NOT NULL,
+    inode         INTEGER,                   -- NULL when unknown: never a cache hit
+    device        INTEGER,
+    status        TEXT NOT NULL CHECK (status IN ('ok', 'error', 'missing')),
+    last_error    TEXT,
+    container     TEXT,
+    format_name   TEXT,
+    duration      REAL,
+    bit_rate      INTEGER,
+    title         TEXT,
+    chapter_count INTEGER NOT NULL DEFAULT 0,
+    probed_at     REAL,
+    first_seen    REAL NOT NULL,
+    updated_at    REAL NOT NULL
+)
+"""
+
+_V1_FILES_INODE = "CREATE INDEX files_by_inode ON files (inode, device)"
+
+_V1_TRACKS = """
+CREATE TABLE tracks (
+    file_id               INTEGER NOT NULL REFERENCES files (id) ON DELETE CASCADE,
+    position              INTEGER NOT NULL,
+    track_id              INTEGER NOT NULL,
+    type                  TEXT NOT NULL,
+    codec                 TEXT NOT NULL,
+    language              TEXT NOT NULL,
+    language_ietf         TEXT,
+    title                 TEXT,
+    flag_default          INTEGER NOT NULL,
+    flag_forced           INTEGER NOT NULL,
+    flag_hearing_impaired INTEGER NOT NULL,
+    flag_visual_impaired  INTEGER NOT NULL,
+    flag_commentary       INTEGER NOT NULL,
+    flag_original         INTEGER NOT NULL,
+    channels              INTEGER,
+    channel_layout        TEXT,
+    sample_rate           INTEGER,
+    width                 INTEGER,
+    height                INTEGER,
+    frame_rate            REAL,
+    bit_rate              INTEGER,
+    uid                   INTEGER,
+    PRIMARY KEY (file_id, position)
+) WITHOUT ROWID
+"""
+
+_V1_ATTACHMENTS = """
+CREATE TABLE attachments (
+    file_id       INTEGER NOT NULL REFERENCES files (id) ON DELETE CASCADE,
+    position      INTEGER NOT NULL,
+    attachment_id INTEGER NOT NULL,
+    file_name     TEXT NOT NULL,
+    mime_type     TEXT,
+    size          INTEGER,
+    description   TEXT,
+    PRIMARY KEY (file_id, position)
+) WITHOUT ROWID
+"""
+
+_V1_RUNS = """
+CREATE TABLE runs (
+    id              INTEGER PRIMARY KEY,
+    batch_id        TEXT NOT NULL UNIQUE,
+    policy_name     TEXT,
+    policy_hash     TEXT,
+    started_at      REAL NOT NULL,
+    finished_at     REAL,
+    workers         INTEGER NOT NULL,
+    outcome         TEXT NOT NULL
+        CHECK (outcome IN ('running', 'completed', 'failed', 'interrupted')),
+    files_changed   INTEGER NOT NULL DEFAULT 0,
+    files_unchanged INTEGER NOT NULL DEFAULT 0,
+    files_skipped   INTEGER NOT NULL DEFAULT 0,
+    files_failed    INTEGER NOT NULL DEFAULT 0,
+    bytes_written   INTEGER NOT NULL DEFAULT 0
+)
+"""
+
+_V1_RUNS_STARTED = "CREATE INDEX runs_by_start ON runs (started_at)"
+
+_V1_FILE_RESULTS = """
+CREATE TABLE file_results (
+    id             INTEGER PRIMARY KEY,
+    run_id         INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+    file_id        INTEGER REFERENCES files (id) ON DELETE SET NULL,
+    path           BLOB NOT NULL,
+    recorded_at    REAL NOT NULL,
+    outcome        TEXT NOT NULL CHECK (outcome IN ('changed', 'unchanged', 'skipped', 'failed')),
+    plan_kind      TEXT,
+    tool           TEXT,
+    phase          TEXT,
+    before_summary TEXT,
+    after_summary  TEXT,
+    changes        TEXT NOT NULL DEFAULT '',
+    bytes_written  INTEGER NOT NULL DEFAULT 0,
+    seconds        REAL NOT NULL DEFAULT 0,
+    error          TEXT
+)
+"""
+
+_V1_FILE_RESULTS_INDEXES = (
+    "CREATE INDEX file_results_by_run ON file_results (run_id)",
+    "CREATE INDEX file_results_by_time ON file_results (recorded_at)",
+    "CREATE INDEX file_results_by_file ON file_results (file_id)",
+)
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(
+        version=1,
+        description="files, tracks, attachments, processing runs and per-file records",
+        statements=(
+            _V1_FILES,
+            _V1_FILES_INODE,
+            _V1_TRACKS,
+            _V1_ATTACHMENTS,
+            _V1_RUNS,
+            _V1_RUNS_STARTED,
+            _V1_FILE_RESULTS,
+            *_V1_FILE_RESULTS_INDEXES,
+        ),
+    ),
+)
+
+LATEST_VERSION = MIGRATIONS[-1].version
