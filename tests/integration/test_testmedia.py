@@ -1,0 +1,300 @@
+"""The test-media factory: specs, generated files read back with the tools, fixtures.
+
+Generated files are checked here with the tools' raw output (mkvmerge -J,
+ffprobe, mkvinfo), not with the factory's own checker, so a checker bug
+cannot hide a factory bug.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from vpo.testmedia.check import differences, read_mkvmerge_json
+from vpo.testmedia.factory import (
+    EBML_MAGIC,
+    TRUNCATE_AT,
+    TRUNCATION_SOURCE,
+    BrokenKind,
+    MediaGenerationError,
+    generate_media,
+    random_bytes,
+)
+from vpo.testmedia.sidecars import FONT_FILE_NAME, ogm_chapters, srt_text
+from vpo.testmedia.spec import AudioSpec, MediaSpec, SubtitleSpec, expected_language
+from vpo.tools.locate import ToolPaths
+
+RICH_MKV = MediaSpec(
+    audio=(
+        AudioSpec(title="Main"),  # first audio, NOT default
+        AudioSpec(codec="ac3", language="fre", language_ietf="fr-CA", channels=6, default=True),
+        AudioSpec(language=None, commentary=True, title="Director's commentary"),
+    ),
+    subtitles=(
+        SubtitleSpec(forced=True, title="Signs & songs"),
+        SubtitleSpec(codec="ass", language="jpn", hearing_impaired=True),
+    ),
+    font_attachment=True,
+    chapters=3,
+    title="Rich film",
+)
+MP4 = MediaSpec(
+    container="mp4",
+    audio=(AudioSpec(default=True), AudioSpec(language="spa", commentary=True)),
+    subtitles=(SubtitleSpec(codec="mov_text", language="ger", default=True, forced=True),),
+    chapters=2,
+)
+WEBM = MediaSpec(
+    container="webm",
+    video_codec="vp9",
+    audio=(AudioSpec(codec="opus", language="jpn", original=True), AudioSpec(codec="vorbis")),
+    subtitles=(SubtitleSpec(codec="webvtt", hearing_impaired=True, default=True),),
+    title="Web film",
+)
+AVI = MediaSpec(
+    container="avi", video_codec="mpeg4", audio=(AudioSpec(codec="mp3", language=None),)
+)
+
+
+def _json(argv: list[str]) -> Any:
+    return json.loads(subprocess.run(argv, capture_output=True, check=True, timeout=60).stdout)
+
+
+def _mkvmerge(tools: ToolPaths, path: Path) -> Any:
+    return _json([tools.require("mkvmerge"), "-J", str(path)])
+
+
+def _ffprobe(tools: ToolPaths, path: Path) -> Any:
+    return _json(
+        [
+            tools.require("ffprobe"),
+            "-v",
+            "error",
+            "-of",
+            "json",
+            "-show_streams",
+            "-show_format",
+            "-show_chapters",
+            str(path),
+        ]
+    )
+
+
+# --- specs (pure) -----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda: AudioSpec(codec="wav"), "audio codec 'wav' not supported"),
+        (lambda: AudioSpec(codec="mp3", channels=6), "supports (1, 2) channels"),
+        (lambda: AudioSpec(language="xx-nonsense"), "unknown language code"),
+        (lambda: AudioSpec(language="eng", language_ietf="fr-CA"), "does not match"),
+        (lambda: MediaSpec(container="mov"), "unknown container"),
+        (lambda: MediaSpec(container="webm"), "video codec 'h264' not allowed"),
+        (lambda: MediaSpec(width=63), "must be even"),
+        (lambda: MediaSpec(container="mp4"), "set default=True on one"),
+        (
+            lambda: MediaSpec(
+                container="avi", video_codec="mpeg4", audio=(AudioSpec(codec="mp3"),)
+            ),
+            "AVI stores no track language",
+        ),
+        (
+            lambda: MediaSpec(
+                container="mp4", font_attachment=True, audio=(AudioSpec(default=True),)
+            ),
+            "font attachments",
+        ),
+        (lambda: MediaSpec(subtitles=(SubtitleSpec(codec="mov_text"),)), "not allowed"),
+        (
+            lambda: MediaSpec(container="mp4", audio=(AudioSpec(default=True, original=True),)),
+            "cannot carry flag(s) original",
+        ),
+    ],
+)
+def test_specs_a_container_cannot_represent_are_rejected(make: Any, message: str) -> None:
+    with pytest.raises(ValueError, match=None) as caught:
+        make()
+    assert message in str(caught.value)
+
+
+def test_track_layout_follows_file_order_and_avi_has_no_flags() -> None:
+    layout = RICH_MKV.tracks()
+    assert [t.type.value for t in layout] == ["video"] + ["audio"] * 3 + ["subtitle"] * 2
+    assert [t.flags.default for t in layout[1:4]] == [False, True, False]
+    assert all(not t.flags.default for t in AVI.tracks())
+
+
+@pytest.mark.parametrize(
+    ("language", "container", "expected"),
+    [(None, "mkv", "eng"), (None, "webm", "eng"), (None, "mp4", "und"), ("fr", "mkv", "fre")],
+)
+def test_expected_language(language: str | None, container: str, expected: str) -> None:
+    assert expected_language(language, container) == expected
+
+
+def test_sidecar_texts_fit_inside_the_duration() -> None:
+    assert "00:00:01,900" in srt_text("x", 2.0)  # second cue ends at 95 % of 2 s
+    chapters = ogm_chapters(3, 3.0)
+    assert "CHAPTER03=00:00:02.000" in chapters and chapters.count("NAME=") == 3
+
+
+def test_random_bytes_are_deterministic_and_not_ebml() -> None:
+    assert random_bytes() == random_bytes()
+    assert not random_bytes().startswith(EBML_MAGIC)
+
+
+# --- generated files, read back with the tools ---------------------------------
+
+
+@pytest.mark.integration
+def test_matroska_flags_languages_attachments_chapters(
+    media_factory: Any, tools: ToolPaths
+) -> None:
+    path = media_factory(RICH_MKV)
+    data = _mkvmerge(tools, path)
+    tracks = data["tracks"]
+    props = [t["properties"] for t in tracks]
+    assert [t["type"] for t in tracks] == [
+        "video",
+        "audio",
+        "audio",
+        "audio",
+        "subtitles",
+        "subtitles",
+    ]
+    assert [p["default_track"] for p in props] == [True, False, True, False, False, False]
+    assert props[2]["language_ietf"] == "fr-CA" and props[2]["audio_channels"] == 6
+    assert props[3].get("flag_commentary") is True
+    assert props[3]["track_name"] == "Director's commentary"
+    assert props[4]["forced_track"] is True and props[4]["track_name"] == "Signs & songs"
+    assert props[5]["codec_id"] == "S_TEXT/ASS" and props[5]["flag_hearing_impaired"] is True
+    assert [a["file_name"] for a in data["attachments"]] == [FONT_FILE_NAME]
+    assert data["chapters"] == [{"num_entries": 3}]
+    assert data["container"]["properties"]["title"] == "Rich film"
+    assert data["container"]["properties"]["writing_application"].startswith("mkvmerge")
+
+
+@pytest.mark.integration
+def test_matroska_first_audio_has_flagdefault_0_and_no_language_means_no_element(
+    media_factory: Any, tools: ToolPaths
+) -> None:
+    mkvinfo = shutil.which("mkvinfo")
+    assert mkvinfo, "mkvinfo ships with mkvtoolnix"
+    text = subprocess.run(
+        [mkvinfo, str(media_factory(RICH_MKV))],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    ).stdout
+    blocks = text.split("+ Track number: ")[1:]
+    first_audio, commentary = blocks[1], blocks[3].split("|+ ")[0]
+    assert '"Default track" flag: 0' in first_audio
+    assert "Language" not in commentary
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("spec", [MP4, AVI], ids=["mp4", "avi"])
+def test_ffmpeg_containers_read_back_with_ffprobe(
+    spec: MediaSpec, media_factory: Any, tools: ToolPaths
+) -> None:
+    data = _ffprobe(tools, media_factory(spec))
+    # MP4 chapters travel in a QuickTime text track that ffprobe lists as a data stream.
+    streams = [s for s in data["streams"] if s["codec_type"] != "data"]
+    assert [s["codec_name"] for s in streams] == [t.codec for t in spec.tracks()]
+    for stream, track in zip(streams, spec.tracks(), strict=True):
+        assert bool(stream["disposition"]["default"]) == track.flags.default
+        assert bool(stream["disposition"]["forced"]) == track.flags.forced
+        assert bool(stream["disposition"]["comment"]) == track.flags.commentary
+        language = stream.get("tags", {}).get("language", "und")
+        assert language == expected_language(track.language, spec.container)
+    assert len(data["chapters"]) == spec.chapters
+
+
+@pytest.mark.integration
+def test_webm_is_webm_with_every_flag_set(media_factory: Any, tools: ToolPaths) -> None:
+    path = media_factory(WEBM)
+    assert path.name == "movie.webm"
+    data = _mkvmerge(tools, path)
+    props = [t["properties"] for t in data["tracks"]]
+    assert [p["codec_id"] for p in props] == ["V_VP9", "A_OPUS", "A_VORBIS", "D_WEBVTT/SUBTITLES"]
+    assert [p["default_track"] for p in props] == [True, False, False, True]
+    assert props[1]["flag_original"] is True and props[1]["language"] == "jpn"
+    assert props[3]["flag_hearing_impaired"] is True
+    assert _ffprobe(tools, path)["format"]["format_name"] == "matroska,webm"
+
+
+@pytest.mark.integration
+def test_odd_file_names_are_generated_where_asked(tmp_path: Path, tools: ToolPaths) -> None:
+    target = tmp_path / "Sub dir" / "-leading dash 'quoted' \"x\" été\nnewline.mkv"
+    made = generate_media(MediaSpec(duration=1.0), target, tools)
+    assert made == target and target.read_bytes().startswith(EBML_MAGIC)
+    assert [p.name for p in target.parent.iterdir()] == [target.name]  # no temp files left
+
+
+@pytest.mark.integration
+def test_checker_names_the_field_that_differs(media_factory: Any, tools: ToolPaths) -> None:
+    seen = read_mkvmerge_json(_mkvmerge(tools, media_factory(RICH_MKV)))
+    assert differences(RICH_MKV, seen) == []
+    flipped = MediaSpec(
+        audio=(AudioSpec(title="Main", default=True), *RICH_MKV.audio[1:]),
+        subtitles=RICH_MKV.subtitles,
+        font_attachment=True,
+        chapters=3,
+        title="Rich film",
+    )
+    problems = differences(flipped, seen)
+    assert len(problems) == 1 and problems[0].startswith("track 1: flags")
+    error = MediaGenerationError(Path("x.mkv"), problems)
+    assert str(error).startswith("x.mkv: generated file does not match its spec: track 1")
+
+
+@pytest.mark.integration
+def test_media_factory_returns_fresh_copies(
+    media_factory: Any, media_cache: Path, tmp_path: Path
+) -> None:
+    spec = MediaSpec(duration=1.0, audio=(AudioSpec(language="ita"),))
+    first = media_factory(spec, "a.mkv")
+    first.write_bytes(b"modified by a test")
+    second = media_factory(spec, "Season 01/b ü.mkv")
+    assert second.parent == tmp_path / "Season 01"
+    assert second.read_bytes().startswith(EBML_MAGIC)
+    assert second.stat().st_ino != first.stat().st_ino
+    cached = [p for p in media_cache.iterdir() if p.suffix == ".mkv"]
+    assert sum(p.read_bytes() == second.read_bytes() for p in cached) == 1
+
+
+@pytest.mark.integration
+def test_broken_files(broken_factory: Any, tools: ToolPaths) -> None:
+    assert broken_factory(BrokenKind.ZERO_BYTES).stat().st_size == 0
+    noise = broken_factory(BrokenKind.RANDOM_BYTES, "noise.mkv")
+    assert noise.name == "noise.mkv" and noise.stat().st_size == 64 * 1024
+    text = broken_factory(BrokenKind.TEXT_AS_MKV)
+    assert text.suffix == ".mkv" and text.read_text(encoding="utf-8").startswith("This is a text")
+
+
+@pytest.mark.integration
+def test_truncated_mkv_is_a_valid_file_cut_short(
+    broken_factory: Any, media_factory: Any, tools: ToolPaths
+) -> None:
+    truncated = broken_factory(BrokenKind.TRUNCATED_MKV)
+    whole = media_factory(TRUNCATION_SOURCE)
+    assert truncated.read_bytes().startswith(EBML_MAGIC)
+    ratio = truncated.stat().st_size / whole.stat().st_size
+    assert abs(ratio - TRUNCATE_AT) < 0.02
+    # mkvmerge still "recognizes" the cut file: that is why vpo checks segment sizes.
+    assert _mkvmerge(tools, truncated)["container"]["recognized"] is True
+
+
+def test_home_is_isolated(isolated_home: Path) -> None:
+    assert os.environ["HOME"] == str(isolated_home)
+    assert os.environ["XDG_CONFIG_HOME"].startswith(str(isolated_home))
+    assert Path(os.environ["VPO_CONFIG"]).read_text(encoding="utf-8") == ""
