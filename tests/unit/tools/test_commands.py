@@ -1,0 +1,166 @@
+"""The argv builders are pure: test them on plain data."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from vpo.media.model import Attachment, Container, MediaFile, Track, TrackFlags, TrackType
+from vpo.plan import EncodeSettings, Plan, PlannedTrack, RemovedTrack, identity_plan
+from vpo.tools.commands.ffmpeg import build_ffmpeg_argv, disposition
+from vpo.tools.commands.mkvmerge import build_mkvmerge_argv
+from vpo.tools.commands.mkvpropedit import build_mkvpropedit_argv, track_selector
+
+OUT = Path("/lib/.vpo-tmp-1-abcdef01-movie.mkv")
+
+
+def _media(container: Container = Container.MATROSKA, path: str = "/lib/movie.mkv") -> MediaFile:
+    return MediaFile(
+        path=Path(path),
+        container=container,
+        size=10,
+        mtime_ns=1,
+        tracks=(
+            Track(0, 0, TrackType.VIDEO, "h264", uid=11),
+            Track(1, 1, TrackType.AUDIO, "aac", "eng", flags=TrackFlags(default=True), uid=22),
+            Track(2, 2, TrackType.AUDIO, "ac3", "fre", title="VF", uid=None),
+            Track(3, 3, TrackType.SUBTITLE, "subrip", "eng", uid=44),
+        ),
+        attachments=(Attachment(0, "a.ttf"), Attachment(1, "b.ttf")),
+    )
+
+
+def _set(plan: Plan, position: int, **changes: object) -> Plan:
+    tracks = list(plan.tracks)
+    flags = {k: v for k, v in changes.items() if k in TrackFlags.__slots__}
+    other = {k: v for k, v in changes.items() if k not in TrackFlags.__slots__}
+    track: PlannedTrack = replace(tracks[position], **other)  # type: ignore[arg-type]
+    track = replace(track, flags=replace(track.flags, **flags))  # type: ignore[arg-type]
+    tracks[position] = track
+    return replace(plan, tracks=tuple(tracks))
+
+
+def _after(argv: list[str], option: str) -> list[str]:
+    return [argv[i + 1] for i, a in enumerate(argv) if a == option]
+
+
+# mkvpropedit ----------------------------------------------------------------
+
+
+def test_selector_prefers_uid_and_falls_back_to_position() -> None:
+    media = _media()
+    assert track_selector(media.tracks[1]) == "track:=22"
+    assert track_selector(media.tracks[2]) == "track:3"
+
+
+def test_mkvpropedit_sets_only_changed_fields() -> None:
+    plan = _set(identity_plan(_media(), "p"), 1, default=False, language="ger")
+    argv = build_mkvpropedit_argv("mkvpropedit", plan, Path("/lib/movie.mkv"))
+    assert argv[:3] == ["mkvpropedit", "--quiet", "/lib/movie.mkv"]
+    assert argv[3:] == ["--edit", "track:=22", "--set", "language=ger", "--set", "flag-default=0"]
+
+
+def test_mkvpropedit_deletes_a_removed_title_and_sets_new_ones() -> None:
+    plan = _set(identity_plan(_media(), "p"), 2, title=None)
+    plan = _set(plan, 3, title="Full", forced=True, hearing_impaired=True)
+    argv = build_mkvpropedit_argv("mkvpropedit", plan, Path("/lib/movie.mkv"))
+    assert argv[3:] == [
+        "--edit", "track:3", "--delete", "name",
+        "--edit", "track:=44", "--set", "name=Full",
+        "--set", "flag-forced=1", "--set", "flag-hearing-impaired=1",
+    ]  # fmt: skip
+
+
+def test_mkvpropedit_makes_a_dash_name_absolute(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir("/")
+    plan = _set(identity_plan(_media(path="-x.mkv"), "p"), 1, commentary=True)
+    argv = build_mkvpropedit_argv("mkvpropedit", plan, Path("-x.mkv"))
+    assert argv[2] == "/-x.mkv"
+
+
+def test_mkvpropedit_refuses_a_structural_change() -> None:
+    plan = identity_plan(_media(), "p")
+    plan = replace(plan, tracks=plan.tracks[:3], removed=(RemovedTrack(3, "x"),))
+    with pytest.raises(ValueError, match="remux"):
+        build_mkvpropedit_argv("mkvpropedit", plan, Path("/lib/movie.mkv"))
+
+
+# mkvmerge -------------------------------------------------------------------
+
+
+def test_mkvmerge_selects_orders_and_sets_everything_explicitly() -> None:
+    plan = identity_plan(_media(), "p")
+    t = plan.tracks
+    plan = replace(plan, tracks=(t[0], t[2], t[1]), removed=(RemovedTrack(3, "x"),))
+    argv = build_mkvmerge_argv("mkvmerge", plan, OUT)
+    assert argv[:4] == ["mkvmerge", "--quiet", "--output", str(OUT)]
+    assert _after(argv, "--audio-tracks") == ["2,1"]
+    assert _after(argv, "--video-tracks") == ["0"]
+    assert "--no-subtitles" in argv
+    assert _after(argv, "--track-order") == ["0:0,0:2,0:1"]
+    assert _after(argv, "--language") == ["0:und", "2:fre", "1:eng"]
+    assert _after(argv, "--track-name") == ["0:", "2:VF", "1:"]
+    assert _after(argv, "--default-track-flag") == ["0:0", "2:0", "1:1"]
+    assert _after(argv, "--original-flag") == ["0:0", "2:0", "1:0"]
+    source_at = argv.index("/lib/movie.mkv")
+    assert argv.index("--default-track-flag") < source_at < argv.index("--track-order")
+    assert "--webm" not in argv
+    assert "--no-attachments" not in argv and "--attachments" not in argv
+
+
+def test_mkvmerge_attachment_selection() -> None:
+    plan = replace(identity_plan(_media(), "p"), removed_attachments=(0,))
+    assert _after(build_mkvmerge_argv("mkvmerge", plan, OUT), "--attachments") == ["1"]
+    plan = replace(plan, removed_attachments=(0, 1))
+    assert "--no-attachments" in build_mkvmerge_argv("mkvmerge", plan, OUT)
+
+
+def test_mkvmerge_writes_webm_and_refuses_mp4_and_encodes() -> None:
+    plan = replace(identity_plan(_media(), "p"), container=Container.WEBM)
+    assert "--webm" in build_mkvmerge_argv("mkvmerge", plan, OUT)
+    with pytest.raises(ValueError, match="mp4"):
+        build_mkvmerge_argv("mkvmerge", replace(plan, container=Container.MP4), OUT)
+    encoded = _set(identity_plan(_media(), "p"), 2, encode=EncodeSettings("aac"))
+    with pytest.raises(ValueError, match="encode"):
+        build_mkvmerge_argv("mkvmerge", encoded, OUT)
+
+
+# ffmpeg ---------------------------------------------------------------------
+
+
+def test_disposition_is_complete() -> None:
+    assert disposition(TrackFlags()) == "0"
+    assert disposition(TrackFlags(default=True, commentary=True)) == "default+comment"
+
+
+def test_ffmpeg_maps_every_kept_stream_in_order() -> None:
+    plan = identity_plan(_media(Container.MP4, "/lib/a:b.mp4"), "p")
+    t = plan.tracks
+    plan = replace(plan, tracks=(t[0], t[2], t[1]), removed=(RemovedTrack(3, "x"),))
+    plan = _set(plan, 1, default=True)
+    argv = build_ffmpeg_argv("ffmpeg", plan, Path("/lib/out.mp4"))
+    assert _after(argv, "-i") == ["file:/lib/a:b.mp4"]
+    assert _after(argv, "-map") == ["0:0", "0:2", "0:1"]
+    assert _after(argv, "-c") == ["copy"]
+    assert _after(argv, "-disposition:0") == ["0"]
+    assert _after(argv, "-disposition:1") == ["default"]
+    assert _after(argv, "-disposition:2") == ["default"]
+    assert _after(argv, "-metadata:s:1") == ["language=fre", "title=VF", "handler_name=VF"]
+    assert argv[-3:] == ["-f", "mp4", "file:/lib/out.mp4"]
+    assert "-nostdin" in argv
+
+
+def test_ffmpeg_encodes_only_the_planned_track() -> None:
+    plan = _set(identity_plan(_media(Container.MP4, "/lib/a.mp4"), "p"), 3, codec="mov_text")
+    plan = _set(plan, 3, encode=EncodeSettings("mov_text"))
+    argv = build_ffmpeg_argv("ffmpeg", plan, Path("/lib/out.mp4"))
+    assert _after(argv, "-c:3") == ["mov_text"]
+    assert "-c:1" not in argv
+
+
+def test_ffmpeg_refuses_unknown_container() -> None:
+    plan = replace(identity_plan(_media(), "p"), container=Container.OTHER)
+    with pytest.raises(ValueError, match="other"):
+        build_ffmpeg_argv("ffmpeg", plan, Path("/lib/out"))
