@@ -8,6 +8,7 @@ the stream index so a remux can still map them.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping
 from pathlib import Path
@@ -43,9 +44,9 @@ def frame_rate_from_ratio(text: object) -> float | None:
         den = float(denominator) if denominator else 1.0
     except ValueError:
         return None
-    if num <= 0 or den <= 0:
+    if not (math.isfinite(num) and math.isfinite(den)) or num <= 0 or den <= 0:
         return None
-    return round(num / den, FRAME_RATE_DECIMALS)
+    return round(num / den, FRAME_RATE_DECIMALS) or None
 
 
 def container_from_format(
@@ -244,19 +245,18 @@ def _int(value: object) -> int | None:
         return None
     if isinstance(value, int):
         return value
-    try:
-        return int(float(str(value).strip()))
-    except ValueError:
-        return None
+    number = _float(value)
+    return int(number) if number is not None else None
 
 
 def _float(value: object) -> float | None:
     if isinstance(value, bool) or value is None:
         return None
     try:
-        return float(str(value).strip())
+        number = float(str(value).strip())
     except ValueError:
         return None
+    return number if math.isfinite(number) else None
 
 
 def _text(value: object) -> str | None:

@@ -9,6 +9,7 @@ can know, so the derivations here (frame rate, overall bit rate) are public.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -42,7 +43,8 @@ def frame_rate_from_default_duration(nanoseconds: int | None) -> float | None:
     """Frames per second from a Matroska DefaultDuration (ns per frame)."""
     if nanoseconds is None or nanoseconds <= 0:
         return None
-    return round(1_000_000_000 / nanoseconds, FRAME_RATE_DECIMALS)
+    rate = round(1_000_000_000 / nanoseconds, FRAME_RATE_DECIMALS)
+    return rate or None
 
 
 def overall_bit_rate(size: int, duration: float | None) -> int | None:
@@ -211,7 +213,7 @@ def _int(value: object) -> int | None:
     if isinstance(value, int):
         return value
     if isinstance(value, float):
-        return round(value)
+        return round(value) if math.isfinite(value) else None
     try:
         return int(str(value).strip())
     except ValueError:
