@@ -56,6 +56,7 @@ from vpo.probe.errors import (
     TruncatedFileError,
     UnreadableFileError,
 )
+from vpo.probe.mkvmerge_json import frame_rate_from_default_duration, overall_bit_rate
 
 MATROSKA_DOCTYPES = ("matroska", "webm")
 HEAD_READ_SIZE = 64 * 1024
@@ -185,18 +186,22 @@ def probe_matroska_headers(path: Path) -> MediaFile:
         except EbmlError as error:
             raise NotMediaError(path, f"corrupt Matroska headers: {error}") from error
         attachments = _read_attachments(stream, path, located.get(ids.ATTACHMENTS))
+    container = Container.WEBM if start.doctype == "webm" else Container.MATROSKA
+    duration = info.duration_seconds
     return MediaFile(
         path=path,
-        container=Container.WEBM if start.doctype == "webm" else Container.MATROSKA,
+        container=container,
         size=stat.st_size,
         mtime_ns=stat.st_mtime_ns,
         tracks=tracks,
-        duration=info.duration_seconds,
+        duration=duration,
+        bit_rate=overall_bit_rate(stat.st_size, duration),
         attachments=attachments,
         chapter_count=chapter_count,
         title=info.title,
         inode=stat.st_ino,
         device=stat.st_dev,
+        format_name=container.value,
     )
 
 
@@ -471,7 +476,7 @@ def _parse_info(body: Buffer) -> _Info:
         elif child_id == ids.DURATION:
             duration = read_float(value)
         elif child_id == ids.TITLE:
-            title = read_string(value) or None
+            title = read_string(value).strip() or None
     return _Info(timestamp_scale, duration, title)
 
 
@@ -519,8 +524,8 @@ def _parse_track_entry(order: int, entry: Buffer) -> Track | None:
     audio = dict(_children(values[ids.AUDIO])) if ids.AUDIO in values else None
     video = dict(_children(values[ids.VIDEO])) if ids.VIDEO in values else None
     bit_depth = _uint(audio, ids.BIT_DEPTH, 0) if audio is not None else 0
-    default_duration = _uint(values, ids.DEFAULT_DURATION, 0)
-    uid = _uint(values, ids.TRACK_UID, 0)
+    is_video = track_type is TrackType.VIDEO
+    default_duration = _uint(values, ids.DEFAULT_DURATION, 0) if is_video else None
     return Track(
         index=order,
         track_id=order,
@@ -534,12 +539,10 @@ def _parse_track_entry(order: int, entry: Buffer) -> Track | None:
         flags=flags,
         channels=_uint(audio, ids.CHANNELS, 1) if audio is not None else None,
         sample_rate=_sample_rate(audio),
-        width=_uint(video, ids.PIXEL_WIDTH, 0) or None,
-        height=_uint(video, ids.PIXEL_HEIGHT, 0) or None,
-        frame_rate=(
-            1e9 / default_duration if track_type is TrackType.VIDEO and default_duration else None
-        ),
-        uid=uid or None,
+        width=_uint(video, ids.PIXEL_WIDTH, 0) or None if is_video else None,
+        height=_uint(video, ids.PIXEL_HEIGHT, 0) or None if is_video else None,
+        frame_rate=frame_rate_from_default_duration(default_duration),
+        uid=_uint(values, ids.TRACK_UID, 0) if ids.TRACK_UID in values else None,
     )
 
 
@@ -550,9 +553,10 @@ def _uint(values: dict[int, memoryview] | None, element_id: int, default: int) -
 
 
 def _text(values: dict[int, memoryview], element_id: int) -> str | None:
+    """A string element, stripped as the mkvmerge -J parser strips it; empty = absent."""
     if element_id not in values:
         return None
-    return read_string(values[element_id]) or None
+    return read_string(values[element_id]).strip() or None
 
 
 def _sample_rate(audio: dict[int, memoryview] | None) -> int | None:
@@ -589,7 +593,7 @@ def _parse_track_bps(body: Buffer) -> dict[int, int]:
                 simple = dict(_children(value))
                 name = read_string(simple.get(ids.TAG_NAME, b""))
                 text = read_string(simple.get(ids.TAG_STRING, b"")).strip()
-                if name == "BPS" and text.isdigit():
+                if name.strip().upper() == "BPS" and text.isdigit():
                     bps = int(text)
         if bps is not None:
             for uid in uids:
@@ -640,7 +644,7 @@ def _read_attached_file(stream: BinaryIO, number: int, attached: ElementHeader) 
             size = child.data_size
         elif child.element_id in (ids.FILE_NAME, ids.FILE_MEDIA_TYPE, ids.FILE_DESCRIPTION):
             stream.seek(child.data_offset)
-            texts[child.element_id] = read_string(stream.read(child.data_size or 0))
+            texts[child.element_id] = read_string(stream.read(child.data_size or 0)).strip()
     return Attachment(
         attachment_id=number,
         file_name=texts.get(ids.FILE_NAME, ""),
