@@ -112,7 +112,8 @@ def make_live_file(tools: ToolPaths, directory: Path) -> Path:
         subprocess.run(
             [
                 tools.require("ffmpeg"), "-nostdin", "-v", "error", *lavfi_inputs()[:8],
-                "-c:v", "libx264", "-preset", "ultrafast", "-c:a", "aac", "-f", "matroska", "pipe:1",
+                "-c:v", "libx264", "-preset", "ultrafast", "-c:a", "aac",
+                "-f", "matroska", "pipe:1",
             ],
             check=True,
             stdout=sink,
@@ -263,7 +264,8 @@ _MKVINFO_NAMES = {
     "Tags": "Tags",
 }
 _MKVINFO_TOP_LEVEL = re.compile(
-    r"^\|\+ (?P<name>[A-Za-z -]+?)(?::.*)? at (?P<at>\d+) size (?P<size>\d+) data size (?P<data>\d+)$"
+    r"^\|\+ (?P<name>[A-Za-z -]+?)(?::.*)? at (?P<at>\d+)"
+    r" size (?P<size>\d+) data size (?P<data>\d+)$"
 )
 
 
