@@ -51,7 +51,8 @@ def _rule(when: str, then: str = "[{warn: matched}]", otherwise: str | None = No
         ("{count: {track_type: audio, eq: 3}}", True),
         ("{and: [{exists: {track_type: audio}}, {exists: {track_type: video}}]}", True),
         (
-            "{or: [{exists: {track_type: audio, codec: dts}}, {count: {track_type: subtitle, lt: 1}}]}",
+            "{or: [{exists: {track_type: audio, codec: dts}},"
+            " {count: {track_type: subtitle, lt: 1}}]}",
             False,
         ),
         ("{not: {exists: {track_type: audio, codec: dts}}}", True),

@@ -45,7 +45,7 @@ def test_select_phases_keeps_policy_order_and_rejects_unknown(build: Build) -> N
     assert [p.name for p in select_phases(policy, ["flags", "strip"])] == ["strip", "flags"]
     assert select_phases(policy, []) == policy.phases
     with pytest.raises(
-        UnknownPhaseError, match="unknown phase.*: strp; the policy has strip, flags"
+        UnknownPhaseError, match=r"unknown phase.*: strp; the policy has strip, flags"
     ):
         select_phases(policy, ["strp"])
 
