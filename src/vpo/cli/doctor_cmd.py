@@ -1,0 +1,214 @@
+"""``vpo doctor``: is this machine ready to run vpo?
+
+Each check is a function from a DoctorContext to CheckResults; the verdicts
+come from pure functions (``assess_tool``, ``database_result``, …) so they are
+tested without tools. Adding a check (e.g. journal recovery for ``--repair``)
+means writing one more function and listing it in ``CHECKS``.
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import click
+
+from vpo.cli.common import load_config_or_exit, tool_paths
+from vpo.config import LoadedConfig
+from vpo.errors import ExitCode
+from vpo.tools.locate import TOOL_NAMES, ToolPaths
+from vpo.tools.versions import ToolState, ToolStatus, check_tool, format_version
+
+DOCTOR_SCHEMA = "vpo.doctor/1"
+VERSION_TIMEOUT = 10.0
+
+
+class Level(enum.Enum):
+    OK = "ok"
+    WARN = "warn"
+    FAIL = "fail"
+
+
+@dataclass(frozen=True, slots=True)
+class CheckResult:
+    """One line of the doctor report; FAIL results carry the exit code they cause."""
+
+    name: str
+    level: Level
+    summary: str
+    details: tuple[str, ...] = ()
+    exit_code: ExitCode = ExitCode.OK
+
+
+@dataclass(frozen=True, slots=True)
+class DoctorContext:
+    loaded: LoadedConfig
+    tools: ToolPaths
+
+
+Check = Callable[[DoctorContext], list[CheckResult]]
+
+
+def tool_result(status: ToolStatus) -> CheckResult:
+    """Pure: a tool's status as a report line (missing/old/broken tools fail with exit 3)."""
+    minimum = format_version(status.minimum)
+    if status.state is ToolState.OK:
+        return CheckResult(status.tool, Level.OK, f"{status.version}  {status.path}")
+    if status.state is ToolState.UNKNOWN_VERSION:
+        return CheckResult(
+            status.tool,
+            Level.WARN,
+            f"{status.detail}  {status.path}",
+            (f"needs {minimum} or newer",),
+        )
+    where = f"  ({status.path})" if status.path else ""
+    needs = () if status.state is ToolState.TOO_OLD else (f"needs {minimum} or newer",)
+    return CheckResult(
+        status.tool,
+        Level.FAIL,
+        f"{status.state.value}: {status.detail}{where}",
+        (*needs, f"without it: {status.unavailable}"),
+        ExitCode.TOOL_MISSING,
+    )
+
+
+def check_tools(context: DoctorContext) -> list[CheckResult]:
+    configured = context.loaded.config.tools.configured_paths()
+    results = []
+    for name in TOOL_NAMES:
+        explicit = configured[name]
+        status = check_tool(
+            name,
+            getattr(context.tools, name),
+            configured=str(explicit) if explicit else None,
+            timeout=VERSION_TIMEOUT,
+        )
+        results.append(tool_result(status))
+    return results
+
+
+def config_file_result(loaded: LoadedConfig) -> CheckResult:
+    """Pure: where the config file is and whether it is used."""
+    state = "in use" if loaded.file_exists else "not present: defaults apply"
+    return CheckResult(
+        "config file", Level.OK, f"{loaded.path}  ({state}; {loaded.location.reason})"
+    )
+
+
+def database_result(path: Path, exists: bool, blocker: str | None) -> CheckResult:
+    """Pure: can the library database be used or created? ``blocker`` says why not."""
+    if blocker is not None:
+        return CheckResult("database", Level.WARN, f"{path}  ({blocker})")
+    state = "exists" if exists else "not created yet; created by the first scan"
+    return CheckResult("database", Level.OK, f"{path}  ({state})")
+
+
+def temp_dir_result(path: Path | None, blocker: str | None) -> CheckResult:
+    """Pure: the configured temp directory, if any, must be a writable directory."""
+    if path is None:
+        return CheckResult("temp dir", Level.OK, "beside each media file (jobs.temp_dir not set)")
+    if blocker is not None:
+        return CheckResult("temp dir", Level.WARN, f"{path}  ({blocker})")
+    return CheckResult("temp dir", Level.OK, str(path))
+
+
+def writable_blocker(path: Path, *, directory: bool) -> str | None:
+    """Why ``path`` cannot be written (or created), or None when it can."""
+    if path.exists():
+        if directory and not path.is_dir():
+            return "not a directory"
+        if not directory and path.is_dir():
+            return "is a directory"
+        return None if os.access(path, os.W_OK) else "not writable"
+    parent = path.parent
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    if not parent.is_dir():
+        return f"cannot be created: {parent} is not a directory"
+    if not os.access(parent, os.W_OK | os.X_OK):
+        return f"cannot be created: {parent} is not writable"
+    return None
+
+
+def check_setup(context: DoctorContext) -> list[CheckResult]:
+    config = context.loaded.config
+    database = config.library.database
+    temp_dir = config.jobs.temp_dir
+    return [
+        config_file_result(context.loaded),
+        database_result(database, database.is_file(), writable_blocker(database, directory=False)),
+        temp_dir_result(temp_dir, writable_blocker(temp_dir, directory=True) if temp_dir else None),
+    ]
+
+
+CHECKS: tuple[Check, ...] = (check_tools, check_setup)
+
+
+def exit_code_for(results: Sequence[CheckResult]) -> ExitCode:
+    """Pure: the first failing check decides; warnings alone still exit 0."""
+    return next((r.exit_code for r in results if r.level is Level.FAIL), ExitCode.OK)
+
+
+@click.command("doctor")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document on stdout.")
+@click.pass_context
+def doctor(ctx: click.Context, as_json: bool) -> None:
+    """Check the external tools (path, version, minimum) and vpo's files.
+
+    Exits 3 when a required tool is missing, too old or broken, 0 otherwise.
+    """
+    loaded = load_config_or_exit()
+    context = DoctorContext(loaded, tool_paths(loaded.config))
+    results = [result for check in CHECKS for result in check(context)]
+    code = exit_code_for(results)
+    if as_json:
+        click.echo(json.dumps(report_to_dict(results, code), indent=2, ensure_ascii=False))
+    else:
+        for line in report_lines(results, code):
+            click.echo(line)
+    ctx.exit(code)
+
+
+def report_to_dict(results: Sequence[CheckResult], code: ExitCode) -> dict[str, object]:
+    """The documented ``--json`` shape (docs/configuration.md)."""
+    return {
+        "schema": DOCTOR_SCHEMA,
+        "ok": code is ExitCode.OK,
+        "exit_code": int(code),
+        "checks": [
+            {
+                "name": r.name,
+                "level": r.level.value,
+                "summary": r.summary,
+                "details": list(r.details),
+            }
+            for r in results
+        ],
+    }
+
+
+_MARKS = {Level.OK: ("ok", "green"), Level.WARN: ("warn", "yellow"), Level.FAIL: ("FAIL", "red")}
+
+
+def report_lines(results: Sequence[CheckResult], code: ExitCode) -> list[str]:
+    width = max(len(r.name) for r in results)
+    lines = []
+    for result in results:
+        mark, colour = _MARKS[result.level]
+        label = click.style(f"{mark:<4}", fg=colour, bold=result.level is Level.FAIL)
+        lines.append(f"{label}  {result.name:<{width}}  {result.summary}")
+        lines.extend(f"      {'':<{width}}  {detail}" for detail in result.details)
+    failures = sum(r.level is Level.FAIL for r in results)
+    warnings = sum(r.level is Level.WARN for r in results)
+    if code is ExitCode.OK:
+        lines.append(f"vpo is ready ({warnings} warning(s))" if warnings else "vpo is ready")
+    else:
+        lines.append(
+            f"{failures} problem(s): install or upgrade the tools above, or set their paths "
+            "in [tools] (vpo config show)"
+        )
+    return lines
