@@ -15,8 +15,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
 
+from vpo.cli.demo_cmd import DEMO_STEPS, FILES, expand
+from vpo.cli.main import cli
 from vpo.testmedia.check import differences, read_mkvmerge_json
+from vpo.testmedia.demo import (
+    DEMO_FILES,
+    MARKER_NAME,
+    build_demo_library,
+    demo_files,
+    remove_demo_library,
+)
 from vpo.testmedia.factory import (
     EBML_MAGIC,
     TRUNCATE_AT,
@@ -298,3 +308,109 @@ def test_home_is_isolated(isolated_home: Path) -> None:
     assert os.environ["HOME"] == str(isolated_home)
     assert os.environ["XDG_CONFIG_HOME"].startswith(str(isolated_home))
     assert Path(os.environ["VPO_CONFIG"]).read_text(encoding="utf-8") == ""
+
+
+# --- the demo library and `vpo demo` -----------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def demo_library(tmp_path_factory: pytest.TempPathFactory, tools: ToolPaths) -> Path:
+    """Built once for this module; tests that change it work on a copy."""
+    root = tmp_path_factory.mktemp("demo") / "demo-library"
+    build_demo_library(root, tools)
+    return root
+
+
+def _copy_library(source: Path, tmp_path: Path) -> Path:
+    target = tmp_path / "library"
+    shutil.copytree(source, target)
+    return target
+
+
+def _props(tools: ToolPaths, path: Path) -> list[dict[str, Any]]:
+    return [t["properties"] for t in _mkvmerge(tools, path)["tracks"]]
+
+
+@pytest.mark.integration
+def test_demo_library_holds_the_promised_cases(demo_library: Path, tools: ToolPaths) -> None:
+    files = {item.relative_path: demo_library / item.relative_path for item in DEMO_FILES}
+    assert len(files) == 8 and all(p.is_file() for p in files.values())
+    marker = json.loads((demo_library / MARKER_NAME).read_text(encoding="utf-8"))
+    assert marker["files"] == list(files)
+    anime = _props(tools, files["Anime/Kaze no Tani (風の谷)/Kaze no Tani - 01.mkv"])
+    assert [(p["language"], p["default_track"]) for p in anime[1:3]] == [
+        ("eng", True),
+        ("jpn", False),
+    ]
+    assert [p["language"] for p in anime[3:]] == ["eng", "eng", "jpn"]
+    pilot = _props(tools, files["TV/Night Shift/Season 01/Night Shift - S01E01 - Pilot.mkv"])
+    assert pilot[1]["language"] == "und"
+    wrong = _props(tools, files["Movies/Die Brücke (1959)/Die Brücke (1959).mkv"])
+    assert wrong[2]["flag_commentary"] is True and wrong[2]["default_track"] is True
+    assert wrong[1]["default_track"] is False
+    french = _props(
+        tools, files["Movies/Le Café des Étoiles (2001)/Le Café des Étoiles (2001).mkv"]
+    )
+    assert french[1]["language"] == "fre" and french[2]["language"] == "eng"
+    long_voyage = files["Movies/The Long Voyage (2019)/The Long Voyage (2019).mkv"]
+    voyage = _props(tools, long_voyage)
+    assert voyage[2].get("flag_commentary") is True and voyage[4]["forced_track"] is True
+    mp4 = _ffprobe(tools, files["Movies/Home Video (2015)/Home Video (2015).mp4"])
+    assert "mp4" in mp4["format"]["format_name"]
+    webm = _mkvmerge(tools, files["Movies/Open Clip/Open Clip.webm"])
+    assert webm["tracks"][0]["properties"]["codec_id"] == "V_VP9"
+
+
+def test_demo_steps_expand_placeholders(tmp_path: Path) -> None:
+    files = demo_files(tmp_path)
+    assert expand(("inspect", FILES), tmp_path, files) == ["inspect", *map(str, files)]
+    anime = expand(("inspect", "--json", "{anime}"), tmp_path, files)[2]
+    assert "Anime" in anime and anime.startswith(str(tmp_path))
+    assert all(step.args[0] for step in DEMO_STEPS)
+
+
+def test_vpo_demo_refuses_an_unrelated_directory(tmp_path: Path) -> None:
+    mine = tmp_path / "mine.txt"
+    mine.write_text("my notes", encoding="utf-8")
+    result = CliRunner().invoke(cli, ["demo", str(tmp_path), "--force"])
+    assert result.exit_code == 2
+    assert "is not empty and is not a vpo demo library" in result.output
+    assert [p.name for p in tmp_path.iterdir()] == ["mine.txt"]
+    as_file = CliRunner().invoke(cli, ["demo", str(mine)])
+    assert as_file.exit_code == 2 and "is not a directory" in as_file.output
+
+
+def test_a_tampered_marker_cannot_delete_outside_the_library(tmp_path: Path) -> None:
+    outside = tmp_path / "precious.mkv"
+    outside.write_bytes(b"keep me")
+    root = tmp_path / "demo"
+    (root / "Movies").mkdir(parents=True)
+    (root / "Movies" / "a.mkv").write_bytes(b"demo")
+    marker = {"schema": "vpo.demo-library/1", "files": ["Movies/a.mkv", "../precious.mkv"]}
+    (root / MARKER_NAME).write_text(json.dumps(marker), encoding="utf-8")
+    remove_demo_library(root)
+    assert outside.read_bytes() == b"keep me"
+    assert list(root.iterdir()) == []  # demo file, its empty folder and the marker are gone
+
+
+@pytest.mark.integration
+def test_vpo_demo_reuses_an_existing_library(demo_library: Path, tmp_path: Path) -> None:
+    root = _copy_library(demo_library, tmp_path)
+    before = {p: p.stat().st_mtime_ns for p in demo_files(root)}
+    result = CliRunner().invoke(cli, ["demo", str(root)])
+    assert result.exit_code == 0, result.output
+    assert "Using the demo library" in result.output and "What to try next" in result.output
+    assert {p: p.stat().st_mtime_ns for p in demo_files(root)} == before
+
+
+@pytest.mark.integration
+def test_vpo_demo_force_rebuilds_only_its_own_files(demo_library: Path, tmp_path: Path) -> None:
+    root = _copy_library(demo_library, tmp_path)
+    users = root / "Movies" / "My Own Film.mkv"
+    users.write_bytes(b"not the demo's")
+    inodes = {p: p.stat().st_ino for p in demo_files(root)}
+    result = CliRunner().invoke(cli, ["demo", str(root), "--force"])
+    assert result.exit_code == 0, result.output
+    assert "Built 8 files" in result.output
+    assert users.read_bytes() == b"not the demo's"
+    assert all(p.stat().st_ino != inode for p, inode in inodes.items())
