@@ -206,7 +206,8 @@ class Library:
             found = (
                 self._connection()
                 .execute(
-                    "SELECT path FROM files WHERE inode = ? AND device = ? AND size = ? "
+                    "SELECT path FROM files WHERE status != 'error' AND inode = ? AND device = ? "
+                    "AND size = ? "
                     "AND mtime_ns = ? ORDER BY path",
                     (key.inode, key.device, key.size, key.mtime_ns),
                 )

@@ -54,8 +54,10 @@ class StatKey:
     inode: int | None
     device: int | None
 
-    def matches(self, size: int, mtime_ns: int, inode: int) -> bool:
-        return (self.size, self.mtime_ns, self.inode) == (size, mtime_ns, inode)
+    def matches(self, other: StatKey) -> bool:
+        """Same file content as far as a stat can tell (the device is not compared:
+        it may change across reboots for network and removable filesystems)."""
+        return (self.size, self.mtime_ns, self.inode) == (other.size, other.mtime_ns, other.inode)
 
 
 @dataclass(frozen=True, slots=True)
