@@ -202,11 +202,35 @@ def _message(detail: ErrorDetails, loc: Location) -> str:
     if kind in {"literal_error", "enum"}:
         expected = re.findall(r"'([^']*)'", str(detail.get("ctx", {}).get("expected", "")))
         given = detail.get("input")
-        hint = _closest(str(given), expected) if isinstance(given, str) else None
+        hint = _hint_for_choice(given, expected)
         message = f"'{given}' is not allowed; expected one of {', '.join(expected)}" + (
             f" (did you mean '{hint}'?)" if hint else ""
         )
     return message
+
+
+# Common other names for allowed values, which spelling distance would get wrong.
+_ALIASES = {
+    "h265": "hevc",
+    "x265": "hevc",
+    "hevc_nvenc": "hevc",
+    "x264": "h264",
+    "avc": "h264",
+    "matroska": "mkv",
+    "mpeg4": "mp4",
+    "m4v": "mp4",
+    "dts-hd": "dts",
+    "eac-3": "eac3",
+}
+
+
+def _hint_for_choice(given: object, expected: list[str]) -> str | None:
+    if not isinstance(given, str):
+        return None
+    alias = _ALIASES.get(given.strip().lower())
+    if alias in expected:
+        return alias
+    return _closest(given, expected)
 
 
 def _closest(word: str, candidates: Iterable[str]) -> str | None:
