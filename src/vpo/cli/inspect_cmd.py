@@ -1,0 +1,122 @@
+"""``vpo inspect FILE... [--json]``: show what vpo sees in each file.
+
+A bad file costs one line on stderr and the others are still shown; the exit
+code says whether every file could be read (docs/inspect.md).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+
+from vpo.cli.common import load_config_or_exit, tool_paths
+from vpo.cli.render.tracks import (
+    FLAG_LEGEND,
+    display_path,
+    media_header,
+    media_to_dict,
+    track_table,
+)
+from vpo.errors import ExitCode
+from vpo.media.model import MediaFile
+from vpo.probe.errors import ProbeError
+from vpo.probe.probe import probe_file
+from vpo.tools.locate import ToolPaths
+from vpo.tools.runner import ToolError
+
+JSON_SCHEMA = "vpo.inspect/1"
+REQUIRED_TOOLS = ("mkvmerge", "ffprobe")  # Matroska and everything else
+
+
+@dataclass(frozen=True, slots=True)
+class InspectFailure:
+    """One file that could not be inspected."""
+
+    path: Path
+    kind: str
+    cause: str
+
+    def line(self) -> str:
+        return f"vpo: {display_path(self.path)}: {self.cause}"
+
+    def as_dict(self) -> dict[str, str]:
+        return {"path": str(self.path), "error": self.kind, "message": self.cause}
+
+
+def failure_from(path: Path, error: ProbeError | ToolError) -> InspectFailure:
+    """The error as kind + cause, with the path kept apart so it can be escaped."""
+    if isinstance(error, ProbeError):
+        return InspectFailure(path, error.kind, error.cause)
+    code = f" (exit {error.returncode})" if error.returncode is not None else ""
+    return InspectFailure(path, "tool_error", f"{error.tool} failed{code}: {error.cause}")
+
+
+def missing_tools(tools: ToolPaths) -> tuple[str, ...]:
+    return tuple(name for name in REQUIRED_TOOLS if getattr(tools, name) is None)
+
+
+def inspect_document(
+    media: Sequence[MediaFile], failures: Sequence[InspectFailure]
+) -> dict[str, Any]:
+    """The ``--json`` document (schema ``vpo.inspect/1``)."""
+    return {
+        "schema": JSON_SCHEMA,
+        "files": [media_to_dict(m) for m in media],
+        "errors": [f.as_dict() for f in failures],
+    }
+
+
+@click.command("inspect")
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document on stdout.")
+@click.pass_context
+def inspect(ctx: click.Context, files: tuple[Path, ...], as_json: bool) -> None:
+    """Show the container, tracks, flags and languages of each FILE.
+
+    Use '--' before names that start with a dash: vpo inspect -- -odd.mkv
+    """
+    config = load_config_or_exit().config
+    tools = tool_paths(config)
+    missing = missing_tools(tools)
+    if missing:
+        for name in missing:
+            click.echo(
+                f"vpo: {name} not found; install it or set [tools] {name} in the "
+                "configuration, then run 'vpo doctor'",
+                err=True,
+            )
+        ctx.exit(ExitCode.TOOL_MISSING)
+    console = Console(highlight=False, soft_wrap=False)
+    probed: list[MediaFile] = []
+    failures: list[InspectFailure] = []
+    for path in files:
+        try:
+            media = probe_file(path, tools, timeout=config.tools.probe_timeout)
+        except (ProbeError, ToolError) as error:
+            failure = failure_from(path, error)
+            failures.append(failure)
+            click.echo(failure.line(), err=True)
+            continue
+        probed.append(media)
+        if not as_json:
+            _print_media(console, media, first=len(probed) == 1)
+    if as_json:
+        json.dump(inspect_document(probed, failures), sys.stdout, indent=2)
+        sys.stdout.write("\n")
+    elif probed:
+        console.print(FLAG_LEGEND, style="dim", markup=False, soft_wrap=True)
+    ctx.exit(ExitCode.FILES_FAILED if failures else ExitCode.OK)
+
+
+def _print_media(console: Console, media: MediaFile, *, first: bool) -> None:
+    if not first:
+        console.print()
+    console.print(media_header(media), style="bold", markup=False)
+    console.print(track_table(media))

@@ -1,0 +1,1 @@
+"""Pure renderers shared by commands: data in, text, tables or JSON-ready dicts out."""
