@@ -182,7 +182,9 @@ def probe_matroska_headers(path: Path) -> MediaFile:
             chapter_count = _count_chapter_atoms(chapters)
             tags = located.get(ids.TAGS)
             if tags is not None and tags.data_size is not None and tags.data_size <= MAX_TAGS_SIZE:
-                tracks = _with_bit_rates(tracks, _parse_track_bps(_read_body(stream, path, tags)))
+                tags_body = _read_body(stream, path, tags)
+                if b"BPS" in tags_body.upper():  # most Tags carry no statistics: skip the parse
+                    tracks = _with_bit_rates(tracks, _parse_track_bps(tags_body))
         except EbmlError as error:
             raise NotMediaError(path, f"corrupt Matroska headers: {error}") from error
         attachments = _read_attachments(stream, path, located.get(ids.ATTACHMENTS))
@@ -431,8 +433,10 @@ def _read_body(stream: BinaryIO, path: Path, element: TopLevelElement | None) ->
 
 def _children(body: Buffer) -> Iterator[tuple[int, memoryview]]:
     """(ID, body) of each child of a master element held in memory."""
-    for header in iter_elements(body):
-        yield header.element_id, element_body(body, header)
+    view = memoryview(body)
+    for element_id, offset, header_size, data_size in iter_elements(view):
+        start = offset + header_size
+        yield element_id, view[start : len(view) if data_size is None else start + data_size]
 
 
 def _parse_seek_head(body: Buffer) -> tuple[_SeekEntry, ...]:
@@ -589,7 +593,7 @@ def _parse_track_bps(body: Buffer) -> dict[int, int]:
         for field_id, value in _children(tag):
             if field_id == ids.TARGETS:
                 uids.extend(read_uint(v) for t, v in _children(value) if t == ids.TAG_TRACK_UID)
-            elif field_id == ids.SIMPLE_TAG:
+            elif field_id == ids.SIMPLE_TAG and b"BPS" in value.tobytes().upper():
                 simple = dict(_children(value))
                 name = read_string(simple.get(ids.TAG_NAME, b""))
                 text = read_string(simple.get(ids.TAG_STRING, b"")).strip()
