@@ -11,11 +11,19 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
+from vpo.cli.doctor_cmd import (
+    CheckResult,
+    Level,
+    database_result,
+    exit_code_for,
+    temp_dir_result,
+    tool_result,
+    writable_blocker,
+)
 from vpo.cli.main import cli
 from vpo.errors import ExitCode
 from vpo.tools.locate import TOOL_NAMES
-
-pytestmark = pytest.mark.integration
+from vpo.tools.versions import ToolVersion, assess_tool
 
 
 @pytest.fixture(autouse=True)
@@ -47,6 +55,7 @@ def checks_by_name(result: Result) -> dict[str, dict[str, object]]:
     return {check["name"]: check for check in document["checks"]}
 
 
+@pytest.mark.integration
 def test_all_tools_present_exits_0(tools: object, tmp_path: Path) -> None:
     result = doctor()
     assert result.exit_code == ExitCode.OK, result.output
@@ -60,6 +69,7 @@ def test_all_tools_present_exits_0(tools: object, tmp_path: Path) -> None:
     assert lines[-1] == "vpo is ready"
 
 
+@pytest.mark.integration
 def test_json_report(tools: object, tmp_path: Path) -> None:
     result = doctor("--json")
     assert result.exit_code == ExitCode.OK
@@ -74,6 +84,7 @@ def test_json_report(tools: object, tmp_path: Path) -> None:
     )
 
 
+@pytest.mark.integration
 def test_configured_path_that_does_not_exist(
     tools: object, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
@@ -90,6 +101,7 @@ def test_configured_path_that_does_not_exist(
     ]
 
 
+@pytest.mark.integration
 def test_tool_missing_from_path(
     tools: object, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
@@ -108,6 +120,7 @@ def test_tool_missing_from_path(
     assert result.stdout.splitlines()[-1].startswith("1 problem(s)")
 
 
+@pytest.mark.integration
 def test_stub_that_reports_an_old_version(
     tools: object, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
@@ -125,6 +138,7 @@ def test_stub_that_reports_an_old_version(
     assert checks_by_name(result)["ffprobe"]["level"] == "ok"
 
 
+@pytest.mark.integration
 def test_stub_mkvtoolnix_too_old_in_config_file(
     tools: object, clean_config: Path, tmp_path: Path
 ) -> None:
@@ -137,6 +151,7 @@ def test_stub_mkvtoolnix_too_old_in_config_file(
     assert "too old: version v59.0.0 is older than the minimum 60.0" in result.stdout
 
 
+@pytest.mark.integration
 def test_stub_that_crashes(tools: object, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     stub = write_stub(
         tmp_path / "bin", "ffprobe", 'echo "error while loading shared libraries" >&2; exit 127'
@@ -150,6 +165,7 @@ def test_stub_that_crashes(tools: object, monkeypatch: pytest.MonkeyPatch, tmp_p
     )
 
 
+@pytest.mark.integration
 def test_git_build_without_a_version_number_is_a_warning(
     tools: object, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
@@ -162,6 +178,7 @@ def test_git_build_without_a_version_number_is_a_warning(
     assert checks_by_name(result)["ffmpeg"]["level"] == "warn"
 
 
+@pytest.mark.integration
 def test_database_that_cannot_be_created_is_a_warning(
     tools: object, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
@@ -184,3 +201,51 @@ def test_broken_config_exits_2_with_one_line(clean_config: Path) -> None:
     result = doctor()
     assert result.exit_code == ExitCode.USAGE
     assert result.stderr == f"vpo: {clean_config}:2: tools.ffmpeg must be a path (string), got 3\n"
+
+
+# Pure verdicts: no tools needed.
+
+
+def test_tool_result_levels_and_exit_codes() -> None:
+    ok = tool_result(assess_tool("ffmpeg", "/usr/bin/ffmpeg", ToolVersion("ffmpeg", "5.1", (5, 1))))
+    assert (ok.level, ok.summary, ok.exit_code) == (Level.OK, "5.1  /usr/bin/ffmpeg", ExitCode.OK)
+    git = tool_result(assess_tool("ffmpeg", "/x/ffmpeg", ToolVersion("ffmpeg", "N-1-gabc", None)))
+    assert git.level is Level.WARN and git.exit_code is ExitCode.OK
+    old = tool_result(
+        assess_tool("mkvmerge", "/x/mkvmerge", ToolVersion("mkvmerge", "v50.0.0", (50, 0, 0)))
+    )
+    assert old.level is Level.FAIL and old.exit_code is ExitCode.TOOL_MISSING
+    assert old.details == ("without it: probing Matroska/WebM files and remuxing them",)
+    missing = tool_result(assess_tool("ffprobe", None))
+    assert missing.summary == "missing: not on PATH"
+    assert missing.exit_code is ExitCode.TOOL_MISSING
+
+
+def test_exit_code_is_decided_by_failures_only() -> None:
+    warn = CheckResult("database", Level.WARN, "x")
+    fail = CheckResult("ffmpeg", Level.FAIL, "x", exit_code=ExitCode.TOOL_MISSING)
+    assert exit_code_for([warn]) is ExitCode.OK
+    assert exit_code_for([warn, fail]) is ExitCode.TOOL_MISSING
+    assert exit_code_for([]) is ExitCode.OK
+
+
+def test_writable_blocker(tmp_path: Path) -> None:
+    plain = tmp_path / "plain"
+    plain.write_text("x")
+    assert writable_blocker(tmp_path / "new" / "deeper" / "db.sqlite", directory=False) is None
+    assert writable_blocker(plain, directory=False) is None
+    assert writable_blocker(plain, directory=True) == "not a directory"
+    assert writable_blocker(tmp_path, directory=False) == "is a directory"
+    assert writable_blocker(plain / "db", directory=False) == (
+        f"cannot be created: {plain} is not a directory"
+    )
+
+
+def test_database_and_temp_dir_results() -> None:
+    db = Path("/data/vpo.db")
+    assert database_result(db, True, None).summary == "/data/vpo.db  (exists)"
+    assert (
+        database_result(db, False, "cannot be created: /data is not writable").level is Level.WARN
+    )
+    assert temp_dir_result(None, None).level is Level.OK
+    assert temp_dir_result(Path("/scratch"), "not writable").summary == "/scratch  (not writable)"
