@@ -315,6 +315,7 @@ def _scan_segment(
     file_size = start.file_size
     segment_end = file_size if segment.end is None else segment.end
     limit = min(segment_end, file_size)
+    unknown_size = segment.data_size is None
     elements: list[TopLevelElement] = []
     position = segment.data_offset
     while position < limit:
@@ -326,24 +327,23 @@ def _scan_segment(
             if allow_truncated:
                 break
             raise
-        if segment.end is None and header.element_id in (ids.EBML, ids.SEGMENT):
+        element_id, _, header_size, data_size = header
+        if unknown_size and element_id in (ids.EBML, ids.SEGMENT):
             break  # an unknown-size Segment ends where the next one starts
-        name = ids.element_name(header.element_id)
-        elements.append(
-            TopLevelElement(name, header.element_id, position, header.header_size, header.data_size)
-        )
-        end = header.end
-        if end is None:
+        name = ids.element_name(element_id)
+        elements.append(TopLevelElement(name, element_id, position, header_size, data_size))
+        if data_size is None:
             return tuple(elements), position
+        end = position + header_size + data_size
         if end > file_size and not allow_truncated:
             raise TruncatedFileError(
                 path,
-                f"{name} at byte {position} declares {header.data_size} bytes but the file "
-                f"ends after {file_size - header.data_offset}",
+                f"{name} at byte {position} declares {data_size} bytes but the file "
+                f"ends after {file_size - position - header_size}",
             )
         if end > segment_end:
             raise NotMediaError(path, f"{name} at byte {position} overruns the end of the Segment")
-        if stop_at_cluster and header.element_id == ids.CLUSTER:
+        if stop_at_cluster and element_id == ids.CLUSTER:
             break
         position = end
     return tuple(elements), None
