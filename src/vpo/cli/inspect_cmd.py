@@ -33,6 +33,7 @@ from vpo.tools.runner import ToolError
 
 JSON_SCHEMA = "vpo.inspect/1"
 REQUIRED_TOOLS = ("mkvmerge", "ffprobe")  # Matroska and everything else
+PIPE_WIDTH = 200
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,7 +94,9 @@ def inspect(ctx: click.Context, files: tuple[Path, ...], as_json: bool) -> None:
                 err=True,
             )
         ctx.exit(ExitCode.TOOL_MISSING)
-    console = Console(highlight=False, soft_wrap=False)
+    # In a pipe or a log there is no screen edge: don't fold titles at 80 columns.
+    width = None if sys.stdout.isatty() else PIPE_WIDTH
+    console = Console(highlight=False, width=width)
     probed: list[MediaFile] = []
     failures: list[InspectFailure] = []
     for path in files:
@@ -118,5 +121,5 @@ def inspect(ctx: click.Context, files: tuple[Path, ...], as_json: bool) -> None:
 def _print_media(console: Console, media: MediaFile, *, first: bool) -> None:
     if not first:
         console.print()
-    console.print(media_header(media), style="bold", markup=False)
+    console.print(media_header(media), style="bold", markup=False, soft_wrap=True)
     console.print(track_table(media))
