@@ -237,11 +237,28 @@ class _Scan:
         """Wait until at most ``until`` probes are in flight, recording finished ones."""
         while len(self._in_flight) > until:
             done, _ = wait(self._in_flight, timeout=_PROGRESS_INTERVAL, return_when=FIRST_COMPLETED)
+            fatal: ToolNotFoundError | None = None
             for future in done:
                 action, key = self._in_flight.pop(future)
-                self._record(action, key, future.result())
+                try:
+                    self._record(action, key, future.result())
+                except ToolNotFoundError as error:
+                    fatal = fatal or error
             self._counts.probing = len(self._in_flight)
             self._progress()
+            if fatal is not None:
+                self._stop.set()
+                self._collect_remaining()
+                raise fatal
+
+    def _collect_remaining(self) -> None:
+        """Record the probes still in flight when a tool turned out missing."""
+        for future, (action, key) in list(self._in_flight.items()):
+            try:
+                self._record(action, key, future.result())
+            except ToolNotFoundError:
+                continue
+        self._in_flight.clear()
 
     def _record(self, action: ScanAction, key: StatKey, outcome: _ProbeOutcome) -> None:
         if isinstance(outcome, ScanProblem):
