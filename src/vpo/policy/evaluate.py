@@ -2,8 +2,9 @@
 
 Operations run in a fixed order whatever the YAML order (schema.OPERATION_ORDER):
 conditions are tested on the file as it enters the phase; per-type clean-ups,
-container, filters, track_order, default_flags and the conditional actions then
-shape one working list of output tracks, which becomes the Plan.
+filters, container (checked against the tracks the filters keep), track_order,
+default_flags and the conditional actions then shape one working list of output
+tracks, which becomes the Plan.
 """
 
 from __future__ import annotations
@@ -46,10 +47,6 @@ def evaluate(phase: Phase, media: MediaFile, config: PolicyConfig) -> Plan:
     ):
         if cleanup is not None:
             _clean_up(work, track_type, cleanup)
-    if phase.container is not None:
-        failure = plan_container(work, phase.container)
-        if failure:
-            raise EvaluationError(media, phase.name, failure)
     if phase.audio_filter is not None and "audio" not in skipped_filters:
         failure = filters.filter_audio(work, phase.audio_filter, config)
         if failure:
@@ -58,6 +55,12 @@ def evaluate(phase: Phase, media: MediaFile, config: PolicyConfig) -> Plan:
         filters.filter_subtitles(work, phase.subtitle_filter, config)
     if phase.attachment_filter is not None and "attachment" not in skipped_filters:
         filters.filter_attachments(work, phase.attachment_filter)
+    if phase.container is not None:
+        # Checked on the tracks the filters keep: a TrueHD track that the
+        # audio_filter drops must not block MP4 (and would on the next run).
+        failure = plan_container(work, phase.container)
+        if failure:
+            raise EvaluationError(media, phase.name, failure)
     if phase.track_order is not None:
         _order_tracks(work, phase.track_order, config)
     if phase.default_flags is not None:

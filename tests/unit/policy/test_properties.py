@@ -1,0 +1,253 @@
+"""Property tests: convergence, the last audio track, one default per type.
+
+Random track lists and random policies over every operation. Conditional rules
+are drawn from the convergent subset: conditions look at video tracks (which no
+operation changes) and actions never rename languages or retitle tracks into
+commentary/forced; a rule that edits what it tests cannot converge by nature
+(docs/policy.md, "Convergence").
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from vpo.media.model import Attachment, Container, MediaFile, Track, TrackFlags, TrackType
+from vpo.plan import Plan
+from vpo.policy.evaluate import EvaluationError, evaluate
+from vpo.policy.schema import Phase, Policy, TrackCategory
+
+LANGUAGES = ["eng", "fre", "jpn", "ger", "und"]
+TITLES = [None, "Commentary", "Director's notes", "Forced", "SDH", "Stereo", "Main"]
+CODECS = {
+    TrackType.VIDEO: ["h264", "hevc"],
+    TrackType.AUDIO: ["aac", "ac3", "truehd", "dts", "flac", "opus"],
+    TrackType.SUBTITLE: ["subrip", "ass", "hdmv_pgs_subtitle", "mov_text"],
+}
+
+
+@st.composite
+def tracks(draw: st.DrawFn) -> Track:
+    kind = draw(st.sampled_from(list(TrackType)))
+    flags = TrackFlags(
+        default=draw(st.booleans()),
+        forced=draw(st.booleans()),
+        commentary=draw(st.booleans()),
+        original=draw(st.booleans()),
+        hearing_impaired=draw(st.booleans()),
+    )
+    return Track(
+        index=0,
+        track_id=0,
+        type=kind,
+        codec=draw(st.sampled_from(CODECS[kind])),
+        language=draw(st.sampled_from(LANGUAGES)),
+        title=draw(st.sampled_from(TITLES)),
+        flags=flags,
+        channels=draw(st.sampled_from([1, 2, 6, 8])) if kind is TrackType.AUDIO else None,
+        height=draw(st.sampled_from([480, 1080, 2160])) if kind is TrackType.VIDEO else None,
+    )
+
+
+@st.composite
+def media_files(draw: st.DrawFn) -> MediaFile:
+    drawn = draw(st.lists(tracks(), max_size=9))
+    numbered = tuple(
+        Track(**{**{s: getattr(t, s) for s in Track.__slots__}, "index": i, "track_id": i})
+        for i, t in enumerate(drawn)
+    )
+    attachments = tuple(
+        Attachment(attachment_id=i + 1, file_name=f"f{i}.ttf")
+        for i in range(draw(st.integers(0, 2)))
+    )
+    return MediaFile(
+        path=Path("m.mkv"),
+        container=draw(st.sampled_from([Container.MATROSKA, Container.MP4])),
+        size=10**9,
+        mtime_ns=0,
+        tracks=numbered,
+        attachments=attachments,
+        duration=3600.0,
+    )
+
+
+def _subset(values: list[str], min_size: int = 0) -> st.SearchStrategy[list[str]]:
+    return st.lists(st.sampled_from(values), min_size=min_size, unique=True)
+
+
+def _maybe(strategy: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
+    return st.one_of(st.none(), strategy)
+
+
+video_condition = st.recursive(
+    st.one_of(
+        st.builds(
+            lambda codec: {"exists": {"track_type": "video", "codec": codec}},
+            st.sampled_from(CODECS[TrackType.VIDEO]),
+        ),
+        st.builds(
+            lambda n: {"count": {"track_type": "video", "height": {"gte": 1080}, "gte": n}},
+            st.integers(0, 2),
+        ),
+    ),
+    lambda inner: st.one_of(
+        st.builds(lambda c: {"not": c}, inner),
+        st.builds(lambda cs: {"and": cs}, st.lists(inner, min_size=1, max_size=2)),
+        st.builds(lambda cs: {"or": cs}, st.lists(inner, min_size=1, max_size=2)),
+    ),
+    max_leaves=3,
+)
+
+actions = st.one_of(
+    st.builds(lambda m: {"warn": m}, st.sampled_from(["a", "b"])),
+    st.builds(
+        lambda c: {"set_default": {"track_type": "subtitle", "codec": c}},
+        st.sampled_from(CODECS[TrackType.SUBTITLE]),
+    ),
+    st.builds(
+        lambda c, v: {"set_forced": {"track_type": "audio", "codec": c, "value": v}},
+        st.sampled_from(CODECS[TrackType.AUDIO]),
+        st.booleans(),
+    ),
+    st.builds(
+        lambda ch, title: {"set_title": {"track_type": "audio", "channels": ch, "to": title}},
+        st.sampled_from([2, 6]),
+        st.sampled_from(["Stereo", "Surround", None]),
+    ),
+    st.builds(
+        lambda targets: {"skip_track_filter": targets},
+        _subset(["audio", "subtitle", "attachment"], 1),
+    ),
+)
+
+rules = st.lists(
+    st.fixed_dictionaries(
+        {"name": st.sampled_from(["r1", "r2"]), "when": video_condition},
+        optional={
+            "then": st.lists(actions, max_size=3),
+            "else": st.lists(actions, max_size=2),
+        },
+    ),
+    min_size=1,
+    max_size=2,
+)
+
+cleanup = st.fixed_dictionaries(
+    {},
+    optional={
+        k: st.booleans() for k in ("clear_all_default", "clear_all_forced", "clear_all_titles")
+    },
+)
+
+phase_body = st.fixed_dictionaries(
+    {"name": st.just("p")},
+    optional={
+        "audio_actions": cleanup,
+        "subtitle_actions": cleanup,
+        "video_actions": cleanup,
+        "container": st.fixed_dictionaries(
+            {
+                "target": st.sampled_from(["mkv", "mp4"]),
+                "on_incompatible_codec": st.sampled_from(["error", "skip", "transcode"]),
+            }
+        ),
+        "audio_filter": st.fixed_dictionaries(
+            {
+                "languages": _subset(LANGUAGES, 1),
+                "minimum": st.integers(0, 3),
+                "fallback": st.fixed_dictionaries(
+                    {"mode": st.sampled_from(["content_language", "keep_all", "keep_first"])}
+                ),
+            }
+        ),
+        "subtitle_filter": st.one_of(
+            st.fixed_dictionaries(
+                {"languages": _subset(LANGUAGES, 1), "preserve_forced": st.booleans()}
+            ),
+            st.fixed_dictionaries({"remove_all": st.just(True), "preserve_forced": st.booleans()}),
+        ),
+        "attachment_filter": st.fixed_dictionaries({"remove_all": st.booleans()}),
+        "track_order": st.permutations([c.value for c in TrackCategory]).flatmap(
+            lambda order: st.integers(0, len(order)).map(lambda n: order[:n])
+        ),
+        "default_flags": st.fixed_dictionaries(
+            {},
+            optional={
+                name: st.booleans()
+                for name in (
+                    "set_first_video_default",
+                    "set_preferred_audio_default",
+                    "set_preferred_subtitle_default",
+                    "clear_other_defaults",
+                    "set_subtitle_default_when_audio_differs",
+                )
+            },
+        ),
+        "conditional": rules,
+    },
+)
+
+
+@st.composite
+def policies(draw: st.DrawFn) -> Policy:
+    config = {
+        "audio_language_preference": draw(_subset(LANGUAGES, 1)),
+        "subtitle_language_preference": draw(_subset(LANGUAGES, 1)),
+    }
+    return Policy.model_validate(
+        {"schema_version": 12, "config": config, "phases": [draw(phase_body)]}
+    )
+
+
+def _plan(policy: Policy, media: MediaFile) -> Plan | None:
+    phase: Phase = policy.phases[0]
+    try:
+        return evaluate(phase, media, policy.config)
+    except EvaluationError:
+        return None  # e.g. MP4 with incompatible codecs under on_incompatible_codec: error
+
+
+SETTINGS = settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+@SETTINGS
+@given(policy=policies(), media=media_files())
+def test_applying_a_plan_and_evaluating_again_is_a_noop(policy: Policy, media: MediaFile) -> None:
+    first = _plan(policy, media)
+    if first is None:
+        return
+    second = _plan(policy, first.expected_result())
+    assert second is not None
+    assert second.is_noop, (second.kind, second.metadata_changes(), second.removed)
+
+
+@SETTINGS
+@given(policy=policies(), media=media_files())
+def test_last_audio_track_is_kept_unless_minimum_is_zero(policy: Policy, media: MediaFile) -> None:
+    plan = _plan(policy, media)
+    if plan is None or not media.audio_tracks:
+        return
+    audio_filter = policy.phases[0].audio_filter
+    kept = [t for t in plan.tracks if t.type is TrackType.AUDIO]
+    if audio_filter is None or audio_filter.minimum >= 1:
+        assert kept
+    if audio_filter is not None:
+        assert len(kept) >= min(audio_filter.minimum, len(media.audio_tracks))
+
+
+@SETTINGS
+@given(policy=policies(), media=media_files())
+def test_clear_other_defaults_leaves_at_most_one_default_per_type(
+    policy: Policy, media: MediaFile
+) -> None:
+    default_flags = policy.phases[0].default_flags
+    if default_flags is None or not default_flags.clear_other_defaults:
+        return
+    plan = _plan(policy, media)
+    if plan is None:
+        return
+    for kind in TrackType:
+        assert sum(t.flags.default for t in plan.tracks if t.type is kind) <= 1
