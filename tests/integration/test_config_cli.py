@@ -159,7 +159,9 @@ def test_init_path_to_a_directory(config_file: Path, tmp_path: Path, name: str) 
     assert result.exit_code == 0, result.output
     written = target / "config.toml"
     assert written.read_text(encoding="utf-8") == config_template()
-    assert f"set VPO_CONFIG={written} to use this file" in result.stdout
+    shown = str(written).replace("\n", "\\n")  # one line even for a newline in the name
+    assert f"set VPO_CONFIG={shown} to use this file" in result.stdout
+    assert result.stdout.count("\n") == 2
 
 
 def test_init_path_to_a_toml_file(config_file: Path, tmp_path: Path) -> None:

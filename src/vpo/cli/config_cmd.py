@@ -11,7 +11,7 @@ from vpo.cli.common import load_config_or_exit
 from vpo.config import LoadedConfig, config_location
 from vpo.config.keys import ALL_KEYS
 from vpo.config.models import SECTIONS
-from vpo.config.settings import render_value
+from vpo.config.settings import render_value, shown
 from vpo.config.template import UNSET_MEANING
 
 CONFIG_SCHEMA = "vpo.config/1"
@@ -38,7 +38,7 @@ def path() -> None:
     """Print the config file in use and whether it exists (the file is not read)."""
     location = config_location()
     state = "exists" if location.path.is_file() else "does not exist: defaults apply"
-    click.echo(f"{location.path}  ({state}; {location.reason})")
+    click.echo(f"{shown(location.path)}  ({state}; {location.reason})")
 
 
 def _value(loaded: LoadedConfig, section: str, name: str) -> object:
@@ -76,7 +76,7 @@ def config_to_dict(loaded: LoadedConfig) -> dict[str, object]:
 def config_lines(loaded: LoadedConfig) -> list[str]:
     """Readable lines: the config file, then per section ``key = value  # source``."""
     state = "exists" if loaded.file_exists else "does not exist: defaults apply"
-    lines = [f"config file: {loaded.path}  ({state}; {loaded.location.reason})"]
+    lines = [f"config file: {shown(loaded.path)}  ({state}; {loaded.location.reason})"]
     rendered = {key.dotted: _display(loaded, key.section, key.name) for key in ALL_KEYS}
     name_width = max(len(key.name) for key in ALL_KEYS)
     value_width = max(len(text) for text in rendered.values() if len(text) <= 40)

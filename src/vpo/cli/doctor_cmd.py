@@ -19,6 +19,7 @@ import click
 
 from vpo.cli.common import load_config_or_exit, tool_paths
 from vpo.config import LoadedConfig
+from vpo.config.settings import shown
 from vpo.errors import ExitCode
 from vpo.tools.locate import TOOL_NAMES, ToolPaths
 from vpo.tools.versions import ToolState, ToolStatus, check_tool, format_version
@@ -57,15 +58,15 @@ def tool_result(status: ToolStatus) -> CheckResult:
     """Pure: a tool's status as a report line (missing/old/broken tools fail with exit 3)."""
     minimum = format_version(status.minimum)
     if status.state is ToolState.OK:
-        return CheckResult(status.tool, Level.OK, f"{status.version}  {status.path}")
+        return CheckResult(status.tool, Level.OK, f"{status.version}  {shown(status.path)}")
     if status.state is ToolState.UNKNOWN_VERSION:
         return CheckResult(
             status.tool,
             Level.WARN,
-            f"{status.detail}  {status.path}",
+            f"{status.detail}  {shown(status.path)}",
             (f"needs {minimum} or newer",),
         )
-    where = f"  ({status.path})" if status.path else ""
+    where = f"  ({shown(status.path)})" if status.path else ""
     needs = () if status.state is ToolState.TOO_OLD else (f"needs {minimum} or newer",)
     return CheckResult(
         status.tool,
@@ -95,16 +96,16 @@ def config_file_result(loaded: LoadedConfig) -> CheckResult:
     """Pure: where the config file is and whether it is used."""
     state = "in use" if loaded.file_exists else "not present: defaults apply"
     return CheckResult(
-        "config file", Level.OK, f"{loaded.path}  ({state}; {loaded.location.reason})"
+        "config file", Level.OK, f"{shown(loaded.path)}  ({state}; {loaded.location.reason})"
     )
 
 
 def database_result(path: Path, exists: bool, blocker: str | None) -> CheckResult:
     """Pure: can the library database be used or created? ``blocker`` says why not."""
     if blocker is not None:
-        return CheckResult("database", Level.WARN, f"{path}  ({blocker})")
+        return CheckResult("database", Level.WARN, f"{shown(path)}  ({blocker})")
     state = "exists" if exists else "not created yet; created by the first scan"
-    return CheckResult("database", Level.OK, f"{path}  ({state})")
+    return CheckResult("database", Level.OK, f"{shown(path)}  ({state})")
 
 
 def temp_dir_result(path: Path | None, blocker: str | None) -> CheckResult:
@@ -112,8 +113,8 @@ def temp_dir_result(path: Path | None, blocker: str | None) -> CheckResult:
     if path is None:
         return CheckResult("temp dir", Level.OK, "beside each media file (jobs.temp_dir not set)")
     if blocker is not None:
-        return CheckResult("temp dir", Level.WARN, f"{path}  ({blocker})")
-    return CheckResult("temp dir", Level.OK, str(path))
+        return CheckResult("temp dir", Level.WARN, f"{shown(path)}  ({blocker})")
+    return CheckResult("temp dir", Level.OK, shown(path))
 
 
 def writable_blocker(path: Path, *, directory: bool) -> str | None:

@@ -10,6 +10,7 @@ import click
 
 from vpo.config import CONFIG_ENV_VAR, config_location
 from vpo.config.loader import CONFIG_FILE_NAME
+from vpo.config.settings import shown
 from vpo.config.template import StarterFile, starter_files
 from vpo.errors import ConfigError, ExitCode
 
@@ -34,7 +35,7 @@ def init(ctx: click.Context, force: bool, target: Path | None) -> None:
     files = starter_files(config_path)
     existing = [f.path for f in files if f.path.exists() or f.path.is_symlink()]
     if existing and not force:
-        names = ", ".join(str(path) for path in existing)
+        names = ", ".join(shown(path) for path in existing)
         click.echo(f"vpo: {names}: already exists; use --force to overwrite", err=True)
         ctx.exit(ExitCode.USAGE)
     for starter in files:
@@ -43,10 +44,11 @@ def init(ctx: click.Context, force: bool, target: Path | None) -> None:
         except ConfigError as error:
             click.echo(f"vpo: {error}", err=True)
             ctx.exit(ExitCode.USAGE)
-        click.echo(f"wrote {starter.description}: {starter.path}")
+        click.echo(f"wrote {starter.description}: {shown(starter.path)}")
     if config_path.absolute() != location.path.absolute():
         click.echo(
-            f"vpo reads {location.path}; set {CONFIG_ENV_VAR}={config_path} to use this file"
+            f"vpo reads {shown(location.path)}; "
+            f"set {CONFIG_ENV_VAR}={shown(config_path)} to use this file"
         )
 
 
@@ -65,7 +67,7 @@ def _write(starter: StarterFile) -> None:
         directory.mkdir(parents=True, exist_ok=True)
         handle, temp_name = tempfile.mkstemp(prefix=f".vpo-tmp-{starter.path.name}-", dir=directory)
     except OSError as error:
-        raise ConfigError(f"{starter.path}: cannot write: {error.strerror}") from None
+        raise ConfigError(f"{shown(starter.path)}: cannot write: {error.strerror}") from None
     temp_path = Path(temp_name)
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as stream:
@@ -76,4 +78,4 @@ def _write(starter: StarterFile) -> None:
         temp_path.replace(starter.path)
     except OSError as error:
         temp_path.unlink(missing_ok=True)
-        raise ConfigError(f"{starter.path}: cannot write: {error.strerror}") from None
+        raise ConfigError(f"{shown(starter.path)}: cannot write: {error.strerror}") from None

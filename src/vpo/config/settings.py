@@ -34,3 +34,11 @@ def render_value(value: object) -> str:
         return "[" + ", ".join(render_value(item) for item in value) + "]"
     text = json.dumps(str(value), ensure_ascii=False)
     return text if len(text) <= 80 else text[:78] + '…"'
+
+
+def shown(path: object) -> str:
+    """A path for a one-line message: control characters (a newline in a name) escaped."""
+    text = str(path)
+    if text.isprintable():
+        return text
+    return "".join(char if char.isprintable() else repr(char)[1:-1] for char in text)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from vpo.config.settings import shown
 from vpo.errors import ConfigError
 
 if sys.version_info >= (3, 11):
@@ -44,7 +45,7 @@ class ConfigFile:
     def location(self, section: str, key: str | None = None) -> str:
         """``path:line`` (or just ``path``) for messages and source reports."""
         line = self.line_of(section, key)
-        return f"{self.path}:{line}" if line is not None else str(self.path)
+        return f"{shown(self.path)}:{line}" if line is not None else shown(self.path)
 
 
 def _dotted_parts(raw: str) -> tuple[str, ...]:
@@ -106,12 +107,12 @@ def _describe_toml_error(message: str, text: str, path: Path) -> str:
     if position:
         line, column = position.groups()
         reason = message[: position.start()]
-        return f"{path}:{line}: invalid TOML: {reason} (column {column})"
+        return f"{shown(path)}:{line}: invalid TOML: {reason} (column {column})"
     if _AT_END.search(message):
         reason = _AT_END.sub("", message)
         last_line = max(1, len(text.splitlines()))
-        return f"{path}:{last_line}: invalid TOML: {reason} (at end of file)"
-    return f"{path}: invalid TOML: {message}"
+        return f"{shown(path)}:{last_line}: invalid TOML: {reason} (at end of file)"
+    return f"{shown(path)}: invalid TOML: {message}"
 
 
 def read_config_file(path: Path) -> ConfigFile | None:
@@ -122,15 +123,15 @@ def read_config_file(path: Path) -> ConfigFile | None:
         return None
     except IsADirectoryError:
         raise ConfigError(
-            f"{path}: config file is a directory; point VPO_CONFIG at a file"
+            f"{shown(path)}: config file is a directory; point VPO_CONFIG at a file"
         ) from None
     except PermissionError:
-        raise ConfigError(f"{path}: cannot read config file: permission denied") from None
+        raise ConfigError(f"{shown(path)}: cannot read config file: permission denied") from None
     except OSError as error:
-        raise ConfigError(f"{path}: cannot read config file: {error.strerror}") from None
+        raise ConfigError(f"{shown(path)}: cannot read config file: {error.strerror}") from None
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as error:
         line = raw[: error.start].count(b"\n") + 1
-        raise ConfigError(f"{path}:{line}: config file is not UTF-8 text") from None
+        raise ConfigError(f"{shown(path)}:{line}: config file is not UTF-8 text") from None
     return parse_config_text(text, path)
