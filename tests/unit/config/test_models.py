@@ -34,7 +34,7 @@ def test_defaults_match_the_agreed_interface(tmp_path: Path) -> None:
 def test_models_are_frozen() -> None:
     config = VPOConfig()
     with pytest.raises(ValidationError):
-        config.processing.workers = 5  # type: ignore[misc]
+        config.processing.workers = 5
 
 
 @pytest.mark.parametrize("model", [VPOConfig, ToolsConfig, ProcessingConfig, JobsConfig])
