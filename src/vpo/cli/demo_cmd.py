@@ -42,10 +42,11 @@ class DemoStep:
 
 @dataclass(frozen=True, slots=True)
 class Suggestion:
-    """A command to try next, shown only when its command exists."""
+    """A command to try next, shown only when its command (and ``needs`` file) exists."""
 
     args: tuple[str, ...]
     why: str
+    needs: str | None = None
 
 
 DEMO_STEPS: tuple[DemoStep, ...] = (
@@ -54,6 +55,11 @@ DEMO_STEPS: tuple[DemoStep, ...] = (
 
 SUGGESTIONS: tuple[Suggestion, ...] = (
     Suggestion(("inspect", "--json", "{anime}"), "the same facts as JSON, for scripts"),
+    Suggestion(
+        ("process", "--dry-run", "-p", "examples/policies/anime.yaml", LIBRARY),
+        "what the anime policy would change (dry-run: nothing is written)",
+        needs="examples/policies/anime.yaml",
+    ),
     Suggestion(("doctor",), "which tools vpo found, and their versions"),
     Suggestion(("config", "show"), "the effective settings and where each came from"),
 )
@@ -167,6 +173,8 @@ def demo(ctx: click.Context, directory: Path, force: bool) -> None:
             worst = worst or code
     click.echo("\nWhat to try next:")
     for suggestion in SUGGESTIONS:
+        if suggestion.needs is not None and not Path(suggestion.needs).is_file():
+            continue
         if _available(ctx, suggestion.args[0]) is not None:
             command_line = _display(expand(suggestion.args, root, files), root)
             click.echo(f"  {command_line}\n      {suggestion.why}")
