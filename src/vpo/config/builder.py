@@ -15,7 +15,7 @@ from pydantic_core import ErrorDetails
 
 from vpo.config.keys import KEYS_BY_DOTTED, ConfigKey, section_keys, suggest
 from vpo.config.models import SECTIONS, VPOConfig
-from vpo.config.settings import DEFAULT_SOURCE, Setting, render_value
+from vpo.config.settings import DEFAULT_SOURCE, Setting, render_value, shown
 from vpo.config.toml_file import ConfigFile
 from vpo.errors import ConfigError
 
@@ -46,7 +46,7 @@ def file_layer(config_file: ConfigFile) -> dict[str, Setting]:
                 hint = suggest(name, known)
                 did_you_mean = f" (did you mean '{hint}'?)" if hint else ""
                 raise ConfigError(
-                    f"{config_file.location(section, name)}: unknown key '{name}' "
+                    f"{config_file.location(section, name)}: unknown key '{shown(name)}' "
                     f"in [{section}]{did_you_mean}"
                 )
             where = config_file.location(section, name)
@@ -59,10 +59,10 @@ def _unknown_section(config_file: ConfigFile, section: str, value: object) -> st
     if not isinstance(value, dict):
         owners = [key.section for key in KEYS_BY_DOTTED.values() if key.name == section]
         hint = f"; it belongs in [{owners[0]}]" if owners else ""
-        return f"{where}: unknown key '{section}' at top level{hint}"
+        return f"{where}: unknown key '{shown(section)}' at top level{hint}"
     close = suggest(section, SECTIONS)
     did_you_mean = f" (did you mean [{close}]?)" if close else ""
-    return f"{where}: unknown section [{section}]{did_you_mean}"
+    return f"{where}: unknown section [{shown(section)}]{did_you_mean}"
 
 
 def cli_layer(
