@@ -203,3 +203,25 @@ def test_real_process_exit_codes_and_json(
     )
     assert ok.returncode == ExitCode.OK
     assert f"{good}: Matroska" in ok.stdout
+
+
+def test_crashing_tool_is_reported_per_file(
+    media_factory: MediaFactory, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    stub = tmp_path / "mkvmerge"
+    stub.write_text("#!/bin/sh\necho 'killed by a cosmic ray' >&2\nexit 9\n", encoding="utf-8")
+    stub.chmod(0o755)
+    monkeypatch.setenv("VPO_TOOLS_MKVMERGE", str(stub))
+    mkv = media_factory(MKV)
+    mp4 = media_factory(MP4)
+    result = run("--json", str(mkv), str(mp4))
+    assert result.exit_code == ExitCode.FILES_FAILED
+    document = json.loads(result.stdout)
+    assert [f["container"] for f in document["files"]] == ["mp4"]
+    assert document["errors"] == [
+        {
+            "path": str(mkv),
+            "error": "tool_error",
+            "message": "mkvmerge failed (exit 9): killed by a cosmic ray",
+        }
+    ]

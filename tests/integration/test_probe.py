@@ -20,13 +20,14 @@ from vpo.probe.errors import (
     NotMediaError,
     ProbeTimeoutError,
     TruncatedFileError,
+    UnexpectedProbeOutputError,
     UnreadableFileError,
 )
 from vpo.probe.probe import probe_file
 from vpo.testmedia.factory import BrokenKind
 from vpo.testmedia.spec import AudioSpec, MediaSpec, SubtitleSpec, expected_language
 from vpo.tools.locate import ToolPaths
-from vpo.tools.runner import ToolNotFoundError
+from vpo.tools.runner import ToolError, ToolNotFoundError
 
 pytestmark = pytest.mark.integration
 
@@ -335,3 +336,29 @@ def test_probe_returns_what_the_file_is_now(media_factory: MediaFactory, tools: 
     assert before.audio_tracks[1].flags.default is False
     assert after.audio_tracks[1].flags.default is True
     assert isinstance(after, MediaFile) and after.mtime_ns >= before.mtime_ns
+
+
+def stub_tool(directory: Path, name: str, script: str) -> str:
+    """A small executable standing in for a tool that misbehaves."""
+    stub = directory / name
+    stub.write_text(f"#!/bin/sh\n{script}\n", encoding="utf-8")
+    stub.chmod(0o755)
+    return str(stub)
+
+
+def test_tool_printing_garbage_is_unexpected_output(
+    media_factory: MediaFactory, tmp_path: Path
+) -> None:
+    path = media_factory(SPECS["mp4"])
+    ffprobe = stub_tool(tmp_path, "ffprobe", "echo 'this is not json'")
+    with pytest.raises(UnexpectedProbeOutputError) as caught:
+        probe_file(path, ToolPaths(ffprobe=ffprobe))
+    expect_one_line(caught, path, "unexpected probe output: ffprobe did not print JSON")
+
+
+def test_crashing_mkvmerge_is_a_tool_error(media_factory: MediaFactory, tmp_path: Path) -> None:
+    path = media_factory(RICH_MKV)
+    mkvmerge = stub_tool(tmp_path, "mkvmerge", "echo 'Segmentation fault' >&2; exit 139")
+    with pytest.raises(ToolError) as caught:
+        probe_file(path, ToolPaths(mkvmerge=mkvmerge))
+    assert str(caught.value) == f"{path}: mkvmerge failed (exit 139): Segmentation fault"
