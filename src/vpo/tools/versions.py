@@ -7,8 +7,10 @@ Parsing and assessment are pure (tested on captured ``-version`` output);
 from __future__ import annotations
 
 import enum
+import os
 import re
 from dataclasses import dataclass
+from pathlib import Path
 
 from vpo.tools.runner import ToolError, run_tool
 
@@ -154,12 +156,13 @@ def assess_tool(
     error: str | None = None,
     *,
     configured: str | None = None,
+    missing_reason: str = "not found",
 ) -> ToolStatus:
     """Pure verdict from what was found: the path, the parsed version or the error."""
     minimum = MINIMUM_VERSIONS[tool]
     needed = format_version(minimum)
     if path is None:
-        where = f"configured path {configured} not found" if configured else "not on PATH"
+        where = f"configured path {configured} {missing_reason}" if configured else "not on PATH"
         return ToolStatus(tool, None, ToolState.MISSING, None, minimum, where)
     if version is None:
         return ToolStatus(
@@ -189,7 +192,8 @@ def check_tool(
 ) -> ToolStatus:
     """Find out everything doctor needs about one tool (the I/O half of ``assess_tool``)."""
     if path is None:
-        return assess_tool(tool, None, configured=configured)
+        reason = _configured_problem(Path(configured)) if configured else "not found"
+        return assess_tool(tool, None, configured=configured, missing_reason=reason)
     try:
         version = read_tool_version(tool, path, timeout=timeout)
     except ToolError as failure:
@@ -200,3 +204,12 @@ def check_tool(
     except UnrecognisedVersionError as unrecognised:
         return assess_tool(tool, path, error=f"does not look like {tool}: {unrecognised}")
     return assess_tool(tool, path, version)
+
+
+def _configured_problem(path: Path) -> str:
+    """Why a configured tool path was not usable (locate_tools only says "not found")."""
+    if path.is_dir():
+        return "is a directory"
+    if path.exists() and not os.access(path, os.X_OK):
+        return "is not executable"
+    return "not found"

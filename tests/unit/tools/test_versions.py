@@ -224,3 +224,17 @@ def test_at_least_reads_missing_parts_as_zero(left: list[int], right: list[int])
     padded_left = tuple(left + [0] * (4 - len(left)))
     padded_right = tuple(right + [0] * (4 - len(right)))
     assert at_least(tuple(left), tuple(right)) is (padded_left >= padded_right)
+
+
+def test_check_tool_explains_an_unusable_configured_path(tmp_path: Path) -> None:
+    not_executable = tmp_path / "ffmpeg"
+    not_executable.write_text("#!/bin/sh\n")
+    assert check_tool("ffmpeg", None, configured=str(not_executable)).detail == (
+        f"configured path {not_executable} is not executable"
+    )
+    assert check_tool("ffmpeg", None, configured=str(tmp_path)).detail == (
+        f"configured path {tmp_path} is a directory"
+    )
+    assert check_tool("ffmpeg", None, configured=str(tmp_path / "nope")).detail == (
+        f"configured path {tmp_path / 'nope'} not found"
+    )
