@@ -1,0 +1,117 @@
+"""Golden test of the dry-run table, plus the small formatting rules."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from vpo.cli.render.plan_table import display_path, flags_text, render_file, render_summary
+from vpo.media.model import Attachment, Container, MediaFile, Track, TrackFlags, TrackType
+from vpo.policy.loader import parse_policy
+from vpo.policy.phases import FileEvaluation, evaluate_file
+
+GOLDEN = Path(__file__).parents[2] / "golden"
+
+POLICY = """
+schema_version: 12
+config:
+  audio_language_preference: [eng, jpn]
+  subtitle_language_preference: [eng]
+phases:
+  - name: strip
+    audio_filter: {languages: [eng, jpn]}
+    subtitle_filter: {languages: [eng], preserve_forced: true}
+    attachment_filter: {remove_all: true}
+  - name: order
+    track_order: [video, audio_main, audio_alternate, subtitle_forced, subtitle_main,
+                  audio_commentary]
+    default_flags: {set_subtitle_default_when_audio_differs: true}
+    transcode: {video: {target_codec: hevc}}
+  - name: big-only
+    skip_when: {file_size_under: 1GB}
+    default_flags: {}
+  - name: must-have-ger
+    conditional:
+      - name: ger
+        when: {not: {exists: {track_type: audio, language: ger}}}
+        then: {fail: no German audio}
+"""
+
+
+def golden_evaluation() -> FileEvaluation:
+    def track(
+        i: int, kind: TrackType, codec: str, lang: str, title: str | None = None, **flags: bool
+    ) -> Track:
+        return Track(i, i, kind, codec, lang, title=title, flags=TrackFlags(**flags))
+
+    media = MediaFile(
+        path=Path("Films/Spirited Away (2001).mkv"),
+        container=Container.MATROSKA,
+        size=700_000_000,
+        mtime_ns=0,
+        tracks=(
+            track(0, TrackType.VIDEO, "h264", "und", default=True),
+            track(1, TrackType.AUDIO, "ac3", "eng", "English dub", default=True),
+            track(2, TrackType.AUDIO, "flac", "jpn", original=True),
+            track(3, TrackType.AUDIO, "aac", "eng", "Commentary with the director"),
+            track(4, TrackType.AUDIO, "ac3", "fre"),
+            track(5, TrackType.SUBTITLE, "ass", "eng", "Full subtitles for a very long title"),
+            track(6, TrackType.SUBTITLE, "ass", "eng", "Signs", forced=True),
+            track(7, TrackType.SUBTITLE, "subrip", "fre"),
+        ),
+        attachments=(Attachment(1, "font.ttf"),),
+    )
+    policy = parse_policy(POLICY, "golden.yaml")
+    return evaluate_file(policy, policy.phases, media)
+
+
+def check_golden(name: str, text: str) -> None:
+    path = GOLDEN / name
+    if os.environ.get("UPDATE_GOLDEN"):
+        path.write_text(text, encoding="utf-8")
+    assert text == path.read_text(encoding="utf-8"), (
+        f"{name} changed; rerun with UPDATE_GOLDEN=1 if intended"
+    )
+
+
+def test_dry_run_table_matches_golden() -> None:
+    check_golden("dry_run_table.txt", render_file(golden_evaluation()))
+
+
+@pytest.mark.parametrize(
+    ("flags", "text"),
+    [
+        (TrackFlags(), "-"),
+        (TrackFlags(default=True, forced=True), "D F"),
+        (TrackFlags(hearing_impaired=True, commentary=True, original=True), "HI C O"),
+    ],
+)
+def test_flags_text(flags: TrackFlags, text: str) -> None:
+    assert flags_text(flags) == text
+
+
+def test_display_path_escapes_control_characters() -> None:
+    assert display_path(Path("a\nb.mkv")) == "a\\nb.mkv"
+    assert display_path(Path("ünï cödé 'q'.mkv")) == "ünï cödé 'q'.mkv"
+
+
+@pytest.mark.parametrize(
+    ("counts", "total", "expected"),
+    [
+        (
+            {"metadata": 390, "remux": 18, "noop": 4},
+            412,
+            "412 files: 390 metadata-only, 18 remux, 4 no change, 0 errors",
+        ),
+        (
+            {"encode": 1, "errors": 1},
+            2,
+            "2 files: 0 metadata-only, 0 remux, 1 encode, 0 no change, 1 error",
+        ),
+        ({"noop": 1}, 1, "1 file: 0 metadata-only, 0 remux, 1 no change, 0 errors"),
+    ],
+)
+def test_summary_line(counts: dict[str, int], total: int, expected: str) -> None:
+    assert render_summary(counts, total) == expected
