@@ -68,6 +68,5 @@ def show(file: Path, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(data, indent=2, ensure_ascii=False))
         return
-    yaml = YAML(typ="safe", pure=True)
-    yaml.default_flow_style = False
+    yaml = YAML(typ="rt")  # keeps the schema's field order
     yaml.dump(data, sys.stdout)
