@@ -225,3 +225,13 @@ def test_crashing_tool_is_reported_per_file(
             "message": "mkvmerge failed (exit 9): killed by a cosmic ray",
         }
     ]
+
+
+def test_noise_with_a_newline_in_its_name_is_one_line(broken_factory: Callable[..., Path]) -> None:
+    path = broken_factory(BrokenKind.RANDOM_BYTES, "noise\nfile: x.mp4")
+    result = run(str(path))
+    assert result.exit_code == ExitCode.FILES_FAILED
+    assert result.stderr.splitlines() == [
+        f"vpo: {path.parent}/noise\\nfile: x.mp4: not a media file or corrupt: "
+        "Invalid data found when processing input (moov atom not found)"
+    ]

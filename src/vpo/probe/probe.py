@@ -37,6 +37,7 @@ from vpo.tools.runner import ToolResult, ToolTimeoutError, run_tool
 EBML_MAGIC = b"\x1a\x45\xdf\xa3"
 
 _STILL_IMAGE_FORMATS = frozenset({"image2", "tty", "gif", "webp_pipe"})
+_DEMUXER_LINE = re.compile(r"^\[[^\]]+ @ 0x[0-9a-f]+\]\s*(.+)$")  # [mov,mp4 @ 0x55…] cause
 
 
 def probe_file(path: Path, tools: ToolPaths, *, timeout: float = 60.0) -> MediaFile:
@@ -85,13 +86,17 @@ def unsupported_reason(media: MediaFile) -> str | None:
     return None
 
 
-def ffprobe_failure_cause(stderr: str) -> str:
+def ffprobe_failure_cause(stderr: str, url: str | None = None) -> str:
     """The reason in ffprobe's stderr, without the file name it repeats.
 
     ``[matroska,webm @ 0x…] EBML header parsing failed`` followed by
     ``file:/x.mkv: Invalid data found when processing input`` becomes
     ``Invalid data found when processing input (EBML header parsing failed)``.
+    ``url`` is the input as passed to ffprobe; removing it first keeps a name
+    with a newline or ': ' in it out of the cause.
     """
+    if url:
+        stderr = stderr.replace(f"{url}: ", "")
     lines = [line.strip() for line in stderr.splitlines() if line.strip()]
     if not lines:
         return "ffprobe gave no reason"
@@ -100,15 +105,9 @@ def ffprobe_failure_cause(stderr: str) -> str:
     return f"{final} ({details[-1]})" if details else final
 
 
-_DEMUXER_LINE = re.compile(r"^\[[^\]]+ @ 0x[0-9a-f]+\]\s*(.+)$")
-
-
 def _strip_url_prefix(line: str) -> str:
-    """``file:/a/b.mkv: cause`` → ``cause`` (the path may itself contain ': ')."""
-    if line.startswith("file:"):
-        cause = line.rsplit(": ", 1)
-        return cause[-1]
-    return line
+    """``file:/a/b.mkv: cause`` → ``cause`` (when the caller did not know the url)."""
+    return line.rsplit(": ", 1)[-1] if line.startswith("file:") else line
 
 
 def _read_head(path: Path) -> bytes:
@@ -149,6 +148,7 @@ def _probe_matroska(
 
 
 def _probe_other(path: Path, info: os.stat_result, tools: ToolPaths, timeout: float) -> MediaFile:
+    url = f"file:{path.absolute()}"  # 'file:' so no name is taken for an option or protocol
     argv = [
         tools.require("ffprobe"),
         "-v",
@@ -158,7 +158,7 @@ def _probe_other(path: Path, info: os.stat_result, tools: ToolPaths, timeout: fl
         "-show_format",
         "-show_streams",
         "-show_chapters",
-        f"file:{path.absolute()}",  # 'file:' so no name is taken for an option or protocol
+        url,
     ]
     result = _run(argv, path, timeout, ok_codes=None)
     if result.returncode != 0:
@@ -167,7 +167,7 @@ def _probe_other(path: Path, info: os.stat_result, tools: ToolPaths, timeout: fl
             raise UnreadableFileError(path)
         if "No such file or directory" in stderr:
             raise FileNotFoundProbeError(path)
-        raise NotMediaError(path, ffprobe_failure_cause(stderr))
+        raise NotMediaError(path, ffprobe_failure_cause(stderr, url))
     return parse_ffprobe_json(
         _json_object(result, path),
         path=path,

@@ -101,3 +101,9 @@ def test_unsupported_reason() -> None:
     assert unsupported_reason(media(())) == "no audio or video tracks"
     still = media((track(TrackType.VIDEO),), format_name="png_pipe")
     assert unsupported_reason(still) == "a still image or text (png_pipe), not a video"
+
+
+def test_ffprobe_failure_cause_removes_a_name_with_a_newline() -> None:
+    url = "file:/tmp/two\nlines: odd.mkv"
+    stderr = f"{url}: Invalid data found when processing input\n"
+    assert ffprobe_failure_cause(stderr, url) == "Invalid data found when processing input"
