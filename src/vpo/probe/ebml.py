@@ -207,14 +207,14 @@ def iter_file_elements(stream: BinaryIO, start: int, end: int) -> Iterator[Eleme
     pos = start
     while pos < end:
         header = read_element_header(stream, pos, end)
-        yield header
-        if header.end is None:
-            return
-        if header.end > end:
+        if header.end is not None and header.end > end:
             raise EbmlTruncatedError(
                 f"element {header.element_id:#x} at byte {pos} declares {header.data_size} "
                 f"bytes but only {end - header.data_offset} remain"
             )
+        yield header
+        if header.end is None:
+            return
         pos = header.end
 
 

@@ -169,7 +169,9 @@ def probe_matroska_headers(path: Path) -> MediaFile:
     """Describe a Matroska/WebM file from its headers, without starting a process.
 
     Gives the same MediaFile as the ``mkvmerge -J`` path for every field both can
-    know (see the module docstring for what only the bitstream tools know).
+    know (see the module docstring for what only the bitstream tools know). It
+    stops at the first Cluster, so in an unknown-size Segment (a live recording)
+    a cut inside the Clusters is only found by read_segment_layout.
     """
     with _open_media(path) as (stream, stat):
         start = _read_segment_start(stream, path, stat.st_size)
@@ -440,19 +442,23 @@ def _children(body: Buffer) -> Iterator[tuple[int, memoryview]]:
 
 
 def _parse_seek_head(body: Buffer) -> tuple[_SeekEntry, ...]:
+    """The entries of a SeekHead; a damaged one is an index, not data: it counts as empty."""
     entries: list[_SeekEntry] = []
-    for child_id, seek in _children(body):
-        if child_id != ids.SEEK:
-            continue
-        element_id: int | None = None
-        position: int | None = None
-        for field_id, value in _children(seek):
-            if field_id == ids.SEEK_ID:
-                element_id = read_uint(value)
-            elif field_id == ids.SEEK_POSITION:
-                position = read_uint(value)
-        if element_id is not None and position is not None:
-            entries.append(_SeekEntry(element_id, position))
+    try:
+        for child_id, seek in _children(body):
+            if child_id != ids.SEEK:
+                continue
+            element_id: int | None = None
+            position: int | None = None
+            for field_id, value in _children(seek):
+                if field_id == ids.SEEK_ID:
+                    element_id = read_uint(value)
+                elif field_id == ids.SEEK_POSITION:
+                    position = read_uint(value)
+            if element_id is not None and position is not None:
+                entries.append(_SeekEntry(element_id, position))
+    except EbmlError:
+        return ()
     return tuple(entries)
 
 
@@ -626,12 +632,12 @@ def _read_attachments(
     attachments: list[Attachment] = []
     try:
         files = [
-            header
+            (header.data_offset, header.end)
             for header in iter_file_elements(stream, element.data_offset, element.end)
             if header.element_id == ids.ATTACHED_FILE and header.end is not None
         ]
-        for number, attached in enumerate(files, start=1):
-            attachments.append(_read_attached_file(stream, number, attached))
+        for number, (start, end) in enumerate(files, start=1):
+            attachments.append(_read_attached_file(stream, number, start, end))
     except EbmlError as error:
         raise NotMediaError(
             path, f"corrupt Attachments at byte {element.offset}: {error}"
@@ -639,11 +645,10 @@ def _read_attachments(
     return tuple(attachments)
 
 
-def _read_attached_file(stream: BinaryIO, number: int, attached: ElementHeader) -> Attachment:
-    assert attached.end is not None
+def _read_attached_file(stream: BinaryIO, number: int, start: int, end: int) -> Attachment:
     texts: dict[int, str] = {}
     size: int | None = None
-    for child in iter_file_elements(stream, attached.data_offset, attached.end):
+    for child in iter_file_elements(stream, start, end):
         if child.element_id == ids.FILE_DATA:
             size = child.data_size
         elif child.element_id in (ids.FILE_NAME, ids.FILE_MEDIA_TYPE, ids.FILE_DESCRIPTION):

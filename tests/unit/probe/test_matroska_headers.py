@@ -22,7 +22,9 @@ from vpo.probe.errors import (
     FileNotFoundProbeError,
     NotAFileError,
     NotMediaError,
+    ProbeError,
     TruncatedFileError,
+    UnreadableFileError,
 )
 from vpo.probe.matroska_headers import probe_matroska_headers, read_segment_layout
 
@@ -502,10 +504,12 @@ def statistics_tags(*per_track: tuple[int, str]) -> bytes:
     )
 
 
-def with_trailing_elements(trailing: list[bytes], *, stale: bool = False) -> bytes:
+def with_trailing_elements(
+    trailing: list[bytes], *, stale: bool = False, track_list: bytes | None = None
+) -> bytes:
     """SeekHead, Info, Tracks, Cluster, then ``trailing`` elements reached through the SeekHead."""
     count = len(trailing)
-    head = [info(), tracks()]
+    head = [info(), track_list or tracks()]
     body_before = seek_head_size(count) + sum(map(len, head)) + len(cluster(5000))
     targets = []
     position = body_before
@@ -571,3 +575,63 @@ def test_stat_fields(tmp_path: Path) -> None:
         stat.st_ino,
         stat.st_dev,
     )
+
+
+def rich_file() -> bytes:
+    """Every element kind the probe reads, so mutations can land in each of them."""
+    font = el(
+        ids.ATTACHED_FILE,
+        text(ids.FILE_NAME, "f.ttf"),
+        text(ids.FILE_MEDIA_TYPE, "font/ttf"),
+        el(ids.FILE_DATA, b"\x01" * 40),
+    )
+    chapters = el(ids.CHAPTERS, el(ids.EDITION_ENTRY, el(ids.CHAPTER_ATOM, uint(0x91, 0))))
+    entry = audio_entry(2, 2002, text(ids.LANGUAGE, "fre"), text(ids.NAME, "Audio"))
+    return with_trailing_elements(
+        [el(ids.ATTACHMENTS, font), chapters, statistics_tags((2002, "448000"))],
+        track_list=tracks(video_entry(), entry),
+    )
+
+
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture], max_examples=300)
+@given(st.data())
+def test_corrupted_bytes_give_a_probe_error_or_a_result(
+    tmp_path: Path, data: st.DataObject
+) -> None:
+    """Whatever bytes get damaged, the answer is a MediaFile or one ProbeError: never a crash."""
+    original = bytearray(rich_file())
+    changes = data.draw(
+        st.lists(
+            st.tuples(st.integers(0, len(original) - 1), st.integers(0, 255)),
+            min_size=1,
+            max_size=4,
+        )
+    )
+    for position, value in changes:
+        original[position] = value
+    path = write(tmp_path, bytes(original))
+    for reader in (probe_matroska_headers, read_segment_layout):
+        try:
+            reader(path)
+        except ProbeError as error:
+            assert str(error).startswith(f"{path}: ")
+            assert "\n" not in str(error)
+
+
+def test_rich_file_is_read_in_full(tmp_path: Path) -> None:
+    media = probe_matroska_headers(write(tmp_path, rich_file()))
+    assert [a.file_name for a in media.attachments] == ["f.ttf"]
+    assert media.chapter_count == 1
+    assert [(t.title, t.bit_rate) for t in media.tracks] == [(None, None), ("Audio", 448000)]
+
+
+def test_unreadable_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Root reads anything, so the refusal the OS gives other users is simulated."""
+    path = write(tmp_path, minimal())
+
+    def refuse(self: Path, *args: object, **kwargs: object) -> None:
+        raise PermissionError(13, "Permission denied", str(self))
+
+    monkeypatch.setattr(Path, "open", refuse)
+    with pytest.raises(UnreadableFileError, match="permission denied"):
+        probe_matroska_headers(path)
