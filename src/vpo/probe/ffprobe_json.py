@@ -61,7 +61,7 @@ def container_from_format(
     names = set(format_name.split(","))
     if "matroska" in names:
         is_webm = doctype == "webm" if doctype else path.suffix.lower() == ".webm"
-        return (Container.WEBM, "webm") if is_webm else (Container.MATROSKA, "matroska")
+        return (Container.WEBM, "webm") if is_webm else (Container.MATROSKA, "mkv")
     if "mov" in names:
         brand = (major_brand or "").strip().lower()
         if brand.startswith("qt") or (not brand and path.suffix.lower() in (".mov", ".qt")):

@@ -172,7 +172,7 @@ def test_no_format_is_not_media() -> None:
         ("mov,mp4,m4a,3gp,3g2,mj2", "3gp4", "a.3gp", (Container.OTHER, "3gp")),
         ("avi", None, "a.avi", (Container.AVI, "avi")),
         ("mpegts", None, "a.m2ts", (Container.MPEGTS, "mpegts")),
-        ("matroska,webm", None, "a.mkv", (Container.MATROSKA, "matroska")),
+        ("matroska,webm", None, "a.mkv", (Container.MATROSKA, "mkv")),
         ("asf", None, "a.wmv", (Container.OTHER, "asf")),
     ],
 )
