@@ -16,15 +16,17 @@ from pathlib import Path
 import pytest
 
 from vpo.media.model import MediaFile
-from vpo.probe.errors import TruncatedFileError
+from vpo.probe.errors import EmptyFileError, NotMediaError, ProbeError, TruncatedFileError
 from vpo.probe.matroska_headers import SegmentLayout, probe_matroska_headers, read_segment_layout
 from vpo.probe.probe import probe_file
+from vpo.testmedia.factory import BrokenKind
 from vpo.testmedia.spec import AudioSpec, MediaSpec, SubtitleSpec
 from vpo.tools.locate import ToolPaths
 
 pytestmark = pytest.mark.integration
 
 MediaFactory = Callable[..., Path]
+BrokenFactory = Callable[..., Path]
 
 SPECS = {
     "many-tracks": MediaSpec(
@@ -325,3 +327,22 @@ def test_truncated_file_that_mkvmerge_accepts(
         probe_matroska_headers(cut)
     with pytest.raises(TruncatedFileError, match="truncated Matroska file"):
         read_segment_layout(cut)
+
+
+@pytest.mark.parametrize(
+    ("kind", "error", "message"),
+    [
+        (BrokenKind.ZERO_BYTES, EmptyFileError, "empty file (0 bytes)"),
+        (BrokenKind.RANDOM_BYTES, NotMediaError, "not a media file or corrupt"),
+        (BrokenKind.TEXT_AS_MKV, NotMediaError, "not a media file or corrupt: no EBML header"),
+        (BrokenKind.TRUNCATED_MKV, TruncatedFileError, "truncated Matroska file: segment declares"),
+    ],
+)
+def test_broken_files(
+    kind: BrokenKind, error: type[ProbeError], message: str, broken_factory: BrokenFactory
+) -> None:
+    path = broken_factory(kind, "broken 'name'.mkv")
+    for reader in (probe_matroska_headers, read_segment_layout):
+        with pytest.raises(error) as raised:
+            reader(path)
+        assert str(raised.value).startswith(f"{path}: {message}")

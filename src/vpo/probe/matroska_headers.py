@@ -243,11 +243,11 @@ def _read_segment_start(stream: BinaryIO, path: Path, file_size: int) -> _Segmen
     except EbmlTruncatedError as error:
         if _EBML_MAGIC.startswith(head[:4]):
             raise TruncatedFileError(path, "the file ends inside the EBML header") from error
-        raise NotMediaError(path, "not a Matroska or WebM file (no EBML header)") from error
+        raise NotMediaError(path, "no EBML header (not Matroska or WebM)") from error
     except EbmlError as error:
-        raise NotMediaError(path, "not a Matroska or WebM file (no EBML header)") from error
+        raise NotMediaError(path, "no EBML header (not Matroska or WebM)") from error
     if header.element_id != ids.EBML:
-        raise NotMediaError(path, "not a Matroska or WebM file (no EBML header)")
+        raise NotMediaError(path, "no EBML header (not Matroska or WebM)")
     if header.end is None or header.end > len(head):
         if header.end is not None and header.end > file_size:
             raise TruncatedFileError(path, "the file ends inside the EBML header")
