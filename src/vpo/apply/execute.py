@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from vpo.apply.choose import Tool, choose_tool
-from vpo.apply.errors import PreflightError, VerificationError
+from vpo.apply.errors import FileBusyError, PreflightError, VerificationError
 from vpo.apply.fsio import copy_durably, fsync_file, same_filesystem
 from vpo.apply.journal import (
     Journal,
@@ -27,7 +27,7 @@ from vpo.apply.journal import (
 )
 from vpo.apply.names import destination_path
 from vpo.apply.preflight import check_free_space, free_bytes, run_preflight, space_needed
-from vpo.apply.recovery import RecoveryKind, restore_journal
+from vpo.apply.recovery import RecoveryKind, processes_using, restore_journal
 from vpo.apply.replace import copy_file_attributes, replace_original, temp_output
 from vpo.apply.settings import ApplySettings
 from vpo.apply.verify import verify_result
@@ -85,6 +85,9 @@ def _recover_interrupted_edit(path: Path) -> None:
     journal = journal_path(path)
     if not journal.exists():
         return
+    holders = processes_using(path)
+    if holders:
+        raise FileBusyError(path, f"busy: an interrupted edit's tool (pid {holders[0]}) still runs")
     action = restore_journal(journal, path)
     if action.kind is RecoveryKind.RESTORED:
         raise PreflightError(
@@ -99,8 +102,8 @@ def _edit_in_place(
 ) -> ApplyOutcome | None:
     """mkvpropedit on the file itself, under a journal; None when the journal cannot
     cover the edit (then the caller edits a copy)."""
-    from vpo.probe.matroska_headers import read_segment_layout
     from vpo.probe.errors import ProbeError
+    from vpo.probe.matroska_headers import read_segment_layout
 
     path = plan.source.path
     run_preflight(

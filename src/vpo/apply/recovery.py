@@ -94,6 +94,14 @@ def _recover_one(path: Path) -> RecoveryAction | None:
                 )
             return RecoveryAction(RecoveryKind.BUSY, media, "being edited by another process")
         try:
+            holders = processes_using(media)
+            if holders:
+                return RecoveryAction(
+                    RecoveryKind.BUSY,
+                    media,
+                    f"still open in process {holders[0]} (an interrupted tool may still be "
+                    "writing); try again when it has exited",
+                )
             return restore_journal(path, media)
         finally:
             os.close(fd)
@@ -111,6 +119,52 @@ def _recover_one(path: Path) -> RecoveryAction | None:
     finally:
         os.close(fd)
     return RecoveryAction(RecoveryKind.REMOVED_TEMP, path, f"left by process {pid}, which is gone")
+
+
+def processes_using(path: Path, proc: Path = Path("/proc")) -> list[int]:
+    """Other processes that have ``path`` open or name it in their argv (Linux /proc).
+
+    vpo starts tools in their own session, so a tool can outlive a killed vpo and
+    still be starting up or writing; a journal must not be replayed under it.
+    """
+    try:
+        target = path.stat()
+    except OSError:
+        return []
+    argument = os.fsencode(path.absolute())
+    me = os.getpid()
+    found: list[int] = []
+    try:
+        entries = [e for e in os.scandir(proc) if e.name.isdigit() and int(e.name) != me]
+    except OSError:
+        return []
+    for entry in entries:
+        process = Path(entry.path)
+        if _names_in_argv(process, argument) or _has_open(process, target):
+            found.append(int(entry.name))
+    return found
+
+
+def _names_in_argv(process: Path, argument: bytes) -> bool:
+    try:
+        return argument in (process / "cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return False
+
+
+def _has_open(process: Path, target: os.stat_result) -> bool:
+    try:
+        descriptors = list(os.scandir(process / "fd"))
+    except OSError:
+        return False
+    for descriptor in descriptors:
+        try:
+            info = Path(descriptor.path).stat()
+        except OSError:
+            continue
+        if (info.st_dev, info.st_ino) == (target.st_dev, target.st_ino):
+            return True
+    return False
 
 
 def _process_alive(pid: int) -> bool:

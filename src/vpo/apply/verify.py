@@ -143,10 +143,15 @@ def _compare_track(position: int, want: Track, got: Track, caps: Capabilities) -
     if caps.language:
         differ("language", want.language, got.language)
     if caps.title:
-        differ("title", want.title or None, got.title or None)
+        differ("title", _text(want.title), _text(got.title))
     for flag in sorted(caps.flags):
         differ(flag, getattr(want.flags, flag), getattr(got.flags, flag))
     return found
+
+
+def _text(value: str | None) -> str | None:
+    """Titles compare as the probes report them: surrounding whitespace stripped."""
+    return (value or "").strip() or None
 
 
 def _type_list(tracks: tuple[Track, ...]) -> str:
@@ -155,8 +160,8 @@ def _type_list(tracks: tuple[Track, ...]) -> str:
 
 def check_segment_size(path: Path) -> None:
     """A Matroska output whose Segment is cut short is rejected before anything else."""
-    from vpo.probe.matroska_headers import read_segment_layout
     from vpo.probe.errors import ProbeError
+    from vpo.probe.matroska_headers import read_segment_layout
 
     try:
         layout = read_segment_layout(path, allow_truncated=True)
