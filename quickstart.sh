@@ -67,6 +67,11 @@ ensure_system_packages() {
     if [ "${#packages[@]}" -gt 0 ]; then
         apt_install "${packages[@]}"
     fi
+    local tool
+    for tool in ffmpeg ffprobe mkvmerge mkvpropedit python3; do
+        command -v "$tool" >/dev/null 2>&1 ||
+            die "$tool is still not on PATH ($PATH) after installing; install it, then run this again"
+    done
 }
 
 # Sets UV: uv from PATH, else from .tools/ (installed there with pip on first use).

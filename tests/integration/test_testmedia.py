@@ -11,14 +11,18 @@ import json
 import os
 import shutil
 import subprocess
+import tempfile
 from pathlib import Path
 from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from vpo.cli.demo_cmd import DEMO_STEPS, FILES, expand
 from vpo.cli.main import cli
+from vpo.media.language import normalize_language_lenient
 from vpo.testmedia.check import differences, read_mkvmerge_json
 from vpo.testmedia.demo import (
     DEMO_FILES,
@@ -27,6 +31,7 @@ from vpo.testmedia.demo import (
     demo_files,
     remove_demo_library,
 )
+from vpo.testmedia.encoders import AUDIO_CODECS, CONTAINER_AUDIO, CONTAINER_SUBTITLES
 from vpo.testmedia.factory import (
     EBML_MAGIC,
     TRUNCATE_AT,
@@ -414,3 +419,75 @@ def test_vpo_demo_force_rebuilds_only_its_own_files(demo_library: Path, tmp_path
     assert "Built 8 files" in result.output
     assert users.read_bytes() == b"not the demo's"
     assert all(p.stat().st_ino != inode for p, inode in inodes.items())
+
+
+# --- property: any valid Matroska/WebM spec comes out exactly as specified ------------
+
+_LANGUAGES = st.sampled_from([None, "und", "eng", "fre", "jpn", "ger", "spa"])
+_FLAG = st.booleans()
+
+
+@st.composite
+def matroska_specs(draw: st.DrawFn) -> MediaSpec:
+    container = draw(st.sampled_from(["mkv", "webm"]))
+    audio_codecs = CONTAINER_AUDIO[container]
+    audio = []
+    for _ in range(draw(st.integers(0, 3))):
+        codec = draw(st.sampled_from(audio_codecs))
+        audio.append(
+            AudioSpec(
+                codec=codec,
+                channels=draw(st.sampled_from(AUDIO_CODECS[codec].channels)),
+                language=draw(_LANGUAGES),
+                title=draw(st.sampled_from([None, "Main", "Comm: 'x' & \"y\"", "日本語"])),
+                default=draw(_FLAG),
+                forced=draw(_FLAG),
+                commentary=draw(_FLAG),
+                hearing_impaired=draw(_FLAG),
+                visual_impaired=draw(_FLAG),
+                original=draw(_FLAG),
+            )
+        )
+    subtitles = [
+        SubtitleSpec(
+            codec=draw(st.sampled_from(CONTAINER_SUBTITLES[container])),
+            language=draw(_LANGUAGES),
+            default=draw(_FLAG),
+            forced=draw(_FLAG),
+            hearing_impaired=draw(_FLAG),
+        )
+        for _ in range(draw(st.integers(0, 2)))
+    ]
+    return MediaSpec(
+        container=container,
+        video_codec="h264" if container == "mkv" else "vp9",
+        duration=1.0,
+        audio=tuple(audio),
+        subtitles=tuple(subtitles),
+        font_attachment=container == "mkv" and draw(_FLAG),
+        chapters=draw(st.integers(0, 3)),
+        title=draw(st.sampled_from([None, "A film"])),
+        video_language=draw(_LANGUAGES),
+        video_default=draw(_FLAG),
+    )
+
+
+@pytest.mark.integration
+@pytest.mark.slow
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(spec=matroska_specs())
+def test_any_matroska_spec_is_generated_exactly(spec: MediaSpec, tools: ToolPaths) -> None:
+    with tempfile.TemporaryDirectory() as scratch:
+        path = generate_media(spec, Path(scratch) / f"any{spec.suffix}", tools)
+        tracks = _mkvmerge(tools, path)["tracks"]
+    assert len(tracks) == len(spec.tracks())
+    for track, layout in zip(tracks, spec.tracks(), strict=True):
+        props = track["properties"]
+        assert props.get("default_track", True) == layout.flags.default
+        assert props.get("forced_track", False) == layout.flags.forced
+        assert props.get("flag_commentary", False) == layout.flags.commentary
+        assert props.get("flag_hearing_impaired", False) == layout.flags.hearing_impaired
+        assert props.get("flag_original", False) == layout.flags.original
+        assert props.get("track_name") == layout.title
+        language = normalize_language_lenient(props.get("language", "eng"))
+        assert language == expected_language(layout.language, spec.container)
