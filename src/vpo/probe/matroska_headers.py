@@ -59,8 +59,8 @@ from vpo.probe.errors import (
 from vpo.probe.mkvmerge_json import frame_rate_from_default_duration, overall_bit_rate
 
 MATROSKA_DOCTYPES = ("matroska", "webm")
-HEAD_READ_SIZE = 64 * 1024
-"""Bytes read at once from the start: covers the EBML header, SeekHead and usually Info."""
+HEAD_READ_SIZE = 4096
+"""Bytes read at once from the start: the EBML header is a few dozen of them."""
 MAX_TAGS_SIZE = 4 * 1024 * 1024
 """Tags larger than this are not read for BPS (they are not "cheap to reach")."""
 MAX_HEADER_BODY_SIZE = 256 * 1024 * 1024
@@ -127,6 +127,11 @@ class SegmentLayout:
     def named(self, name: str) -> tuple[TopLevelElement, ...]:
         """The elements called ``name`` (``"Tracks"``, ``"Cluster"``…), in file order."""
         return tuple(element for element in self.elements if element.name == name)
+
+    @property
+    def non_cluster_elements(self) -> tuple[TopLevelElement, ...]:
+        """Everything but Clusters: what a header edit (mkvpropedit) may rewrite, Voids included."""
+        return tuple(element for element in self.elements if element.element_id != ids.CLUSTER)
 
 
 @dataclass(frozen=True, slots=True)
@@ -224,7 +229,7 @@ def _open_media(path: Path) -> Iterator[tuple[BinaryIO, os.stat_result]]:
     except PermissionError as error:
         raise UnreadableFileError(path) from error
     except OSError as error:
-        raise ProbeError(path, f"cannot open: {error.strerror or error}") from error
+        raise ProbeError(path, error.strerror or str(error)) from error
     with stream:
         try:
             stat = os.fstat(stream.fileno())

@@ -174,6 +174,7 @@ def test_layout_lists_every_top_level_element(tmp_path: Path) -> None:
     assert layout.is_complete
     assert layout.doctype == "matroska"
     assert len(layout.named("Cluster")) == 2
+    assert [e.name for e in layout.non_cluster_elements] == ["Void", "Info", "Tracks", "CRC-32"]
 
 
 top_level_kinds = st.sampled_from(["void", "info", "tracks", "cluster", "tags", "cues", "crc"])
