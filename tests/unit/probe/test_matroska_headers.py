@@ -339,6 +339,12 @@ def test_file_system_errors(tmp_path: Path) -> None:
         probe_matroska_headers(tmp_path)
     with pytest.raises(EmptyFileError, match=r"empty file \(0 bytes\)"):
         probe_matroska_headers(write(tmp_path, b""))
+    loop = tmp_path / "loop.mkv"
+    loop.symlink_to(tmp_path / "loop2.mkv")
+    (tmp_path / "loop2.mkv").symlink_to(loop)
+    with pytest.raises(ProbeError, match="symbolic links") as raised:
+        read_segment_layout(loop)
+    assert str(raised.value).startswith(f"{loop}: cannot be probed: ")
 
 
 @pytest.mark.parametrize(
