@@ -16,38 +16,46 @@ from vpo.policy.work import Work
 
 
 def filter_audio(work: Work, rule: AudioFilter, config: PolicyConfig) -> str | None:
-    """Remove audio tracks not in ``rule.languages``; returns a failure for mode ``error``."""
+    """Remove audio tracks not in ``rule.languages``; returns a failure for mode ``error``.
+
+    ``minimum`` counts non-commentary tracks (a lone commentary is no film
+    soundtrack); only a file whose audio is all commentary counts commentaries.
+    """
     audio = [t for t in work.tracks if t.type is TrackType.AUDIO]
     if not audio:
         return None
+    counted = [t for t in audio if not is_commentary(t, config)] or audio
     kept = [t for t in audio if t.language in rule.languages]
-    needed = min(rule.minimum, len(audio))
-    if len(kept) < needed:
+    needed = min(rule.minimum, len(counted))
+    if _count_in(kept, counted) < needed:
         mode = rule.fallback.mode
         if mode == "error":
             wanted = ", ".join(rule.languages)
             return (
-                f"audio_filter: only {len(kept)} audio track(s) in {wanted}, "
-                f"minimum is {rule.minimum} (fallback mode: error)"
+                f"audio_filter: only {_count_in(kept, counted)} audio track(s) in {wanted} "
+                f"(commentaries not counted), minimum is {rule.minimum} (fallback mode: error)"
             )
-        reason = f"fallback {mode}"
         if mode == "keep_all":
             kept = list(audio)
         else:
             if mode == "content_language":
                 content = _content_language(audio, rule, config)
                 kept = [t for t in audio if t in kept or t.language == content]
-            for track in audio:  # top up in file order (keep_first, or not enough yet)
-                if len(kept) >= needed:
+            for track in counted:  # top up in file order (keep_first, or not enough yet)
+                if _count_in(kept, counted) >= needed:
                     break
                 if track not in kept:
                     kept.append(track)
-        work.notes.append(f"audio_filter: too few tracks match; {reason} keeps {len(kept)}")
+        work.notes.append(f"audio_filter: too few tracks match; fallback {mode} keeps {len(kept)}")
     wanted = ", ".join(rule.languages)
     for track in audio:
         if track not in kept:
             work.remove(track, f"audio language {track.language} not in [{wanted}]")
     return None
+
+
+def _count_in(tracks: list[PlannedTrack], counted: list[PlannedTrack]) -> int:
+    return sum(1 for t in tracks if t in counted)
 
 
 def _content_language(audio: list[PlannedTrack], rule: AudioFilter, config: PolicyConfig) -> str:

@@ -6,15 +6,17 @@ the reorder: among the best-ranked candidates, the first after ordering wins.
   rank (unlisted languages rank last); if every audio track is commentary, the
   first audio track.
 - preferred subtitle: a non-forced, non-commentary subtitle whose language is in
-  subtitle_language_preference, best rank first; none if no language is listed.
-- audio differs: the default audio's language is not the first language of
-  audio_language_preference (a foreign-language film).
+  subtitle_language_preference, best rank first, full before hearing-impaired;
+  none if no language is listed.
+- audio differs: the default audio's language is known (not ``und``) and is not
+  the first language of audio_language_preference (a foreign-language film).
 """
 
 from __future__ import annotations
 
 from dataclasses import replace
 
+from vpo.media.language import UNDETERMINED
 from vpo.media.model import TrackType
 from vpo.plan import PlannedTrack
 from vpo.policy.classify import is_commentary, is_forced_subtitle, language_rank
@@ -44,7 +46,11 @@ def preferred_subtitle(tracks: list[PlannedTrack], config: PolicyConfig) -> Plan
     ]
     if not candidates:
         return None
-    return min(candidates, key=lambda t: language_rank(t.language, preference))
+    # Full subtitles before SDH of the same language; output order breaks ties.
+    return min(
+        candidates,
+        key=lambda t: (language_rank(t.language, preference), t.flags.hearing_impaired),
+    )
 
 
 def apply_default_flags(work: Work, rule: DefaultFlags, config: PolicyConfig) -> None:
@@ -86,6 +92,8 @@ def _subtitle_when_audio_differs(
     if audio is None:
         return
     first_choice = config.audio_language_preference[0]
+    if audio.language == UNDETERMINED:
+        return  # unknown language: no reason to think the viewer needs subtitles
     if audio.language != first_choice:
         subtitle = preferred_subtitle(work.tracks, config)
         if subtitle is not None:

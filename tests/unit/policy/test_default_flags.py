@@ -125,3 +125,25 @@ def test_all_commentary_audio_still_gets_a_default(build: Build) -> None:
     media = build.media(build.track(A, "aac", "eng", "Commentary"))
     phase, policy = build.phase("default_flags: {}")
     assert defaults(evaluate(phase, media, policy.config), TrackType.AUDIO) == [0]
+
+
+def test_full_subtitles_win_over_sdh_of_the_same_language(build: Build) -> None:
+    media = build.media(
+        build.track(A, "aac", "ger", default=True),
+        build.track(S, "subrip", "eng", "SDH", hearing_impaired=True),
+        build.track(S, "subrip", "eng"),
+    )
+    phase, policy = build.phase(
+        "default_flags: {set_subtitle_default_when_audio_differs: true}",
+        "audio_language_preference: [eng]\nsubtitle_language_preference: [eng]",
+    )
+    assert defaults(evaluate(phase, media, policy.config), TrackType.SUBTITLE) == [2]
+
+
+def test_undetermined_audio_does_not_count_as_foreign(build: Build) -> None:
+    media = build.media(build.track(A, "aac", "und", default=True), build.track(S, "subrip", "eng"))
+    phase, policy = build.phase(
+        "default_flags: {set_subtitle_default_when_audio_differs: true}",
+        "audio_language_preference: [eng]\nsubtitle_language_preference: [eng]",
+    )
+    assert evaluate(phase, media, policy.config).is_noop

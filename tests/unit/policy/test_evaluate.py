@@ -282,3 +282,23 @@ def test_operations_run_in_fixed_order_whatever_the_yaml_order(build: Build) -> 
     forward, policy = build.phase("audio_filter: {languages: [eng]}\ndefault_flags: {}")
     backward, _ = build.phase("default_flags: {}\naudio_filter: {languages: [eng]}")
     assert evaluate(forward, media, policy.config) == evaluate(backward, media, policy.config)
+
+
+def test_a_matching_commentary_alone_does_not_satisfy_minimum(build: Build) -> None:
+    media = build.media(
+        build.track(V, "h264"),
+        build.track(A, "aac", "ger", original=True),
+        build.track(A, "aac", "eng", "Commentary", default=True),
+    )
+    phase, policy = build.phase("audio_filter: {languages: [eng]}")
+    plan = evaluate(phase, media, policy.config)
+    assert languages(plan, TrackType.AUDIO) == ["ger", "eng"]
+    assert plan.removed == ()
+
+
+def test_all_commentary_audio_counts_commentaries(build: Build) -> None:
+    media = build.media(
+        build.track(A, "aac", "eng", "Commentary"), build.track(A, "aac", "ger", commentary=True)
+    )
+    phase, policy = build.phase("audio_filter: {languages: [eng]}")
+    assert languages(evaluate(phase, media, policy.config), TrackType.AUDIO) == ["eng"]
