@@ -7,6 +7,7 @@ code says whether every file could be read (docs/inspect.md).
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -96,7 +97,7 @@ def inspect(ctx: click.Context, files: tuple[Path, ...], as_json: bool) -> None:
         ctx.exit(ExitCode.TOOL_MISSING)
     # In a pipe or a log there is no screen edge: don't fold titles at 80 columns.
     width = None if sys.stdout.isatty() else PIPE_WIDTH
-    console = Console(highlight=False, width=width)
+    console = PipeFriendlyConsole(highlight=False, width=width)
     probed: list[MediaFile] = []
     failures: list[InspectFailure] = []
     for path in files:
@@ -111,11 +112,39 @@ def inspect(ctx: click.Context, files: tuple[Path, ...], as_json: bool) -> None:
         if not as_json:
             _print_media(console, media, first=len(probed) == 1)
     if as_json:
-        json.dump(inspect_document(probed, failures), sys.stdout, indent=2)
-        sys.stdout.write("\n")
+        _write_stdout(json.dumps(inspect_document(probed, failures), indent=2) + "\n")
     elif probed:
         console.print(FLAG_LEGEND, style="dim", markup=False, soft_wrap=True)
     ctx.exit(ExitCode.FILES_FAILED if failures else ExitCode.OK)
+
+
+class PipeFriendlyConsole(Console):
+    """A Console that reports a closed pipe (``vpo inspect … | head``) like every command.
+
+    rich exits with status 1 on its own; raising BrokenPipeError instead lets the
+    entry point map it, as it does for any other output.
+    """
+
+    def on_broken_pipe(self) -> None:
+        self.quiet = True
+        _discard_stdout()
+        raise BrokenPipeError
+
+
+def _write_stdout(text: str) -> None:
+    try:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        _discard_stdout()
+        raise
+
+
+def _discard_stdout() -> None:
+    """Point stdout at /dev/null so the flush at exit cannot fail on the closed pipe."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
 
 
 def _print_media(console: Console, media: MediaFile, *, first: bool) -> None:
