@@ -77,8 +77,16 @@ def test_json_report(tools: object, tmp_path: Path) -> None:
     assert document["ok"] is True and document["exit_code"] == 0
     checks = checks_by_name(result)
     assert set(TOOL_NAMES) <= set(checks)
-    assert checks["mkvmerge"]["level"] == "ok"
-    assert "v" in str(checks["mkvmerge"]["summary"])
+    mkvmerge = checks["mkvmerge"]
+    assert mkvmerge["level"] == "ok"
+    assert mkvmerge["path"] == shutil.which("mkvmerge")
+    assert mkvmerge["state"] == "ok"
+    assert mkvmerge["minimum"] == "60.0"
+    assert mkvmerge["summary"] == f"{mkvmerge['version']}  {mkvmerge['path']}"
+    number = mkvmerge["version_number"]
+    assert isinstance(number, list) and number[0] >= 60
+    assert checks["config file"]["exists"] is False
+    assert checks["database"]["exists"] is False
     assert checks["database"]["summary"] == (
         f"{tmp_path / 'data' / 'library.db'}  (not created yet; created by the first scan)"
     )
@@ -135,6 +143,8 @@ def test_stub_that_reports_an_old_version(
     assert check["summary"] == (
         f"too old: version 4.4.2-0ubuntu0.22.04.1 is older than the minimum 5.0  ({stub})"
     )
+    assert check["version_number"] == [4, 4, 2]
+    assert check["state"] == "too old"
     assert checks_by_name(result)["ffprobe"]["level"] == "ok"
 
 

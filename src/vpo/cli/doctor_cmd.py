@@ -11,8 +11,8 @@ from __future__ import annotations
 import enum
 import json
 import os
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import click
@@ -43,6 +43,7 @@ class CheckResult:
     summary: str
     details: tuple[str, ...] = ()
     exit_code: ExitCode = ExitCode.OK
+    data: Mapping[str, object] = field(default_factory=dict)  # machine-readable, for --json
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,14 +58,17 @@ Check = Callable[[DoctorContext], list[CheckResult]]
 def tool_result(status: ToolStatus) -> CheckResult:
     """Pure: a tool's status as a report line (missing/old/broken tools fail with exit 3)."""
     minimum = format_version(status.minimum)
+    data = tool_data(status)
     if status.state is ToolState.OK:
-        return CheckResult(status.tool, Level.OK, f"{status.version}  {shown(status.path)}")
+        summary = f"{status.version}  {shown(status.path)}"
+        return CheckResult(status.tool, Level.OK, summary, data=data)
     if status.state is ToolState.UNKNOWN_VERSION:
         return CheckResult(
             status.tool,
             Level.WARN,
             f"{status.detail}  {shown(status.path)}",
             (f"needs {minimum} or newer",),
+            data=data,
         )
     where = f"  ({shown(status.path)})" if status.path else ""
     needs = () if status.state is ToolState.TOO_OLD else (f"needs {minimum} or newer",)
@@ -74,7 +78,21 @@ def tool_result(status: ToolStatus) -> CheckResult:
         f"{status.state.value}: {status.detail}{where}",
         (*needs, f"without it: {status.unavailable}"),
         ExitCode.TOOL_MISSING,
+        data,
     )
+
+
+def tool_data(status: ToolStatus) -> dict[str, object]:
+    """The ``data`` of a tool check in ``--json``."""
+    version = status.version
+    return {
+        "path": status.path,
+        "state": status.state.value,
+        "version": version.text if version else None,
+        "version_number": list(version.number) if version and version.number else None,
+        "minimum": format_version(status.minimum),
+        "needed_for": status.unavailable,
+    }
 
 
 def check_tools(context: DoctorContext) -> list[CheckResult]:
@@ -95,26 +113,33 @@ def check_tools(context: DoctorContext) -> list[CheckResult]:
 def config_file_result(loaded: LoadedConfig) -> CheckResult:
     """Pure: where the config file is and whether it is used."""
     state = "in use" if loaded.file_exists else "not present: defaults apply"
-    return CheckResult(
-        "config file", Level.OK, f"{shown(loaded.path)}  ({state}; {loaded.location.reason})"
-    )
+    data = {
+        "path": str(loaded.path),
+        "exists": loaded.file_exists,
+        "from_env": loaded.location.from_env,
+    }
+    summary = f"{shown(loaded.path)}  ({state}; {loaded.location.reason})"
+    return CheckResult("config file", Level.OK, summary, data=data)
 
 
 def database_result(path: Path, exists: bool, blocker: str | None) -> CheckResult:
     """Pure: can the library database be used or created? ``blocker`` says why not."""
+    data = {"path": str(path), "exists": exists, "problem": blocker}
     if blocker is not None:
-        return CheckResult("database", Level.WARN, f"{shown(path)}  ({blocker})")
+        return CheckResult("database", Level.WARN, f"{shown(path)}  ({blocker})", data=data)
     state = "exists" if exists else "not created yet; created by the first scan"
-    return CheckResult("database", Level.OK, f"{shown(path)}  ({state})")
+    return CheckResult("database", Level.OK, f"{shown(path)}  ({state})", data=data)
 
 
 def temp_dir_result(path: Path | None, blocker: str | None) -> CheckResult:
     """Pure: the configured temp directory, if any, must be a writable directory."""
     if path is None:
-        return CheckResult("temp dir", Level.OK, "beside each media file (jobs.temp_dir not set)")
+        summary = "beside each media file (jobs.temp_dir not set)"
+        return CheckResult("temp dir", Level.OK, summary, data={"path": None, "problem": None})
+    data = {"path": str(path), "problem": blocker}
     if blocker is not None:
-        return CheckResult("temp dir", Level.WARN, f"{shown(path)}  ({blocker})")
-    return CheckResult("temp dir", Level.OK, shown(path))
+        return CheckResult("temp dir", Level.WARN, f"{shown(path)}  ({blocker})", data=data)
+    return CheckResult("temp dir", Level.OK, shown(path), data=data)
 
 
 def writable_blocker(path: Path, *, directory: bool) -> str | None:
@@ -129,9 +154,9 @@ def writable_blocker(path: Path, *, directory: bool) -> str | None:
     while not parent.exists() and parent != parent.parent:
         parent = parent.parent
     if not parent.is_dir():
-        return f"cannot be created: {parent} is not a directory"
+        return f"cannot be created: {shown(parent)} is not a directory"
     if not os.access(parent, os.W_OK | os.X_OK):
-        return f"cannot be created: {parent} is not writable"
+        return f"cannot be created: {shown(parent)} is not writable"
     return None
 
 
@@ -186,6 +211,7 @@ def report_to_dict(results: Sequence[CheckResult], code: ExitCode) -> dict[str, 
                 "level": r.level.value,
                 "summary": r.summary,
                 "details": list(r.details),
+                **r.data,
             }
             for r in results
         ],
