@@ -290,6 +290,7 @@ def test_stop_ends_the_walk_and_skips_the_missing_pass(tmp_path: Path, library: 
     assert library.file_state(tmp_path / "19.mkv").status is FileStatus.OK  # type: ignore[union-attr]
 
 
+@pytest.mark.slow
 def test_symlink_loop_unreadable_dir_and_ten_thousand_placeholders(
     tmp_path: Path, library: Library, monkeypatch: pytest.MonkeyPatch
 ) -> None:
