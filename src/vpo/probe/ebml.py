@@ -190,10 +190,13 @@ def element_body(data: Buffer, header: ElementHeader, *, base_offset: int = 0) -
     return memoryview(data)[start:stop]
 
 
-def read_element_header(stream: BinaryIO, offset: int, file_size: int) -> ElementHeader:
-    """Read the element header at ``offset`` of an open file (seeks; reads at most 12 bytes)."""
+def read_element_header(stream: BinaryIO, offset: int, limit: int) -> ElementHeader:
+    """Read the element header at ``offset`` of an open file, reading nothing at or past ``limit``.
+
+    Seeks and reads at most 12 bytes; a header cut by ``limit`` raises EbmlTruncatedError.
+    """
     stream.seek(offset)
-    chunk = stream.read(min(MAX_HEADER_LENGTH, file_size - offset))
+    chunk = stream.read(max(0, min(MAX_HEADER_LENGTH, limit - offset)))
     return parse_element_header(chunk, 0, base_offset=offset)
 
 
