@@ -657,6 +657,16 @@ def _insert_file_result(
     connection: sqlite3.Connection, run_id: int, record: FileRecord, now: float
 ) -> None:
     if record.after is not None:
+        if record.after.path != record.path:  # e.g. movie.mp4 became movie.mkv
+            connection.execute(
+                "UPDATE files SET path = ? WHERE path = ? AND NOT EXISTS "
+                "(SELECT 1 FROM files WHERE path = ?)",
+                (
+                    rows.path_to_db(record.after.path),
+                    rows.path_to_db(record.path),
+                    rows.path_to_db(record.after.path),
+                ),
+            )
         file_id: int | None = _upsert_media(connection, record.after, now)
     else:
         file_id = _file_id(connection, rows.path_to_db(record.path))

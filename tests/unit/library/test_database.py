@@ -354,3 +354,24 @@ def test_flags_survive_storage(library: Library, make_media: MediaBuilder) -> No
     assert cached.tracks[1].flags == TrackFlags(
         default=True, forced=True, hearing_impaired=True, commentary=True, original=True
     )
+
+
+def test_a_result_that_renamed_the_file_moves_its_row_and_history(
+    library: Library, make_media: MediaBuilder
+) -> None:
+    source = make_media(Path("/lib/movie.mp4"), container=Container.MP4)
+    library.record_probe(source)
+    first = library.start_run(policy_name="p", policy_hash=None, workers=1)
+    library.record_file_result(first, FileRecord(source.path, FileOutcome.UNCHANGED))
+    converted = dataclasses.replace(
+        source, path=Path("/lib/movie.mkv"), container=Container.MATROSKA, inode=43
+    )
+    second = library.start_run(policy_name="p", policy_hash=None, workers=1)
+    library.record_file_result(
+        second, FileRecord(source.path, FileOutcome.CHANGED, plan_kind="remux", after=converted)
+    )
+
+    assert library.file_state(source.path) is None
+    assert library.cached_media(converted.path, source.size, source.mtime_ns, 43) == converted
+    assert library.totals().never_processed == 0
+    assert [r.path for r in library.iter_file_results()] == [source.path, source.path]
