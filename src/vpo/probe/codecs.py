@@ -88,17 +88,77 @@ _MATROSKA_IDS: Mapping[str, str] = MappingProxyType(
 )
 _PREFIXES_LONGEST_FIRST = tuple(sorted(_MATROSKA_IDS, key=len, reverse=True))
 
+_VFW_ID = "V_MS/VFW/FOURCC"  # CodecPrivate is a BITMAPINFOHEADER (AVI-sourced video)
+_ACM_ID = "A_MS/ACM"  # CodecPrivate is a WAVEFORMATEX (AVI-sourced audio)
+
+# FourCC (upper-cased) → ffmpeg codec_name, the common ones from ffmpeg's riff.c.
+_FOURCCS: Mapping[str, str] = MappingProxyType(
+    {
+        **dict.fromkeys(
+            ("XVID", "DIVX", "DX50", "FMP4", "MP4V", "3IV2", "M4S2", "RMP4", "UMP4", "DIV5"),
+            "mpeg4",
+        ),
+        **dict.fromkeys(("DIV3", "DIV4", "MP43", "DVX3", "AP41"), "msmpeg4v3"),
+        "MP42": "msmpeg4v2",
+        "MPG4": "msmpeg4v1",
+        "MP41": "msmpeg4v1",
+        **dict.fromkeys(("H264", "X264", "AVC1", "DAVC", "VSSH"), "h264"),
+        **dict.fromkeys(("HEVC", "H265", "HVC1", "X265"), "hevc"),
+        **dict.fromkeys(("MJPG", "AVRN", "LJPG", "JPGL"), "mjpeg"),
+        **dict.fromkeys(("MPG1", "PIM1"), "mpeg1video"),
+        **dict.fromkeys(("MPG2", "MPEG", "MMES", "HDV2"), "mpeg2video"),
+        "WMV1": "wmv1",
+        "WMV2": "wmv2",
+        "WMV3": "wmv3",
+        "WVC1": "vc1",
+        "VP80": "vp8",
+        "VP90": "vp9",
+        "AV01": "av1",
+        "FFV1": "ffv1",
+        "HFYU": "huffyuv",
+        "FFVH": "ffvhuff",
+        "DVSD": "dvvideo",
+        "CVID": "cinepak",
+        "IV50": "indeo5",
+        "IV41": "indeo4",
+        "IV31": "indeo3",
+        "IV32": "indeo3",
+    }
+)
+
+# WAVEFORMATEX wFormatTag → ffmpeg codec_name (riff.c); PCM (1) depends on the bit depth.
+_WAVE_FORMATS: Mapping[int, str] = MappingProxyType(
+    {
+        0x0003: "pcm_f32le",
+        0x0050: "mp2",
+        0x0055: "mp3",
+        0x00FF: "aac",
+        0x1600: "aac",
+        0x0161: "wmav2",
+        0x0160: "wmav1",
+        0x0162: "wmapro",
+        0x2000: "ac3",
+        0x2001: "dts",
+        0xF1AC: "flac",
+        0x674F: "vorbis",
+    }
+)
+
 _PCM_INT_LITTLE = "A_PCM/INT/LIT"
 _PCM_INT_BIG = "A_PCM/INT/BIG"
 _PCM_FLOAT = "A_PCM/FLOAT/IEEE"
 
 
-def codec_from_matroska_id(codec_id: str, *, bits_per_sample: int | None = None) -> str:
+def codec_from_matroska_id(
+    codec_id: str, *, bits_per_sample: int | None = None, codec_private: bytes | None = None
+) -> str:
     """The ffmpeg codec name for a Matroska CodecID (``V_MPEG4/ISO/AVC`` → ``h264``).
 
     ``bits_per_sample`` (Matroska BitDepth) only matters for PCM, whose name
     carries the sample size as ffprobe reports it (``pcm_s24le``); without it
-    16 bits is assumed, the Matroska default for integer PCM. An unmapped ID is
+    16 bits is assumed, the Matroska default for integer PCM. ``codec_private``
+    (CodecPrivate) names the codec of AVI-style tracks (``V_MS/VFW/FOURCC``,
+    ``A_MS/ACM``), common in files remuxed from AVI. An unmapped ID is
     returned lower-cased so reports still say what the file holds.
     """
     text = codec_id.strip()
@@ -106,10 +166,32 @@ def codec_from_matroska_id(codec_id: str, *, bits_per_sample: int | None = None)
         return UNKNOWN_CODEC
     if text.startswith((_PCM_INT_LITTLE, _PCM_INT_BIG, _PCM_FLOAT)):
         return _pcm_codec(text, bits_per_sample)
+    if text == _VFW_ID and codec_private is not None:
+        return codec_from_fourcc(codec_private[16:20]) or text.lower()
+    if text == _ACM_ID and codec_private is not None:
+        return _codec_from_wave_format(codec_private, bits_per_sample) or text.lower()
     for prefix in _PREFIXES_LONGEST_FIRST:
         if text.startswith(prefix):
             return _MATROSKA_IDS[prefix]
     return text.lower()
+
+
+def codec_from_fourcc(fourcc: bytes | str) -> str | None:
+    """``XVID`` → ``mpeg4``, ``MP43`` → ``msmpeg4v3``; None when the FourCC is not known."""
+    if isinstance(fourcc, bytes):
+        fourcc = fourcc.decode("latin-1")
+    return _FOURCCS.get(fourcc.upper()) if len(fourcc) == 4 else None
+
+
+def _codec_from_wave_format(header: bytes, bits_per_sample: int | None) -> str | None:
+    """The codec of a WAVEFORMATEX (wFormatTag, little-endian, at offset 0)."""
+    if len(header) < 2:
+        return None
+    format_tag = int.from_bytes(header[:2], "little")
+    if format_tag == 0x0001:
+        bits = int.from_bytes(header[14:16], "little") if len(header) >= 16 else bits_per_sample
+        return _pcm_codec(_PCM_INT_LITTLE, bits or bits_per_sample)
+    return _WAVE_FORMATS.get(format_tag)
 
 
 def _pcm_codec(codec_id: str, bits_per_sample: int | None) -> str:

@@ -133,7 +133,7 @@ def _track(track_id: int, track_type: TrackType, props: Mapping[str, Any]) -> Tr
         index=track_id,
         track_id=track_id,
         type=track_type,
-        codec=_codec(_text(props.get("codec_id")), _int(props.get("audio_bits_per_sample"))),
+        codec=_codec(props),
         language=normalize_language_lenient(language_ietf or legacy),
         language_ietf=language_ietf,
         title=_text(props.get("track_name")),
@@ -159,10 +159,25 @@ def _track(track_id: int, track_type: TrackType, props: Mapping[str, Any]) -> Tr
     )
 
 
-def _codec(codec_id: str | None, bits_per_sample: int | None) -> str:
+def _codec(props: Mapping[str, Any]) -> str:
+    codec_id = _text(props.get("codec_id"))
     if codec_id is None:
         return UNKNOWN_CODEC
-    return codec_from_matroska_id(codec_id, bits_per_sample=bits_per_sample)
+    return codec_from_matroska_id(
+        codec_id,
+        bits_per_sample=_int(props.get("audio_bits_per_sample")),
+        codec_private=_hex_bytes(props.get("codec_private_data")),
+    )
+
+
+def _hex_bytes(value: object) -> bytes | None:
+    """mkvmerge prints CodecPrivate as hex; None when absent or not hex."""
+    if not isinstance(value, str):
+        return None
+    try:
+        return bytes.fromhex(value)
+    except ValueError:
+        return None
 
 
 def _attachments(value: object, path: Path) -> list[Attachment]:

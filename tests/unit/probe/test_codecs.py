@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 
 from vpo.probe.codecs import (
     UNKNOWN_CODEC,
+    codec_from_fourcc,
     codec_from_matroska_id,
     codec_label,
     is_text_subtitle,
@@ -93,3 +94,52 @@ def test_text_subtitles() -> None:
     assert is_text_subtitle("ass")
     assert not is_text_subtitle("hdmv_pgs_subtitle")
     assert not is_text_subtitle("dvd_subtitle")
+
+
+def bitmap_info_header(fourcc: bytes) -> bytes:
+    """A 40-byte BITMAPINFOHEADER whose biCompression is ``fourcc``."""
+    return (40).to_bytes(4, "little") + bytes(12) + fourcc + bytes(20)
+
+
+def wave_format(tag: int, bits: int = 16) -> bytes:
+    """An 18-byte WAVEFORMATEX with wFormatTag ``tag`` and wBitsPerSample ``bits``."""
+    return tag.to_bytes(2, "little") + bytes(12) + bits.to_bytes(2, "little") + bytes(2)
+
+
+@pytest.mark.parametrize(
+    ("fourcc", "expected"),
+    [
+        (b"XVID", "mpeg4"),
+        (b"xvid", "mpeg4"),
+        (b"DX50", "mpeg4"),
+        (b"MP43", "msmpeg4v3"),
+        (b"H264", "h264"),
+        (b"WVC1", "vc1"),
+    ],
+)
+def test_vfw_tracks_are_named_by_their_fourcc(fourcc: bytes, expected: str) -> None:
+    private = bitmap_info_header(fourcc)
+    assert codec_from_matroska_id("V_MS/VFW/FOURCC", codec_private=private) == expected
+
+
+def test_vfw_without_a_known_fourcc_keeps_the_codec_id() -> None:
+    assert codec_from_fourcc(b"ZZZZ") is None
+    assert codec_from_fourcc("XVI") is None
+    unknown = bitmap_info_header(b"ZZZZ")
+    assert codec_from_matroska_id("V_MS/VFW/FOURCC", codec_private=unknown) == "v_ms/vfw/fourcc"
+    assert codec_from_matroska_id("V_MS/VFW/FOURCC", codec_private=b"") == "v_ms/vfw/fourcc"
+
+
+@pytest.mark.parametrize(
+    ("private", "expected"),
+    [
+        (wave_format(0x0055), "mp3"),
+        (wave_format(0x2000), "ac3"),
+        (wave_format(0x0001, bits=24), "pcm_s24le"),
+        (wave_format(0x0001, bits=8), "pcm_u8"),
+        (wave_format(0x9999), "a_ms/acm"),
+        (b"\x55", "a_ms/acm"),
+    ],
+)
+def test_acm_tracks_are_named_by_their_format_tag(private: bytes, expected: str) -> None:
+    assert codec_from_matroska_id("A_MS/ACM", codec_private=private) == expected

@@ -239,3 +239,9 @@ def test_any_loosely_typed_properties_parse_to_valid_tracks(
         assert len(track.language) == 3 and track.language.isascii()
         assert track.codec
         assert track.frame_rate is None or track.frame_rate > 0
+
+
+def test_avi_style_tracks_get_names_from_codec_private() -> None:
+    # vfw.mkv: XviD and DivX 3 AVIs remuxed by mkvmerge keep V_MS/VFW/FOURCC.
+    media = parse(load("vfw.mkvmerge.json"))
+    assert [t.codec for t in media.tracks] == ["mpeg4", "msmpeg4v3"]
