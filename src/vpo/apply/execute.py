@@ -149,7 +149,7 @@ def _edit_in_place(
         restore(path, journal)
         discard_journal(journal_file)
         raise
-    discard_journal(journal_file)
+    discard_journal(journal_file, durable=False)
     return ApplyOutcome(
         Tool.MKVPROPEDIT,
         "",

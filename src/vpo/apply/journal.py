@@ -183,6 +183,9 @@ def restore(media: Path, journal: Journal) -> None:
     os.utime(media, ns=(journal.mtime_ns, journal.mtime_ns))
 
 
-def discard_journal(path: Path) -> None:
+def discard_journal(path: Path, *, durable: bool = True) -> None:
+    """Delete a journal. After a verified, fsynced edit the deletion need not be
+    durable: if it is lost, recovery merely undoes a good edit (nothing is lost)."""
     path.unlink(missing_ok=True)
-    fsync_directory(path.parent)
+    if durable:
+        fsync_directory(path.parent)
