@@ -348,7 +348,7 @@ def _scan_segment(
                 f"{name} at byte {position} declares {data_size} bytes but the file "
                 f"ends after {file_size - position - header_size}",
             )
-        if end > segment_end:
+        if not unknown_size and end > segment_end:
             raise NotMediaError(path, f"{name} at byte {position} overruns the end of the Segment")
         if stop_at_cluster and element_id == ids.CLUSTER:
             break

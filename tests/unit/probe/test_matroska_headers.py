@@ -268,6 +268,17 @@ def test_unknown_size_segment_and_cluster_stop_the_scan(tmp_path: Path) -> None:
     assert len(media.tracks) == 2
 
 
+def test_live_recording_cut_inside_a_cluster(tmp_path: Path) -> None:
+    """No Segment size to compare with: the cut shows as a Cluster overrunning the file."""
+    data = ebml_header() + segment(info(), tracks(), cluster(), cluster(500), size=None)
+    path = write(tmp_path, data[:-100])
+    with pytest.raises(TruncatedFileError, match=r"Cluster at byte \d+ declares \d+ bytes"):
+        read_segment_layout(path)
+    assert len(probe_matroska_headers(path).tracks) == 2  # stops at the first Cluster
+    layout = read_segment_layout(path, allow_truncated=True)
+    assert [e.name for e in layout.elements] == ["Info", "Tracks", "Cluster", "Cluster"]
+
+
 def test_unknown_size_segment_ends_at_the_next_segment(tmp_path: Path) -> None:
     data = ebml_header() + segment(info(), tracks(), size=None) + ebml_header() + segment(info())
     layout = read_segment_layout(write(tmp_path, data))
