@@ -9,6 +9,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import replace
@@ -42,6 +43,7 @@ LONG_TITLE = "A title long enough that mkvpropedit must move the Tracks element 
 # Runs in a child process: apply a header edit, so the test can kill the whole process.
 CHILD = """
 import sys
+import threading
 from dataclasses import replace
 from pathlib import Path
 from vpo.apply.execute import apply_plan
@@ -367,3 +369,41 @@ def test_next_apply_restores_a_leftover_journal_first(
     assert path.read_bytes() == original
     assert listing(path.parent) == [path.name]
     assert apply_plan(plan, tools, SETTINGS).in_place  # the original's plan applies again
+
+
+def test_temp_dir_on_another_filesystem_is_copied_back_safely(
+    media_factory: MediaFactory, tools: ToolPaths, tmp_path: Path
+) -> None:
+    path = media_factory(SPEC, "lib/movie.mkv")
+    with small_filesystem(tmp_path, 48) as scratch:
+        assert scratch.stat().st_dev != path.stat().st_dev
+        settings = replace(SETTINGS, temp_dir=scratch)
+        outcome = apply_plan(remux_plan(probe_matroska_headers(path)), tools, settings)
+        assert outcome.media.path == path
+        assert len(_edited_summary(tools, path)) == 2
+        assert listing(scratch) == ["lost+found"]
+        assert listing(path.parent) == ["movie.mkv"]
+
+
+@pytest.mark.parametrize(
+    ("tool", "make_plan"),
+    [("mkvpropedit", header_plan), ("mkvmerge", remux_plan)],
+)
+def test_ctrl_c_during_the_tool_cleans_up_and_keeps_the_original(
+    media_factory: MediaFactory,
+    tools: ToolPaths,
+    tool: str,
+    make_plan: Callable[[MediaFile], Plan],
+) -> None:
+    path = media_factory(SPEC)
+    original = path.read_bytes()
+    plan = make_plan(probe_matroska_headers(path))
+    timer = threading.Timer(0.5, os.kill, (os.getpid(), signal.SIGINT))
+    timer.start()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            apply_plan(plan, replace(tools, **{tool: stub("hang")}), SETTINGS)
+    finally:
+        timer.cancel()
+    assert path.read_bytes() == original
+    assert listing(path.parent) == [path.name]
