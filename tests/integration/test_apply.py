@@ -349,3 +349,20 @@ def test_mp4_to_matroska_with_mkvmerge(media_factory: MediaFactory, tools: ToolP
     assert outcome.tool is Tool.MKVMERGE
     assert outcome.media.path == path.with_suffix(".mkv") and not path.exists()
     assert [t["type"] for t in identify(tools, outcome.media.path)["tracks"]] == ["video", "audio"]
+
+
+@pytest.mark.parametrize("structural", [False, True])
+def test_a_symlinked_file_is_changed_and_the_link_kept(
+    media_factory: MediaFactory, tools: ToolPaths, tmp_path: Path, structural: bool
+) -> None:
+    real = media_factory(SPEC, "store/movie.mkv")
+    link = tmp_path / "library" / "movie.mkv"
+    link.parent.mkdir()
+    link.symlink_to(real)
+    media = probe_matroska_headers(link)
+    plan = keep(identity_plan(media, "test"), [0, 2]) if structural else metadata_plan(media)
+    outcome = apply_plan(plan, tools, SETTINGS)
+    assert outcome.media.path == real
+    assert link.is_symlink() and link.resolve() == real
+    assert summary(tools, real)[1][1] == ("fre" if structural else "eng")
+    assert sorted(p.name for p in real.parent.iterdir()) == ["movie.mkv"]

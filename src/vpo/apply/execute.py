@@ -69,6 +69,7 @@ def apply_plan(plan: Plan, tools: ToolPaths, settings: ApplySettings) -> ApplyOu
         return ApplyOutcome(choice.tool, choice.reason, 0.0, 0, plan.source)
     from vpo.apply.lock import locked_file
 
+    plan = _through_symlink(plan)
     path = plan.source.path
     with locked_file(path) as current:
         _recover_interrupted_edit(path)
@@ -79,6 +80,15 @@ def apply_plan(plan: Plan, tools: ToolPaths, settings: ApplySettings) -> ApplyOu
         else:
             outcome = _rewrite(plan, choice.tool, tools, settings, current)
     return replace(outcome, reason=choice.reason, seconds=time.monotonic() - started)
+
+
+def _through_symlink(plan: Plan) -> Plan:
+    """Apply to the file a symlink points at: renaming over the link itself would
+    replace the link with a regular file and leave the real file unchanged."""
+    path = plan.source.path
+    if not path.is_symlink():
+        return plan
+    return replace(plan, source=replace(plan.source, path=path.resolve()))
 
 
 def _recover_interrupted_edit(path: Path) -> None:
