@@ -2,11 +2,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from vpo.apply.verify import compare_media, container_expectation, duration_tolerance
-from vpo.media.model import Container, MediaFile, TrackFlags, TrackType
+from vpo.media.model import Container, MediaFile, Track, TrackFlags, TrackType
 
 Make = Callable[..., MediaFile]
 
@@ -86,3 +89,41 @@ def test_container_difference_is_reported(make_media: Make) -> None:
         expected, replace(expected, container=Container.WEBM), source_duration=None
     )
     assert found[0].field == "container"
+
+
+tracks = st.lists(
+    st.builds(
+        Track,
+        index=st.just(0),
+        track_id=st.just(0),
+        type=st.sampled_from(TrackType),
+        codec=st.sampled_from(["h264", "aac", "subrip"]),
+        language=st.sampled_from(["eng", "fre", "und"]),
+        title=st.one_of(st.none(), st.text(max_size=5)),
+        flags=st.builds(TrackFlags, *[st.booleans()] * 6),
+    ),
+    max_size=6,
+)
+
+
+@given(tracks=tracks, container=st.sampled_from(Container))
+def test_what_the_container_stores_always_verifies(
+    tracks: list[Track], container: Container
+) -> None:
+    expected = MediaFile(Path("/m"), container, 1, 1, tuple(tracks), duration=60.0)
+    written = container_expectation(expected)
+    assert compare_media(expected, written, source_duration=60.0) == []
+    assert container_expectation(written) == written
+
+
+@given(tracks=tracks.filter(bool), data=st.data())
+def test_any_changed_flag_in_matroska_is_named(tracks: list[Track], data: st.DataObject) -> None:
+    expected = MediaFile(Path("/m"), Container.MATROSKA, 1, 1, tuple(tracks))
+    position = data.draw(st.integers(0, len(tracks) - 1))
+    flag = data.draw(st.sampled_from(TrackFlags.__slots__))
+    changed = list(tracks)
+    changed[position] = changed[position].with_flags(
+        **{flag: not getattr(tracks[position].flags, flag)}
+    )
+    found = compare_media(expected, replace(expected, tracks=tuple(changed)), source_duration=None)
+    assert [(m.track, m.field) for m in found] == [(position, flag)]

@@ -6,6 +6,8 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from vpo.media.model import Attachment, Container, MediaFile, Track, TrackFlags, TrackType
 from vpo.plan import EncodeSettings, Plan, PlannedTrack, RemovedTrack, identity_plan
@@ -164,3 +166,33 @@ def test_ffmpeg_refuses_unknown_container() -> None:
     plan = replace(identity_plan(_media(), "p"), container=Container.OTHER)
     with pytest.raises(ValueError, match="other"):
         build_ffmpeg_argv("ffmpeg", plan, Path("/lib/out"))
+
+
+# properties -------------------------------------------------------------------
+
+
+@given(
+    order=st.permutations(range(4)).flatmap(
+        lambda perm: st.integers(1, 4).map(lambda n: tuple(perm[:n]))
+    ),
+    flags=st.lists(st.booleans(), min_size=6, max_size=6),
+)
+def test_every_kept_track_is_selected_ordered_and_fully_specified(
+    order: tuple[int, ...], flags: list[bool]
+) -> None:
+    base = identity_plan(_media(), "p")
+    removed = tuple(RemovedTrack(i, "x") for i in range(4) if i not in order)
+    plan = replace(base, tracks=tuple(base.tracks[i] for i in order), removed=removed)
+    plan = _set(plan, 0, **dict(zip(TrackFlags.__slots__, flags, strict=True)))
+    argv = build_mkvmerge_argv("mkvmerge", plan, OUT)
+    assert _after(argv, "--track-order") == [",".join(f"0:{i}" for i in order)]
+    selected = [
+        int(i) for option in ("--video-tracks", "--audio-tracks", "--subtitle-tracks")
+        for value in _after(argv, option) for i in value.split(",")
+    ]  # fmt: skip
+    assert sorted(selected) == sorted(order)
+    for option in ("--language", "--track-name", "--default-track-flag", "--original-flag"):
+        assert [v.split(":")[0] for v in _after(argv, option)] == [str(i) for i in order]
+    ffmpeg = build_ffmpeg_argv("ffmpeg", replace(plan, container=Container.MP4), Path("/o.mp4"))
+    assert _after(ffmpeg, "-map") == [f"0:{i}" for i in order]
+    assert all(f"-disposition:{n}" in ffmpeg for n in range(len(order)))
