@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from vpo.apply.errors import PreflightError, VerificationError
+from vpo.apply.errors import ApplyError, PreflightError, VerificationError
 from vpo.apply.execute import apply_plan
 from vpo.apply.recovery import RecoveryKind, recover_leftovers
 from vpo.apply.settings import ApplySettings
@@ -407,3 +407,25 @@ def test_ctrl_c_during_the_tool_cleans_up_and_keeps_the_original(
         timer.cancel()
     assert path.read_bytes() == original
     assert listing(path.parent) == [path.name]
+
+
+def test_disk_full_while_copying_for_a_backup_is_one_clear_error(
+    media_factory: MediaFactory, tools: ToolPaths, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    source = media_factory(SPEC)
+    with small_filesystem(tmp_path, 8) as disk:
+        path = disk / "movie.mkv"
+        shutil.copyfile(source, path)
+        original = path.read_bytes()
+        plan = header_plan(probe_matroska_headers(path))
+        with (disk / "filler").open("wb") as stream, contextlib.suppress(OSError):
+            while True:
+                stream.write(b"\0" * 65536)
+                stream.flush()
+        monkeypatch.setattr("vpo.apply.preflight.free_bytes", lambda directory: 1 << 40)
+        with pytest.raises(ApplyError) as caught:
+            apply_plan(plan, tools, replace(SETTINGS, keep_backup=True))
+        assert str(caught.value).startswith(f"{path}: cannot write: No space left on device")
+        assert str(caught.value).endswith("the original is unchanged")
+        assert path.read_bytes() == original
+        assert listing(disk) == ["filler", "lost+found", "movie.mkv"]

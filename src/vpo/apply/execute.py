@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from vpo.apply.choose import Tool, choose_tool
-from vpo.apply.errors import FileBusyError, PreflightError, VerificationError
+from vpo.apply.errors import ApplyError, FileBusyError, PreflightError, VerificationError
 from vpo.apply.fsio import copy_durably, fsync_file, same_filesystem
 from vpo.apply.journal import (
     Journal,
@@ -71,14 +71,20 @@ def apply_plan(plan: Plan, tools: ToolPaths, settings: ApplySettings) -> ApplyOu
 
     plan = _through_symlink(plan)
     path = plan.source.path
-    with locked_file(path) as current:
-        _recover_interrupted_edit(path)
-        if choice.tool is Tool.MKVPROPEDIT and not settings.keep_backup:
-            outcome = _edit_in_place(plan, tools, settings, current)
-            if outcome is None:
-                outcome = _rewrite(plan, Tool.MKVPROPEDIT, tools, settings, current)
-        else:
-            outcome = _rewrite(plan, choice.tool, tools, settings, current)
+    try:
+        with locked_file(path) as current:
+            _recover_interrupted_edit(path)
+            if choice.tool is Tool.MKVPROPEDIT and not settings.keep_backup:
+                outcome = _edit_in_place(plan, tools, settings, current)
+                if outcome is None:
+                    outcome = _rewrite(plan, Tool.MKVPROPEDIT, tools, settings, current)
+            else:
+                outcome = _rewrite(plan, choice.tool, tools, settings, current)
+    except OSError as error:
+        where = f" ({error.filename})" if error.filename else ""
+        raise ApplyError(
+            path, f"cannot write: {error.strerror or error}{where}; the original is unchanged"
+        ) from error
     return replace(outcome, reason=choice.reason, seconds=time.monotonic() - started)
 
 
@@ -142,8 +148,8 @@ def _edit_in_place(
         pid=os.getpid(),
         regions=regions,
     )
-    journal_file = write_journal(path, journal)
     argv = build_mkvpropedit_argv(tools.require("mkvpropedit"), plan, path)
+    journal_file = write_journal(path, journal)
     try:
         result = run_tool(
             argv,
