@@ -137,6 +137,7 @@ def main() -> None:
     parser.add_argument("--files", type=int, default=40, help="files per small batch")
     parser.add_argument("--rounds", type=int, default=3, help="repeat and take the median")
     parser.add_argument("--large-mb", type=int, default=300, help="0 skips the large remux")
+    parser.add_argument("--large-files", type=int, default=5, help="files per large batch")
     parser.add_argument("--dir", type=Path, default=None, help="work directory (default: tmp)")
     args = parser.parse_args()
     tools = locate_tools()
@@ -160,14 +161,14 @@ def main() -> None:
         if args.large_mb:
             large = large_template(tools, work, args.large_mb)
             batch(
-                "remux large (mkvmerge)", large, work, 3, remux_plan,
+                "remux large (mkvmerge)", large, work, args.large_files, remux_plan,
                 lambda plan, path: build_mkvmerge_argv(
                     mkvmerge, plan, path.with_name(".vpo-bare-" + path.name)
                 ),
                 tools, args.rounds,
             )  # fmt: skip
             batch(
-                "metadata large", large, work, 3, metadata_plan,
+                "metadata large", large, work, args.large_files, metadata_plan,
                 lambda plan, path: build_mkvpropedit_argv(mkvpropedit, plan, path),
                 tools, args.rounds,
             )  # fmt: skip

@@ -366,3 +366,16 @@ def test_a_symlinked_file_is_changed_and_the_link_kept(
     assert link.is_symlink() and link.resolve() == real
     assert summary(tools, real)[1][1] == ("fre" if structural else "eng")
     assert sorted(p.name for p in real.parent.iterdir()) == ["movie.mkv"]
+
+
+def test_headers_too_big_to_journal_are_edited_on_a_copy(
+    media_factory: MediaFactory, tools: ToolPaths
+) -> None:
+    path = media_factory(SPEC)
+    before = path.stat()
+    settings = replace(SETTINGS, journal_limit=1024)
+    outcome = apply_plan(metadata_plan(probe_matroska_headers(path)), tools, settings)
+    assert outcome.tool is Tool.MKVPROPEDIT and not outcome.in_place
+    assert path.stat().st_ino != before.st_ino  # a verified copy was renamed in
+    assert summary(tools, path)[2][1:4] == ("ger", "Deutsch", True)
+    assert sorted(p.name for p in path.parent.iterdir()) == [path.name]
