@@ -262,6 +262,8 @@ class _Scan:
 
     def _record(self, action: ScanAction, key: StatKey, outcome: _ProbeOutcome) -> None:
         if isinstance(outcome, ScanProblem):
+            if self._stop.is_set():
+                return  # maybe killed by the second Ctrl-C: not a verdict on the file
             self._problem(outcome)
             self._buffer.failures.append(ProbeFailure(outcome.path, key, outcome.message))
             return

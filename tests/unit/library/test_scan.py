@@ -351,3 +351,20 @@ def test_scan_while_a_processing_run_writes(tmp_path: Path) -> None:
         assert counts(summary) == expect(found=300, new=300)
         assert scanner.runs()[0].counts.changed == 300
         assert len(list(scanner.iter_file_results())) == 300
+
+
+def test_failures_after_stop_are_not_stored_as_verdicts(tmp_path: Path, library: Library) -> None:
+    """A probe killed by the second Ctrl-C must not brand the file as broken."""
+    write(tmp_path / "a.mkv", b"bad: looks broken only because its probe was killed")
+    stop = threading.Event()
+
+    class KilledProber(CountingProber):
+        def __call__(self, path: Path) -> MediaFile:
+            stop.set()
+            return super().__call__(path)
+
+    summary = run_scan(library, KilledProber(), tmp_path, workers=1, stop=stop)
+
+    assert summary.interrupted
+    assert summary.counts.errors == 0
+    assert library.file_state(tmp_path / "a.mkv") is None  # probed again next time
