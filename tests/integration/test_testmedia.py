@@ -491,3 +491,23 @@ def test_any_matroska_spec_is_generated_exactly(spec: MediaSpec, tools: ToolPath
         assert props.get("track_name") == layout.title
         language = normalize_language_lenient(props.get("language", "eng"))
         assert language == expected_language(layout.language, spec.container)
+
+
+@pytest.mark.integration
+def test_vpo_demo_completes_an_interrupted_build(demo_library: Path, tmp_path: Path) -> None:
+    root = _copy_library(demo_library, tmp_path)
+    shutil.rmtree(root / "Anime")  # as if Ctrl-C came before the anime file was written
+    result = CliRunner().invoke(cli, ["demo", str(root)])
+    assert result.exit_code == 0, result.output
+    assert "Built 8 files" in result.output
+    assert all(p.is_file() for p in demo_files(root))
+
+
+@pytest.mark.integration  # the tool preflight runs before the first write
+def test_vpo_demo_reports_an_unwritable_target_in_one_line(tmp_path: Path) -> None:
+    blocker = tmp_path / "a file"
+    blocker.write_text("x", encoding="utf-8")
+    result = CliRunner().invoke(cli, ["demo", str(blocker / "library")])
+    assert result.exit_code == 1
+    assert f"{blocker / 'library'}: cannot write the demo library: Not a directory" in result.output
+    assert "Traceback" not in result.output

@@ -132,21 +132,24 @@ class DemoDirectoryError(FatalError):
 
 
 def build_demo_library(root: Path, tools: ToolPaths) -> list[Path]:
-    """Generate every demo file under ``root`` and record them in the marker file.
+    """Generate every demo file under ``root``, listed first in the marker file.
 
+    The marker comes first so that an interrupted build is still recognised as
+    the demo's (and rebuilt) rather than refused as somebody else's folder.
     The work is in external processes, so one thread per core makes it faster.
     """
-    with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
-        paths = list(
-            pool.map(
-                lambda item: generate_media(item.spec, root / item.relative_path, tools), DEMO_FILES
-            )
-        )
+    root.mkdir(parents=True, exist_ok=True)
     marker = {"schema": MARKER_SCHEMA, "files": [item.relative_path for item in DEMO_FILES]}
     (root / MARKER_NAME).write_text(
         json.dumps(marker, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
     )
-    return paths
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
+        return list(
+            pool.map(
+                lambda item: generate_media(item.spec, root / item.relative_path, tools),
+                DEMO_FILES,
+            )
+        )
 
 
 def demo_files(root: Path) -> list[Path]:
@@ -171,9 +174,12 @@ def remove_demo_library(root: Path) -> None:
             continue  # a tampered marker must not reach outside the library
         path.unlink(missing_ok=True)
         for folder in path.parents:
-            if folder == root.resolve() or any(folder.iterdir()):
+            if folder == root.resolve():
                 break
-            folder.rmdir()
+            if folder.is_dir() and any(folder.iterdir()):
+                break
+            if folder.is_dir():
+                folder.rmdir()
     marker.unlink()
 
 
