@@ -143,13 +143,16 @@ def build_demo_library(root: Path, tools: ToolPaths) -> list[Path]:
     (root / MARKER_NAME).write_text(
         json.dumps(marker, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
     )
-    with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
+    pool = ThreadPoolExecutor(max_workers=os.cpu_count() or 2)
+    try:
         return list(
             pool.map(
                 lambda item: generate_media(item.spec, root / item.relative_path, tools),
                 DEMO_FILES,
             )
         )
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)  # Ctrl-C: start no further files
 
 
 def demo_files(root: Path) -> list[Path]:
