@@ -84,7 +84,11 @@ class AudioSpec:
 
 @dataclass(frozen=True, slots=True)
 class SubtitleSpec:
-    """One text subtitle track (two short cues). ``language=None``: none stored."""
+    """One text subtitle track (two short cues). ``language=None``: none stored.
+
+    Codecs by container: mkv subrip/ass/webvtt (mkvmerge's S_TEXT/WEBVTT, which
+    ffprobe 5.1 reports as codec "unknown"), webm webvtt, mp4 mov_text.
+    """
 
     codec: str = "subrip"
     language: str | None = "eng"
