@@ -2,8 +2,8 @@
 
     .venv/bin/python bench/apply.py [--files 40] [--large-mb 300]
 
-For each batch the same argv runs twice on fresh copies of one generated file:
-once bare (run_tool in a loop, nothing else) and once through apply_plan (lock,
+For each batch the same argv runs on fresh copies of one generated file, file by
+file alternately: bare (run_tool, nothing else) and through apply_plan (lock,
 preflight, journal or temp, verify with the in-process header reader, fsync,
 rename). The "before" MediaFile is read ahead of timing, as vpo takes it from its
 probe cache. Prints ms per file and the ratio vpo / bare.
@@ -69,11 +69,22 @@ def copies(template: Path, directory: Path, count: int) -> list[Path]:
     return made
 
 
-def timed(paths: list[Path], action: Callable[[Path], object]) -> float:
-    started = time.perf_counter()
-    for path in paths:
-        action(path)
-    return (time.perf_counter() - started) / len(paths)
+def interleaved(
+    pairs: list[tuple[Path, Path]],
+    bare: Callable[[Path], object],
+    vpo: Callable[[Path], object],
+) -> tuple[float, float]:
+    """Mean seconds per file of each; bare and vpo alternate file by file, so a
+    change in machine load (other jobs on a shared box) hits both alike."""
+    bare_total = vpo_total = 0.0
+    for bare_path, vpo_path in pairs:
+        started = time.perf_counter()
+        bare(bare_path)
+        middle = time.perf_counter()
+        vpo(vpo_path)
+        vpo_total += time.perf_counter() - middle
+        bare_total += middle - started
+    return bare_total / len(pairs), vpo_total / len(pairs)
 
 
 def batch(
@@ -99,8 +110,9 @@ def batch(
         def vpo(path: Path, plans: dict[Path, Plan] = vpo_plans) -> None:
             apply_plan(plans[path], tools, SETTINGS)
 
-        bare_times.append(timed(bare_files, bare))
-        vpo_times.append(timed(vpo_files, vpo))
+        bare_time, vpo_time = interleaved(list(zip(bare_files, vpo_files, strict=True)), bare, vpo)
+        bare_times.append(bare_time)
+        vpo_times.append(vpo_time)
         for directory in (work / f"{name}-bare-{round_}", work / f"{name}-vpo-{round_}"):
             shutil.rmtree(directory)
     bare_ms = statistics.median(bare_times) * 1000
