@@ -2,8 +2,8 @@
 
     .venv/bin/python bench/scan.py [--sizes 1000 10000] [--workers 2] [--sample 200]
 
-For each size a library of copies of a few small generated files is built (80 %
-Matroska, 20 % MP4, in folders of 50 like Show/Season), then:
+For each size a library of copies of a few small generated files is built (by
+default 80 % Matroska, 20 % MP4, in folders of 50 like Show/Season), then:
 
 * the ffprobe loop (what a scan costs in tools that run ffprobe once per file,
   one file at a time) is timed on a sample of ``--sample`` files and reported as
@@ -12,12 +12,16 @@ Matroska, 20 % MP4, in folders of 50 like Show/Season), then:
 * a first scan into a fresh database and a rescan with nothing changed, each in
   a fresh child process, so its peak RSS (``ru_maxrss``) is that scan's alone.
   The child also counts external processes started (a rescan must start none).
+
+``--other-share 0`` measures an all-Matroska library (no process at all);
+``--other-share 1`` an all-MP4 one (every file needs ffprobe).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import shutil
 import sys
@@ -52,11 +56,16 @@ SPECS = (
 )
 
 
-def build_library(root: Path, count: int, sources: list[Path]) -> list[Path]:
-    """``count`` copies of ``sources`` (real copies: hard links count as one file)."""
+def build_library(root: Path, count: int, sources: list[Path], other_share: float) -> list[Path]:
+    """``count`` copies of ``sources`` (real copies: hard links count as one file);
+    ``other_share`` of them non-Matroska."""
+    matroska = [s for s in sources if s.suffix in (".mkv", ".webm")]
+    other = [s for s in sources if s not in matroska]
     files: list[Path] = []
     for number in range(count):
-        source = sources[number % len(sources)]
+        use_other = bool(other) and (number % 100) < other_share * 100
+        pool = other if use_other else matroska
+        source = pool[number % len(pool)]
         folder = (
             root / f"Show {number // (FOLDER_SIZE * 10):03}" / f"Season {number // FOLDER_SIZE}"
         )
@@ -137,6 +146,12 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000])
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--sample", type=int, default=200, help="files in the ffprobe loop")
+    parser.add_argument(
+        "--other-share",
+        type=float,
+        default=0.2,
+        help="fraction of non-Matroska (MP4) files in the library (default 0.2)",
+    )
     parser.add_argument("--work-dir", type=Path, default=None)
     parser.add_argument(
         "--child", nargs=3, metavar=("ROOT", "DB", "WORKERS"), help=argparse.SUPPRESS
@@ -157,11 +172,14 @@ def main() -> None:
         print(
             f"sources: {', '.join(f'{p.name} ({p.stat().st_size // 1024} KiB)' for p in sources)}"
         )
-        print(f"workers: {args.workers}; CPUs: {_cpus()}")
+        print(
+            f"workers: {args.workers}; CPUs: {_cpus()}; load average: {_load()}; "
+            f"non-Matroska share: {args.other_share:.0%}"
+        )
         rows = []
         for size in args.sizes:
             root = work / f"library-{size}"
-            files = build_library(root, size, sources)
+            files = build_library(root, size, sources, args.other_share)
             sample = files[:: max(1, len(files) // args.sample)][: args.sample]
             loop_rate = ffprobe_loop(sample, tools)
             database = work / f"library-{size}.db"
@@ -193,9 +211,11 @@ def main() -> None:
 
 
 def _cpus() -> int:
-    import os
-
     return os.cpu_count() or 1
+
+
+def _load() -> str:
+    return " ".join(f"{value:.1f}" for value in os.getloadavg())
 
 
 def _print_table(rows: list[dict[str, Any]]) -> None:
