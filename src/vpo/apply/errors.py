@@ -7,12 +7,18 @@ per file (FileBusyError as *skipped*, the rest as *failed*).
 from __future__ import annotations
 
 from pathlib import Path
+from typing import ClassVar
 
 from vpo.errors import FileError
 
 
 class ApplyError(FileError):
-    """A plan could not be applied; the original file is untouched."""
+    """A plan could not be applied; the original file is untouched.
+
+    ``skipped`` tells the caller to count the file as skipped, not failed.
+    """
+
+    skipped: ClassVar[bool] = False
 
     def __init__(self, path: Path, detail: str) -> None:
         self.path = path
@@ -24,8 +30,16 @@ class PreflightError(ApplyError):
     """A check before writing failed: space, permissions, a growing or changed file."""
 
 
+class GrowingFileError(PreflightError):
+    """Modified too recently (maybe still downloading): skip it, do not fail it."""
+
+    skipped = True
+
+
 class FileBusyError(ApplyError):
     """Another vpo process or worker is modifying the file: skip it, do not fail it."""
+
+    skipped = True
 
 
 class VerificationError(ApplyError):

@@ -10,7 +10,7 @@ import stat
 import time
 from pathlib import Path
 
-from vpo.apply.errors import PreflightError
+from vpo.apply.errors import GrowingFileError, PreflightError
 from vpo.media.model import MediaFile
 
 # a rewrite needs the input's size plus a little for container overhead
@@ -30,7 +30,7 @@ def check_not_growing(path: Path, mtime_ns: int, now_ns: int, stable_seconds: fl
     """A file modified within ``stable_seconds`` may still be downloading: leave it alone."""
     age = (now_ns - mtime_ns) / 1e9
     if age < stable_seconds:
-        raise PreflightError(
+        raise GrowingFileError(
             path,
             f"modified {max(age, 0):.1f} s ago, may still be growing; left alone "
             f"(files must be unchanged for {stable_seconds:g} s, see [jobs] stable_seconds)",

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from vpo.apply.errors import PreflightError
+from vpo.apply.errors import FileBusyError, GrowingFileError, PreflightError
 from vpo.apply.preflight import (
     check_free_space,
     check_not_growing,
@@ -18,8 +18,9 @@ P = Path("/lib/movie.mkv")
 
 
 def test_growing_file_is_left_alone() -> None:
-    with pytest.raises(PreflightError, match=r"modified 3\.0 s ago.*stable_seconds"):
+    with pytest.raises(GrowingFileError, match=r"modified 3\.0 s ago.*stable_seconds") as caught:
         check_not_growing(P, mtime_ns=10 * 10**9, now_ns=13 * 10**9, stable_seconds=10)
+    assert caught.value.skipped
     check_not_growing(P, mtime_ns=0, now_ns=11 * 10**9, stable_seconds=10)
 
 
@@ -66,3 +67,8 @@ def test_changed_since_probe_is_refused(tmp_path: Path) -> None:
     other = MediaFile(file, Container.MATROSKA, 10, info.st_mtime_ns, (), inode=info.st_ino + 1)
     with pytest.raises(PreflightError, match="different inode"):
         check_unchanged(file, other, file.stat())
+
+
+def test_only_busy_and_growing_files_count_as_skipped() -> None:
+    assert FileBusyError(P, "busy").skipped
+    assert not PreflightError(P, "read-only").skipped
