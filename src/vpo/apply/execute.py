@@ -7,6 +7,7 @@ lock → preflight → [in-place: journal → mkvpropedit → verify → fsync �
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from dataclasses import dataclass, replace
@@ -33,8 +34,10 @@ from vpo.apply.settings import ApplySettings
 from vpo.apply.verify import verify_result
 from vpo.media.model import MediaFile
 from vpo.plan import Plan
+from vpo.probe.errors import ProbeError
+from vpo.tools.commands.common import absolute
 from vpo.tools.commands.ffmpeg import build_ffmpeg_argv
-from vpo.tools.commands.mkvmerge import build_mkvmerge_argv
+from vpo.tools.commands.mkvmerge import build_mkvmerge_argv, match_track_ids
 from vpo.tools.commands.mkvpropedit import build_mkvpropedit_argv
 from vpo.tools.locate import ToolPaths
 from vpo.tools.runner import ToolResult, run_tool
@@ -196,7 +199,7 @@ def _rewrite(
         needed = space_needed(current.st_size)
         check_free_space(path, path.parent, needed, free_bytes(path.parent))
     with temp_output(work_dir, destination.name) as temp:
-        result = _run_rewrite_tool(plan, tool, tools, settings, temp, current.st_size)
+        tool, result = _run_rewrite_tool(plan, tool, tools, settings, temp, current.st_size)
         fsync_file(temp)
         try:
             media = verify_result(temp, plan, tools, rewrite=True)
@@ -255,18 +258,47 @@ def _finish_from_other_filesystem(
 
 def _run_rewrite_tool(
     plan: Plan, tool: Tool, tools: ToolPaths, settings: ApplySettings, temp: Path, size: int
-) -> ToolResult | None:
+) -> tuple[Tool, ToolResult]:
+    """Write ``temp``; returns the tool that actually ran (mkvmerge falls back to
+    ffmpeg when it sees a non-Matroska source's tracks differently than ffprobe)."""
     path = plan.source.path
     timeout = settings.timeouts.for_rewrite(size)
     if tool is Tool.MKVPROPEDIT:
         copy_durably(path, temp)
         argv = build_mkvpropedit_argv(tools.require("mkvpropedit"), plan, temp)
-        return run_tool(argv, timeout=timeout, path=path, ok_codes=_MKVTOOLNIX_OK)
+        return tool, run_tool(argv, timeout=timeout, path=path, ok_codes=_MKVTOOLNIX_OK)
     if tool is Tool.MKVMERGE:
-        argv = build_mkvmerge_argv(tools.require("mkvmerge"), plan, temp)
-        return run_tool(argv, timeout=timeout, path=path, ok_codes=_MKVTOOLNIX_OK)
+        mkvmerge = tools.require("mkvmerge")
+        track_ids = None
+        if not plan.source.container.is_matroska_family:
+            track_ids = _mkvmerge_track_ids(plan.source, mkvmerge)
+        if plan.source.container.is_matroska_family or track_ids is not None:
+            argv = build_mkvmerge_argv(mkvmerge, plan, temp, track_ids=track_ids)
+            return tool, run_tool(argv, timeout=timeout, path=path, ok_codes=_MKVTOOLNIX_OK)
     argv = build_ffmpeg_argv(tools.require("ffmpeg"), plan, temp)
-    return run_tool(argv, timeout=timeout, path=path)
+    return Tool.FFMPEG, run_tool(argv, timeout=timeout, path=path)
+
+
+def _mkvmerge_track_ids(source: MediaFile, mkvmerge: str) -> tuple[int, ...] | None:
+    """mkvmerge's own ids for a non-Matroska source (one ``mkvmerge -J``; a conversion
+    copies the whole file anyway). None: mkvmerge sees other tracks, use ffmpeg."""
+    from vpo.probe.mkvmerge_json import parse_mkvmerge_json
+
+    result = run_tool(
+        [mkvmerge, "-J", absolute(source.path)], timeout=60.0, path=source.path, ok_codes=(0, 1)
+    )
+    try:
+        identified = parse_mkvmerge_json(
+            json.loads(result.stdout),
+            path=source.path,
+            size=source.size,
+            mtime_ns=source.mtime_ns,
+            inode=source.inode,
+            device=source.device,
+        )
+    except (ValueError, ProbeError):
+        return None
+    return match_track_ids(source.tracks, identified.tracks)
 
 
 def _work_directory(media_dir: Path, temp_dir: Path | None) -> Path:

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from vpo.media.model import Attachment, Container, MediaFile, Track, TrackFlags, TrackType
 from vpo.plan import EncodeSettings, Plan, PlannedTrack, RemovedTrack, identity_plan
 from vpo.tools.commands.ffmpeg import build_ffmpeg_argv, disposition
-from vpo.tools.commands.mkvmerge import build_mkvmerge_argv
+from vpo.tools.commands.mkvmerge import build_mkvmerge_argv, match_track_ids
 from vpo.tools.commands.mkvpropedit import build_mkvpropedit_argv, track_selector
 
 OUT = Path("/lib/.vpo-tmp-1-abcdef01-movie.mkv")
@@ -196,3 +196,27 @@ def test_every_kept_track_is_selected_ordered_and_fully_specified(
     ffmpeg = build_ffmpeg_argv("ffmpeg", replace(plan, container=Container.MP4), Path("/o.mp4"))
     assert _after(ffmpeg, "-map") == [f"0:{i}" for i in order]
     assert all(f"-disposition:{n}" in ffmpeg for n in range(len(order)))
+
+
+def test_mkvmerge_ids_of_a_non_matroska_source_are_paired_in_order() -> None:
+    source = _media(Container.MP4, "/lib/a.mp4").tracks
+    shifted = tuple(replace(t, track_id=t.track_id + 1) for t in source)  # cover art at 0
+    assert match_track_ids(shifted, source) == (0, 1, 2, 3)
+    assert match_track_ids(source, source[:3]) is None
+    swapped = (source[0], source[3], source[2], source[1])
+    assert match_track_ids(source, swapped) is None
+
+
+def test_mkvmerge_uses_the_given_ids_everywhere() -> None:
+    plan = identity_plan(_media(Container.MP4, "/lib/a.mp4"), "p")
+    t = plan.tracks
+    plan = replace(
+        plan, container=Container.MATROSKA, tracks=(t[0], t[2]),
+        removed=(RemovedTrack(1, "x"), RemovedTrack(3, "x")),
+    )  # fmt: skip
+    argv = build_mkvmerge_argv("mkvmerge", plan, OUT, track_ids=(5, 6, 7, 8))
+    assert _after(argv, "--track-order") == ["0:5,0:7"]
+    assert _after(argv, "--audio-tracks") == ["7"]
+    assert _after(argv, "--language") == ["5:und", "7:fre"]
+    with pytest.raises(ValueError, match="one id per source track"):
+        build_mkvmerge_argv("mkvmerge", plan, OUT, track_ids=(1,))

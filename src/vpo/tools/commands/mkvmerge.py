@@ -6,9 +6,11 @@ output never inherits a value the plan did not ask for.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
-from vpo.media.model import Container, TrackType
+from vpo.media.model import Container, Track, TrackType
 from vpo.plan import Plan
 from vpo.tools.commands.common import FLAG_NAMES, absolute, flag_value
 
@@ -19,27 +21,52 @@ _SELECT = {
 }
 
 
-def build_mkvmerge_argv(executable: str, plan: Plan, output: Path) -> list[str]:
-    """Remux ``plan.source`` into ``output`` with the plan's tracks, order and headers."""
+def match_track_ids(source: Sequence[Track], identified: Sequence[Track]) -> tuple[int, ...] | None:
+    """mkvmerge's id for each source track, pairing tracks in order; None when the
+    two tools do not see the same track types in the same order.
+
+    For a non-Matroska source the MediaFile comes from ffprobe, whose stream
+    indexes are not mkvmerge's track ids (data streams, cover art).
+    """
+    if [t.type for t in source] != [t.type for t in identified]:
+        return None
+    return tuple(t.track_id for t in identified)
+
+
+def build_mkvmerge_argv(
+    executable: str, plan: Plan, output: Path, *, track_ids: Sequence[int] | None = None
+) -> list[str]:
+    """Remux ``plan.source`` into ``output`` with the plan's tracks, order and headers.
+
+    ``track_ids`` are mkvmerge's ids per source track (default: ``Track.track_id``,
+    exact for Matroska sources; see match_track_ids for the others).
+    """
     if plan.container not in (Container.MATROSKA, Container.WEBM):
         raise ValueError(f"mkvmerge writes Matroska/WebM, not {plan.container.value}")
     if any(t.source_index is None or t.encode is not None for t in plan.tracks):
         raise ValueError("mkvmerge cannot encode or synthesise tracks")
     source = plan.source
-    kept = [source.tracks[t.source_index] for t in plan.tracks if t.source_index is not None]
+    ids = list(track_ids) if track_ids is not None else [t.track_id for t in source.tracks]
+    if len(ids) != len(source.tracks):
+        raise ValueError("track_ids must give one id per source track")
+    kept = [
+        replace(source.tracks[t.source_index], track_id=ids[t.source_index])
+        for t in plan.tracks
+        if t.source_index is not None
+    ]
     argv = [executable, "--quiet", "--output", absolute(output)]
     if plan.container is Container.WEBM:
         argv.append("--webm")
     for track_type, (select, none) in _SELECT.items():
-        ids = [str(t.track_id) for t in kept if t.type is track_type]
-        if ids:
-            argv += [select, ",".join(ids)]
+        selected = [str(t.track_id) for t in kept if t.type is track_type]
+        if selected:
+            argv += [select, ",".join(selected)]
         elif source.tracks_of(track_type):
             argv.append(none)
     argv += _attachment_options(plan)
     for planned in plan.tracks:
         assert planned.source_index is not None
-        track_id = source.tracks[planned.source_index].track_id
+        track_id = ids[planned.source_index]
         argv += ["--language", f"{track_id}:{planned.language}"]
         argv += ["--track-name", f"{track_id}:{planned.title or ''}"]
         for flag, _prop, option, _disp in FLAG_NAMES:
