@@ -5,7 +5,8 @@
 For each batch the same argv runs on fresh copies of one generated file, file by
 file alternately: bare (run_tool, nothing else) and through apply_plan (lock,
 preflight, journal or temp, verify with the in-process header reader, fsync,
-rename). The "before" MediaFile is read ahead of timing, as vpo takes it from its
+rename). A third variant, bare+fsync, is the tool followed by fsync of its output:
+the durability floor. The "before" MediaFile is read ahead of timing, as vpo takes it from its
 probe cache. Prints ms per file and the ratio vpo / bare.
 """
 
@@ -22,6 +23,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from vpo.apply.execute import apply_plan
+from vpo.apply.fsio import fsync_file
 from vpo.apply.settings import ApplySettings
 from vpo.media.model import MediaFile
 from vpo.plan import Plan, RemovedTrack, identity_plan
@@ -69,22 +71,19 @@ def copies(template: Path, directory: Path, count: int) -> list[Path]:
     return made
 
 
-def interleaved(
-    pairs: list[tuple[Path, Path]],
-    bare: Callable[[Path], object],
-    vpo: Callable[[Path], object],
-) -> tuple[float, float]:
-    """Mean seconds per file of each; bare and vpo alternate file by file, so a
-    change in machine load (other jobs on a shared box) hits both alike."""
-    bare_total = vpo_total = 0.0
-    for bare_path, vpo_path in pairs:
-        started = time.perf_counter()
-        bare(bare_path)
-        middle = time.perf_counter()
-        vpo(vpo_path)
-        vpo_total += time.perf_counter() - middle
-        bare_total += middle - started
-    return bare_total / len(pairs), vpo_total / len(pairs)
+Runner = Callable[[Path], object]
+
+
+def interleaved(files: list[tuple[Path, ...]], runners: list[Runner]) -> list[float]:
+    """Mean seconds per file of each runner; they take turns file by file, so a
+    change in machine load (other jobs on a shared box) hits all alike."""
+    totals = [0.0] * len(runners)
+    for paths in files:
+        for index, (runner, path) in enumerate(zip(runners, paths, strict=True)):
+            started = time.perf_counter()
+            runner(path)
+            totals[index] += time.perf_counter() - started
+    return [total / len(files) for total in totals]
 
 
 def batch(
@@ -93,35 +92,48 @@ def batch(
     work: Path,
     count: int,
     make_plan: Callable[[MediaFile], Plan],
-    bare_argv: Callable[[Plan, Path], list[str]],
+    bare_argv: Callable[[Plan, Path], tuple[list[str], Path]],
     tools: ToolPaths,
     rounds: int,
 ) -> None:
-    bare_times, vpo_times = [], []
+    """bare: the tool alone; bare+fsync: the tool, then fsync of what it wrote (the
+    durability floor: vpo must not report success before the data is on disk)."""
+    samples: list[list[float]] = []
+    variants = ("bare", "fsync", "vpo")
     for round_ in range(rounds):
-        bare_files = copies(template, work / f"{name}-bare-{round_}", count)
-        vpo_files = copies(template, work / f"{name}-vpo-{round_}", count)
-        bare_plans = {p: make_plan(probe_matroska_headers(p)) for p in bare_files}
-        vpo_plans = {p: make_plan(probe_matroska_headers(p)) for p in vpo_files}
+        directories = [work / f"{name}-{variant}-{round_}" for variant in variants]
+        sets = [copies(template, directory, count) for directory in directories]
+        plans = {p: make_plan(probe_matroska_headers(p)) for files in sets for p in files}
 
-        def bare(path: Path, plans: dict[Path, Plan] = bare_plans) -> None:
-            run_tool(bare_argv(plans[path], path), timeout=600, path=path, ok_codes=(0, 1))
+        def bare(path: Path, plans: dict[Path, Plan] = plans) -> None:
+            argv, _written = bare_argv(plans[path], path)
+            run_tool(argv, timeout=600, path=path, ok_codes=(0, 1))
 
-        def vpo(path: Path, plans: dict[Path, Plan] = vpo_plans) -> None:
+        def bare_fsync(path: Path, plans: dict[Path, Plan] = plans) -> None:
+            argv, written = bare_argv(plans[path], path)
+            run_tool(argv, timeout=600, path=path, ok_codes=(0, 1))
+            fsync_file(written)
+
+        def vpo(path: Path, plans: dict[Path, Plan] = plans) -> None:
             apply_plan(plans[path], tools, SETTINGS)
 
-        bare_time, vpo_time = interleaved(list(zip(bare_files, vpo_files, strict=True)), bare, vpo)
-        bare_times.append(bare_time)
-        vpo_times.append(vpo_time)
-        for directory in (work / f"{name}-bare-{round_}", work / f"{name}-vpo-{round_}"):
+        samples.append(interleaved(list(zip(*sets, strict=True)), [bare, bare_fsync, vpo]))
+        for directory in directories:
             shutil.rmtree(directory)
-    bare_ms = statistics.median(bare_times) * 1000
-    vpo_ms = statistics.median(vpo_times) * 1000
+    bare_ms, fsync_ms, vpo_ms = (
+        statistics.median(column) * 1000 for column in zip(*samples, strict=True)
+    )
     size = template.stat().st_size / 1e6
     print(
-        f"{name:<22} {size:9.1f} MB  x{count:<4} bare {bare_ms:8.1f} ms/file   "
-        f"vpo {vpo_ms:8.1f} ms/file   ratio {vpo_ms / bare_ms:5.2f}"
+        f"{name:<24} {size:8.1f} MB x{count:<3} bare {bare_ms:7.1f}  bare+fsync {fsync_ms:7.1f}  "
+        f"vpo {vpo_ms:7.1f} ms/file   vpo/bare {vpo_ms / bare_ms:4.2f}  "
+        f"vpo/(bare+fsync) {vpo_ms / fsync_ms:4.2f}"
     )
+
+
+def remux_argv(mkvmerge: str, plan: Plan, path: Path) -> tuple[list[str], Path]:
+    output = path.with_name(".vpo-bare-" + path.name)
+    return build_mkvmerge_argv(mkvmerge, plan, output), output
 
 
 def large_template(tools: ToolPaths, directory: Path, megabytes: int) -> Path:
@@ -157,31 +169,26 @@ def main() -> None:
         work = Path(scratch)
         small = generate_media(SPEC, work / "small.mkv", tools)
         mkvpropedit, mkvmerge = tools.require("mkvpropedit"), tools.require("mkvmerge")
-        print(f"{'batch':<22} {'size':>12}  {'n':<5}")
         batch(
             "metadata (mkvpropedit)", small, work, args.files, metadata_plan,
-            lambda plan, path: build_mkvpropedit_argv(mkvpropedit, plan, path),
+            lambda plan, path: (build_mkvpropedit_argv(mkvpropedit, plan, path), path),
             tools, args.rounds,
         )  # fmt: skip
         batch(
             "remux (mkvmerge)", small, work, args.files, remux_plan,
-            lambda plan, path: build_mkvmerge_argv(
-                mkvmerge, plan, path.with_name(".vpo-bare-" + path.name)
-            ),
+            lambda plan, path: remux_argv(mkvmerge, plan, path),
             tools, args.rounds,
         )  # fmt: skip
         if args.large_mb:
             large = large_template(tools, work, args.large_mb)
             batch(
                 "remux large (mkvmerge)", large, work, args.large_files, remux_plan,
-                lambda plan, path: build_mkvmerge_argv(
-                    mkvmerge, plan, path.with_name(".vpo-bare-" + path.name)
-                ),
+                lambda plan, path: remux_argv(mkvmerge, plan, path),
                 tools, args.rounds,
             )  # fmt: skip
             batch(
                 "metadata large", large, work, args.large_files, metadata_plan,
-                lambda plan, path: build_mkvpropedit_argv(mkvpropedit, plan, path),
+                lambda plan, path: (build_mkvpropedit_argv(mkvpropedit, plan, path), path),
                 tools, args.rounds,
             )  # fmt: skip
 
