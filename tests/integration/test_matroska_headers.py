@@ -346,3 +346,18 @@ def test_broken_files(
         with pytest.raises(error) as raised:
             reader(path)
         assert str(raised.value).startswith(f"{path}: {message}")
+
+
+def test_avi_remuxed_by_mkvmerge_names_codecs_from_codec_private(
+    media_factory: MediaFactory, tools: ToolPaths, tmp_path: Path
+) -> None:
+    """mkvmerge keeps V_MS/VFW/FOURCC and A_MS/ACM ids for AVI sources; the codec is in
+    CodecPrivate, and both probes must read it there."""
+    spec = MediaSpec(
+        container="avi", video_codec="mpeg4", audio=(AudioSpec(codec="mp3", language=None),)
+    )
+    source = media_factory(spec, "source.avi")
+    remuxed = tmp_path / "from avi.mkv"
+    run(tools.require("mkvmerge"), "-q", "-o", str(remuxed), str(source))
+    media = assert_same_as_mkvmerge(remuxed, tools)
+    assert not any(track.codec.startswith(("v_ms", "a_ms")) for track in media.tracks)

@@ -170,6 +170,19 @@ def read_segment_layout(path: Path, *, allow_truncated: bool = False) -> Segment
     )
 
 
+def check_segment_header(path: Path) -> str:
+    """Reject a file that is not Matroska/WebM or is shorter than its Segment declares.
+
+    Reads only the EBML header and the Segment's size (one small read), so it is
+    the check to run before trusting a tool that reports success on truncated
+    files. Returns the DocType (``matroska`` or ``webm``).
+    """
+    with _open_media(path) as (stream, stat):
+        start = _read_segment_start(stream, path, stat.st_size)
+        _check_segment_size(path, start)
+    return start.doctype
+
+
 def probe_matroska_headers(path: Path) -> MediaFile:
     """Describe a Matroska/WebM file from its headers, without starting a process.
 
@@ -546,7 +559,9 @@ def _parse_track_entry(order: int, entry: Buffer) -> Track | None:
         track_id=order,
         type=track_type,
         codec=codec_from_matroska_id(
-            _text(values, ids.CODEC_ID) or "", bits_per_sample=bit_depth or None
+            _text(values, ids.CODEC_ID) or "",
+            bits_per_sample=bit_depth or None,
+            codec_private=bytes(values[ids.CODEC_PRIVATE]) if ids.CODEC_PRIVATE in values else None,
         ),
         language=normalize_language_lenient(ietf or legacy),
         language_ietf=ietf,

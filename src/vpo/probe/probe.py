@@ -24,12 +24,11 @@ from vpo.probe.errors import (
     NotAFileError,
     NotMediaError,
     ProbeTimeoutError,
-    TruncatedFileError,
     UnexpectedProbeOutputError,
     UnreadableFileError,
 )
 from vpo.probe.ffprobe_json import parse_ffprobe_json
-from vpo.probe.matroska_headers import read_segment_layout
+from vpo.probe.matroska_headers import check_segment_header
 from vpo.probe.mkvmerge_json import parse_mkvmerge_json
 from vpo.tools.locate import ToolPaths
 from vpo.tools.runner import ToolResult, ToolTimeoutError, run_tool
@@ -123,9 +122,7 @@ def _read_head(path: Path) -> bytes:
 def _probe_matroska(
     path: Path, info: os.stat_result, tools: ToolPaths, timeout: float
 ) -> MediaFile:
-    layout = read_segment_layout(path)  # NotMediaError / TruncatedFileError
-    if layout.is_truncated:
-        raise TruncatedFileError(path, f"the file ends after {layout.file_size} bytes")
+    doctype = check_segment_header(path)  # NotMediaError / TruncatedFileError, one small read
     argv = [
         tools.require("mkvmerge"),
         "--ui-language",
@@ -143,7 +140,7 @@ def _probe_matroska(
         mtime_ns=info.st_mtime_ns,
         inode=info.st_ino,
         device=info.st_dev,
-        doctype=layout.doctype,
+        doctype=doctype,
     )
 
 
