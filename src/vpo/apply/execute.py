@@ -26,6 +26,7 @@ from vpo.apply.journal import (
     restore,
     write_journal,
 )
+from vpo.apply.lock import locked_file
 from vpo.apply.names import destination_path
 from vpo.apply.preflight import check_free_space, free_bytes, run_preflight, space_needed
 from vpo.apply.recovery import RecoveryKind, processes_using, restore_journal
@@ -35,6 +36,8 @@ from vpo.apply.verify import verify_result
 from vpo.media.model import MediaFile
 from vpo.plan import Plan
 from vpo.probe.errors import ProbeError
+from vpo.probe.matroska_headers import read_segment_layout
+from vpo.probe.mkvmerge_json import parse_mkvmerge_json
 from vpo.tools.commands.common import absolute
 from vpo.tools.commands.ffmpeg import build_ffmpeg_argv
 from vpo.tools.commands.mkvmerge import build_mkvmerge_argv, match_track_ids
@@ -63,15 +66,14 @@ class ApplyOutcome:
 def apply_plan(plan: Plan, tools: ToolPaths, settings: ApplySettings) -> ApplyOutcome:
     """Make ``plan.source.path`` match ``plan``, or raise leaving it untouched.
 
-    Raises PreflightError, FileBusyError (report as skipped), VerificationError or
-    ToolError. A no-op plan returns at once without touching the file.
+    Raises the ApplyError family (PreflightError; FileBusyError and GrowingFileError,
+    whose ``skipped`` is true; VerificationError; ApplyError for an OS error while
+    writing) or ToolError. A no-op plan returns at once without touching the file.
     """
     started = time.monotonic()
     choice = choose_tool(plan)
     if choice.tool is Tool.NONE:
         return ApplyOutcome(choice.tool, choice.reason, 0.0, 0, plan.source)
-    from vpo.apply.lock import locked_file
-
     plan = _through_symlink(plan)
     path = plan.source.path
     try:
@@ -121,9 +123,6 @@ def _edit_in_place(
 ) -> ApplyOutcome | None:
     """mkvpropedit on the file itself, under a journal; None when the journal cannot
     cover the edit (then the caller edits a copy)."""
-    from vpo.probe.errors import ProbeError
-    from vpo.probe.matroska_headers import read_segment_layout
-
     path = plan.source.path
     run_preflight(
         path, plan.source, current, stable_seconds=settings.stable_seconds, rewrite_into=None
@@ -282,8 +281,6 @@ def _run_rewrite_tool(
 def _mkvmerge_track_ids(source: MediaFile, mkvmerge: str) -> tuple[int, ...] | None:
     """mkvmerge's own ids for a non-Matroska source (one ``mkvmerge -J``; a conversion
     copies the whole file anyway). None: mkvmerge sees other tracks, use ffmpeg."""
-    from vpo.probe.mkvmerge_json import parse_mkvmerge_json
-
     result = run_tool(
         [mkvmerge, "-J", absolute(source.path)], timeout=60.0, path=source.path, ok_codes=(0, 1)
     )

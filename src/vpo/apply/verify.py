@@ -14,6 +14,9 @@ from pathlib import Path
 from vpo.apply.errors import VerificationError
 from vpo.media.model import Container, MediaFile, Track, TrackFlags, TrackType
 from vpo.plan import Plan
+from vpo.probe.errors import ProbeError
+from vpo.probe.matroska_headers import probe_matroska_headers, read_segment_layout
+from vpo.probe.probe import probe_file
 from vpo.tools.locate import ToolPaths
 
 _ALL_FLAGS = frozenset(TrackFlags.__slots__)
@@ -160,9 +163,6 @@ def _type_list(tracks: tuple[Track, ...]) -> str:
 
 def check_segment_size(path: Path) -> None:
     """A Matroska output whose Segment is cut short is rejected before anything else."""
-    from vpo.probe.errors import ProbeError
-    from vpo.probe.matroska_headers import read_segment_layout
-
     try:
         layout = read_segment_layout(path, allow_truncated=True)
     except ProbeError as error:
@@ -180,15 +180,9 @@ def check_segment_size(path: Path) -> None:
 
 def probe_output(path: Path, container: Container, tools: ToolPaths) -> MediaFile:
     """A fresh probe: in-process for Matroska (no spawn), ffprobe for the rest."""
-    from vpo.probe.errors import ProbeError
-
     try:
         if container in (Container.MATROSKA, Container.WEBM):
-            from vpo.probe.matroska_headers import probe_matroska_headers
-
             return probe_matroska_headers(path)
-        from vpo.probe.probe import probe_file
-
         return probe_file(path, tools)
     except ProbeError as error:
         raise VerificationError(
