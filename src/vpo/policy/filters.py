@@ -40,7 +40,9 @@ def filter_audio(work: Work, rule: AudioFilter, config: PolicyConfig) -> str | N
         else:
             if mode == "content_language":
                 content = _content_language(audio, rule, config)
-                kept = [t for t in audio if t in kept or t.language == content]
+                # Commentaries are not rescued: keeping them would make the
+                # choice depend on track order, and a second run differ.
+                kept = [t for t in audio if t in kept or (t in counted and t.language == content)]
             for track in counted:  # top up in file order (keep_first, or not enough yet)
                 if _count_in(kept, counted) >= needed:
                     break

@@ -9,6 +9,7 @@ commentary/forced; a rule that edits what it tests cannot converge by nature
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from vpo.media.model import Attachment, Container, MediaFile, Track, TrackFlags, TrackType
-from vpo.plan import Plan
+from vpo.plan import Plan, identity_plan
+from vpo.policy.classify import is_commentary
 from vpo.policy.evaluate import EvaluationError, evaluate
 from vpo.policy.schema import Phase, Policy, TrackCategory
 
@@ -113,7 +115,14 @@ actions = st.one_of(
         st.booleans(),
     ),
     st.builds(
-        lambda ch, title: {"set_title": {"track_type": "audio", "channels": ch, "to": title}},
+        lambda ch, title: {
+            "set_title": {
+                "track_type": "audio",
+                "channels": ch,
+                "title": {"regex": "^(Stereo|Surround|Main|SDH)?$"},  # never a commentary
+                "to": title,
+            }
+        },
         st.sampled_from([2, 6]),
         st.sampled_from(["Stereo", "Surround", None]),
     ),
@@ -235,7 +244,19 @@ def test_last_audio_track_is_kept_unless_minimum_is_zero(policy: Policy, media: 
     if audio_filter is None or audio_filter.minimum >= 1:
         assert kept
     if audio_filter is not None:
-        assert len(kept) >= min(audio_filter.minimum, len(media.audio_tracks))
+        # minimum counts non-commentary tracks (all tracks when all are commentary),
+        # classified as the filter sees them: after the clean-ups, before any action.
+        actions = policy.phases[0].audio_actions
+        clear_titles = actions is not None and actions.clear_all_titles
+        as_filtered = {
+            t.source_index: replace(t, title=None) if clear_titles else t
+            for t in identity_plan(media, "p").tracks
+            if t.type is TrackType.AUDIO
+        }
+        spoken = {i for i, t in as_filtered.items() if not is_commentary(t, policy.config)}
+        counted = spoken or set(as_filtered)
+        kept_counted = [t for t in kept if t.source_index in counted]
+        assert len(kept_counted) >= min(audio_filter.minimum, len(counted))
 
 
 @SETTINGS
