@@ -193,7 +193,11 @@ class Phase(PolicyModel):
         return order
 
 
+# The order evaluate() applies a phase's operations in, whatever the YAML order.
 OPERATION_ORDER = (
+    "video_actions",
+    "audio_actions",
+    "subtitle_actions",
     "container",
     "audio_filter",
     "subtitle_filter",
