@@ -44,6 +44,7 @@ from vpo.testmedia.factory import (
 from vpo.testmedia.sidecars import FONT_FILE_NAME, ogm_chapters, srt_text
 from vpo.testmedia.spec import AudioSpec, MediaSpec, SubtitleSpec, expected_language
 from vpo.tools.locate import ToolPaths
+from vpo.tools.runner import ToolError
 
 RICH_MKV = MediaSpec(
     audio=(
@@ -511,3 +512,14 @@ def test_vpo_demo_reports_an_unwritable_target_in_one_line(tmp_path: Path) -> No
     assert result.exit_code == 1
     assert f"{blocker / 'library'}: cannot write the demo library: Not a directory" in result.output
     assert "Traceback" not in result.output
+
+
+def test_a_failing_tool_names_the_requested_file_and_leaves_nothing(tmp_path: Path) -> None:
+    false = shutil.which("false")
+    assert false is not None
+    target = tmp_path / "wanted movie.mkv"
+    broken_tools = ToolPaths(ffprobe=false, ffmpeg=false, mkvmerge=false, mkvpropedit=false)
+    with pytest.raises(ToolError) as caught:
+        generate_media(MediaSpec(), target, broken_tools)
+    assert str(caught.value).startswith(f"{target}: false failed (exit 1)")
+    assert list(tmp_path.iterdir()) == []

@@ -76,8 +76,11 @@ def _write_sidecars(spec: MediaSpec, work: Path) -> Sidecars:
     return Sidecars(tuple(subtitles), chapters, font)
 
 
-def _build(spec: MediaSpec, tools: ToolPaths, work: Path) -> Path:
-    """Run the tools for ``spec`` inside ``work``; return the finished file."""
+def _build(spec: MediaSpec, tools: ToolPaths, work: Path, target: Path) -> Path:
+    """Run the tools for ``spec`` inside ``work``; return the finished file.
+
+    Tool errors name ``target``, the file the caller asked for.
+    """
     sidecars = _write_sidecars(spec, work)
     output = work / f"generated{spec.suffix}"
     timeout = _timeout(spec)
@@ -87,32 +90,32 @@ def _build(spec: MediaSpec, tools: ToolPaths, work: Path) -> Path:
         run_tool(
             ffmpeg_argv(ffmpeg, spec, encoded, Sidecars(), with_metadata=False),
             timeout=timeout,
-            path=output,
+            path=target,
         )
         run_tool(
             mkvmerge_argv(tools.require("mkvmerge"), spec, encoded, sidecars, output),
             timeout=timeout,
-            path=output,
+            path=target,
             ok_codes=(0, 1),
         )
     elif spec.container == "webm":
         run_tool(
             ffmpeg_argv(ffmpeg, spec, output, sidecars, with_metadata=False),
             timeout=timeout,
-            path=output,
+            path=target,
         )
     else:
         run_tool(
             ffmpeg_argv(ffmpeg, spec, output, sidecars, with_metadata=True),
             timeout=timeout,
-            path=output,
+            path=target,
         )
     if spec.container in ("mkv", "webm"):
         edit = mkvpropedit_argv(
             tools.require("mkvpropedit"), spec, output, set_everything=spec.container == "webm"
         )
         if edit is not None:
-            run_tool(edit, timeout=timeout, path=output, ok_codes=(0, 1))
+            run_tool(edit, timeout=timeout, path=target, ok_codes=(0, 1))
     return output
 
 
@@ -139,7 +142,7 @@ def generate_media(spec: MediaSpec, path: Path, tools: ToolPaths) -> Path:
     target = Path(path).absolute()
     target.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="vpo-testmedia-") as scratch:
-        built = _build(spec, tools, Path(scratch))
+        built = _build(spec, tools, Path(scratch), target)
         problems = differences(spec, inspect_generated(spec, built, tools))
         if problems:
             raise MediaGenerationError(target, problems)
