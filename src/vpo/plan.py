@@ -22,12 +22,88 @@ class PlanKind(str, enum.Enum):
     ENCODE = "encode"  # at least one track is re-encoded or synthesised
 
 
+class RateControl(str, enum.Enum):
+    """How a video encoder spends bits."""
+
+    CRF = "crf"  # constant quality
+    BITRATE = "bitrate"  # average bit rate
+    CONSTRAINED_QUALITY = "constrained_quality"  # constant quality under a bit-rate cap
+
+
+class Hardware(str, enum.Enum):
+    """Which hardware encoder family a policy asks for (``AUTO``: any that works)."""
+
+    AUTO = "auto"
+    NVENC = "nvenc"
+    QSV = "qsv"
+    VAAPI = "vaapi"
+    NONE = "none"
+
+
+@dataclass(frozen=True, slots=True)
+class VideoEncode:
+    """Encoder-neutral video settings; the encoder is chosen when the plan is applied,
+    from what the machine's ffmpeg offers, so a plan stays the same everywhere.
+
+    ``width``/``height`` are the output frame size when the frame is scaled
+    (``None``: the source size is kept).
+    """
+
+    rate_control: RateControl = RateControl.CRF
+    crf: int | None = None
+    bitrate: int | None = None  # bits per second
+    min_bitrate: int | None = None
+    max_bitrate: int | None = None
+    preset: str | None = None
+    tune: str | None = None
+    two_pass: bool = False
+    width: int | None = None
+    height: int | None = None
+    scale_algorithm: str = "lanczos"
+    hardware: Hardware = Hardware.NONE
+    fallback_to_cpu: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class AudioEncode:
+    """Audio settings: bit rate (None: the encoder's default) and channel count
+    (None: the source's; fewer channels are a downmix)."""
+
+    bitrate: int | None = None
+    channels: int | None = None
+
+
 @dataclass(frozen=True, slots=True)
 class EncodeSettings:
-    """How one output track is encoded; ``parameters`` are encoder-neutral settings."""
+    """How one output track is encoded.
+
+    ``codec`` is the codec the output track must have (ffprobe's name: hevc, aac,
+    mov_text …). ``derived_from`` is the source track a synthesised track is
+    made from (its ``PlannedTrack.source_index`` is None).
+    """
 
     codec: str
-    parameters: tuple[tuple[str, str], ...] = ()
+    video: VideoEncode | None = None
+    audio: AudioEncode | None = None
+    derived_from: int | None = None
+
+    @property
+    def parameters(self) -> tuple[tuple[str, str], ...]:
+        """The settings that differ from the defaults, as text pairs (dry-run, JSON)."""
+        pairs: list[tuple[str, str]] = []
+        for settings in (self.video, self.audio):
+            if settings is None:
+                continue
+            defaults = type(settings)()
+            for name in settings.__slots__:
+                value = getattr(settings, name)
+                if value != getattr(defaults, name):
+                    pairs.append(
+                        (name, value.value if isinstance(value, enum.Enum) else str(value))
+                    )
+        if self.derived_from is not None:
+            pairs.append(("derived_from", str(self.derived_from)))
+        return tuple(pairs)
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,7 +224,7 @@ class Plan:
             )
             tracks.append(
                 replace(
-                    base,
+                    _encoded(base, planned.encode),
                     index=position,
                     track_id=position,
                     codec=planned.codec,
@@ -175,6 +251,22 @@ class TrackChange:
     position: int
     source_index: int
     fields: tuple[tuple[str, object, object], ...]
+
+
+def _encoded(track: Track, encode: EncodeSettings | None) -> Track:
+    """What encoding changes besides the codec: frame size, channels; the bit rate
+    becomes unknown until the output is probed."""
+    if encode is None:
+        return track
+    if encode.video is not None:
+        width = encode.video.width or track.width
+        height = encode.video.height or track.height
+        return replace(track, width=width, height=height, bit_rate=None)
+    if encode.audio is not None:
+        channels = encode.audio.channels or track.channels
+        layout = track.channel_layout if channels == track.channels else None
+        return replace(track, channels=channels, channel_layout=layout, bit_rate=None)
+    return replace(track, bit_rate=None)
 
 
 def _synthesised_before(tracks: tuple[PlannedTrack, ...], position: int) -> int:

@@ -18,9 +18,11 @@ from vpo.plan import Plan, PlannedTrack, identity_plan
 from vpo.policy import filters, flags
 from vpo.policy.classify import classify, language_rank, main_audio_language, preference_for
 from vpo.policy.conditions import condition_holds, track_matches
-from vpo.policy.containers import plan_container
+from vpo.policy.containers import constrain_to_container, plan_container
 from vpo.policy.schema import Phase, PolicyConfig, TrackActions, TrackCategory
 from vpo.policy.schema_conditional import Action, TrackFilter
+from vpo.policy.synthesis import plan_synthesis
+from vpo.policy.transcode import plan_transcode
 from vpo.policy.work import Work
 
 
@@ -67,7 +69,8 @@ def evaluate(phase: Phase, media: MediaFile, config: PolicyConfig) -> Plan:
         flags.apply_default_flags(work, phase.default_flags, config)
     for action in actions:
         _apply_action(work, action, config)
-    _note_unevaluated_operations(work, phase)
+    _plan_encodes(work, phase, config)
+    constrain_to_container(work)
 
     return Plan(
         source=media,
@@ -187,16 +190,10 @@ def _update_matching(
             work.tracks[position] = change(track)
 
 
-def _note_unevaluated_operations(work: Work, phase: Phase) -> None:
-    """audio_synthesis and transcode are validated but carried out by a later build.
-
-    Say so in the plan rather than pretend; replace this with real evaluation.
-    """
+def _plan_encodes(work: Work, phase: Phase, config: PolicyConfig) -> None:
+    """audio_synthesis, then transcode (OPERATION_ORDER): synthesised tracks are
+    made from the source tracks, not from their re-encoded versions."""
     if phase.audio_synthesis is not None:
-        count = len(phase.audio_synthesis.tracks)
-        work.warnings.append(
-            f"audio_synthesis: not evaluated in this build ({count} track(s) configured); "
-            "the plan does not include it"
-        )
+        plan_synthesis(work, phase.audio_synthesis, config)
     if phase.transcode is not None:
-        work.warnings.append("transcode: not evaluated in this build; the plan does not include it")
+        plan_transcode(work, phase.transcode)

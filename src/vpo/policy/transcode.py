@@ -1,0 +1,208 @@
+"""The ``transcode`` operation: which tracks are re-encoded, and with what settings (pure).
+
+Skip rules are what make a second run a no-op. A video track is skipped when every
+condition of ``skip_if`` holds (a value the probe does not know, such as the bit
+rate of a Matroska track, counts as holding: it cannot be shown to be over the
+limit). Without ``skip_if`` a track already in the target codec that needs no
+scaling is skipped. Audio is re-encoded unless its codec is preserved or already
+the target codec.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from vpo.media.model import Track, TrackType
+from vpo.plan import (
+    AudioEncode,
+    EncodeSettings,
+    Hardware,
+    PlannedTrack,
+    RateControl,
+    VideoEncode,
+)
+from vpo.policy.schema_transcode import (
+    AudioTranscode,
+    TranscodeOperation,
+    VideoScaling,
+    VideoSkipIf,
+    VideoTranscode,
+)
+from vpo.policy.work import Work
+
+# Codec names users write → the names ffprobe reports.
+CODEC_ALIASES: dict[str, str] = {
+    "h265": "hevc",
+    "x265": "hevc",
+    "h.265": "hevc",
+    "x264": "h264",
+    "avc": "h264",
+    "h.264": "h264",
+    "dts-hd": "dts",
+    "dts-hd ma": "dts",
+    "dtshd": "dts",
+    "e-ac-3": "eac3",
+    "ac-3": "ac3",
+    "dolby truehd": "truehd",
+}
+
+# Most channels each audio encoder takes; more are downmixed (AC-3 and E-AC-3 stop at 5.1).
+MAX_CHANNELS: dict[str, int] = {"ac3": 6, "eac3": 6}
+
+
+def canonical_codec(name: str) -> str:
+    """``h265`` → ``hevc``, ``dts-hd`` → ``dts`` (ffprobe calls every DTS ``dts``)."""
+    lowered = name.strip().lower()
+    return CODEC_ALIASES.get(lowered, lowered)
+
+
+def scaled_size(
+    width: int | None, height: int | None, scaling: VideoScaling | None
+) -> tuple[int, int] | None:
+    """The output frame size, or None when the frame is kept as it is.
+
+    The aspect ratio is kept and both sides are rounded down to even numbers
+    (4:2:0 chroma needs them). ``max_resolution`` limits the height; without
+    ``upscale`` a smaller frame is never enlarged.
+    """
+    if scaling is None or not width or not height:
+        return None
+    max_width = scaling.max_width
+    max_height = scaling.max_resolution or scaling.max_height
+    limits: list[float] = []
+    if max_width:
+        limits.append(max_width / width)
+    if max_height:
+        limits.append(max_height / height)
+    if not limits:
+        return None
+    factor = min(limits)
+    if not scaling.upscale and factor >= 1.0:
+        return None
+    new_width = max(2, int(width * factor) // 2 * 2)
+    new_height = max(2, int(height * factor) // 2 * 2)
+    if (new_width, new_height) == (width, height):
+        return None
+    return (new_width, new_height)
+
+
+def video_skip_reason(
+    track: Track, current_codec: str, video: VideoTranscode, file_bit_rate: int | None
+) -> str | None:
+    """Why this video track is left alone, or None when it must be encoded."""
+    resize = scaled_size(track.width, track.height, video.scaling)
+    skip_if = video.skip_if
+    if skip_if is None:
+        if canonical_codec(current_codec) == video.target_codec and resize is None:
+            return f"already {video.target_codec} within the size limits"
+        return None
+    failing = _failing_skip_conditions(track, current_codec, skip_if, file_bit_rate)
+    if failing:
+        return None
+    return "skip_if holds"
+
+
+def _failing_skip_conditions(
+    track: Track, codec: str, skip_if: VideoSkipIf, file_bit_rate: int | None
+) -> list[str]:
+    failing: list[str] = []
+    if skip_if.codec_matches:
+        wanted = {canonical_codec(c) for c in skip_if.codec_matches}
+        if canonical_codec(codec) not in wanted:
+            failing.append("codec_matches")
+    within = skip_if.resolution_within
+    if within is not None and track.height is not None and track.height > within:
+        failing.append("resolution_within")
+    if skip_if.bitrate_under is not None:
+        bit_rate = track.bit_rate or file_bit_rate
+        if bit_rate is not None and bit_rate >= skip_if.bitrate_under:
+            failing.append("bitrate_under")
+    return failing
+
+
+def video_settings(video: VideoTranscode, size: tuple[int, int] | None) -> VideoEncode:
+    """The policy's video section as plan data."""
+    quality = video.quality
+    scaling = video.scaling
+    hardware = video.hardware_acceleration
+    settings = VideoEncode(
+        scale_algorithm=scaling.algorithm if scaling else "lanczos",
+        width=size[0] if size else None,
+        height=size[1] if size else None,
+        hardware=Hardware(hardware.enabled) if hardware else Hardware.NONE,
+        fallback_to_cpu=hardware.fallback_to_cpu if hardware else True,
+    )
+    if quality is None:
+        return settings
+    return replace(
+        settings,
+        rate_control=RateControl(quality.mode),
+        crf=quality.crf,
+        bitrate=quality.bitrate,
+        min_bitrate=quality.min_bitrate,
+        max_bitrate=quality.max_bitrate,
+        preset=quality.preset,
+        tune=quality.tune,
+        two_pass=quality.two_pass,
+    )
+
+
+def plan_transcode(work: Work, operation: TranscodeOperation) -> None:
+    """Mark the tracks of ``work`` that must be encoded (synthesised tracks are left:
+    audio_synthesis already chose their codec)."""
+    for position, planned in enumerate(work.tracks):
+        if planned.source_index is None or planned.encode is not None:
+            continue
+        source = work.media.tracks[planned.source_index]
+        if planned.type is TrackType.VIDEO and operation.video is not None:
+            encoded = _transcode_video(work, planned, source, operation.video)
+        elif planned.type is TrackType.AUDIO and operation.audio is not None:
+            encoded = _transcode_audio(work, planned, operation.audio)
+        else:
+            continue
+        if encoded is not None:
+            work.tracks[position] = encoded
+
+
+def _transcode_video(
+    work: Work, planned: PlannedTrack, source: Track, video: VideoTranscode
+) -> PlannedTrack | None:
+    label = f"transcode: video track {planned.source_index} ({planned.codec}"
+    reason = video_skip_reason(source, planned.codec, video, work.media.bit_rate)
+    if reason is not None:
+        work.notes.append(f"{label}) kept: {reason}")
+        return None
+    size = scaled_size(source.width, source.height, video.scaling)
+    settings = video_settings(video, size)
+    if settings.two_pass and settings.rate_control is not RateControl.BITRATE:
+        work.warnings.append(f"{label}): two_pass needs mode 'bitrate'; encoding in one pass")
+        settings = replace(settings, two_pass=False)
+    scaled = f", scaled to {size[0]}x{size[1]}" if size else ""
+    work.notes.append(f"{label}) → {video.target_codec}{scaled}")
+    return replace(
+        planned,
+        codec=video.target_codec,
+        encode=EncodeSettings(video.target_codec, video=settings),
+    )
+
+
+def _transcode_audio(
+    work: Work, planned: PlannedTrack, audio: AudioTranscode
+) -> PlannedTrack | None:
+    codec = canonical_codec(planned.codec)
+    preserved = {canonical_codec(c) for c in audio.preserve_codecs}
+    if codec in preserved or codec == audio.transcode_to:
+        return None
+    channels, _, _ = work.dimensions(planned)
+    limit = MAX_CHANNELS.get(audio.transcode_to)
+    downmix = limit if channels is not None and limit is not None and channels > limit else None
+    to = f"{audio.transcode_to}, {downmix} channels" if downmix else audio.transcode_to
+    work.notes.append(f"transcode: audio track {planned.source_index} ({planned.codec}) → {to}")
+    return replace(
+        planned,
+        codec=audio.transcode_to,
+        encode=EncodeSettings(
+            audio.transcode_to,
+            audio=AudioEncode(bitrate=audio.transcode_bitrate, channels=downmix),
+        ),
+    )
