@@ -10,9 +10,21 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from vpo.media.model import Container, TrackFlags
-from vpo.plan import Plan
+from vpo.media.model import Container, TrackFlags, TrackType
+from vpo.plan import Plan, PlannedTrack
 from vpo.tools.commands.common import FLAG_NAMES, absolute, flag_value
+from vpo.tools.commands.encoders import (
+    AUDIO_ENCODERS,
+    SOFTWARE_VIDEO,
+    VAAPI_DEVICE,
+    EncoderChoice,
+    EncoderInventory,
+    audio_encoder_args,
+    choose_audio_encoder,
+    choose_video_encoder,
+    needs_vaapi_device,
+    video_encoder_args,
+)
 
 FFMPEG_FORMATS: dict[Container, str] = {
     Container.MATROSKA: "matroska",
@@ -34,24 +46,85 @@ def disposition(flags: TrackFlags) -> str:
     return "+".join(names) if names else "0"
 
 
-def build_ffmpeg_argv(executable: str, plan: Plan, output: Path) -> list[str]:
-    """One ffmpeg pass from ``plan.source`` to ``output`` in the plan's container."""
+# Assumed when no inventory is given (tests, dry-run): every software encoder exists.
+_ASSUMED = EncoderInventory(
+    frozenset(
+        name for names in (*SOFTWARE_VIDEO.values(), *AUDIO_ENCODERS.values()) for name in names
+    )
+)
+
+
+def choose_encoders(
+    plan: Plan, inventory: EncoderInventory | None = None
+) -> tuple[EncoderChoice | None, ...]:
+    """Per output track the encoder that makes it, None for a copied track.
+
+    Raises EncoderUnavailableError when this ffmpeg cannot make a planned codec.
+    """
+    inventory = inventory or _ASSUMED
+    choices: list[EncoderChoice | None] = []
+    for planned in plan.tracks:
+        encode = planned.encode
+        if encode is None:
+            choices.append(None)
+        elif encode.video is not None:
+            choices.append(choose_video_encoder(encode.codec, encode.video, inventory))
+        elif planned.type is TrackType.AUDIO:
+            choices.append(EncoderChoice(choose_audio_encoder(encode.codec, inventory)))
+        else:
+            choices.append(EncoderChoice(encode.codec))  # e.g. mov_text: encoder = codec
+    return tuple(choices)
+
+
+def build_ffmpeg_argv(
+    executable: str,
+    plan: Plan,
+    output: Path,
+    *,
+    inventory: EncoderInventory | None = None,
+    progress: bool = False,
+    pass_number: int | None = None,
+    passlog: str | None = None,
+) -> list[str]:
+    """One ffmpeg pass from ``plan.source`` to ``output`` in the plan's container.
+
+    Encoded tracks get the encoder ``inventory`` offers (see choose_encoders);
+    ``progress`` adds ``-progress pipe:1 -nostats`` for the streaming runner.
+    Pass 1 of a two-pass encode (``pass_number=1``) writes only the video
+    statistics to ``passlog`` and no file; pass 2 then writes ``output``.
+    """
     output_format = FFMPEG_FORMATS.get(plan.container)
     if output_format is None:
         raise ValueError(f"cannot write container {plan.container.value!r} with ffmpeg")
     source = plan.source
+    choices = choose_encoders(plan, inventory)
+    first_pass = pass_number == 1
     argv = [executable, "-nostdin", "-hide_banner", "-loglevel", "error", "-y"]
+    if progress:
+        argv += ["-progress", "pipe:1", "-nostats"]
+    if needs_vaapi_device([c for c in choices if c is not None]):
+        argv += ["-vaapi_device", VAAPI_DEVICE]
     argv += ["-i", file_url(source.path)]
-    for planned in plan.tracks:
-        if planned.source_index is None:
-            raise ValueError("ffmpeg builder cannot synthesise tracks")
-        argv += ["-map", f"0:{source.tracks[planned.source_index].index}"]
+    kept = [
+        (planned, choice)
+        for planned, choice in zip(plan.tracks, choices, strict=True)
+        if not first_pass or (planned.encode is not None and planned.encode.video is not None)
+    ]
+    for planned, _ in kept:
+        argv += ["-map", f"0:{source.tracks[_input_index(planned)].index}"]
+    if first_pass:
+        for position, (planned, choice) in enumerate(kept):
+            assert planned.encode is not None and planned.encode.video is not None
+            assert choice is not None
+            argv += video_encoder_args(
+                choice, position, planned.encode.video, pass_number=1, passlog=passlog
+            )
+        return [*argv, "-f", "null", "-"]
     argv += ["-c", "copy", "-map_metadata", "0", "-map_chapters", "0"]
-    for position, planned in enumerate(plan.tracks):
-        if planned.encode is not None:
-            argv += [f"-c:{position}", planned.encode.codec]
-            for key, value in planned.encode.parameters:
-                argv += [f"-{key}:{position}", value]
+    if any(choice is not None for choice in choices):
+        argv += ["-max_muxing_queue_size", "4096"]
+    for position, (planned, choice) in enumerate(kept):
+        argv += _encode_args(planned, choice, position, pass_number, passlog)
         argv += [f"-disposition:{position}", disposition(planned.flags)]
         argv += [f"-metadata:s:{position}", f"language={planned.language}"]
         argv += [f"-metadata:s:{position}", f"title={planned.title or ''}"]
@@ -59,3 +132,31 @@ def build_ffmpeg_argv(executable: str, plan: Plan, output: Path) -> list[str]:
             argv += [f"-metadata:s:{position}", f"handler_name={planned.title or ''}"]
     argv += ["-f", output_format, file_url(output)]
     return argv
+
+
+def _input_index(planned: PlannedTrack) -> int:
+    """The source track an output track is read from (a synthesised one's origin)."""
+    if planned.source_index is not None:
+        return planned.source_index
+    if planned.encode is None or planned.encode.derived_from is None:
+        raise ValueError("a synthesised track needs encode settings naming its source")
+    return planned.encode.derived_from
+
+
+def _encode_args(
+    planned: PlannedTrack,
+    choice: EncoderChoice | None,
+    position: int,
+    pass_number: int | None,
+    passlog: str | None,
+) -> list[str]:
+    encode = planned.encode
+    if encode is None or choice is None:
+        return []
+    if encode.video is not None:
+        return video_encoder_args(
+            choice, position, encode.video, pass_number=pass_number, passlog=passlog
+        )
+    if planned.type is TrackType.AUDIO:
+        return audio_encoder_args(choice.name, position, encode.audio)
+    return [f"-c:{position}", choice.name]
