@@ -6,12 +6,13 @@ timeout, and one error type that names the tool, the file and the cause.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -74,8 +75,7 @@ class ToolNotFoundError(ToolError):
     def __init__(self, tool: str, searched: str) -> None:
         super().__init__(
             tool,
-            f"not found ({searched}); install it or set its path in [tools], "
-            "then run 'vpo doctor'",
+            f"not found ({searched}); install it or set its path in [tools], then run 'vpo doctor'",
         )
 
 
@@ -109,7 +109,7 @@ def run_tool(
     tool = Path(argv[0]).name
     started = time.monotonic()
     try:
-        process = subprocess.Popen(
+        process = subprocess.Popen(  # noqa: S603 - the one seam: argv list, never a shell
             list(argv),
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
@@ -154,6 +154,19 @@ def run_tool(
             argv=argv,
         )
     return result
+
+
+@contextlib.contextmanager
+def tracked_process(process: subprocess.Popen[bytes]) -> Iterator[None]:
+    """Register a process started elsewhere in the tools layer (the streaming ffmpeg
+    runner) so terminate_all_tools() reaches it too."""
+    with _active_lock:
+        _active.add(process)
+    try:
+        yield
+    finally:
+        with _active_lock:
+            _active.discard(process)
 
 
 def _kill_group(process: subprocess.Popen[bytes]) -> None:
