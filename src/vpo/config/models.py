@@ -168,6 +168,48 @@ class JobsConfig(_Section):
     _expand = field_validator("temp_dir", mode="before")(_expand_user)
 
 
+class TranscodeConfig(_Section):
+    """How long encodes run, where they write, and when their output is kept."""
+
+    stall_seconds: float = Field(
+        default=120.0,
+        gt=0,
+        strict=True,
+        allow_inf_nan=False,
+        description="An encode that reports no progress for this many seconds is stopped",
+    )
+    timeout_factor: float = Field(
+        default=20.0,
+        gt=0,
+        strict=True,
+        allow_inf_nan=False,
+        description=(
+            "An encode may run 10 minutes plus this many times the file's duration "
+            "before it is stopped"
+        ),
+    )
+    niceness: int = Field(
+        default=10,
+        ge=0,
+        le=19,
+        strict=True,
+        description="CPU priority of encodes: 0 unchanged, 19 lowest",
+    )
+    scratch_dir: Path | None = Field(
+        default=None,
+        description="Directory for encode output before it replaces the original "
+        "(default: [jobs] temp_dir, else beside the media file)",
+    )
+    keep_if_larger: bool = Field(
+        default=True,
+        strict=True,
+        description="Keep an encode that is not smaller than the original (false: "
+        "keep the original and report the file skipped)",
+    )
+
+    _expand = field_validator("scratch_dir", mode="before")(_expand_user)
+
+
 class VPOConfig(_Section):
     """All settings, one section per concern."""
 
@@ -176,6 +218,7 @@ class VPOConfig(_Section):
     discovery: DiscoveryConfig = Field(default_factory=DiscoveryConfig)
     processing: ProcessingConfig = Field(default_factory=ProcessingConfig)
     jobs: JobsConfig = Field(default_factory=JobsConfig)
+    transcode: TranscodeConfig = Field(default_factory=TranscodeConfig)
 
 
 SECTIONS: dict[str, type[BaseModel]] = {

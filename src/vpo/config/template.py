@@ -18,6 +18,7 @@ _EXAMPLES: dict[str, str] = {
     "tools.mkvmerge": "/usr/local/bin/mkvmerge",
     "tools.mkvpropedit": "/usr/local/bin/mkvpropedit",
     "jobs.temp_dir": "/mnt/scratch/vpo",
+    "transcode.scratch_dir": "/mnt/fast-ssd/vpo",
 }
 
 UNSET_MEANING: dict[str, str] = {
@@ -26,6 +27,7 @@ UNSET_MEANING: dict[str, str] = {
     "tools.mkvmerge": "search PATH",
     "tools.mkvpropedit": "search PATH",
     "jobs.temp_dir": "beside each media file",
+    "transcode.scratch_dir": "[jobs] temp_dir, else beside each media file",
 }
 
 _HEADER = """\
