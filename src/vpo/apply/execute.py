@@ -10,10 +10,12 @@ from __future__ import annotations
 import json
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 from vpo.apply.choose import Tool, choose_tool
+from vpo.apply.encode import EncodeResult, TranscodeSettings, encode_file
 from vpo.apply.errors import ApplyError, FileBusyError, PreflightError, VerificationError
 from vpo.apply.fsio import copy_durably, fsync_file, same_filesystem
 from vpo.apply.journal import (
@@ -34,7 +36,7 @@ from vpo.apply.replace import copy_file_attributes, replace_original, temp_outpu
 from vpo.apply.settings import ApplySettings
 from vpo.apply.verify import verify_result
 from vpo.media.model import MediaFile
-from vpo.plan import Plan
+from vpo.plan import Plan, PlanKind
 from vpo.probe.errors import ProbeError
 from vpo.probe.matroska_headers import read_segment_layout
 from vpo.probe.mkvmerge_json import parse_mkvmerge_json
@@ -43,6 +45,7 @@ from vpo.tools.commands.ffmpeg import build_ffmpeg_argv
 from vpo.tools.commands.mkvmerge import build_mkvmerge_argv, match_track_ids
 from vpo.tools.commands.mkvpropedit import build_mkvpropedit_argv
 from vpo.tools.locate import ToolPaths
+from vpo.tools.progress import EncodeProgress
 from vpo.tools.runner import ToolResult, run_tool
 
 _MKVTOOLNIX_OK = (0, 1)  # 1 = finished with warnings
@@ -61,14 +64,24 @@ class ApplyOutcome:
     backup: Path | None = None
     in_place: bool = False
     warnings: tuple[str, ...] = ()
+    encode: EncodeResult | None = None  # sizes, encoders and speed of an encode
 
 
-def apply_plan(plan: Plan, tools: ToolPaths, settings: ApplySettings) -> ApplyOutcome:
+def apply_plan(
+    plan: Plan,
+    tools: ToolPaths,
+    settings: ApplySettings,
+    *,
+    on_progress: Callable[[EncodeProgress], None] | None = None,
+    transcode: TranscodeSettings | None = None,
+) -> ApplyOutcome:
     """Make ``plan.source.path`` match ``plan``, or raise leaving it untouched.
 
-    Raises the ApplyError family (PreflightError; FileBusyError and GrowingFileError,
-    whose ``skipped`` is true; VerificationError; ApplyError for an OS error while
-    writing) or ToolError. A no-op plan returns at once without touching the file.
+    Raises the ApplyError family (PreflightError; FileBusyError, GrowingFileError and
+    EncodeNotSmallerError, whose ``skipped`` is true; VerificationError; ApplyError for
+    an OS error while writing) or ToolError. A no-op plan returns at once without
+    touching the file. Encode plans go to vpo.apply.encode, which reports progress
+    to ``on_progress`` and follows ``transcode`` (defaults when None).
     """
     started = time.monotonic()
     choice = choose_tool(plan)
@@ -79,7 +92,10 @@ def apply_plan(plan: Plan, tools: ToolPaths, settings: ApplySettings) -> ApplyOu
     try:
         with locked_file(path) as current:
             _recover_interrupted_edit(path)
-            if choice.tool is Tool.MKVPROPEDIT and not settings.keep_backup:
+            outcome: ApplyOutcome | None = None
+            if plan.kind is PlanKind.ENCODE:
+                outcome = _encode(plan, tools, settings, transcode, current, on_progress)
+            elif choice.tool is Tool.MKVPROPEDIT and not settings.keep_backup:
                 outcome = _edit_in_place(plan, tools, settings, current)
                 if outcome is None:
                     outcome = _rewrite(plan, Tool.MKVPROPEDIT, tools, settings, current)
@@ -91,6 +107,29 @@ def apply_plan(plan: Plan, tools: ToolPaths, settings: ApplySettings) -> ApplyOu
             path, f"cannot write: {error.strerror or error}{where}; the original is unchanged"
         ) from error
     return replace(outcome, reason=choice.reason, seconds=time.monotonic() - started)
+
+
+def _encode(
+    plan: Plan,
+    tools: ToolPaths,
+    settings: ApplySettings,
+    transcode: TranscodeSettings | None,
+    current: os.stat_result,
+    on_progress: Callable[[EncodeProgress], None] | None,
+) -> ApplyOutcome:
+    result = encode_file(
+        plan, tools, settings, transcode or TranscodeSettings(), current, on_progress
+    )
+    return ApplyOutcome(
+        Tool.FFMPEG,
+        "",
+        0.0,
+        result.bytes_written,
+        result.media,
+        backup=result.backup,
+        warnings=result.notes,
+        encode=result,
+    )
 
 
 def _through_symlink(plan: Plan) -> Plan:

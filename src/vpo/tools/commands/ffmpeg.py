@@ -46,6 +46,16 @@ def disposition(flags: TrackFlags) -> str:
     return "+".join(names) if names else "0"
 
 
+# mkvmerge's per-track statistics: ffmpeg copies them from the input stream, so an
+# encoded track would keep its source's bit rate; an empty value deletes the tag.
+STALE_STATISTICS_TAGS = (
+    "BPS",
+    "NUMBER_OF_FRAMES",
+    "NUMBER_OF_BYTES",
+    "_STATISTICS_TAGS",
+    "_STATISTICS_WRITING_APP",
+    "_STATISTICS_WRITING_DATE_UTC",
+)
 # Assumed when no inventory is given (tests, dry-run): every software encoder exists.
 _ASSUMED = EncoderInventory(
     frozenset(
@@ -125,6 +135,9 @@ def build_ffmpeg_argv(
         argv += ["-max_muxing_queue_size", "4096"]
     for position, (planned, choice) in enumerate(kept):
         argv += _encode_args(planned, choice, position, pass_number, passlog)
+        if choice is not None:
+            for tag in STALE_STATISTICS_TAGS:
+                argv += [f"-metadata:s:{position}", f"{tag}="]
         argv += [f"-disposition:{position}", disposition(planned.flags)]
         argv += [f"-metadata:s:{position}", f"language={planned.language}"]
         argv += [f"-metadata:s:{position}", f"title={planned.title or ''}"]

@@ -1,0 +1,360 @@
+"""The encode path of apply: one ffmpeg run (two for a two-pass encode) into a temp
+file on the scratch directory, checked harder than a remux before it replaces anything.
+
+Checks: everything verify_result does (tracks, codecs, languages, flags, duration
+within tolerance), the frame size and channel count the plan asks for, and a
+decode of the first and the last second without errors. With ``keep_if_larger``
+false an output that is not smaller leaves the original in place (reported as
+skipped, with both sizes).
+
+The caller (apply_plan) holds the file lock and has recovered any journal.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import ClassVar, Protocol
+
+from vpo.apply.errors import ApplyError, PreflightError, VerificationError
+from vpo.apply.fsio import copy_durably, fsync_file, same_filesystem
+from vpo.apply.names import destination_path
+from vpo.apply.preflight import check_free_space, free_bytes, run_preflight, space_needed
+from vpo.apply.replace import copy_file_attributes, replace_original, temp_output
+from vpo.apply.settings import ApplySettings
+from vpo.apply.verify import verify_result
+from vpo.media.model import MediaFile, TrackType
+from vpo.plan import Plan
+from vpo.tools.commands.encoders import EncoderUnavailableError
+from vpo.tools.commands.ffmpeg import build_ffmpeg_argv, choose_encoders, file_url
+from vpo.tools.encoders_probe import encoder_inventory
+from vpo.tools.locate import ToolPaths
+from vpo.tools.progress import EncodeProgress, StreamLimits, run_with_progress
+from vpo.tools.runner import run_tool
+
+DECODE_CHECK_SECONDS = 1.0
+DECODE_CHECK_TIMEOUT = 120.0
+ProgressCallback = Callable[[EncodeProgress], None]
+
+
+class TranscodeSection(Protocol):
+    """The fields of ``vpo.config.models.TranscodeConfig`` that the encode path reads."""
+
+    @property
+    def stall_seconds(self) -> float: ...
+    @property
+    def timeout_factor(self) -> float: ...
+    @property
+    def niceness(self) -> int: ...
+    @property
+    def scratch_dir(self) -> Path | None: ...
+    @property
+    def keep_if_larger(self) -> bool: ...
+
+
+@dataclass(frozen=True, slots=True)
+class TranscodeSettings:
+    """How patient an encode is, how nice, where it writes, and which output it keeps.
+
+    Timeout: ``timeout_floor`` + ``timeout_factor`` × the source duration (an
+    unknown duration counts as one hour).
+    """
+
+    stall_seconds: float = 120.0
+    timeout_factor: float = 20.0
+    timeout_floor: float = 600.0
+    niceness: int | None = 10
+    scratch_dir: Path | None = None
+    keep_if_larger: bool = True
+
+    @classmethod
+    def from_config(cls, section: TranscodeSection) -> TranscodeSettings:
+        return cls(
+            stall_seconds=section.stall_seconds,
+            timeout_factor=section.timeout_factor,
+            niceness=section.niceness or None,
+            scratch_dir=section.scratch_dir,
+            keep_if_larger=section.keep_if_larger,
+        )
+
+    def timeout_for(self, duration: float | None) -> float:
+        return self.timeout_floor + self.timeout_factor * (duration or 3600.0)
+
+
+class EncodeNotSmallerError(ApplyError):
+    """keep_if_larger is false and the encode is not smaller: the original stays."""
+
+    skipped: ClassVar[bool] = True
+
+    def __init__(self, path: Path, original: int, encoded: int) -> None:
+        self.original_size = original
+        self.encoded_size = encoded
+        super().__init__(
+            path,
+            f"encode not smaller ({_mb(encoded)} vs {_mb(original)} original); "
+            "original kept (keep_if_larger: false)",
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class EncodeResult:
+    """What the encode path did (the caller wraps it in an ApplyOutcome)."""
+
+    media: MediaFile  # the verified output, at its final path
+    bytes_written: int
+    original_size: int
+    encode_seconds: float
+    backup: Path | None = None
+    encoders: tuple[str, ...] = ()
+    notes: tuple[str, ...] = field(default=())
+
+    @property
+    def bytes_saved(self) -> int:
+        return self.original_size - self.bytes_written
+
+    @property
+    def speed(self) -> float | None:
+        """Seconds of media encoded per second of wall time (2.0 = twice real time)."""
+        duration = self.media.duration
+        if not duration or self.encode_seconds <= 0:
+            return None
+        return duration / self.encode_seconds
+
+
+def encode_file(
+    plan: Plan,
+    tools: ToolPaths,
+    settings: ApplySettings,
+    transcode: TranscodeSettings,
+    current: os.stat_result,
+    on_progress: ProgressCallback | None = None,
+) -> EncodeResult:
+    """Encode ``plan.source`` as the plan says, check the output, replace the original."""
+    path = plan.source.path
+    destination = destination_path(path, plan.source.container, plan.container)
+    if destination != path and os.path.lexists(destination):
+        raise PreflightError(
+            path, f"cannot convert: {destination.name} already exists in the same directory"
+        )
+    work_dir = _scratch_directory(path, transcode.scratch_dir or settings.temp_dir)
+    run_preflight(
+        path, plan.source, current, stable_seconds=settings.stable_seconds, rewrite_into=work_dir
+    )
+    staged_elsewhere = work_dir != path.parent and not same_filesystem(work_dir, path.parent)
+    if staged_elsewhere:
+        check_free_space(path, path.parent, space_needed(current.st_size), free_bytes(path.parent))
+    ffmpeg = tools.require("ffmpeg")
+    try:
+        inventory = encoder_inventory(ffmpeg)
+        choices = choose_encoders(plan, inventory)
+    except EncoderUnavailableError as error:
+        raise PreflightError(path, f"cannot encode: {error}") from error
+    with temp_output(work_dir, destination.name) as temp:
+        seconds = _run_encode(plan, ffmpeg, temp, transcode, on_progress)
+        fsync_file(temp)
+        media = _checked_output(plan, tools, temp, ffmpeg)
+        written = temp.stat().st_size
+        if not transcode.keep_if_larger and written >= current.st_size:
+            raise EncodeNotSmallerError(path, current.st_size, written)
+        backup = _put_in_place(plan, settings, current, temp, destination, staged_elsewhere)
+    final = _with_stat(media, destination)
+    return EncodeResult(
+        media=final,
+        bytes_written=written,
+        original_size=current.st_size,
+        encode_seconds=seconds,
+        backup=backup,
+        encoders=tuple(c.name for c in choices if c is not None),
+        notes=tuple(c.note for c in choices if c is not None and c.note),
+    )
+
+
+def _run_encode(
+    plan: Plan,
+    ffmpeg: str,
+    temp: Path,
+    transcode: TranscodeSettings,
+    on_progress: ProgressCallback | None,
+) -> float:
+    """One pass, or two when a video track asks for it; returns the seconds spent."""
+    path = plan.source.path
+    duration = plan.source.duration
+    limits = StreamLimits(
+        stall_seconds=transcode.stall_seconds,
+        timeout=transcode.timeout_for(duration),
+        niceness=transcode.niceness,
+    )
+    inventory = encoder_inventory(ffmpeg)
+    two_pass = any(
+        t.encode is not None and t.encode.video is not None and t.encode.video.two_pass
+        for t in plan.tracks
+    )
+    seconds = 0.0
+    if not two_pass:
+        argv = build_ffmpeg_argv(ffmpeg, plan, temp, inventory=inventory, progress=True)
+        result = run_with_progress(
+            argv, path=path, duration=duration, limits=limits, on_progress=on_progress
+        )
+        return result.seconds
+    passlog = str(temp) + ".passlog"
+    try:
+        for number, share in ((1, (0.0, 0.5)), (2, (0.5, 1.0))):
+            argv = build_ffmpeg_argv(
+                ffmpeg,
+                plan,
+                temp,
+                inventory=inventory,
+                progress=True,
+                pass_number=number,
+                passlog=passlog,
+            )
+            result = run_with_progress(
+                argv,
+                path=path,
+                duration=duration,
+                limits=limits,
+                on_progress=on_progress,
+                share=share,
+            )
+            seconds += result.seconds
+    finally:
+        for leftover in temp.parent.glob(temp.name + ".passlog*"):
+            with contextlib.suppress(OSError):
+                leftover.unlink()
+    return seconds
+
+
+def _checked_output(plan: Plan, tools: ToolPaths, temp: Path, ffmpeg: str) -> MediaFile:
+    """verify_result, then the encode-specific checks; errors name the original."""
+    path = plan.source.path
+    try:
+        media = verify_result(temp, plan, tools, rewrite=True)
+    except VerificationError as error:
+        raise VerificationError(path, error.detail, track=error.track, field=error.field) from error
+    problems = encode_mismatches(plan, media)
+    if problems:
+        raise VerificationError(path, f"verification failed: {problems[0]}")
+    duration = media.duration or plan.source.duration or 0.0
+    for start in decode_check_starts(duration):
+        failure = _decode_errors(ffmpeg, temp, start, path)
+        if failure:
+            where = "first" if start == 0 else "last"
+            raise VerificationError(
+                path, f"output does not decode cleanly ({where} second): {failure}"
+            )
+    return media
+
+
+def encode_mismatches(plan: Plan, actual: MediaFile) -> list[str]:
+    """Frame sizes and channel counts the plan asks for that the output lacks (pure)."""
+    expected = plan.expected_result()
+    problems: list[str] = []
+    for position, (planned, want, got) in enumerate(
+        zip(plan.tracks, expected.tracks, actual.tracks, strict=False)
+    ):
+        encode = planned.encode
+        if encode is None:
+            continue
+        label = f"track {position} ({want.type.value})"
+        scaled = encode.video is not None and encode.video.width is not None
+        if (
+            scaled
+            and got.width is not None
+            and (got.width, got.height) != (want.width, want.height)
+        ):
+            problems.append(
+                f"{label}: frame is {got.width}x{got.height}, plan says {want.width}x{want.height}"
+            )
+        counted = want.type is TrackType.AUDIO and want.channels and got.channels is not None
+        if counted and got.channels != want.channels:
+            problems.append(f"{label}: {got.channels} channels, plan says {want.channels}")
+    return problems
+
+
+def decode_check_starts(duration: float) -> tuple[float, ...]:
+    """Where the one-second decode checks start: 0 and one second before the end."""
+    last = max(0.0, duration - DECODE_CHECK_SECONDS)
+    return (0.0,) if last <= 0.0 else (0.0, round(last, 3))
+
+
+def decode_check_argv(ffmpeg: str, output: Path, start: float) -> list[str]:
+    return [
+        ffmpeg,
+        "-nostdin",
+        "-hide_banner",
+        "-v",
+        "error",
+        "-ss",
+        f"{start:.3f}",
+        "-t",
+        f"{DECODE_CHECK_SECONDS:g}",
+        "-i",
+        file_url(output),
+        "-map",
+        "0",
+        "-f",
+        "null",
+        "-",
+    ]
+
+
+def _decode_errors(ffmpeg: str, output: Path, start: float, path: Path) -> str | None:
+    result = run_tool(
+        decode_check_argv(ffmpeg, output, start),
+        timeout=DECODE_CHECK_TIMEOUT,
+        path=path,
+        check=False,
+    )
+    lines = [line.strip() for line in result.stderr_text.splitlines() if line.strip()]
+    if result.returncode != 0 or lines:
+        return lines[-1] if lines else f"ffmpeg exit {result.returncode}"
+    return None
+
+
+def _put_in_place(
+    plan: Plan,
+    settings: ApplySettings,
+    current: os.stat_result,
+    verified: Path,
+    destination: Path,
+    staged_elsewhere: bool,
+) -> Path | None:
+    """Rename the checked output over the original (copied next to it first when the
+    scratch directory is on another filesystem)."""
+    path = plan.source.path
+    if not staged_elsewhere:
+        copy_file_attributes(current, verified, preserve_mtime=settings.preserve_mtime)
+        return replace_original(path, destination, verified, keep_backup=settings.keep_backup)
+    with temp_output(path.parent, destination.name) as staged:
+        copy_durably(verified, staged)
+        if staged.stat().st_size != verified.stat().st_size:
+            raise VerificationError(path, "copy from the scratch directory is incomplete")
+        copy_file_attributes(current, staged, preserve_mtime=settings.preserve_mtime)
+        return replace_original(path, destination, staged, keep_backup=settings.keep_backup)
+
+
+def _scratch_directory(path: Path, scratch: Path | None) -> Path:
+    if scratch is None:
+        return path.parent
+    if not scratch.is_dir():
+        raise PreflightError(path, f"[transcode] scratch_dir {scratch} is not a directory")
+    return scratch
+
+
+def _with_stat(media: MediaFile, path: Path) -> MediaFile:
+    info = path.stat()
+    return replace(
+        media,
+        path=path,
+        size=info.st_size,
+        mtime_ns=info.st_mtime_ns,
+        inode=info.st_ino,
+        device=info.st_dev,
+    )
+
+
+def _mb(count: int) -> str:
+    return f"{count / 1_000_000:.1f} MB"
