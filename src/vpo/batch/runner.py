@@ -116,7 +116,8 @@ def run_batch(
                 observer.file_finished(result)
             if on_result is not None:
                 on_result(result)
-            if result.status is FileStatus.FAILED and stop_on_failure and not stop.is_set():
+            fails_batch = result.stops_batch or stop_on_failure
+            if result.status is FileStatus.FAILED and fails_batch and not stop.is_set():
                 stop_reason = f"on_error is 'fail' and {result.path} failed: {result.error}"
                 stop.set()
         fill()

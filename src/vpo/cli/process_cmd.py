@@ -17,6 +17,7 @@ from typing import Any
 import click
 
 from vpo.cli.common import load_config_or_exit, tool_paths
+from vpo.cli.process_run import run_process
 from vpo.cli.render import plan_json, plan_table
 from vpo.discovery import iter_media_files
 from vpo.errors import ExitCode, FileError
@@ -25,10 +26,14 @@ from vpo.policy.loader import load_policy
 from vpo.policy.phases import FileEvaluation, evaluate_file, select_phases
 from vpo.policy.schema import Phase, Policy
 from vpo.probe.probe import probe_file
-from vpo.tools.locate import ToolPaths
+from vpo.tools.locate import TOOL_NAMES, ToolPaths
 from vpo.tools.runner import ToolError, ToolNotFoundError
 
-NOT_AVAILABLE = "vpo process: applying plans is not available in this build yet; use --dry-run"
+CLI_FLAGS = {
+    "processing.workers": "--workers",
+    "jobs.keep_backup": "--keep-backup",
+    "library.database": "--db",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +46,18 @@ class ProcessOptions:
     as_json: bool
     phase_names: tuple[str, ...]
     recursive: bool
+    workers: int | None = None
+    keep_backup: bool = False
+    quiet: bool = False
+    database: Path | None = None
+
+    def config_overrides(self) -> dict[str, object]:
+        """Options that override configuration keys (None: not given)."""
+        return {
+            "processing.workers": self.workers,
+            "jobs.keep_backup": True if self.keep_backup else None,
+            "library.database": self.database,
+        }
 
 
 def parse_phase_list(text: str | None) -> tuple[str, ...]:
@@ -85,6 +102,18 @@ class _Tally:
 @click.option(
     "--recursive/--no-recursive", default=True, show_default=True, help="Walk directories."
 )
+@click.option(
+    "-w",
+    "--workers",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Files processed at once (default: [processing] workers, 2).",
+)
+@click.option("--keep-backup", is_flag=True, help="Keep each original beside its new version.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress lines on stderr.")
+@click.option(
+    "--db", "database", type=click.Path(path_type=Path), default=None, help="Library database."
+)
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.pass_context
 def process(
@@ -94,9 +123,13 @@ def process(
     as_json: bool,
     phases_text: str | None,
     recursive: bool,
+    workers: int | None,
+    keep_backup: bool,
+    quiet: bool,
+    database: Path | None,
     paths: tuple[Path, ...],
 ) -> None:
-    """Make media files under PATHS conform to a policy (for now: --dry-run only)."""
+    """Make media files under PATHS conform to a policy (--dry-run: only show the plans)."""
     options = ProcessOptions(
         policy_path=policy_path,
         paths=paths,
@@ -104,20 +137,36 @@ def process(
         as_json=as_json,
         phase_names=parse_phase_list(phases_text),
         recursive=recursive,
+        workers=workers,
+        keep_backup=keep_backup,
+        quiet=quiet,
+        database=database,
     )
     policy = load_policy(options.policy_path)  # fatal: exit 2 before any file is read
     phases = select_phases(policy, options.phase_names)
-    if not options.dry_run:
-        click.echo(NOT_AVAILABLE, err=True)
-        ctx.exit(ExitCode.USAGE)
-    loaded = load_config_or_exit()
+    loaded = load_config_or_exit(options.config_overrides(), cli_flags=CLI_FLAGS)
     tools = tool_paths(loaded.config)
-    for name in ("ffprobe", "mkvmerge"):
+    required = ("ffprobe", "mkvmerge") if options.dry_run else TOOL_NAMES
+    for name in required:
         if getattr(tools, name) is None:
             click.echo(
                 f"vpo: {ToolNotFoundError(name, 'not on PATH and no path configured')}", err=True
             )
             ctx.exit(ExitCode.TOOL_MISSING)
+    if not options.dry_run:
+        ctx.exit(
+            run_process(
+                policy_path=options.policy_path,
+                policy=policy,
+                phases=phases,
+                paths=options.paths,
+                config=loaded.config,
+                tools=tools,
+                recursive=options.recursive,
+                as_json=options.as_json,
+                quiet=options.quiet,
+            )
+        )
     code = _dry_run(
         options,
         policy,

@@ -66,7 +66,7 @@ def is_known_language(code: str) -> bool:
     return True
 
 
-_COMMON_CODES = (
+_COMMON_CODES = (  # noqa: SIM905 - the codes read best as one string
     "eng fre ger spa ita jpn chi kor rus por dut swe nor dan fin pol cze hun gre tur heb ara "
     "hin tha vie ind may fil ukr rum bul hrv srp slo slv est lav lit ice gle wel baq cat glg "
     "per urd ben tam tel mar guj kan mal pan und mul zxx"
@@ -76,6 +76,8 @@ _COMMON_CODES = (
 def suggest_language(code: str) -> str | None:
     """A close, valid ISO 639-2 code for a typo like ``jap`` or ``englsh``."""
     lowered = code.strip().lower()
+    if not lowered or not lowered.isascii() or not lowered.isprintable():
+        return None  # garbage from a file: no suggestion (and langcodes' trie crashes on NUL)
     try:
         found = langcodes.find(lowered)  # a language name such as "english"
         return str(found.to_alpha3(variant="B"))

@@ -87,3 +87,25 @@ def _convert_for_matroska(work: Work) -> None:
     for position, track in enumerate(work.tracks):
         if track.type is TrackType.SUBTITLE and track.codec == "mov_text":
             work.tracks[position] = replace(track, codec="subrip")
+
+
+def constrain_to_container(work: Work) -> None:
+    """Plan only what the target container can store, so a second run sees what it planned.
+
+    MP4 (as ffmpeg writes it) has no "original" flag, and a track type with no
+    default track gets its first track marked default by the muxer. Planning
+    anything else could never converge.
+    """
+    if work.container is not Container.MP4:
+        return
+    for position, track in enumerate(work.tracks):
+        if track.flags.original:
+            work.tracks[position] = replace(track, flags=replace(track.flags, original=False))
+    for track_type in TrackType:
+        of_type = [i for i, t in enumerate(work.tracks) if t.type is track_type]
+        if of_type and not any(work.tracks[i].flags.default for i in of_type):
+            first = work.tracks[of_type[0]]
+            work.tracks[of_type[0]] = replace(first, flags=replace(first.flags, default=True))
+            work.notes.append(
+                f"MP4 marks the first {track_type.value} track default when none is; planned so"
+            )

@@ -70,10 +70,16 @@ def evaluate(phase: Phase, media: MediaFile, config: PolicyConfig) -> Plan:
     for action in actions:
         _apply_action(work, action, config)
     _plan_encodes(work, phase, config)
-    constrain_to_container(work)
+    if not _plan_of(work, phase).is_noop:
+        # Only a file that is written anyway takes the container's own rules;
+        # an untouched MP4 is left as it is.
+        constrain_to_container(work)
+    return _plan_of(work, phase)
 
+
+def _plan_of(work: Work, phase: Phase) -> Plan:
     return Plan(
-        source=media,
+        source=work.media,
         phase=phase.name,
         container=work.container,
         tracks=tuple(work.tracks),

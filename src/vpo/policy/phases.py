@@ -9,7 +9,7 @@ media) and returns plans; dry-run simulates each phase's result with
 from __future__ import annotations
 
 import enum
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from vpo.errors import FatalError, FileError
@@ -40,6 +40,7 @@ class FileEvaluation:
     media: MediaFile
     phases: tuple[PhaseResult, ...]
     stop_batch: bool = False
+    final: MediaFile | None = None  # the file after the last phase that ran
 
     @property
     def failed(self) -> bool:
@@ -124,8 +125,30 @@ def _gate_reason(phase: Phase, done: dict[str, PhaseResult]) -> str | None:
     return None
 
 
-def evaluate_file(policy: Policy, phases: Sequence[Phase], media: MediaFile) -> FileEvaluation:
-    """Evaluate ``phases`` in order on one file, each on the previous one's result."""
+PhaseExecutor = Callable[[Phase, Plan], MediaFile]
+"""Carries out one phase's plan and returns the file as it is afterwards.
+
+Dry-run simulates (``Plan.expected_result``); a real run applies and verifies.
+A per-file failure is raised as FileError and handled by the phase's on_error.
+"""
+
+
+def simulate(phase: Phase, plan: Plan) -> MediaFile:
+    """The dry-run executor: what the file will look like once the plan is applied."""
+    return plan.expected_result()
+
+
+def run_phases(
+    policy: Policy,
+    phases: Sequence[Phase],
+    media: MediaFile,
+    execute: PhaseExecutor,
+) -> FileEvaluation:
+    """Run ``phases`` in order on one file, each on the previous one's result.
+
+    The one implementation of skip_when, depends_on, run_if and on_error, shared by
+    dry-run and real runs so both decide exactly alike.
+    """
     done: dict[str, PhaseResult] = {}
     results: list[PhaseResult] = []
     current = media
@@ -136,22 +159,30 @@ def evaluate_file(policy: Policy, phases: Sequence[Phase], media: MediaFile) -> 
         if reason is not None:
             result = PhaseResult(phase.name, PhaseOutcome.SKIPPED, reason=reason)
         else:
+            plan: Plan | None = None
             try:
                 plan = evaluate(phase, current, policy.config)
+                current = execute(phase, plan)
             except FileError as error:
-                result = PhaseResult(phase.name, PhaseOutcome.FAILED, reason=_cause(error))
+                result = PhaseResult(
+                    phase.name, PhaseOutcome.FAILED, plan=plan, reason=_cause(error)
+                )
             else:
                 result = PhaseResult(phase.name, PhaseOutcome.COMPLETED, plan=plan)
-                current = plan.expected_result()
         results.append(result)
         done[phase.name] = result
         if result.outcome is PhaseOutcome.FAILED:
             on_error: OnError = phase.on_error or policy.config.on_error
             if on_error == "fail":
-                return FileEvaluation(media, tuple(results), stop_batch=True)
+                return FileEvaluation(media, tuple(results), stop_batch=True, final=current)
             if on_error == "skip":
                 break
-    return FileEvaluation(media, tuple(results))
+    return FileEvaluation(media, tuple(results), final=current)
+
+
+def evaluate_file(policy: Policy, phases: Sequence[Phase], media: MediaFile) -> FileEvaluation:
+    """Dry-run: evaluate ``phases`` on one file, simulating each phase's result."""
+    return run_phases(policy, phases, media, simulate)
 
 
 def _cause(error: FileError) -> str:

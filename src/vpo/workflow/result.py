@@ -51,6 +51,7 @@ class FileResult:
     bytes_written: int = 0
     before: MediaFile | None = field(default=None, repr=False, compare=False)
     after: MediaFile | None = field(default=None, repr=False, compare=False)
+    stops_batch: bool = False  # on_error: fail fired for this file
     worker: str | None = None  # thread name, for tests and logs
     started_at: float = 0.0  # time.monotonic() at start, for overlap checks
     finished_at: float = 0.0

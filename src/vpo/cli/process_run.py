@@ -1,0 +1,210 @@
+"""The real run of ``vpo process``: workers, live progress, Ctrl-C, library records.
+
+The coordinator (this thread) owns everything shared: the display, the
+``on_error`` decision (in vpo.batch.runner) and the database writes, which
+happen only after the disk change succeeded.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import threading
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from functools import partial
+from pathlib import Path
+
+import click
+from rich.console import Console
+
+from vpo.apply.recovery import RecoveryKind, recover_leftovers
+from vpo.apply.settings import ApplySettings
+from vpo.batch.progress import ProgressTracker
+from vpo.batch.runner import BatchResult, run_batch
+from vpo.batch.workers import resolve_worker_count
+from vpo.cli.interrupt import InterruptController
+from vpo.cli.render.batch_progress import BatchProgressDisplay, display_path
+from vpo.cli.render.process_summary import process_document, summary_lines
+from vpo.config.models import VPOConfig
+from vpo.discovery import iter_media_files
+from vpo.errors import ExitCode
+from vpo.library import Library
+from vpo.library.records import FileOutcome, FileRecord, RunCounts, RunOutcome
+from vpo.media.model import MediaFile
+from vpo.policy.schema import Phase, Policy
+from vpo.tools.locate import ToolPaths
+from vpo.workflow.process_file import WorkflowContext, process_file
+from vpo.workflow.result import FileResult
+
+_RECORD_BATCH = 64  # results per database transaction
+
+
+def run_process(
+    *,
+    policy_path: Path,
+    policy: Policy,
+    phases: tuple[Phase, ...],
+    paths: Sequence[Path],
+    config: VPOConfig,
+    tools: ToolPaths,
+    recursive: bool,
+    as_json: bool,
+    quiet: bool,
+) -> ExitCode:
+    """Process every file under ``paths``; returns the exit code (README table)."""
+    console = Console(stderr=True, highlight=False, soft_wrap=True)
+    problems: list[str] = []
+
+    def discovery_error(path: Path, cause: str) -> None:
+        problems.append(f"{display_path(path)}: {cause}")
+        console.print(f"vpo: {display_path(path)}: {cause}", markup=False)
+
+    _recover(paths, console, quiet)
+    files = list(
+        iter_media_files(
+            paths, config.discovery.extensions, recursive=recursive, on_error=discovery_error
+        )
+    )
+    decision = resolve_worker_count(
+        config.processing.workers,
+        max_workers=config.processing.max_workers,
+        cpu_count=os.cpu_count(),
+        file_count=len(files),
+    )
+    if decision.warning and not quiet:
+        console.print(f"vpo: {decision.warning}", markup=False)
+    with Library.open(config.library.database) as library:
+        context = WorkflowContext(
+            policy=policy,
+            phases=phases,
+            tools=tools,
+            settings=ApplySettings.from_jobs_config(config.jobs),
+            probe_timeout=config.tools.probe_timeout,
+            cached_media=partial(_cached, library),
+        )
+        run_id = library.start_run(
+            policy_name=policy_path.name,
+            policy_hash=_file_hash(policy_path),
+            workers=decision.effective,
+        )
+        recorder = _Recorder(library, run_id)
+        stop = threading.Event()
+        tracker = ProgressTracker(len(files))
+        live = console.is_terminal and not as_json
+        with (
+            BatchProgressDisplay(tracker, console, live=live, quiet=quiet) as display,
+            InterruptController(
+                stop, lambda text: display.message(f"vpo: {text}", "yellow")
+            ) as interrupt,
+            ThreadPoolExecutor(decision.effective, thread_name_prefix="vpo-worker") as executor,
+        ):
+            batch = run_batch(
+                files,
+                partial(process_file, context=context),
+                executor=executor,
+                workers=decision.effective,
+                stop_on_failure=policy.config.on_error == "fail",
+                stop=stop,
+                observer=display,
+                on_result=recorder.add,
+            )
+        recorder.flush()
+        library.finish_run(
+            run_id,
+            RunCounts.from_mapping(batch.counts, sum(r.bytes_written for r in batch.results)),
+            outcome=_run_outcome(batch, interrupt.interrupted),
+        )
+    _print_summary(batch, policy_path, phases, interrupt.interrupted, run_id, as_json, console)
+    if interrupt.interrupted:
+        return ExitCode.INTERRUPTED
+    if batch.failed or batch.stopped_early or problems:
+        return ExitCode.FILES_FAILED
+    return ExitCode.OK
+
+
+def _cached(library: Library, path: Path, info: os.stat_result) -> MediaFile | None:
+    return library.cached_media(path, info.st_size, info.st_mtime_ns, info.st_ino)
+
+
+class _Recorder:
+    """Buffers results and writes them in small transactions from the coordinator thread."""
+
+    def __init__(self, library: Library, run_id: int) -> None:
+        self._library = library
+        self._run_id = run_id
+        self._pending: list[FileRecord] = []
+
+    def add(self, result: FileResult) -> None:
+        self._pending.append(_record_of(result))
+        if len(self._pending) >= _RECORD_BATCH:
+            self.flush()
+
+    def flush(self) -> None:
+        if self._pending:
+            self._library.record_file_results(self._run_id, self._pending)
+            self._pending = []
+
+
+def _record_of(result: FileResult) -> FileRecord:
+    kinds = [p.kind for p in result.phases if p.kind]
+    order = ["noop", "metadata", "remux", "encode"]
+    return FileRecord(
+        path=result.path,
+        outcome=FileOutcome(result.status.value),
+        plan_kind=max(kinds, key=order.index) if kinds else None,
+        tool=",".join(dict.fromkeys(result.tools)) or None,
+        phase=",".join(p.phase for p in result.phases) or None,
+        before=result.before,
+        after=result.after,
+        changes=tuple(change for p in result.phases for change in p.changes),
+        bytes_written=result.bytes_written,
+        seconds=result.seconds,
+        error=result.error or result.skip_reason,
+    )
+
+
+def _run_outcome(batch: BatchResult, interrupted: bool) -> RunOutcome:
+    if interrupted:
+        return RunOutcome.INTERRUPTED
+    return RunOutcome.FAILED if batch.stopped_early else RunOutcome.COMPLETED
+
+
+def _recover(paths: Sequence[Path], console: Console, quiet: bool) -> None:
+    """Undo what a killed earlier run left (journals, temp files) before touching anything."""
+    for root in paths:
+        if not root.is_dir():
+            continue
+        for action in recover_leftovers(root):
+            if action.kind is RecoveryKind.FAILED or not quiet:
+                console.print(
+                    f"vpo: recovery: {display_path(action.path)}: {action.detail}", markup=False
+                )
+
+
+def _file_hash(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+
+
+def _print_summary(
+    batch: BatchResult,
+    policy_path: Path,
+    phases: tuple[Phase, ...],
+    interrupted: bool,
+    run_id: int,
+    as_json: bool,
+    console: Console,
+) -> None:
+    if as_json:
+        document = process_document(
+            batch,
+            policy=str(policy_path),
+            phases=[phase.name for phase in phases],
+            interrupted=interrupted,
+            run_id=run_id,
+        )
+        click.echo(json.dumps(document, indent=2, ensure_ascii=False))
+        return
+    for line in summary_lines(batch, interrupted=interrupted):
+        click.echo(line)

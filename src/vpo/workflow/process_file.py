@@ -1,0 +1,218 @@
+"""The per-file unit of ``vpo process``: probe (or cache) → phases → apply → verify.
+
+Runs on a worker thread: it only reads shared, immutable context and returns a
+FileResult; the coordinator records and reports it.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from vpo.apply.errors import ApplyError
+from vpo.apply.execute import apply_plan
+from vpo.apply.settings import ApplySettings
+from vpo.errors import FileError
+from vpo.media.model import MediaFile
+from vpo.plan import Plan
+from vpo.policy.evaluate import evaluate
+from vpo.policy.phases import FileEvaluation, PhaseOutcome, run_phases
+from vpo.policy.schema import Phase, Policy
+from vpo.probe.probe import probe_file
+from vpo.tools.locate import ToolPaths
+from vpo.tools.runner import ToolError
+from vpo.workflow.changes import describe_plan
+from vpo.workflow.result import FileResult, FileStatus, PhaseResult, PhaseStatus
+
+CacheLookup = Callable[[Path, os.stat_result], MediaFile | None]
+
+
+@dataclass(frozen=True, slots=True)
+class WorkflowContext:
+    """Everything a worker needs; shared read-only by all workers."""
+
+    policy: Policy
+    phases: tuple[Phase, ...]
+    tools: ToolPaths
+    settings: ApplySettings
+    probe_timeout: float
+    cached_media: CacheLookup | None = None
+
+
+class NonConvergentPolicyError(FileError):
+    """Applying a phase left work for the same phase: the policy would loop forever."""
+
+
+class _SkipFile(Exception):
+    """Raised through the phase loop when the whole file must be skipped (busy, growing)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass(slots=True)
+class _Applied:
+    tool: str
+    seconds: float
+    bytes_written: int
+    changes: tuple[str, ...]
+
+
+def process_file(path: Path, context: WorkflowContext) -> FileResult:
+    """Make one file conform to every selected phase; never raises for per-file trouble."""
+    started = time.monotonic()
+    worker = threading.current_thread().name
+    try:
+        before = _current_media(path, context)
+    except (FileError, ToolError) as error:
+        return _finish(path, started, worker, status=FileStatus.FAILED, error=_cause(error, path))
+    applied: dict[str, _Applied] = {}
+
+    def execute(phase: Phase, plan: Plan) -> MediaFile:
+        if plan.is_noop:
+            return plan.source
+        try:
+            outcome = apply_plan(plan, context.tools, context.settings)
+        except ApplyError as error:
+            if error.skipped:
+                raise _SkipFile(error.detail) from error
+            raise
+        except ToolError as error:
+            raise ApplyFailedError(_cause(error, path)) from error
+        applied[phase.name] = _Applied(
+            tool=outcome.tool.value,
+            seconds=outcome.seconds,
+            bytes_written=outcome.bytes_written,
+            changes=describe_plan(plan),
+        )
+        _check_convergence(phase, outcome.media, context)
+        return outcome.media
+
+    try:
+        evaluation = run_phases(context.policy, context.phases, before, execute)
+    except _SkipFile as skip:
+        return _finish(
+            path, started, worker, status=FileStatus.SKIPPED, skip=skip.reason, before=before
+        )
+    return _result_from(path, evaluation, applied, started, worker)
+
+
+class ApplyFailedError(FileError):
+    """A tool failed while applying a plan (the original is untouched)."""
+
+
+def _current_media(path: Path, context: WorkflowContext) -> MediaFile:
+    """The library's cached probe when size, mtime and inode still match, else a probe."""
+    if context.cached_media is not None:
+        try:
+            info = path.stat()
+        except OSError:
+            info = None
+        if info is not None:
+            cached = context.cached_media(path, info)
+            if cached is not None:
+                return cached
+    return probe_file(path, context.tools, timeout=context.probe_timeout)
+
+
+def _check_convergence(phase: Phase, media: MediaFile, context: WorkflowContext) -> None:
+    again = evaluate(phase, media, context.policy.config)
+    if not again.is_noop:
+        remaining = "; ".join(describe_plan(again)) or again.kind.value
+        raise NonConvergentPolicyError(
+            f"does not converge: after applying it, the phase still wants: {remaining}"
+        )
+
+
+def _result_from(
+    path: Path,
+    evaluation: FileEvaluation,
+    applied: dict[str, _Applied],
+    started: float,
+    worker: str,
+) -> FileResult:
+    phases: list[PhaseResult] = []
+    for result in evaluation.phases:
+        done = applied.get(result.phase)
+        kind = result.plan.kind.value if result.plan is not None else None
+        if result.outcome is PhaseOutcome.FAILED:
+            phase_status, message = PhaseStatus.FAILED, result.reason
+        elif result.outcome is PhaseOutcome.SKIPPED:
+            phase_status, message = PhaseStatus.SKIPPED, result.reason
+        elif done is not None:
+            phase_status, message = PhaseStatus.CHANGED, None
+        else:
+            phase_status, message = PhaseStatus.UNCHANGED, None
+        warnings = result.plan.warnings if result.plan is not None else ()
+        phases.append(
+            PhaseResult(
+                phase=result.phase,
+                status=phase_status,
+                kind=kind,
+                tool=done.tool if done else None,
+                seconds=done.seconds if done else 0.0,
+                message=message or ("; ".join(warnings) if warnings else None),
+                changes=done.changes if done else (),
+            )
+        )
+    failed = [p for p in phases if p.status is PhaseStatus.FAILED]
+    if failed:
+        status = FileStatus.FAILED
+    elif applied:
+        status = FileStatus.CHANGED
+    elif phases and all(p.status is PhaseStatus.SKIPPED for p in phases):
+        status = FileStatus.SKIPPED
+    else:
+        status = FileStatus.UNCHANGED
+    error = "; ".join(f"phase '{p.phase}': {p.message}" for p in failed) or None
+    skip = "; ".join(p.message or "" for p in phases) if status is FileStatus.SKIPPED else None
+    return FileResult(
+        path=path,
+        status=status,
+        phases=tuple(phases),
+        seconds=time.monotonic() - started,
+        error=error,
+        skip_reason=skip,
+        bytes_written=sum(a.bytes_written for a in applied.values()),
+        before=evaluation.media,
+        after=evaluation.final,  # as it is on disk now (the input itself when unchanged)
+        stops_batch=evaluation.stop_batch,
+        worker=worker,
+        started_at=started,
+        finished_at=time.monotonic(),
+    )
+
+
+def _finish(
+    path: Path,
+    started: float,
+    worker: str,
+    *,
+    status: FileStatus,
+    error: str | None = None,
+    skip: str | None = None,
+    before: MediaFile | None = None,
+) -> FileResult:
+    return FileResult(
+        path=path,
+        status=status,
+        seconds=time.monotonic() - started,
+        error=error,
+        skip_reason=skip,
+        before=before,
+        worker=worker,
+        started_at=started,
+        finished_at=time.monotonic(),
+    )
+
+
+def _cause(error: Exception, path: Path) -> str:
+    """The message without a leading ``<path>: `` (result lines add a display-safe path)."""
+    message = str(error)
+    prefix = f"{path}: "
+    return message[len(prefix) :] if message.startswith(prefix) else message

@@ -1,0 +1,77 @@
+"""Language normalisation: every spelling of a language becomes one ISO 639-2/B code."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from vpo.media.language import (
+    UnknownLanguageError,
+    language_name,
+    normalize_language,
+    normalize_language_lenient,
+    suggest_language,
+)
+
+
+@pytest.mark.parametrize(
+    ("code", "expected"),
+    [
+        ("fre", "fre"),
+        ("fra", "fre"),
+        ("fr", "fre"),
+        ("fr-CA", "fre"),
+        ("FR", "fre"),
+        ("ger", "ger"),
+        ("deu", "ger"),
+        ("de", "ger"),
+        ("ja", "jpn"),
+        ("zh-Hans", "chi"),
+        ("zho", "chi"),
+        ("iw", "heb"),
+        ("no", "nor"),
+        ("nob", "nob"),
+        ("pt-BR", "por"),
+        ("en-US", "eng"),
+        ("und", "und"),
+        ("", "und"),
+        (None, "und"),
+        ("qaa", "qaa"),
+        ("zxx", "zxx"),
+    ],
+)
+def test_normalises_to_iso_639_2_b(code: str | None, expected: str) -> None:
+    assert normalize_language(code) == expected
+
+
+@pytest.mark.parametrize(
+    ("code", "suggestion"),
+    [("jap", "jpn"), ("englsh", "eng"), ("english", "eng"), ("French", "fre")],
+)
+def test_unknown_codes_raise_with_a_suggestion(code: str, suggestion: str) -> None:
+    with pytest.raises(UnknownLanguageError) as caught:
+        normalize_language(code)
+    assert caught.value.suggestion == suggestion
+    assert f"did you mean '{suggestion}'?" in str(caught.value)
+
+
+def test_lenient_form_turns_garbage_from_files_into_und() -> None:
+    assert normalize_language_lenient("xx-garbage-!!") == "und"
+    assert normalize_language_lenient("\x00𐀀") == "und"
+
+
+def test_no_suggestion_for_control_characters_or_non_ascii() -> None:
+    assert suggest_language("\x00𐀀") is None
+    assert suggest_language("日本語") is None
+
+
+@given(st.text(max_size=12))
+def test_lenient_normalisation_never_raises(text: str) -> None:
+    result = normalize_language_lenient(text)
+    assert len(result) == 3 and result.isascii()
+
+
+def test_display_names() -> None:
+    assert language_name("fre") == "French"
+    assert language_name("und") == "Undetermined"
