@@ -15,10 +15,17 @@ from pathlib import Path
 
 import pytest
 from filelock import FileLock
+from hypothesis import settings
 
 from vpo.testmedia.factory import BrokenKind, generate_broken, generate_media
 from vpo.testmedia.spec import MediaSpec
 from vpo.tools.locate import ToolPaths, locate_tools
+
+# No per-example deadline anywhere: a busy 2-core machine must not turn slow examples
+# into failures. In CI the examples are derived from each test, so a run is repeatable.
+settings.register_profile("dev", deadline=None)
+settings.register_profile("ci", deadline=None, derandomize=True, print_blob=True)
+settings.load_profile("ci" if os.environ.get("CI") else "dev")
 
 MediaFactory = Callable[..., Path]
 BrokenFactory = Callable[..., Path]

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import os
-import tracemalloc
+import subprocess
+import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
@@ -258,9 +259,23 @@ def test_discovery_streams(tmp_path: Path) -> None:
         assert list(iterator) == [tmp_path / "b" / "second.mkv"]
 
 
+_PEAK_SCRIPT = """
+import sys, tracemalloc
+from pathlib import Path
+from vpo.discovery import iter_media_files
+tracemalloc.start()
+count = sum(1 for _ in iter_media_files([Path(sys.argv[1])], ["mkv"], on_error=print))
+print(count, tracemalloc.get_traced_memory()[1])
+"""
+
+
 @pytest.mark.slow
 def test_memory_does_not_grow_with_file_count(tmp_path: Path) -> None:
-    """Ten times the files costs only the bookkeeping of the extra directories."""
+    """Ten times the files costs only the bookkeeping of the extra directories.
+
+    Measured in a fresh interpreter: threads left by other tests would allocate
+    while tracemalloc watches and make the figure meaningless.
+    """
 
     def peak_for(root: Path, groups: int, per_group: int) -> int:
         for g in range(groups):
@@ -269,17 +284,22 @@ def test_memory_does_not_grow_with_file_count(tmp_path: Path) -> None:
                 folder.mkdir(parents=True)
                 for f in range(100):
                     (folder / f"f{f:03}.mkv").touch()
-        tracemalloc.start()
-        count = sum(1 for _ in iter_media_files([root], EXTENSIONS, on_error=print))
-        _, peak = tracemalloc.get_traced_memory()
-        tracemalloc.stop()
-        assert count == groups * per_group * 100
-        return peak
+        output = subprocess.run(
+            [sys.executable, "-c", _PEAK_SCRIPT, str(root)],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout.split()
+        assert int(output[0]) == groups * per_group * 100
+        return int(output[1])
 
     small = peak_for(tmp_path / "small", 20, 1)  # 2,000 files
     large = peak_for(tmp_path / "large", 20, 10)  # 20,000 files
-    # Any per-file state (a set entry is >= 60 bytes) would add more than 1 MB here.
-    assert large - small < 100_000
+    # Per-file state (a set entry is >= 60 bytes) would add more than 1 MB for the
+    # 18,000 extra files. What does grow is a one-off resize of the interpreter's
+    # interned-string table (about 400 kB, seen with tracemalloc snapshots; it stays
+    # at that size up to 160,000 files), hence the margin.
+    assert large - small < 700_000
 
 
 @given(
