@@ -31,8 +31,8 @@ from pathlib import Path
 from typing import Any
 
 from vpo.library import Library
-from vpo.library.probing import scan_prober
 from vpo.library.scan import ScanOptions, scan_paths
+from vpo.probe.cheapest import cheapest_prober
 from vpo.testmedia.factory import generate_media
 from vpo.testmedia.spec import AudioSpec, MediaSpec, SubtitleSpec
 from vpo.tools import runner
@@ -116,7 +116,7 @@ def child_scan(root: Path, database: Path, workers: int) -> dict[str, Any]:
         summary = scan_paths(
             [root],
             library,
-            scan_prober(tools, timeout=60),
+            cheapest_prober(tools, timeout=60),
             ScanOptions(extensions=EXTENSIONS, workers=workers),
         )
         seconds = time.perf_counter() - started

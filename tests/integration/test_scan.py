@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 
 from vpo.library import FileStatus, Library
-from vpo.library.probing import scan_prober
 from vpo.library.scan import ScanOptions, scan_paths
+from vpo.probe.cheapest import cheapest_prober
 from vpo.probe.matroska_headers import probe_matroska_headers
 from vpo.probe.probe import probe_file
 from vpo.testmedia.factory import BrokenKind
@@ -123,7 +123,7 @@ def test_rescan_starts_no_process(library_tree: Path, tmp_path: Path, tools: Too
 
     options = ScanOptions(extensions=("mkv", "mp4", "webm"), workers=2)
     with Library.open(tmp_path / "library.db") as library:
-        prober = scan_prober(tools, timeout=60)
+        prober = cheapest_prober(tools, timeout=60)
         with pytest.MonkeyPatch.context() as patch:
             patch.setattr(runner.subprocess, "Popen", counting_popen)
             first = scan_paths([library_tree], library, prober, options)

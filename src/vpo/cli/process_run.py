@@ -34,6 +34,7 @@ from vpo.library import Library
 from vpo.library.records import FileOutcome, FileRecord, RunCounts, RunOutcome
 from vpo.media.model import MediaFile
 from vpo.policy.schema import Phase, Policy
+from vpo.probe.cheapest import cheapest_prober
 from vpo.tools.locate import ToolPaths
 from vpo.workflow.process_file import WorkflowContext, process_file
 from vpo.workflow.result import FileResult
@@ -81,7 +82,7 @@ def run_process(
             phases=phases,
             tools=tools,
             settings=ApplySettings.from_jobs_config(config.jobs),
-            probe_timeout=config.tools.probe_timeout,
+            probe=cheapest_prober(tools, timeout=config.tools.probe_timeout),
             cached_media=partial(_cached, library),
         )
         run_id = library.start_run(

@@ -24,7 +24,6 @@ from vpo.cli.common import load_config_or_exit, tool_paths
 from vpo.cli.interrupt import InterruptController
 from vpo.errors import ExitCode
 from vpo.library import Library
-from vpo.library.probing import scan_prober
 from vpo.library.scan import (
     ScanCounts,
     ScanEvent,
@@ -33,6 +32,7 @@ from vpo.library.scan import (
     ScanSummary,
     scan_paths,
 )
+from vpo.probe.cheapest import cheapest_prober
 from vpo.tools.runner import ToolNotFoundError
 
 _PLAIN_INTERVAL = 5.0  # seconds between progress lines when stderr is not a terminal
@@ -197,7 +197,7 @@ def scan(
         prune=prune,
         reprobe=reprobe,
     )
-    prober = scan_prober(tools, timeout=config.tools.probe_timeout)
+    prober = cheapest_prober(tools, timeout=config.tools.probe_timeout)
     console = Console(stderr=True, highlight=False)
     stop = threading.Event()
     with Library.open(config.library.database) as library:

@@ -20,9 +20,9 @@ from pathlib import Path
 
 from vpo.discovery import iter_media_files
 from vpo.library.database import Library
-from vpo.library.probing import Prober
 from vpo.library.records import FileState, FileStatus, ProbeFailure, StatKey
 from vpo.media.model import MediaFile
+from vpo.probe.cheapest import Prober
 from vpo.probe.errors import ProbeError
 from vpo.tools.runner import ToolError, ToolNotFoundError
 

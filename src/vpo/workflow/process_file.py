@@ -22,7 +22,7 @@ from vpo.plan import Plan
 from vpo.policy.evaluate import evaluate
 from vpo.policy.phases import FileEvaluation, PhaseOutcome, run_phases
 from vpo.policy.schema import Phase, Policy
-from vpo.probe.probe import probe_file
+from vpo.probe.cheapest import Prober
 from vpo.tools.locate import ToolPaths
 from vpo.tools.runner import ToolError
 from vpo.workflow.changes import describe_plan
@@ -39,7 +39,7 @@ class WorkflowContext:
     phases: tuple[Phase, ...]
     tools: ToolPaths
     settings: ApplySettings
-    probe_timeout: float
+    probe: Prober  # the cheapest probe per container (vpo.probe.cheapest)
     cached_media: CacheLookup | None = None
 
 
@@ -117,7 +117,7 @@ def _current_media(path: Path, context: WorkflowContext) -> MediaFile:
             cached = context.cached_media(path, info)
             if cached is not None:
                 return cached
-    return probe_file(path, context.tools, timeout=context.probe_timeout)
+    return context.probe(path)
 
 
 def _check_convergence(phase: Phase, media: MediaFile, context: WorkflowContext) -> None:

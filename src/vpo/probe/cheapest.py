@@ -1,4 +1,4 @@
-"""The cheapest probe per container, for scanning many files.
+"""The cheapest probe per container, for scans and batches over many files.
 
 Matroska/WebM (most of a typical library) is described from its EBML headers
 in-process: no process start, well under a millisecond from page cache.
@@ -21,7 +21,7 @@ from vpo.tools.locate import ToolPaths
 Prober = Callable[[Path], MediaFile]
 
 
-def scan_prober(tools: ToolPaths, *, timeout: float) -> Prober:
+def cheapest_prober(tools: ToolPaths, *, timeout: float) -> Prober:
     """A thread-safe ``path → MediaFile`` that raises ProbeError or ToolError."""
 
     def probe(path: Path) -> MediaFile:
