@@ -198,8 +198,20 @@ def _update_matching(
 
 def _plan_encodes(work: Work, phase: Phase, config: PolicyConfig) -> None:
     """audio_synthesis, then transcode (OPERATION_ORDER): synthesised tracks are
-    made from the source tracks, not from their re-encoded versions."""
+    made from the source tracks, not from their re-encoded versions.
+
+    New tracks take part in the phase's track_order and default_flags, which are
+    applied again after they are added: the next run sees them as ordinary tracks
+    and would otherwise move them or their flags (no convergence).
+    """
+    standing_in: list[PlannedTrack] = []
     if phase.audio_synthesis is not None:
-        plan_synthesis(work, phase.audio_synthesis, config)
+        count = len(work.tracks)
+        standing_in = plan_synthesis(work, phase.audio_synthesis, config)
+        if len(work.tracks) != count:
+            if phase.track_order is not None:
+                _order_tracks(work, phase.track_order, config)
+            if phase.default_flags is not None:
+                flags.apply_default_flags(work, phase.default_flags, config)
     if phase.transcode is not None:
-        plan_transcode(work, phase.transcode)
+        plan_transcode(work, phase.transcode, keep=standing_in)

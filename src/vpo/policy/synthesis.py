@@ -6,7 +6,8 @@ that cannot decode or downmix surround. The source is chosen by the ordered
 candidate meets is passed over (a preference, not a requirement).
 
 A track is not synthesised when a matching track already exists: ``skip_if_exists``
-when given, else a track with the same codec, channel count and language. That is
+when given, else a non-commentary track with the same codec, channel count and
+language. That is
 what makes the second run a no-op: the track made on the first run matches.
 """
 
@@ -37,30 +38,40 @@ def planned_channels(work: Work, track: PlannedTrack) -> int | None:
     return channels
 
 
-def plan_synthesis(work: Work, operation: AudioSynthesisOperation, config: PolicyConfig) -> None:
-    """Add each configured track to ``work`` unless a matching track exists."""
+def plan_synthesis(
+    work: Work, operation: AudioSynthesisOperation, config: PolicyConfig
+) -> list[PlannedTrack]:
+    """Add each configured track to ``work`` unless a matching track exists.
+
+    Returns the existing tracks that stood in for a configured one: transcode must
+    leave them as they are, or the next run would find no match and synthesise.
+    """
+    standing_in: list[PlannedTrack] = []
     for wanted in operation.tracks:
-        _synthesise(work, wanted, config)
+        match = _synthesise(work, wanted, config)
+        if match is not None:
+            standing_in.append(match)
+    return standing_in
 
 
-def _synthesise(work: Work, wanted: SynthesisTrack, config: PolicyConfig) -> None:
+def _synthesise(work: Work, wanted: SynthesisTrack, config: PolicyConfig) -> PlannedTrack | None:
     label = f"audio_synthesis: '{wanted.name}'"
     source = choose_source(work, wanted.source.prefer, config)
     if source is None:
         work.warnings.append(f"{label}: no audio track to make it from; not added")
-        return
+        return None
     language = source.language if wanted.language == "inherit" else wanted.language
     existing = _existing_match(work, wanted, language, config)
     if existing is not None:
         work.notes.append(f"{label}: track {existing} already matches; not added")
-        return
+        return work.tracks[existing]
     source_channels = planned_channels(work, source)
     if source_channels is not None and source_channels < wanted.channels:
         work.warnings.append(
             f"{label}: source track {source.source_index} has {source_channels} channel(s), "
             f"fewer than {wanted.channels}; not upmixed, not added"
         )
-        return
+        return None
     assert source.source_index is not None
     new = PlannedTrack(
         source_index=None,
@@ -81,6 +92,7 @@ def _synthesise(work: Work, wanted: SynthesisTrack, config: PolicyConfig) -> Non
         f"{label}: {wanted.codec} {wanted.channels} ch from track {source.source_index}, "
         f"at position {position}"
     )
+    return None
 
 
 def insert_position(tracks: list[PlannedTrack], source: PlannedTrack, position: str | int) -> int:
@@ -136,7 +148,7 @@ def _existing_match(
 ) -> int | None:
     """Position of an audio track that makes the synthesis unnecessary."""
     rule = wanted.skip_if_exists or SynthesisSkipIf(
-        codec=(wanted.codec,), channels=wanted.channels, language=language
+        codec=(wanted.codec,), channels=wanted.channels, language=language, not_commentary=True
     )
     for position, track in enumerate(work.tracks):
         if track.type is TrackType.AUDIO and _matches(work, track, rule, config):

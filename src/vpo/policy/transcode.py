@@ -10,6 +10,7 @@ the target codec.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 
 from vpo.media.model import Track, TrackType
@@ -147,11 +148,19 @@ def video_settings(video: VideoTranscode, size: tuple[int, int] | None) -> Video
     )
 
 
-def plan_transcode(work: Work, operation: TranscodeOperation) -> None:
-    """Mark the tracks of ``work`` that must be encoded (synthesised tracks are left:
-    audio_synthesis already chose their codec)."""
+def plan_transcode(
+    work: Work, operation: TranscodeOperation, keep: Sequence[PlannedTrack] = ()
+) -> None:
+    """Mark the tracks of ``work`` that must be encoded.
+
+    Left alone: synthesised tracks (audio_synthesis chose their codec) and ``keep``,
+    the tracks that stand in for a synthesised one (re-encoding them would make the
+    next run synthesise it after all).
+    """
     for position, planned in enumerate(work.tracks):
         if planned.source_index is None or planned.encode is not None:
+            continue
+        if any(planned is kept for kept in keep):
             continue
         source = work.media.tracks[planned.source_index]
         if planned.type is TrackType.VIDEO and operation.video is not None:
