@@ -17,7 +17,9 @@ import click
 from vpo.cli.common import load_config_or_exit, tool_paths
 from vpo.errors import ExitCode
 from vpo.testmedia.demo import (
+    DEMO_DATABASE_NAME,
     DEMO_FILES,
+    DEMO_POLICY_NAME,
     MARKER_NAME,
     DemoDirectoryError,
     build_demo_library,
@@ -25,6 +27,7 @@ from vpo.testmedia.demo import (
     demo_files,
     existing_demo_library,
     remove_demo_library,
+    write_demo_policy,
 )
 from vpo.tools.runner import ToolError
 
@@ -49,8 +52,23 @@ class Suggestion:
     needs: str | None = None
 
 
+POLICY = "{policy}"  # expands to the demo policy written beside the library
+DATABASE = "{database}"  # the demo's own library database (not the user's)
+
 DEMO_STEPS: tuple[DemoStep, ...] = (
     DemoStep("what vpo sees in each file: tracks, languages, flags", ("inspect", FILES)),
+    DemoStep(
+        "the plan first: what the demo policy would change (nothing is written)",
+        ("process", "--dry-run", "-p", POLICY, LIBRARY),
+    ),
+    DemoStep(
+        "apply it: metadata edits in place, remuxes through a verified temp file",
+        ("process", "--db", DATABASE, "-p", POLICY, LIBRARY),
+    ),
+    DemoStep(
+        "run it again: a conforming library needs nothing (no probe, no write)",
+        ("process", "--db", DATABASE, "-p", POLICY, LIBRARY),
+    ),
 )
 
 SUGGESTIONS: tuple[Suggestion, ...] = (
@@ -73,7 +91,12 @@ def expand(args: Sequence[str], library: Path, files: Sequence[Path]) -> list[st
         if arg == FILES:
             expanded += [str(p) for p in files]
         else:
-            expanded.append(arg.replace(LIBRARY, str(library)).replace("{anime}", str(anime)))
+            expanded.append(
+                arg.replace(LIBRARY, str(library))
+                .replace("{anime}", str(anime))
+                .replace(POLICY, str(library / DEMO_POLICY_NAME))
+                .replace(DATABASE, str(library / DEMO_DATABASE_NAME))
+            )
     return expanded
 
 
@@ -159,6 +182,7 @@ def demo(ctx: click.Context, directory: Path, force: bool) -> None:
     """
     root = directory.absolute()
     files = _prepare(root, force, ctx)
+    write_demo_policy(root)
     worst = 0
     for number, step in enumerate(DEMO_STEPS, start=1):
         args = expand(step.args, root, files)

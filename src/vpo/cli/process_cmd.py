@@ -165,6 +165,7 @@ def process(
                 recursive=options.recursive,
                 as_json=options.as_json,
                 quiet=options.quiet,
+                workers_chosen=loaded.sources.get("processing.workers", "default") != "default",
             )
         )
     code = _dry_run(

@@ -53,6 +53,7 @@ def run_process(
     recursive: bool,
     as_json: bool,
     quiet: bool,
+    workers_chosen: bool = True,
 ) -> ExitCode:
     """Process every file under ``paths``; returns the exit code (README table)."""
     console = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -74,7 +75,7 @@ def run_process(
         cpu_count=os.cpu_count(),
         file_count=len(files),
     )
-    if decision.warning and not quiet:
+    if decision.warning and workers_chosen and not quiet:  # the default needs no apology
         console.print(f"vpo: {decision.warning}", markup=False)
     with Library.open(config.library.database) as library:
         context = WorkflowContext(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -145,14 +146,59 @@ def build_demo_library(root: Path, tools: ToolPaths) -> list[Path]:
     )
     pool = ThreadPoolExecutor(max_workers=os.cpu_count() or 2)
     try:
-        return list(
+        paths = list(
             pool.map(
                 lambda item: generate_media(item.spec, root / item.relative_path, tools),
                 DEMO_FILES,
             )
         )
+        age_files(paths)
+        return paths
     finally:
         pool.shutdown(wait=True, cancel_futures=True)  # Ctrl-C: start no further files
+
+
+DEMO_POLICY_NAME = "demo-policy.yaml"
+DEMO_DATABASE_NAME = "demo-library.db"
+DEMO_POLICY = """\
+# The demo's policy: English first and default, foreign films get English
+# subtitles switched on, subtitles in languages nobody here reads are dropped.
+schema_version: 12
+config:
+  audio_language_preference: [eng, jpn, und]
+  subtitle_language_preference: [eng]
+  on_error: skip
+
+phases:
+  - name: tidy
+    subtitle_filter:
+      languages: [eng, fre, jpn]
+      preserve_forced: true
+    subtitle_actions:
+      clear_all_default: true
+    track_order: [video, audio_main, audio_alternate, subtitle_forced, subtitle_main,
+                  audio_commentary, subtitle_commentary]
+    default_flags:
+      set_first_video_default: true
+      set_preferred_audio_default: true
+      clear_other_defaults: true
+      set_subtitle_default_when_audio_differs: true
+"""
+AGE_SECONDS = 24 * 3600  # demo files look a day old, like a library's (not still growing)
+
+
+def write_demo_policy(root: Path) -> Path:
+    """The policy the demo applies, written beside the library (not a media file)."""
+    path = root / DEMO_POLICY_NAME
+    path.write_text(DEMO_POLICY, encoding="utf-8")
+    return path
+
+
+def age_files(paths: list[Path], seconds: float = AGE_SECONDS) -> None:
+    """Backdate modification times: vpo leaves files modified seconds ago alone."""
+    when = time.time() - seconds
+    for path in paths:
+        os.utime(path, (when, when))
 
 
 def demo_files(root: Path) -> list[Path]:
