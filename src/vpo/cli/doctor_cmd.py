@@ -18,6 +18,7 @@ from pathlib import Path
 import click
 
 from vpo.cli.common import load_config_or_exit, tool_paths
+from vpo.cli.doctor_repair import repair, repair_exit_code, repair_lines
 from vpo.config import LoadedConfig
 from vpo.config.settings import shown
 from vpo.errors import ExitCode
@@ -181,12 +182,28 @@ def exit_code_for(results: Sequence[CheckResult]) -> ExitCode:
 
 @click.command("doctor")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document on stdout.")
+@click.option(
+    "--repair",
+    "repair_paths",
+    multiple=True,
+    type=click.Path(path_type=Path),
+    help="Restore files from journals of interrupted edits and delete stale temp files "
+    "under PATH (repeatable).",
+)
 @click.pass_context
-def doctor(ctx: click.Context, as_json: bool) -> None:
+def doctor(ctx: click.Context, as_json: bool, repair_paths: tuple[Path, ...]) -> None:
     """Check the external tools (path, version, minimum) and vpo's files.
 
     Exits 3 when a required tool is missing, too old or broken, 0 otherwise.
+    With --repair, exits 1 when a leftover could not be repaired.
     """
+    if repair_paths:
+        actions, problems = repair(repair_paths)
+        for line in repair_lines(actions) or ["nothing to repair"]:
+            click.echo(line)
+        for problem in problems:
+            click.echo(f"vpo: {problem}", err=True)
+        ctx.exit(repair_exit_code(actions, problems))
     loaded = load_config_or_exit()
     context = DoctorContext(loaded, tool_paths(loaded.config))
     results = [result for check in CHECKS for result in check(context)]
