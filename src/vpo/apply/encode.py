@@ -239,7 +239,7 @@ def _checked_output(plan: Plan, tools: ToolPaths, temp: Path, ffmpeg: str) -> Me
         raise VerificationError(path, f"verification failed: {problems[0]}")
     duration = media.duration or plan.source.duration or 0.0
     for start in decode_check_starts(duration):
-        failure = _decode_errors(ffmpeg, temp, start, path)
+        failure = decode_errors(ffmpeg, temp, start, path)
         if failure:
             where = "first" if start == 0 else "last"
             raise VerificationError(
@@ -294,14 +294,20 @@ def decode_check_argv(ffmpeg: str, output: Path, start: float) -> list[str]:
         "-i",
         file_url(output),
         "-map",
-        "0",
+        "0:v?",
+        "-map",
+        "0:a?",
         "-f",
         "null",
         "-",
     ]
 
 
-def _decode_errors(ffmpeg: str, output: Path, start: float, path: Path) -> str | None:
+def decode_errors(ffmpeg: str, output: Path, start: float, path: Path) -> str | None:
+    """The last error line of decoding one second from ``start``; None when clean.
+
+    ffmpeg exits 0 on many damaged streams, so any error output counts.
+    """
     result = run_tool(
         decode_check_argv(ffmpeg, output, start),
         timeout=DECODE_CHECK_TIMEOUT,
