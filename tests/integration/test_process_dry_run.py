@@ -184,16 +184,6 @@ def test_invalid_policy_stops_before_any_file(
     assert err.startswith(f"vpo: {bad}:4: phases[0].track_order[0]: 'vidoe' is not allowed")
 
 
-def test_without_dry_run_applying_is_not_available_yet(
-    capsys: pytest.CaptureFixture[str], library: Path, policy_file: Path
-) -> None:
-    before = fingerprint(library)
-    code, out, err = run_vpo(capsys, "process", "-p", str(policy_file), str(library))
-    assert (code, out) == (ExitCode.USAGE, "")
-    assert "applying plans is not available in this build yet; use --dry-run" in err
-    assert fingerprint(library) == before
-
-
 def test_on_error_fail_stops_the_batch(
     capsys: pytest.CaptureFixture[str], media_factory: MediaFactory, tmp_path: Path
 ) -> None:

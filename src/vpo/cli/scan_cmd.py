@@ -33,17 +33,11 @@ from vpo.library.scan import (
     scan_paths,
 )
 from vpo.probe.cheapest import cheapest_prober
+from vpo.text import one_line
 from vpo.tools.runner import ToolNotFoundError
 
 _PLAIN_INTERVAL = 5.0  # seconds between progress lines when stderr is not a terminal
 REQUIRED_TOOLS = ("ffprobe", "mkvmerge")
-
-
-def one_line(text: str) -> str:
-    """Control characters (a newline in a file name) escaped, so one problem is one line."""
-    if text.isprintable():
-        return text
-    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 def progress_line(counts: ScanCounts, elapsed: float) -> str:

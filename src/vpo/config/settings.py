@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
+from vpo.text import one_line
+
 
 @dataclass(frozen=True, slots=True)
 class Setting:
@@ -36,9 +38,4 @@ def render_value(value: object) -> str:
     return text if len(text) <= 80 else text[:78] + '…"'
 
 
-def shown(path: object) -> str:
-    """A path for a one-line message: control characters (a newline in a name) escaped."""
-    text = str(path)
-    if text.isprintable():
-        return text
-    return "".join(char if char.isprintable() else repr(char)[1:-1] for char in text)
+shown = one_line  # the one implementation: vpo.text

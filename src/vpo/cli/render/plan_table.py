@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from vpo.media.model import Track, TrackFlags
 from vpo.plan import Plan, PlanKind, TrackDiff
 from vpo.policy.phases import FileEvaluation, PhaseOutcome
+from vpo.text import one_line
 
 _FLAG_LETTERS = (
     ("default", "D"),
@@ -30,12 +31,7 @@ def flags_text(flags: TrackFlags) -> str:
     return " ".join(letters) or "-"
 
 
-def display_path(path: object) -> str:
-    """A path on one line: control characters (a newline in a name) are escaped."""
-    text = str(path)
-    if text.isprintable():
-        return text
-    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+display_path = one_line  # the one implementation: vpo.text
 
 
 def _short(text: str | None) -> str:

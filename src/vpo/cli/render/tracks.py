@@ -14,6 +14,7 @@ from rich.text import Text
 
 from vpo.media.model import Attachment, MediaFile, Track, TrackFlags, TrackType
 from vpo.probe.codecs import codec_label
+from vpo.text import one_line
 
 FLAG_LETTERS = (
     ("default", "D"),
@@ -89,12 +90,7 @@ def attachment_to_dict(attachment: Attachment) -> dict[str, Any]:
 # --- text ----------------------------------------------------------------------------------
 
 
-def display_path(path: object) -> str:
-    """A path on one line: control characters (a newline in a name) are escaped."""
-    text = str(path)
-    if text.isprintable():
-        return text
-    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+display_path = one_line  # the one implementation: vpo.text
 
 
 def flags_text(flags: TrackFlags) -> str:
