@@ -22,7 +22,15 @@ from vpo.cli.doctor_repair import repair, repair_exit_code, repair_lines
 from vpo.config import LoadedConfig
 from vpo.config.settings import shown
 from vpo.errors import ExitCode
+from vpo.tools.commands.encoders import (
+    AUDIO_ENCODERS,
+    SOFTWARE_VIDEO,
+    EncoderInventory,
+    hardware_candidates,
+)
+from vpo.tools.encoders_probe import encoder_inventory
 from vpo.tools.locate import TOOL_NAMES, ToolPaths
+from vpo.tools.runner import ToolError
 from vpo.tools.versions import ToolState, ToolStatus, check_tool, format_version
 
 DOCTOR_SCHEMA = "vpo.doctor/1"
@@ -172,7 +180,63 @@ def check_setup(context: DoctorContext) -> list[CheckResult]:
     ]
 
 
-CHECKS: tuple[Check, ...] = (check_tools, check_setup)
+def encoder_results(inventory: EncoderInventory) -> list[CheckResult]:
+    """Pure: which encoder makes each transcode target, and which hardware works.
+
+    A target without an encoder is a warning (only policies that ask for it fail);
+    no working hardware is fine (software encoding is the default).
+    """
+    results = []
+    for kind, table in (("video", SOFTWARE_VIDEO), ("audio", AUDIO_ENCODERS)):
+        found = {
+            codec: next((n for n in names if n in inventory.encoders), None)
+            for codec, names in table.items()
+        }
+        missing = [codec for codec, name in found.items() if name is None]
+        summary = ", ".join(f"{codec} {name or '-'}" for codec, name in found.items())
+        level = Level.WARN if missing else Level.OK
+        details = tuple(f"no encoder for {codec}: policies targeting it fail" for codec in missing)
+        results.append(
+            CheckResult(f"{kind} encoders", level, summary, details, data={"encoders": found})
+        )
+    listed = hardware_candidates(inventory)
+    working = sorted(inventory.working_hardware)
+    hwaccels = ", ".join(sorted(inventory.hwaccels)) or "none"
+    if working:
+        summary = ", ".join(working)
+    elif listed:
+        summary = f"none working (listed, no device: {', '.join(listed)})"
+    else:
+        summary = "none"
+    results.append(
+        CheckResult(
+            "hardware encoding",
+            Level.OK,
+            summary,
+            (f"ffmpeg hwaccels: {hwaccels}",),
+            data={
+                "working": working,
+                "listed": list(listed),
+                "hwaccels": sorted(inventory.hwaccels),
+            },
+        )
+    )
+    return results
+
+
+def check_encoders(context: DoctorContext) -> list[CheckResult]:
+    """Encoders and hardware acceleration of the configured ffmpeg (nothing when
+    ffmpeg is missing: check_tools already fails for that)."""
+    if context.tools.ffmpeg is None:
+        return []
+    try:
+        inventory = encoder_inventory(context.tools.ffmpeg)
+    except ToolError as error:
+        return [CheckResult("encoders", Level.WARN, f"cannot list encoders: {error.cause}")]
+    return encoder_results(inventory)
+
+
+CHECKS: tuple[Check, ...] = (check_tools, check_setup, check_encoders)
 
 
 def exit_code_for(results: Sequence[CheckResult]) -> ExitCode:
