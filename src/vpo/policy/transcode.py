@@ -215,3 +215,37 @@ def _transcode_audio(
             audio=AudioEncode(bitrate=audio.transcode_bitrate, channels=downmix),
         ),
     )
+
+
+# What container.on_incompatible_codec: transcode turns MP4-incompatible audio into:
+# E-AC-3 keeps 5.1 (AAC would too, but E-AC-3 is what TVs pass through to receivers).
+MP4_AUDIO_TARGET = "eac3"
+
+
+def transcode_for_mp4(work: Work, blockers: Sequence[PlannedTrack]) -> None:
+    """``container: {target: mp4, on_incompatible_codec: transcode}``: make the tracks
+    MP4 cannot hold fit. Audio (TrueHD, DTS, PCM, Vorbis) is encoded to E-AC-3 (7.1
+    downmixed to 5.1); bitmap subtitles cannot be converted and are dropped with a
+    warning. The caller then converts text subtitles and sets the container.
+    """
+    for track in blockers:
+        position = work.tracks.index(track)
+        if track.type is TrackType.AUDIO:
+            channels, _, _ = work.dimensions(track)
+            limit = MAX_CHANNELS[MP4_AUDIO_TARGET]
+            downmix = limit if channels is not None and channels > limit else None
+            work.tracks[position] = replace(
+                track,
+                codec=MP4_AUDIO_TARGET,
+                encode=EncodeSettings(MP4_AUDIO_TARGET, audio=AudioEncode(channels=downmix)),
+            )
+            work.notes.append(
+                f"container: audio track {track.source_index} ({track.codec}) → "
+                f"{MP4_AUDIO_TARGET} for MP4"
+            )
+        elif track.type is TrackType.SUBTITLE:
+            work.remove(track, f"{track.codec} subtitles cannot be stored in MP4")
+            work.warnings.append(
+                f"container: subtitle track {track.source_index} ({track.codec}) is a bitmap "
+                "format MP4 cannot hold; dropped"
+            )

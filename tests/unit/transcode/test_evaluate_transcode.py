@@ -8,11 +8,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from vpo.media.model import TrackType
-from vpo.plan import AudioEncode, Hardware, PlanKind, RateControl
+from vpo.media.model import Track, TrackType
+from vpo.plan import AudioEncode, Hardware, PlanKind, RateControl, identity_plan
 from vpo.policy.evaluate import evaluate
 from vpo.policy.schema_transcode import VideoScaling
-from vpo.policy.transcode import canonical_codec, scaled_size
+from vpo.policy.transcode import canonical_codec, scaled_size, transcode_for_mp4
+from vpo.policy.work import Work
 
 if TYPE_CHECKING:
     from conftest import Tx
@@ -249,3 +250,15 @@ def test_scaled_size_keeps_aspect_even_sides_and_the_limit(
     assert abs(new_width / new_height - width / height) < 0.05 * (width / height) + 2 / new_height
     # converged: scaling the result again changes nothing
     assert scaled_size(new_width, new_height, VideoScaling(max_resolution=limit)) is None
+
+
+def test_transcode_for_mp4_encodes_audio_and_drops_bitmap_subtitles(tx: Tx) -> None:
+    pgs = Track(0, 0, TrackType.SUBTITLE, "hdmv_pgs_subtitle")
+    source = tx.media(tx.video(), tx.audio("truehd", 8), tx.audio("dts", 6), pgs)
+    work = Work(source, list(identity_plan(source, "p").tracks), source.container)
+    transcode_for_mp4(work, [work.tracks[1], work.tracks[2], work.tracks[3]])
+    assert [t.codec for t in work.tracks] == ["h264", "eac3", "eac3"]
+    assert work.tracks[1].encode is not None and work.tracks[1].encode.audio == AudioEncode(None, 6)
+    assert work.tracks[2].encode is not None and work.tracks[2].encode.audio == AudioEncode()
+    assert [r.source_index for r in work.removed] == [3]
+    assert "bitmap format MP4 cannot hold; dropped" in work.warnings[0]
