@@ -23,7 +23,7 @@ from vpo.policy.schema_transcode import (
     SynthesisSkipIf,
     SynthesisTrack,
 )
-from vpo.policy.transcode import canonical_codec
+from vpo.policy.transcode import canonical_codec, not_storable_warning, storable
 from vpo.policy.work import Work
 
 
@@ -56,6 +56,9 @@ def plan_synthesis(
 
 def _synthesise(work: Work, wanted: SynthesisTrack, config: PolicyConfig) -> PlannedTrack | None:
     label = f"audio_synthesis: '{wanted.name}'"
+    if not storable(wanted.codec, work.container):
+        work.warnings.append(not_storable_warning(label, wanted.codec, work.container))
+        return None
     source = choose_source(work, wanted.source.prefer, config)
     if source is None:
         work.warnings.append(f"{label}: no audio track to make it from; not added")

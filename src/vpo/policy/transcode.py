@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 
-from vpo.media.model import Track, TrackType
+from vpo.media.model import Container, Track, TrackType
 from vpo.plan import (
     AudioEncode,
     EncodeSettings,
@@ -49,6 +49,29 @@ CODEC_ALIASES: dict[str, str] = {
 
 # Most channels each audio encoder takes; more are downmixed (AC-3 and E-AC-3 stop at 5.1).
 MAX_CHANNELS: dict[str, int] = {"ac3": 6, "eac3": 6}
+
+
+# Codecs a target container can hold (where it limits them); Matroska holds them all.
+CONTAINER_CODECS: dict[Container, frozenset[str]] = {
+    Container.WEBM: frozenset({"vp8", "vp9", "av1", "opus", "vorbis"}),
+    Container.MP4: frozenset(
+        {"h264", "hevc", "av1", "vp9", "mpeg4", "aac", "ac3", "eac3", "opus", "flac", "mp3"}
+    ),
+    Container.AVI: frozenset({"h264", "mpeg4", "ac3", "mp3"}),
+}
+
+
+def storable(codec: str, container: Container) -> bool:
+    """Can ``container`` hold an encode to ``codec``?"""
+    allowed = CONTAINER_CODECS.get(container)
+    return allowed is None or codec in allowed
+
+
+def not_storable_warning(operation: str, codec: str, container: Container) -> str:
+    return (
+        f"{operation}: {codec} cannot be stored in {container.value}; not encoded "
+        "(convert the container first, e.g. container: {target: mkv})"
+    )
 
 
 def canonical_codec(name: str) -> str:
@@ -181,6 +204,9 @@ def _transcode_video(
     if reason is not None:
         work.notes.append(f"{label}) kept: {reason}")
         return None
+    if not storable(video.target_codec, work.container):
+        work.warnings.append(not_storable_warning("transcode", video.target_codec, work.container))
+        return None
     size = scaled_size(source.width, source.height, video.scaling)
     settings = video_settings(video, size)
     if settings.two_pass and settings.rate_control is not RateControl.BITRATE:
@@ -201,6 +227,9 @@ def _transcode_audio(
     codec = canonical_codec(planned.codec)
     preserved = {canonical_codec(c) for c in audio.preserve_codecs}
     if codec in preserved or codec == audio.transcode_to:
+        return None
+    if not storable(audio.transcode_to, work.container):
+        work.warnings.append(not_storable_warning("transcode", audio.transcode_to, work.container))
         return None
     channels, _, _ = work.dimensions(planned)
     limit = MAX_CHANNELS.get(audio.transcode_to)

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from vpo.media.model import Track, TrackType
+from vpo.media.model import Container, Track, TrackType
 from vpo.plan import AudioEncode, Hardware, PlanKind, RateControl, identity_plan
 from vpo.policy.evaluate import evaluate
 from vpo.policy.schema_transcode import VideoScaling
@@ -262,3 +262,12 @@ def test_transcode_for_mp4_encodes_audio_and_drops_bitmap_subtitles(tx: Tx) -> N
     assert work.tracks[2].encode is not None and work.tracks[2].encode.audio == AudioEncode()
     assert [r.source_index for r in work.removed] == [3]
     assert "bitmap format MP4 cannot hold; dropped" in work.warnings[0]
+
+
+def test_codecs_the_container_cannot_hold_are_not_planned(tx: Tx) -> None:
+    phase, config = tx.phase(HEVC + STEREO.format(position="end"))
+    webm = tx.media(tx.video("vp9"), tx.audio("opus", 6), container=Container.WEBM)
+    plan = evaluate(phase, webm, config)
+    assert plan.is_noop
+    assert [w.split(":")[0] for w in plan.warnings] == ["audio_synthesis", "transcode"]
+    assert "hevc cannot be stored in webm" in plan.warnings[1]
