@@ -59,15 +59,15 @@ DEMO_STEPS: tuple[DemoStep, ...] = (
     DemoStep("what vpo sees in each file: tracks, languages, flags", ("inspect", FILES)),
     DemoStep(
         "the plan first: what the demo policy would change (nothing is written)",
-        ("process", "--dry-run", "-p", POLICY, LIBRARY),
+        ("process", "--dry-run", "-p", POLICY, FILES),
     ),
     DemoStep(
         "apply it: metadata edits in place, remuxes through a verified temp file",
-        ("process", "--db", DATABASE, "-p", POLICY, LIBRARY),
+        ("process", "--db", DATABASE, "-p", POLICY, FILES),
     ),
     DemoStep(
         "run it again: a conforming library needs nothing (no probe, no write)",
-        ("process", "--db", DATABASE, "-p", POLICY, LIBRARY),
+        ("process", "--db", DATABASE, "-p", POLICY, FILES),
     ),
 )
 
