@@ -10,7 +10,7 @@ import os
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from vpo.apply.errors import ApplyError
@@ -77,7 +77,7 @@ def process_file(path: Path, context: WorkflowContext) -> FileResult:
         if plan.is_noop:
             return plan.source
         try:
-            outcome = apply_plan(plan, context.tools, context.settings)
+            outcome = apply_plan(plan, context.tools, _settings_for_next_change(context, applied))
         except ApplyError as error:
             if error.skipped:
                 raise _SkipFile(error.detail) from error
@@ -100,6 +100,15 @@ def process_file(path: Path, context: WorkflowContext) -> FileResult:
             path, started, worker, status=FileStatus.SKIPPED, skip=skip.reason, before=before
         )
     return _result_from(path, evaluation, applied, started, worker)
+
+
+def _settings_for_next_change(
+    context: WorkflowContext, applied: dict[str, _Applied]
+) -> ApplySettings:
+    """One backup per file: after the first change the original is already kept beside."""
+    if applied and context.settings.keep_backup:
+        return replace(context.settings, keep_backup=False)
+    return context.settings
 
 
 class ApplyFailedError(FileError):
@@ -140,8 +149,9 @@ def _result_from(
     for result in evaluation.phases:
         done = applied.get(result.phase)
         kind = result.plan.kind.value if result.plan is not None else None
+        message: str | None
         if result.outcome is PhaseOutcome.FAILED:
-            phase_status, message = PhaseStatus.FAILED, result.reason
+            phase_status, message = PhaseStatus.FAILED, _cause_text(result.reason, path)
         elif result.outcome is PhaseOutcome.SKIPPED:
             phase_status, message = PhaseStatus.SKIPPED, result.reason
         elif done is not None:
@@ -213,6 +223,10 @@ def _finish(
 
 def _cause(error: Exception, path: Path) -> str:
     """The message without a leading ``<path>: `` (result lines add a display-safe path)."""
-    message = str(error)
+    return _cause_text(str(error), path)
+
+
+def _cause_text(message: str | None, path: Path) -> str:
     prefix = f"{path}: "
-    return message[len(prefix) :] if message.startswith(prefix) else message
+    text = message or "failed"
+    return text[len(prefix) :] if text.startswith(prefix) else text
