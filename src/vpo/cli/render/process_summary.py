@@ -18,7 +18,8 @@ def summary_lines(batch: BatchResult, *, interrupted: bool) -> list[str]:
     total = len(batch.results)
     per_file = batch.seconds / total if total else 0.0
     lines = [
-        f"{total} files: {counts['changed']} changed, {counts['unchanged']} unchanged, "
+        f"{total} file{'s' if total != 1 else ''}: {counts['changed']} changed, "
+        f"{counts['unchanged']} unchanged, "
         f"{counts['skipped']} skipped, {counts['failed']} failed "
         f"in {format_duration(batch.seconds)} ({batch.workers} worker"
         f"{'s' if batch.workers != 1 else ''}, {per_file:.2f} s per file)"
