@@ -3,8 +3,11 @@ checked independently with ffprobe (codec, frame size, bit rate, channels, order
 
 from __future__ import annotations
 
+import _thread
 import json
+import os
 import subprocess
+import threading
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
@@ -267,3 +270,26 @@ def test_decode_check_finds_damage_that_ffmpeg_exits_0_on(
         handle.write(bytes(range(256)) * 12)
     found = [decode_errors(ffmpeg, path, start, path) for start in (0.0, 1.0)]
     assert any(found), found
+
+
+def test_ctrl_c_during_an_encode_leaves_the_original_and_no_temp(
+    media_factory: MediaFactory, tools: ToolPaths
+) -> None:
+    path = media_factory(replace(SOURCE, width=640, height=360, duration=20.0))
+    before = path.read_bytes()
+    body = "    transcode: {video: {target_codec: hevc, quality: {preset: medium}}}\n"
+    plan = plan_for(body, probe_file(path, tools))
+    started = threading.Event()
+
+    def on_progress(_: EncodeProgress) -> None:
+        if not started.is_set():
+            started.set()
+            threading.Timer(0.2, _thread.interrupt_main).start()
+
+    with pytest.raises(KeyboardInterrupt):
+        run(plan, tools, on_progress=on_progress)
+    assert started.is_set()
+    assert path.read_bytes() == before
+    assert [p.name for p in path.parent.iterdir()] == [path.name]
+    ffmpegs = subprocess.run(["pgrep", "-P", str(os.getpid())], capture_output=True, text=True)
+    assert ffmpegs.stdout.strip() == ""
