@@ -293,3 +293,24 @@ def test_ctrl_c_during_an_encode_leaves_the_original_and_no_temp(
     assert [p.name for p in path.parent.iterdir()] == [path.name]
     ffmpegs = subprocess.run(["pgrep", "-P", str(os.getpid())], capture_output=True, text=True)
     assert ffmpegs.stdout.strip() == ""
+
+
+def test_hardware_encoder_failing_on_the_file_falls_back_to_cpu(
+    media_factory: MediaFactory, tools: ToolPaths, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """This machine lists nvenc without a GPU: pretend its test frame worked, so the
+    real ffmpeg fails on the file with hevc_nvenc and the encode must retry on the CPU."""
+    ffmpeg = tools.require("ffmpeg")
+    pretend = replace(encoder_inventory(ffmpeg), working_hardware=frozenset({"hevc_nvenc"}))
+    monkeypatch.setattr("vpo.apply.encode.encoder_inventory", lambda _: pretend)
+    path = media_factory(SOURCE)
+    body = """    transcode:
+      video: {target_codec: hevc, quality: {preset: ultrafast},
+              hardware_acceleration: {enabled: nvenc, fallback_to_cpu: {fallback}}}
+"""
+    with pytest.raises(ToolError, match="ffmpeg failed"):
+        run(plan_for(body.replace("{fallback}", "false"), probe_file(path, tools)), tools)
+    outcome = run(plan_for(body.replace("{fallback}", "true"), probe_file(path, tools)), tools)
+    assert outcome.encode is not None and outcome.encode.encoders == ("libx265",)
+    assert "encoded on the CPU" in outcome.warnings[-1]
+    assert ffprobe(tools, path)["streams"][0]["codec_name"] == "hevc"

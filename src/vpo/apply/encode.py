@@ -27,13 +27,13 @@ from vpo.apply.replace import copy_file_attributes, replace_original, temp_outpu
 from vpo.apply.settings import ApplySettings
 from vpo.apply.verify import verify_result
 from vpo.media.model import MediaFile, TrackType
-from vpo.plan import Plan
-from vpo.tools.commands.encoders import EncoderUnavailableError
+from vpo.plan import Hardware, Plan
+from vpo.tools.commands.encoders import EncoderChoice, EncoderInventory, EncoderUnavailableError
 from vpo.tools.commands.ffmpeg import build_ffmpeg_argv, choose_encoders, file_url
 from vpo.tools.encoders_probe import encoder_inventory
 from vpo.tools.locate import ToolPaths
 from vpo.tools.progress import EncodeProgress, StreamLimits, run_with_progress
-from vpo.tools.runner import run_tool
+from vpo.tools.runner import ToolError, ToolTimeoutError, run_tool
 
 DECODE_CHECK_SECONDS = 1.0
 DECODE_CHECK_TIMEOUT = 120.0
@@ -152,8 +152,21 @@ def encode_file(
         choices = choose_encoders(plan, inventory)
     except EncoderUnavailableError as error:
         raise PreflightError(path, f"cannot encode: {error}") from error
+    notes = [c.note for c in choices if c is not None and c.note]
     with temp_output(work_dir, destination.name) as temp:
-        seconds = _run_encode(plan, ffmpeg, temp, transcode, on_progress)
+        try:
+            seconds = _run_encode(plan, ffmpeg, inventory, temp, transcode, on_progress)
+        except ToolTimeoutError:
+            raise
+        except ToolError as error:
+            if not _may_retry_on_cpu(plan, choices) or "stalled:" in error.cause:
+                raise
+            # a hardware encoder that passed its test frame can still fail on a real
+            # file (profile, size, driver): fallback_to_cpu means try the CPU
+            inventory = replace(inventory, working_hardware=frozenset())
+            choices = choose_encoders(plan, inventory)
+            notes.append(f"hardware encode failed ({error.cause}); encoded on the CPU")
+            seconds = _run_encode(plan, ffmpeg, inventory, temp, transcode, on_progress)
         fsync_file(temp)
         media = _checked_output(plan, tools, temp, ffmpeg)
         written = temp.stat().st_size
@@ -168,13 +181,26 @@ def encode_file(
         encode_seconds=seconds,
         backup=backup,
         encoders=tuple(c.name for c in choices if c is not None),
-        notes=tuple(c.note for c in choices if c is not None and c.note),
+        notes=tuple(notes),
+    )
+
+
+def _may_retry_on_cpu(plan: Plan, choices: tuple[EncoderChoice | None, ...]) -> bool:
+    """True when a hardware encoder ran for a track whose policy allows the CPU."""
+    return any(
+        choice is not None
+        and choice.hardware is not Hardware.NONE
+        and planned.encode is not None
+        and planned.encode.video is not None
+        and planned.encode.video.fallback_to_cpu
+        for planned, choice in zip(plan.tracks, choices, strict=True)
     )
 
 
 def _run_encode(
     plan: Plan,
     ffmpeg: str,
+    inventory: EncoderInventory,
     temp: Path,
     transcode: TranscodeSettings,
     on_progress: ProgressCallback | None,
@@ -187,7 +213,6 @@ def _run_encode(
         timeout=transcode.timeout_for(duration),
         niceness=transcode.niceness,
     )
-    inventory = encoder_inventory(ffmpeg)
     two_pass = any(
         t.encode is not None and t.encode.video is not None and t.encode.video.two_pass
         for t in plan.tracks
