@@ -358,3 +358,20 @@ def test_missing_path_and_empty_file_give_one_line_each(
     assert len([line for line in result.stderr.splitlines() if "empty.mkv" in line]) == 1
     assert empty.read_bytes() == b""
     shutil.rmtree(empty.parent)
+
+
+def test_the_same_file_named_twice_or_through_a_symlink_is_processed_once(
+    media_factory: MediaFactory, policy_file: Callable[..., Path], tmp_path: Path
+) -> None:
+    movie = media_factory(REMUX, "lib/movie.mkv")
+    link = tmp_path / "elsewhere" / "link.mkv"
+    link.parent.mkdir()
+    link.symlink_to(movie)
+    result = run(
+        tmp_path, "-p", str(policy_file()), "-w", "2", "--json", str(movie), str(link), str(movie)
+    )
+    assert result.exit_code == ExitCode.OK, result.stderr
+    files = document(result)["files"]
+    assert [f["status"] for f in files] == ["changed"]
+    assert [t[1] for t in tracks_on_disk(movie)] == ["und", "eng", "eng", "eng"]
+    assert link.is_symlink() and link.resolve() == movie

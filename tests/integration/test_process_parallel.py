@@ -9,6 +9,9 @@ from __future__ import annotations
 import itertools
 import json
 import os
+import pty
+import re
+import shutil
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -387,3 +390,51 @@ def test_eight_workers_record_every_file_without_database_locks(
     rows = json.loads(report.stdout)
     assert len(rows) == 100
     assert {Path(row["path"]).name for row in rows} == {f"f{i:02d}.mkv" for i in range(100)}
+
+
+def test_a_terminal_gets_the_live_line_and_json_mode_does_not(
+    media_factory: MediaFactory,
+    stub_env: Path,
+    policy: Callable[..., Path],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("VPO_STUB_SLEEP", "0.6")  # long enough for a few redraws
+    media = make_batch(media_factory, 2)
+    argv = [str(VPO), "process", "--db", str(tmp_path / "lib.sqlite"), "-p", str(policy())]
+    env = {**os.environ, "TERM": "xterm-256color", "COLUMNS": "200"}
+
+    def on_terminal(*extra: str) -> tuple[int, str, str]:
+        controller, terminal = pty.openpty()
+        with subprocess.Popen(
+            [*argv, *extra, str(media)], stdout=subprocess.PIPE, stderr=terminal, env=env
+        ) as process:
+            os.close(terminal)
+            chunks: list[bytes] = []
+            while True:
+                try:
+                    chunk = os.read(controller, 65536)
+                except OSError:  # EIO: the child closed the terminal
+                    break
+                if not chunk:
+                    break
+                chunks.append(chunk)
+            out = process.stdout.read() if process.stdout else b""
+            code = process.wait(timeout=60)
+        os.close(controller)
+        return code, out.decode(), b"".join(chunks).decode(errors="replace")
+
+    code, out, err = on_terminal("--json", "-w", "1")
+    assert code == ExitCode.OK, err
+    assert json.loads(out)["summary"]["changed"] == 2
+    assert "Processing:" not in err
+    assert not re.search(r"\r(?!\n)|\x1b\[(2K|1A|\?25l)", err), (
+        "an in-place redraw"
+    )  # colour is fine
+    for path in media.iterdir():  # undo: back to the starting point for the live run
+        shutil.copyfile(media_factory(FOREIGN_FIRST, "spare.mkv"), path)
+    code, out, err = on_terminal("-w", "1")
+    assert code == ExitCode.OK, err
+    assert "Processing: 0/2 files [1 active]" in err
+    assert re.search(r"\x1b\[(2K|1A)", err), "no in-place redraw on a terminal"
+    assert out.startswith("2 files: 2 changed")
