@@ -7,7 +7,16 @@ from pathlib import Path
 
 import pytest
 
-from vpo.plan import AudioEncode, Hardware, RateControl, VideoEncode
+from vpo.media.model import Container, MediaFile, Track, TrackFlags, TrackType
+from vpo.plan import (
+    AudioEncode,
+    EncodeSettings,
+    Hardware,
+    PlannedTrack,
+    RateControl,
+    VideoEncode,
+    identity_plan,
+)
 from vpo.tools.commands.encoders import (
     EncoderChoice,
     EncoderInventory,
@@ -20,6 +29,7 @@ from vpo.tools.commands.encoders import (
     parse_hwaccels,
     video_encoder_args,
 )
+from vpo.tools.commands.ffmpeg import build_ffmpeg_argv
 
 CAPTURED = Path(__file__).parent / "captured"
 ENCODERS = parse_encoders((CAPTURED / "ffmpeg-5.1-encoders.txt").read_text())
@@ -170,3 +180,33 @@ def test_audio_bitrate_and_downmix_by_channel_count() -> None:
     args = audio_encoder_args("aac", 2, AudioEncode(bitrate=192_000, channels=2))
     assert args == ["-c:2", "aac", "-b:2", "192000", "-ac:2", "2"]
     assert audio_encoder_args("flac", 1, None) == ["-c:1", "flac"]
+
+
+def test_ffmpeg_argv_for_an_encode_plan() -> None:
+    tracks = (
+        Track(0, 0, TrackType.VIDEO, "h264", width=1920, height=1080),
+        Track(1, 1, TrackType.AUDIO, "ac3", language="eng", channels=6),
+    )
+    source = MediaFile(Path("/lib/in.mp4"), Container.MP4, 1, 0, tracks, duration=10.0)
+    plan = identity_plan(source, "p")
+    video = replace(
+        plan.tracks[0], codec="hevc", encode=EncodeSettings("hevc", video=VideoEncode(crf=20))
+    )
+    stereo = PlannedTrack(
+        None, TrackType.AUDIO, "aac", "eng", "Stereo", TrackFlags(),
+        EncodeSettings("aac", audio=AudioEncode(128_000, 2), derived_from=1),
+    )  # fmt: skip
+    plan = replace(plan, tracks=(video, plan.tracks[1], stereo))
+    argv = build_ffmpeg_argv("ffmpeg", plan, Path("/lib/out.mp4"), inventory=DEBIAN, progress=True)
+    assert argv[argv.index("-progress") + 1 : argv.index("-progress") + 3] == ["pipe:1", "-nostats"]
+    maps = [argv[i + 1] for i, a in enumerate(argv) if a == "-map"]
+    assert maps == ["0:0", "0:1", "0:1"]  # the stereo track is read from the 5.1 one
+    assert after(argv, "-c:0") == "libx265" and after(argv, "-tag:0") == "hvc1"
+    assert after(argv, "-c:2") == "aac" and after(argv, "-ac:2") == "2"
+    assert "-c:1" not in argv  # copied
+    assert "BPS=" in [argv[i + 1] for i, a in enumerate(argv) if a == "-metadata:s:0"]
+    first = build_ffmpeg_argv(
+        "ffmpeg", plan, Path("/lib/out.mp4"), inventory=DEBIAN, pass_number=1, passlog="/t/p"
+    )
+    assert [argv_item for argv_item in first if argv_item == "-map"] == ["-map"]
+    assert first[-3:] == ["-f", "null", "-"]

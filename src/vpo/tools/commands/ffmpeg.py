@@ -135,6 +135,8 @@ def build_ffmpeg_argv(
         argv += ["-max_muxing_queue_size", "4096"]
     for position, (planned, choice) in enumerate(kept):
         argv += _encode_args(planned, choice, position, pass_number, passlog)
+        if plan.container is Container.MP4 and choice is not None and planned.codec == "hevc":
+            argv += [f"-tag:{position}", "hvc1"]  # Apple devices and many TVs refuse hev1
         if choice is not None:
             for tag in STALE_STATISTICS_TAGS:
                 argv += [f"-metadata:s:{position}", f"{tag}="]
