@@ -122,6 +122,7 @@ def test_second_ctrl_c_aborts_the_tool_and_keeps_the_original(media: Path, tmp_p
     text = out.decode()
     assert "Stopped early: interrupted" in text
     assert text.startswith("1 file: 0 changed, 0 unchanged, 0 skipped, 1 failed")
+    assert "f0.mkv: phase 'order': aborted: mkvmerge was stopped (signal 9)" in text
     assert "Aborting" in err.decode() and "Traceback" not in err.decode()
     assert {p.name: digest(p) for p in media.iterdir()} == originals
     assert leftovers(media) == []

@@ -24,7 +24,7 @@ from vpo.policy.phases import FileEvaluation, PhaseOutcome, run_phases
 from vpo.policy.schema import Phase, Policy
 from vpo.probe.cheapest import Prober
 from vpo.tools.locate import ToolPaths
-from vpo.tools.runner import ToolError
+from vpo.tools.runner import ToolError, ToolTimeoutError
 from vpo.workflow.changes import describe_plan
 from vpo.workflow.result import FileResult, FileStatus, PhaseResult, PhaseStatus
 
@@ -81,8 +81,10 @@ def process_file(path: Path, context: WorkflowContext) -> FileResult:
         except ApplyError as error:
             if error.skipped:
                 raise _SkipFile(error.detail) from error
+            _raise_if_aborted(error)
             raise
         except ToolError as error:
+            _raise_if_aborted(error)
             raise ApplyFailedError(_cause(error, path)) from error
         applied[phase.name] = _Applied(
             tool=outcome.tool.value,
@@ -100,6 +102,23 @@ def process_file(path: Path, context: WorkflowContext) -> FileResult:
             path, started, worker, status=FileStatus.SKIPPED, skip=skip.reason, before=before
         )
     return _result_from(path, evaluation, applied, started, worker)
+
+
+def _raise_if_aborted(error: BaseException) -> None:
+    """A tool killed by a signal (second Ctrl-C) is an abort, not a tool failure."""
+    seen: BaseException | None = error
+    while seen is not None:
+        if (
+            isinstance(seen, ToolError)
+            and not isinstance(seen, ToolTimeoutError)
+            and seen.returncode is not None
+            and seen.returncode < 0
+        ):
+            raise ApplyFailedError(
+                f"aborted: {seen.tool} was stopped (signal {-seen.returncode}); "
+                "the original is unchanged"
+            ) from error
+        seen = seen.__cause__ or seen.__context__
 
 
 def _settings_for_next_change(

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from vpo.apply.errors import ApplyError
 from vpo.apply.settings import ApplySettings
 from vpo.media.model import Container, MediaFile, Track, TrackFlags, TrackType
 from vpo.policy.loader import parse_policy
@@ -15,10 +16,13 @@ from vpo.policy.phases import evaluate_file
 from vpo.policy.schema import Policy
 from vpo.probe.errors import ProbeError
 from vpo.tools.locate import ToolPaths
+from vpo.tools.runner import ToolError, ToolTimeoutError
 from vpo.workflow.changes import describe_plan
 from vpo.workflow.process_file import (
+    ApplyFailedError,
     WorkflowContext,
     _Applied,
+    _raise_if_aborted,
     _settings_for_next_change,
     process_file,
 )
@@ -177,3 +181,30 @@ def test_describe_plan_names_each_changed_track() -> None:
     plan = evaluation.phases[0].plan
     assert plan is not None
     assert describe_plan(plan) == ("audio #1 (fre): default off", "audio #2 (eng): default on")
+
+
+def _apply_error_from(tool_error: ToolError) -> ApplyError:
+    try:
+        try:
+            raise tool_error
+        except ToolError as cause:
+            raise ApplyError(PATH, f"{cause}; the original is unchanged") from cause
+    except ApplyError as error:
+        return error
+
+
+def test_a_tool_killed_by_a_signal_is_reported_as_aborted() -> None:
+    killed = _apply_error_from(ToolError("mkvmerge", "no error output", returncode=-9))
+    with pytest.raises(ApplyFailedError, match=r"^aborted: mkvmerge was stopped \(signal 9\)"):
+        _raise_if_aborted(killed)
+
+
+@pytest.mark.parametrize(
+    "tool_error",
+    [
+        ToolError("mkvmerge", "Error: no space left on device", returncode=2),
+        ToolTimeoutError("mkvmerge", "timed out after 60 s", returncode=-9),
+    ],
+)
+def test_failures_and_timeouts_are_not_aborts(tool_error: ToolError) -> None:
+    _raise_if_aborted(_apply_error_from(tool_error))  # returns: the caller re-raises as is
