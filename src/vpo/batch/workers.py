@@ -50,7 +50,8 @@ def resolve_worker_count(
     effective = min(requested, cap)
     warning = None
     if effective < requested:
-        warning = f"using {effective} workers instead of {requested} (capped at {cap_source}){hint}"
+        noun = "worker" if effective == 1 else "workers"
+        warning = f"using {effective} {noun} instead of {requested} (capped at {cap_source}){hint}"
     if file_count is not None and file_count > 0:
         effective = min(effective, file_count)
     return WorkerDecision(
