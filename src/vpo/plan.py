@@ -239,8 +239,13 @@ class Plan:
         attachments = tuple(
             a for a in self.source.attachments if a.attachment_id not in self.removed_attachments
         )
+        encoded = any(t.encode is not None or t.source_index is None for t in self.tracks)
         return replace(
-            self.source, container=self.container, tracks=tuple(tracks), attachments=attachments
+            self.source,
+            container=self.container,
+            tracks=tuple(tracks),
+            attachments=attachments,
+            bit_rate=None if encoded else self.source.bit_rate,  # unknown until probed
         )
 
 

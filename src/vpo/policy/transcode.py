@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 
-from vpo.media.model import Container, Track, TrackType
+from vpo.media.model import Container, MediaFile, Track, TrackType
 from vpo.plan import (
     AudioEncode,
     EncodeSettings,
@@ -110,8 +110,24 @@ def scaled_size(
     return (new_width, new_height)
 
 
+def video_bit_rate_estimate(media: MediaFile, track: Track) -> int | None:
+    """The track's bit rate, else the file's minus every other track's when all of
+    those are known (Matroska files written by ffmpeg carry no per-track bit rate).
+
+    None when it cannot be told: the file's total alone would count the audio too,
+    and a file vpo encoded just under ``bitrate_under`` could then be encoded again
+    on every run.
+    """
+    if track.bit_rate:
+        return track.bit_rate
+    others = [t.bit_rate for t in media.tracks if t.index != track.index]
+    if media.bit_rate is None or any(rate is None for rate in others):
+        return None
+    return max(0, media.bit_rate - sum(rate or 0 for rate in others))
+
+
 def video_skip_reason(
-    track: Track, current_codec: str, video: VideoTranscode, file_bit_rate: int | None
+    track: Track, current_codec: str, video: VideoTranscode, bit_rate: int | None
 ) -> str | None:
     """Why this video track is left alone, or None when it must be encoded."""
     resize = scaled_size(track.width, track.height, video.scaling)
@@ -120,14 +136,14 @@ def video_skip_reason(
         if canonical_codec(current_codec) == video.target_codec and resize is None:
             return f"already {video.target_codec} within the size limits"
         return None
-    failing = _failing_skip_conditions(track, current_codec, skip_if, file_bit_rate)
+    failing = _failing_skip_conditions(track, current_codec, skip_if, bit_rate)
     if failing:
         return None
     return "skip_if holds"
 
 
 def _failing_skip_conditions(
-    track: Track, codec: str, skip_if: VideoSkipIf, file_bit_rate: int | None
+    track: Track, codec: str, skip_if: VideoSkipIf, bit_rate: int | None
 ) -> list[str]:
     failing: list[str] = []
     if skip_if.codec_matches:
@@ -137,10 +153,9 @@ def _failing_skip_conditions(
     within = skip_if.resolution_within
     if within is not None and track.height is not None and track.height > within:
         failing.append("resolution_within")
-    if skip_if.bitrate_under is not None:
-        bit_rate = track.bit_rate or file_bit_rate
-        if bit_rate is not None and bit_rate >= skip_if.bitrate_under:
-            failing.append("bitrate_under")
+    limit = skip_if.bitrate_under
+    if limit is not None and bit_rate is not None and bit_rate >= limit:
+        failing.append("bitrate_under")
     return failing
 
 
@@ -200,7 +215,9 @@ def _transcode_video(
     work: Work, planned: PlannedTrack, source: Track, video: VideoTranscode
 ) -> PlannedTrack | None:
     label = f"transcode: video track {planned.source_index} ({planned.codec}"
-    reason = video_skip_reason(source, planned.codec, video, work.media.bit_rate)
+    reason = video_skip_reason(
+        source, planned.codec, video, video_bit_rate_estimate(work.media, source)
+    )
     if reason is not None:
         work.notes.append(f"{label}) kept: {reason}")
         return None

@@ -21,10 +21,16 @@ class Tx:
         return Track(0, 0, TrackType.VIDEO, codec, width=width, height=height, **extra)
 
     @staticmethod
-    def audio(codec: str = "aac", channels: int = 2, language: str = "eng", **flags: bool) -> Track:
+    def audio(
+        codec: str = "aac",
+        channels: int = 2,
+        language: str = "eng",
+        bit_rate: int | None = None,
+        **flags: bool,
+    ) -> Track:
         return Track(
             0, 0, TrackType.AUDIO, codec, language=language, channels=channels,
-            flags=TrackFlags(**flags),
+            flags=TrackFlags(**flags), bit_rate=bit_rate,
         )  # fmt: skip
 
     @staticmethod

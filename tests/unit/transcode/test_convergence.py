@@ -75,15 +75,16 @@ video_tracks = st.builds(
     st.none() | st.integers(500_000, 40_000_000),
 )  # fmt: skip
 audio_tracks = st.builds(
-    lambda codec, channels, language, commentary, default: Track(
+    lambda codec, channels, language, commentary, default, rate: Track(
         0, 0, TrackType.AUDIO, codec, language=language, channels=channels,
-        flags=TrackFlags(default=default, commentary=commentary),
+        flags=TrackFlags(default=default, commentary=commentary), bit_rate=rate,
     ),
     st.sampled_from(["aac", "ac3", "eac3", "dts", "truehd", "flac", "opus", "mp3"]),
     st.sampled_from([1, 2, 6, 8]),
     st.sampled_from(["eng", "jpn", "ger"]),
     st.booleans(),
     st.booleans(),
+    st.none() | st.integers(64_000, 8_000_000),
 )  # fmt: skip
 
 
@@ -94,7 +95,10 @@ def media_files(draw: st.DrawFn) -> MediaFile:
         Track(**{**{s: getattr(t, s) for s in Track.__slots__}, "index": i, "track_id": i})
         for i, t in enumerate(tracks)
     )
-    return MediaFile(Path("m.mkv"), Container.MATROSKA, 10**9, 0, numbered, duration=5400.0)
+    bit_rate = draw(st.none() | st.integers(1_000_000, 60_000_000))
+    return MediaFile(
+        Path("m.mkv"), Container.MATROSKA, 10**9, 0, numbered, duration=5400.0, bit_rate=bit_rate
+    )
 
 
 @settings(max_examples=300, deadline=None)

@@ -83,11 +83,17 @@ def test_skip_if_needs_every_condition(
     assert evaluate(phase, source, config).is_noop is skipped
 
 
-def test_file_bit_rate_stands_in_for_an_unknown_track_bit_rate(tx: Tx) -> None:
+def test_unknown_track_bit_rate_is_the_file_minus_the_known_others(tx: Tx) -> None:
     phase, config = tx.phase(
         "transcode: {video: {target_codec: hevc, skip_if: {bitrate_under: 8M}}}"
     )
-    assert not evaluate(phase, tx.media(tx.video("hevc"), bit_rate=20_000_000), config).is_noop
+    known_audio = tx.audio("truehd", 8, bit_rate=5_000_000)
+    small = tx.media(tx.video("hevc"), known_audio, bit_rate=12_000_000)  # video ~7 M
+    assert evaluate(phase, small, config).is_noop
+    large = tx.media(tx.video("hevc"), known_audio, bit_rate=14_000_000)  # video ~9 M
+    assert not evaluate(phase, large, config).is_noop
+    unknown_audio = tx.media(tx.video("hevc"), tx.audio("truehd", 8), bit_rate=14_000_000)
+    assert evaluate(phase, unknown_audio, config).is_noop  # cannot be told: holds
 
 
 def test_two_pass_without_bitrate_mode_is_one_pass_with_a_warning(tx: Tx) -> None:
