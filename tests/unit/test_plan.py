@@ -6,7 +6,14 @@ from dataclasses import replace
 from pathlib import Path
 
 from vpo.media.model import Attachment, Container, MediaFile, Track, TrackFlags, TrackType
-from vpo.plan import EncodeSettings, PlanKind, PlannedTrack, RemovedTrack, identity_plan
+from vpo.plan import (
+    AudioEncode,
+    EncodeSettings,
+    PlanKind,
+    PlannedTrack,
+    RemovedTrack,
+    identity_plan,
+)
 
 
 def _media() -> MediaFile:
@@ -75,7 +82,9 @@ def test_container_change_and_attachment_removal_are_remux() -> None:
 
 def test_encode_and_synthesised_tracks() -> None:
     base = identity_plan(_media(), "p")
-    encoded = replace(base.tracks[2], encode=EncodeSettings("eac3", (("bitrate", "640k"),)))
+    encoded = replace(
+        base.tracks[2], encode=EncodeSettings("eac3", audio=AudioEncode(bitrate=640_000))
+    )
     assert replace(base, tracks=(*base.tracks[:2], encoded, base.tracks[3])).kind is (
         PlanKind.ENCODE
     )

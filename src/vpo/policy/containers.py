@@ -8,6 +8,7 @@ from dataclasses import replace
 from vpo.media.model import Container, TrackType
 from vpo.plan import PlannedTrack
 from vpo.policy.schema import ContainerOperation
+from vpo.policy.transcode import transcode_for_mp4
 from vpo.policy.work import Work
 
 # Stored in MP4 only after conversion to mov_text (done in the same remux pass).
@@ -49,14 +50,10 @@ def plan_container(work: Work, operation: ContainerOperation) -> str | None:
                     f"cannot convert to MP4: {listed} cannot be stored in MP4 "
                     "(set on_incompatible_codec: skip, or remove those tracks first)"
                 )
-            if operation.on_incompatible_codec == "transcode":
-                work.warnings.append(
-                    f"container: converting {listed} for MP4 needs transcode, which is not "
-                    "evaluated in this build; container left unchanged"
-                )
-            else:
+            if operation.on_incompatible_codec == "skip":
                 work.warnings.append(f"container: not converted to MP4 because {listed}")
-            return None
+                return None
+            transcode_for_mp4(work, blockers)  # on_incompatible_codec: transcode
         _convert_for_mp4(work)
     else:
         _convert_for_matroska(work)

@@ -234,12 +234,35 @@ def test_mp4_skip_leaves_the_container_and_warns(build: Build) -> None:
     assert plan.warnings == ("container: not converted to MP4 because track 1 (audio dts)",)
 
 
-def test_mp4_transcode_is_reported_not_evaluated(build: Build) -> None:
-    media = build.media(build.track(V, "h264"), build.track(A, "truehd"))
+def test_mp4_transcode_encodes_what_mp4_cannot_hold_and_drops_bitmap_subtitles(
+    build: Build,
+) -> None:
+    media = build.media(
+        build.track(V, "h264"),
+        build.track(A, "truehd", channels=8),
+        build.track(S, "hdmv_pgs_subtitle"),
+        build.track(S, "subrip"),
+    )
     phase, policy = build.phase("container: {target: mp4, on_incompatible_codec: transcode}")
     plan = evaluate(phase, media, policy.config)
+    assert plan.container is Container.MP4
+    assert plan.kind is PlanKind.ENCODE
+    audio = plan.tracks[1]
+    assert audio.codec == "eac3"
+    assert audio.encode is not None and audio.encode.audio is not None
+    assert audio.encode.audio.channels == 6  # 7.1 downmixed: E-AC-3 in MP4 carries 5.1
+    assert [r.source_index for r in plan.removed] == [2]
+    assert plan.tracks[2].codec == "mov_text"
+    assert any("bitmap" in warning for warning in plan.warnings)
+
+
+def test_mp4_skip_leaves_the_container_with_a_warning(build: Build) -> None:
+    media = build.media(build.track(V, "h264"), build.track(A, "truehd"))
+    phase, policy = build.phase("container: {target: mp4, on_incompatible_codec: skip}")
+    plan = evaluate(phase, media, policy.config)
     assert plan.container is Container.MATROSKA
-    assert "not evaluated in this build" in plan.warnings[0]
+    assert plan.is_noop
+    assert "not converted to MP4" in plan.warnings[0]
 
 
 def test_mp4_converts_text_subtitles_and_drops_attachments(build: Build) -> None:
@@ -262,7 +285,7 @@ def test_mp4_to_mkv_turns_mov_text_into_subrip(build: Build) -> None:
     assert (plan.container, plan.tracks[1].codec) == (Container.MATROSKA, "subrip")
 
 
-def test_transcode_and_synthesis_are_reported_not_evaluated(build: Build) -> None:
+def test_transcode_and_synthesis_make_an_encode_plan(build: Build) -> None:
     media = build.media(build.track(V, "h264"), build.track(A, "truehd", channels=8))
     phase, policy = build.phase(
         """
@@ -272,9 +295,15 @@ def test_transcode_and_synthesis_are_reported_not_evaluated(build: Build) -> Non
         """
     )
     plan = evaluate(phase, media, policy.config)
-    assert plan.is_noop
-    assert [w.split(":")[0] for w in plan.warnings] == ["audio_synthesis", "transcode"]
-    assert all("not evaluated in this build" in w for w in plan.warnings)
+    assert plan.kind is PlanKind.ENCODE
+    assert plan.warnings == ()
+    video = plan.tracks[0]
+    assert video.encode is not None and video.encode.codec == "hevc"
+    added = [t for t in plan.tracks if t.source_index is None]
+    assert len(added) == 1
+    assert added[0].codec == "aac"
+    assert added[0].encode is not None and added[0].encode.audio is not None
+    assert added[0].encode.audio.channels == 2
 
 
 def test_operations_run_in_fixed_order_whatever_the_yaml_order(build: Build) -> None:
