@@ -357,6 +357,14 @@ def test_missing_path_and_empty_file_give_one_line_each(
     assert len([line for line in result.stderr.splitlines() if "gone.mkv" in line]) == 1
     assert len([line for line in result.stderr.splitlines() if "empty.mkv" in line]) == 1
     assert empty.read_bytes() == b""
+    as_json = run(tmp_path, "-p", str(policy_file()), "--json", str(empty), str(missing))
+    assert as_json.exit_code == ExitCode.FILES_FAILED
+    doc = document(as_json)
+    assert doc["summary"]["failed"] == doc["summary"]["total"] == 2
+    assert {Path(f["path"]).name: f["status"] for f in doc["files"]} == {
+        "empty.mkv": "failed",
+        "gone.mkv": "failed",
+    }
     shutil.rmtree(empty.parent)
 
 

@@ -13,6 +13,7 @@ import os
 import threading
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from functools import partial
 from pathlib import Path
 
@@ -37,7 +38,7 @@ from vpo.policy.schema import Phase, Policy
 from vpo.probe.cheapest import cheapest_prober
 from vpo.tools.locate import ToolPaths
 from vpo.workflow.process_file import WorkflowContext, process_file
-from vpo.workflow.result import FileResult
+from vpo.workflow.result import FileResult, FileStatus
 
 _RECORD_BATCH = 64  # results per database transaction
 
@@ -57,10 +58,10 @@ def run_process(
 ) -> ExitCode:
     """Process every file under ``paths``; returns the exit code (README table)."""
     console = Console(stderr=True, highlight=False, soft_wrap=True)
-    problems: list[str] = []
+    unreadable: list[FileResult] = []  # missing or unreadable paths: failed, never started
 
     def discovery_error(path: Path, cause: str) -> None:
-        problems.append(f"{display_path(path)}: {cause}")
+        unreadable.append(FileResult(path=path, status=FileStatus.FAILED, error=cause))
         console.print(f"vpo: {display_path(path)}: {cause}", markup=False)
 
     _recover(paths, console, quiet)
@@ -112,6 +113,7 @@ def run_process(
                 observer=display,
                 on_result=recorder.add,
             )
+        batch = replace(batch, results=(*unreadable, *batch.results))
         recorder.flush()
         library.finish_run(
             run_id,
@@ -121,7 +123,7 @@ def run_process(
     _print_summary(batch, policy_path, phases, interrupt.interrupted, run_id, as_json, console)
     if interrupt.interrupted:
         return ExitCode.INTERRUPTED
-    if batch.failed or batch.stopped_early or problems:
+    if batch.failed or batch.stopped_early:
         return ExitCode.FILES_FAILED
     return ExitCode.OK
 
