@@ -494,13 +494,28 @@ def _connect(path: Path) -> sqlite3.Connection:
     )
     try:
         connection.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_SECONDS * 1000)}")
-        connection.execute("PRAGMA journal_mode = WAL")
+        _enable_wal(connection)
         connection.execute("PRAGMA synchronous = NORMAL")
         connection.execute("PRAGMA foreign_keys = ON")
     except BaseException:
         connection.close()
         raise
     return connection
+
+
+def _enable_wal(connection: sqlite3.Connection) -> None:
+    """Switch to WAL, retrying: the switch needs an exclusive lock and SQLite answers
+    "database is locked" at once (no busy handler) while another connection opens
+    the same new database."""
+    deadline = time.monotonic() + BUSY_TIMEOUT_SECONDS
+    while True:
+        try:
+            connection.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)
 
 
 def _explain(path: Path, error: sqlite3.Error) -> str:
@@ -530,8 +545,13 @@ def _migrate(connection: sqlite3.Connection, path: Path, migrations: Sequence[Mi
     latest = migrations[-1].version if migrations else 0
     try:
         connection.execute(MIGRATIONS_TABLE)
-        current = _current_version(connection)
-        if current == 0 and _has_foreign_tables(connection):
+        connection.execute("BEGIN")  # one snapshot: another opener may be migrating
+        try:
+            current = _current_version(connection)
+            foreign = current == 0 and _has_foreign_tables(connection)
+        finally:
+            connection.execute("COMMIT")
+        if foreign:
             raise LibraryError(
                 f"{path}: an SQLite database that is not a vpo library; move it away or pass --db"
             )
