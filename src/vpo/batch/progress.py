@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from vpo.workflow.result import FileResult, FileStatus
@@ -25,6 +25,7 @@ class ProgressSnapshot:
     active: tuple[Path, ...]
     elapsed: float
     eta: float | None
+    details: Mapping[Path, str] = field(default_factory=dict)  # e.g. encode progress
 
     def line(self) -> str:
         """``Processing: 3/10 files [2 active, 1 failed] 0:12 elapsed, ETA 0:40``."""
@@ -50,6 +51,7 @@ class ProgressTracker:
         self._started = clock()
         self._lock = threading.Lock()
         self._active: dict[Path, float] = {}
+        self._details: dict[Path, str] = {}
         self._completed = 0
         self._failed = 0
         self._skipped = 0
@@ -63,8 +65,15 @@ class ProgressTracker:
         with self._lock:
             self._active[path] = self._clock()
 
+    def set_detail(self, path: Path, text: str) -> None:
+        """What an active file is doing right now (shown beside its name)."""
+        with self._lock:
+            if path in self._active:
+                self._details[path] = text
+
     def finish_file(self, result: FileResult) -> None:
         with self._lock:
+            self._details.pop(result.path, None)
             started = self._active.pop(result.path, None)
             if started is not None:
                 self._busy_seconds += self._clock() - started
@@ -89,6 +98,7 @@ class ProgressTracker:
                 active=tuple(self._active),
                 elapsed=elapsed,
                 eta=eta,
+                details=dict(self._details),
             )
 
 

@@ -20,6 +20,7 @@ from pathlib import Path
 import click
 from rich.console import Console
 
+from vpo.apply.encode import TranscodeSettings
 from vpo.apply.recovery import RecoveryKind, recover_leftovers
 from vpo.apply.settings import ApplySettings
 from vpo.batch.progress import ProgressTracker
@@ -86,6 +87,7 @@ def run_process(
             settings=ApplySettings.from_jobs_config(config.jobs),
             probe=cheapest_prober(tools, timeout=config.tools.probe_timeout),
             cached_media=partial(_cached, library),
+            transcode=TranscodeSettings.from_config(config.transcode),
         )
         run_id = library.start_run(
             policy_name=policy_path.name,
@@ -103,6 +105,7 @@ def run_process(
             ) as interrupt,
             ThreadPoolExecutor(decision.effective, thread_name_prefix="vpo-worker") as executor,
         ):
+            context = replace(context, on_progress=display.encode_progress)
             batch = run_batch(
                 files,
                 partial(process_file, context=context),

@@ -10,9 +10,10 @@ import os
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from vpo.apply.encode import TranscodeSettings
 from vpo.apply.errors import ApplyError
 from vpo.apply.execute import apply_plan
 from vpo.apply.settings import ApplySettings
@@ -24,6 +25,7 @@ from vpo.policy.phases import FileEvaluation, PhaseOutcome, run_phases
 from vpo.policy.schema import Phase, Policy
 from vpo.probe.cheapest import Prober
 from vpo.tools.locate import ToolPaths
+from vpo.tools.progress import EncodeProgress
 from vpo.tools.runner import ToolError, ToolTimeoutError
 from vpo.workflow.changes import describe_plan
 from vpo.workflow.result import FileResult, FileStatus, PhaseResult, PhaseStatus
@@ -41,6 +43,8 @@ class WorkflowContext:
     settings: ApplySettings
     probe: Prober  # the cheapest probe per container (vpo.probe.cheapest)
     cached_media: CacheLookup | None = None
+    transcode: TranscodeSettings = field(default_factory=TranscodeSettings)
+    on_progress: Callable[[EncodeProgress], None] | None = None  # encodes only; any thread
 
 
 class NonConvergentPolicyError(FileError):
@@ -73,11 +77,22 @@ def process_file(path: Path, context: WorkflowContext) -> FileResult:
         return _finish(path, started, worker, status=FileStatus.FAILED, error=_cause(error, path))
     applied: dict[str, _Applied] = {}
 
+    def report_progress(progress: EncodeProgress) -> None:
+        # Keyed by the path the batch knows, even after a phase changed the extension.
+        if context.on_progress is not None:
+            context.on_progress(replace(progress, path=path))
+
     def execute(phase: Phase, plan: Plan) -> MediaFile:
         if plan.is_noop:
             return plan.source
         try:
-            outcome = apply_plan(plan, context.tools, _settings_for_next_change(context, applied))
+            outcome = apply_plan(
+                plan,
+                context.tools,
+                _settings_for_next_change(context, applied),
+                on_progress=report_progress if context.on_progress is not None else None,
+                transcode=context.transcode,
+            )
         except ApplyError as error:
             if error.skipped:
                 raise _SkipFile(error.detail) from error

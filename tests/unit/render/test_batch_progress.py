@@ -67,3 +67,19 @@ def test_quiet_prints_nothing_but_still_counts() -> None:
         display.file_finished(FileResult(Path("a.mkv"), FileStatus.FAILED, error="x"))
     assert stream.getvalue() == ""
     assert tracker.snapshot().failed == 1
+
+
+def test_encode_progress_shows_beside_the_active_file_and_goes_with_it() -> None:
+    from vpo.cli.render.batch_progress import describe_encode
+    from vpo.tools.progress import EncodeProgress
+
+    tracker = ProgressTracker(1)
+    display = BatchProgressDisplay(tracker, Console(file=io.StringIO()), live=False)
+    display.file_started(Path("a.mkv"))
+    display.encode_progress(EncodeProgress(Path("a.mkv"), 43.2, 120.0, 2.06, 35.0, 12.0))
+    display.encode_progress(EncodeProgress(Path("other.mkv"), 10.0, None, None, None, 1.0))
+    assert tracker.snapshot().details == {Path("a.mkv"): "encoding 43% 120 fps 2.1× ETA 0:35"}
+    display.file_finished(FileResult(Path("a.mkv"), FileStatus.CHANGED))
+    assert tracker.snapshot().details == {}
+    empty = EncodeProgress(Path("a.mkv"), None, None, None, None, None)
+    assert describe_encode(empty) == "encoding"

@@ -14,7 +14,8 @@ from rich.console import Console, Group
 from rich.live import Live
 from rich.text import Text
 
-from vpo.batch.progress import ProgressSnapshot, ProgressTracker
+from vpo.batch.progress import ProgressSnapshot, ProgressTracker, format_duration
+from vpo.tools.progress import EncodeProgress
 from vpo.workflow.result import FileResult, FileStatus
 
 _STATUS_STYLE = {
@@ -107,6 +108,10 @@ class BatchProgressDisplay:
             # Live prints above its own line, so finished files never tear the progress line.
             self._console.print(line, soft_wrap=True, highlight=False)
 
+    def encode_progress(self, progress: EncodeProgress) -> None:
+        """Called from worker threads while ffmpeg encodes; shown on the live line only."""
+        self._tracker.set_detail(progress.path, describe_encode(progress))
+
     def message(self, text: str, style: str | None = None) -> None:
         """A log line that does not tear the live display."""
         if self._quiet:
@@ -119,9 +124,27 @@ class BatchProgressDisplay:
         return Group(Text(snapshot.line(), style="bold"), *_active_lines(snapshot))
 
 
+def describe_encode(progress: EncodeProgress) -> str:
+    """``43% 120 fps 2.1× ETA 0:35`` (parts that ffmpeg has not reported are left out)."""
+    parts: list[str] = []
+    if progress.percent is not None:
+        parts.append(f"{progress.percent:.0f}%")
+    if progress.fps is not None:
+        parts.append(f"{progress.fps:.0f} fps")
+    if progress.speed is not None:
+        parts.append(f"{progress.speed:.1f}×")
+    if progress.eta_seconds is not None:
+        parts.append(f"ETA {format_duration(progress.eta_seconds)}")
+    return "encoding " + " ".join(parts) if parts else "encoding"
+
+
 def _active_lines(snapshot: ProgressSnapshot) -> list[Text]:
     shown = snapshot.active[:_MAX_ACTIVE_SHOWN]
-    lines = [Text(f"  ↳ {display_path(path)}", style="cyan") for path in shown]
+    lines = []
+    for path in shown:
+        detail = snapshot.details.get(path)
+        suffix = f"  {detail}" if detail else ""
+        lines.append(Text(f"  ↳ {display_path(path)}{suffix}", style="cyan"))
     hidden = len(snapshot.active) - len(shown)
     if hidden > 0:
         lines.append(Text(f"  … and {hidden} more", style="cyan"))
