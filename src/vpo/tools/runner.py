@@ -65,8 +65,20 @@ class ToolError(Exception):
 
     def _line(self) -> str:
         where = f"{self.path}: " if self.path is not None else ""
-        code = f" (exit {self.returncode})" if self.returncode is not None else ""
-        return f"{where}{self.tool} failed{code}: {self.cause}"
+        return f"{where}{self.tool} failed{_exit_text(self.returncode)}: {self.cause}"
+
+
+def _exit_text(returncode: int | None) -> str:
+    """`` (exit 2)``, or `` (killed by SIGKILL)`` for a process ended by a signal."""
+    if returncode is None:
+        return ""
+    if returncode < 0:
+        try:
+            name = signal.Signals(-returncode).name
+        except ValueError:
+            name = f"signal {-returncode}"
+        return f" (killed by {name})"
+    return f" (exit {returncode})"
 
 
 class ToolNotFoundError(ToolError):
