@@ -210,7 +210,8 @@ def test_on_error_fail_stops_the_batch_after_the_failing_file(
     calls = read_calls(stub_env)
     failing = call_for(calls, "f01.mkv")
     assert failing.end is not None
-    assert all(call.start <= failing.end for call in calls), "a file started after the failure"
+    # f00 was in flight when f01 failed (its tool may even start after f01's ended,
+    # on a loaded machine); no other file may have been started at all.
     assert {
         name for name in (f"f{i:02d}.mkv" for i in range(10)) if any(c.touches(name) for c in calls)
     } == {"f00.mkv", "f01.mkv"}
