@@ -20,10 +20,10 @@ from pathlib import Path
 from typing import ClassVar, Protocol
 
 from vpo.apply.errors import ApplyError, PreflightError, VerificationError
-from vpo.apply.fsio import copy_durably, fsync_file, same_filesystem
+from vpo.apply.fsio import fsync_file, same_filesystem
 from vpo.apply.names import destination_path
 from vpo.apply.preflight import check_free_space, free_bytes, run_preflight, space_needed
-from vpo.apply.replace import copy_file_attributes, replace_original, temp_output
+from vpo.apply.replace import install_output, temp_output, with_stat
 from vpo.apply.settings import ApplySettings
 from vpo.apply.verify import verify_result
 from vpo.media.model import MediaFile, TrackType
@@ -172,8 +172,16 @@ def encode_file(
         written = temp.stat().st_size
         if not transcode.keep_if_larger and written >= current.st_size:
             raise EncodeNotSmallerError(path, current.st_size, written)
-        backup = _put_in_place(plan, settings, current, temp, destination, staged_elsewhere)
-    final = _with_stat(media, destination)
+        backup = install_output(
+            path,
+            current,
+            temp,
+            destination,
+            staged_elsewhere=staged_elsewhere,
+            preserve_mtime=settings.preserve_mtime,
+            keep_backup=settings.keep_backup,
+        )
+    final = with_stat(media, destination)
     return EncodeResult(
         media=final,
         bytes_written=written,
@@ -345,46 +353,12 @@ def decode_errors(ffmpeg: str, output: Path, start: float, path: Path) -> str | 
     return None
 
 
-def _put_in_place(
-    plan: Plan,
-    settings: ApplySettings,
-    current: os.stat_result,
-    verified: Path,
-    destination: Path,
-    staged_elsewhere: bool,
-) -> Path | None:
-    """Rename the checked output over the original (copied next to it first when the
-    scratch directory is on another filesystem)."""
-    path = plan.source.path
-    if not staged_elsewhere:
-        copy_file_attributes(current, verified, preserve_mtime=settings.preserve_mtime)
-        return replace_original(path, destination, verified, keep_backup=settings.keep_backup)
-    with temp_output(path.parent, destination.name) as staged:
-        copy_durably(verified, staged)
-        if staged.stat().st_size != verified.stat().st_size:
-            raise VerificationError(path, "copy from the scratch directory is incomplete")
-        copy_file_attributes(current, staged, preserve_mtime=settings.preserve_mtime)
-        return replace_original(path, destination, staged, keep_backup=settings.keep_backup)
-
-
 def _scratch_directory(path: Path, scratch: Path | None) -> Path:
     if scratch is None:
         return path.parent
     if not scratch.is_dir():
         raise PreflightError(path, f"[transcode] scratch_dir {scratch} is not a directory")
     return scratch
-
-
-def _with_stat(media: MediaFile, path: Path) -> MediaFile:
-    info = path.stat()
-    return replace(
-        media,
-        path=path,
-        size=info.st_size,
-        mtime_ns=info.st_mtime_ns,
-        inode=info.st_ino,
-        device=info.st_dev,
-    )
 
 
 def _mb(count: int) -> str:

@@ -32,7 +32,7 @@ from vpo.apply.lock import locked_file
 from vpo.apply.names import destination_path
 from vpo.apply.preflight import check_free_space, free_bytes, run_preflight, space_needed
 from vpo.apply.recovery import RecoveryKind, processes_using, restore_journal
-from vpo.apply.replace import copy_file_attributes, replace_original, temp_output
+from vpo.apply.replace import install_output, temp_output, with_stat
 from vpo.apply.settings import ApplySettings
 from vpo.apply.verify import verify_result
 from vpo.media.model import MediaFile
@@ -212,7 +212,7 @@ def _edit_in_place(
         "",
         0.0,
         covered_bytes(ranges),
-        _with_stat(media, path),
+        with_stat(media, path),
         in_place=True,
         warnings=_warnings(result),
     )
@@ -245,50 +245,22 @@ def _rewrite(
             raise VerificationError(
                 path, error.detail, track=error.track, field=error.field
             ) from error
-        if staged_elsewhere:
-            return _finish_from_other_filesystem(
-                plan, tool, settings, current, temp, destination, media, result
-            )
-        copy_file_attributes(current, temp, preserve_mtime=settings.preserve_mtime)
         written = temp.stat().st_size
-        backup = replace_original(path, destination, temp, keep_backup=settings.keep_backup)
+        backup = install_output(
+            path,
+            current,
+            temp,
+            destination,
+            staged_elsewhere=staged_elsewhere,
+            preserve_mtime=settings.preserve_mtime,
+            keep_backup=settings.keep_backup,
+        )
     return ApplyOutcome(
         tool,
         "",
         0.0,
         written,
-        _with_stat(media, destination),
-        backup=backup,
-        warnings=_warnings(result),
-    )
-
-
-def _finish_from_other_filesystem(
-    plan: Plan,
-    tool: Tool,
-    settings: ApplySettings,
-    current: os.stat_result,
-    verified: Path,
-    destination: Path,
-    media: MediaFile,
-    result: ToolResult | None,
-) -> ApplyOutcome:
-    """temp_dir is on another filesystem: rename cannot cross it, so the verified
-    output is copied into a temp beside the original (size-checked, fsynced) first."""
-    path = plan.source.path
-    with temp_output(path.parent, destination.name) as staged:
-        copy_durably(verified, staged)
-        if staged.stat().st_size != verified.stat().st_size:
-            raise VerificationError(path, "copy from temp_dir is incomplete")
-        copy_file_attributes(current, staged, preserve_mtime=settings.preserve_mtime)
-        written = staged.stat().st_size
-        backup = replace_original(path, destination, staged, keep_backup=settings.keep_backup)
-    return ApplyOutcome(
-        tool,
-        "",
-        0.0,
-        written,
-        _with_stat(media, destination),
+        with_stat(media, destination),
         backup=backup,
         warnings=_warnings(result),
     )
@@ -343,18 +315,6 @@ def _work_directory(media_dir: Path, temp_dir: Path | None) -> Path:
     if not temp_dir.is_dir():
         raise PreflightError(media_dir, f"[jobs] temp_dir {temp_dir} is not a directory")
     return temp_dir
-
-
-def _with_stat(media: MediaFile, path: Path) -> MediaFile:
-    info = path.stat()
-    return replace(
-        media,
-        path=path,
-        size=info.st_size,
-        mtime_ns=info.st_mtime_ns,
-        inode=info.st_ino,
-        device=info.st_dev,
-    )
 
 
 def _warnings(result: ToolResult | None) -> tuple[str, ...]:

@@ -9,10 +9,13 @@ import secrets
 import stat
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 
-from vpo.apply.fsio import fsync_directory, remove_quietly
+from vpo.apply.errors import VerificationError
+from vpo.apply.fsio import copy_durably, fsync_directory, remove_quietly
 from vpo.apply.names import backup_name, temp_name
+from vpo.media.model import MediaFile
 
 
 @contextmanager
@@ -68,3 +71,43 @@ def replace_original(
         original.unlink()
     fsync_directory(destination.parent)
     return backup
+
+
+def install_output(
+    original: Path,
+    current: os.stat_result,
+    verified: Path,
+    destination: Path,
+    *,
+    staged_elsewhere: bool,
+    preserve_mtime: bool,
+    keep_backup: bool,
+) -> Path | None:
+    """Put a verified output in place of ``original``; returns the backup, if kept.
+
+    ``verified`` is renamed over the original; when it was written on another
+    filesystem (temp or scratch dir) a rename cannot cross, so it is first copied
+    into a temp beside the original (fsynced, size-checked).
+    """
+    if not staged_elsewhere:
+        copy_file_attributes(current, verified, preserve_mtime=preserve_mtime)
+        return replace_original(original, destination, verified, keep_backup=keep_backup)
+    with temp_output(original.parent, destination.name) as staged:
+        copy_durably(verified, staged)
+        if staged.stat().st_size != verified.stat().st_size:
+            raise VerificationError(original, "the copy into the media directory is incomplete")
+        copy_file_attributes(current, staged, preserve_mtime=preserve_mtime)
+        return replace_original(original, destination, staged, keep_backup=keep_backup)
+
+
+def with_stat(media: MediaFile, path: Path) -> MediaFile:
+    """``media`` as it now is on disk at ``path``: final name, size, mtime, inode."""
+    info = path.stat()
+    return replace(
+        media,
+        path=path,
+        size=info.st_size,
+        mtime_ns=info.st_mtime_ns,
+        inode=info.st_ino,
+        device=info.st_dev,
+    )
