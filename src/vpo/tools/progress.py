@@ -25,7 +25,7 @@ from vpo.tools.runner import (
     ToolNotFoundError,
     ToolResult,
     ToolTimeoutError,
-    summarize_stderr,
+    check_result,
     tracked_process,
 )
 
@@ -176,20 +176,10 @@ def run_with_progress(
         finally:
             for reader in readers:
                 reader.join(timeout=5)
-    text = stderr.decode("utf-8", errors="replace")
     result = ToolResult(
         tuple(argv), process.returncode, b"", bytes(stderr), time.monotonic() - started
     )
-    if process.returncode != 0:
-        raise ToolError(
-            tool,
-            summarize_stderr(text),
-            path=path,
-            returncode=process.returncode,
-            stderr=text,
-            argv=argv,
-        )
-    return result
+    return check_result(result, path=path)
 
 
 def _follow(

@@ -155,17 +155,24 @@ def run_tool(
         with _active_lock:
             _active.discard(process)
     result = ToolResult(tuple(argv), process.returncode, stdout, stderr, time.monotonic() - started)
-    if check and result.returncode not in ok_codes:
-        text = result.stderr_text or result.stdout_text
-        raise ToolError(
-            tool,
-            summarize_stderr(text),
-            path=path,
-            returncode=result.returncode,
-            stderr=text,
-            argv=argv,
-        )
-    return result
+    return check_result(result, path=path, ok_codes=ok_codes) if check else result
+
+
+def check_result(
+    result: ToolResult, *, path: Path | None, ok_codes: Sequence[int] = (0,)
+) -> ToolResult:
+    """``result``, or ToolError naming the file, the exit and the last stderr line."""
+    if result.returncode in ok_codes:
+        return result
+    text = result.stderr_text or result.stdout_text
+    raise ToolError(
+        Path(result.argv[0]).name,
+        summarize_stderr(text),
+        path=path,
+        returncode=result.returncode,
+        stderr=text,
+        argv=result.argv,
+    )
 
 
 @contextlib.contextmanager
