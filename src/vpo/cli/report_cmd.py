@@ -17,11 +17,12 @@ from typing import Any, TextIO
 import click
 
 from vpo.cli.common import load_config_or_exit
-from vpo.library import FileOutcome, FileResultRow, Library
+from vpo.library import FileOutcome, FileResultRow, Library, RunRow
 from vpo.library.reporting import (
     FILE_FIELDS,
     RUN_FIELDS,
     SinceError,
+    codecs_of,
     file_record,
     human_bytes,
     human_seconds,
@@ -29,6 +30,7 @@ from vpo.library.reporting import (
     parse_since,
     run_line,
     run_record,
+    saved_text,
 )
 
 REPORT_KINDS = ("runs", "files", "changes")
@@ -42,21 +44,46 @@ def one_line(text: str) -> str:
 
 
 def file_lines(row: FileResultRow) -> list[str]:
-    """A per-file record for people: a headline, then before → after and each change."""
+    """A per-file record for people: a headline, then before → after, the codecs and
+    size of an encode, and each change."""
     how = "/".join(part for part in (row.plan_kind, row.tool) if part)
     head = (
         f"{local_time(row.recorded_at)} {row.policy_name or '(no policy)'} "
         f"{row.outcome.value}{f' [{how}]' if how else ''} {one_line(str(row.path))}"
     )
     if row.outcome is FileOutcome.CHANGED:
-        head += f" ({human_bytes(row.bytes_written)}, {human_seconds(row.seconds)})"
+        saved = f", {saved_text(row.bytes_saved)}" if row.bytes_saved else ""
+        head += f" ({human_bytes(row.bytes_written)}, {human_seconds(row.seconds)}{saved})"
     lines = [head]
     if row.before_summary and row.after_summary and row.before_summary != row.after_summary:
         lines.append(f"    {row.before_summary} → {row.after_summary}")
+    encode = encode_line(row)
+    if encode:
+        lines.append(f"    {encode}")
     lines.extend(f"    {one_line(change)}" for change in row.changes)
     if row.error:
         lines.append(f"    {one_line(row.error)}")
     return lines
+
+
+def encode_line(row: FileResultRow) -> str | None:
+    """``encode: v:h264 a:aac → v:hevc a:aac, 45.1 MiB → 20.3 MiB (24.8 MiB saved)
+    in 2m10s, 3.1× real time``; None for records without an encode."""
+    before, after = codecs_of(row.before_summary), codecs_of(row.after_summary)
+    if row.encode_seconds is None and before == after:
+        return None
+    line = f"encode: {before or '?'} → {after or '?'}"
+    if row.original_size is not None and row.bytes_saved is not None:
+        final = row.original_size - row.bytes_saved
+        line += (
+            f", {human_bytes(row.original_size)} → {human_bytes(final)} "
+            f"({saved_text(row.bytes_saved)})"
+        )
+    if row.encode_seconds is not None:
+        line += f" in {human_seconds(row.encode_seconds)}"
+        if row.encode_speed:
+            line += f", {row.encode_speed:.1f}× real time"
+    return line
 
 
 def write_json_array(records: Iterable[dict[str, Any]], out: TextIO) -> int:
@@ -132,6 +159,8 @@ def report(
                 write_csv((run_record(r) for r in runs), RUN_FIELDS, out)
             else:
                 _write_text((run_line(r) for r in runs), out, "no processing runs recorded")
+                if len(runs) > 1:
+                    click.echo(runs_total_line(runs), file=out)
             return
         outcomes = (FileOutcome.CHANGED,) if kind == "changes" else None
         rows = library.iter_file_results(since=since, policy=policy, outcomes=outcomes)
@@ -142,6 +171,18 @@ def report(
         else:
             empty = "no changes recorded" if kind == "changes" else "no file results recorded"
             _write_text((line for r in rows for line in file_lines(r)), out, empty)
+
+
+def runs_total_line(runs: list[RunRow]) -> str:
+    """``Total: 3 runs, 12 changed, 1.2 GiB written, 300.0 MiB saved`` (runs recorded
+    before schema 2 add nothing to the saved figure)."""
+    changed = sum(run.counts.changed for run in runs)
+    written = sum(run.counts.bytes_written for run in runs)
+    saved = sum(run.bytes_saved or 0 for run in runs)
+    return (
+        f"Total: {len(runs)} runs, {changed} changed, {human_bytes(written)} written, "
+        f"{saved_text(saved)}"
+    )
 
 
 def _write_text(lines: Iterable[str], out: TextIO, empty: str) -> None:

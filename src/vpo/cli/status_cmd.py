@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -11,19 +11,26 @@ import click
 
 from vpo.cli.common import load_config_or_exit
 from vpo.library import Library, LibraryTotals
-from vpo.library.reporting import human_bytes, run_line, run_record
+from vpo.library.reporting import human_bytes, run_line, run_record, saved_text
 
 TOP = 8  # values shown per breakdown line; the rest are summed as "N more"
 
 
-def breakdown(counts: Mapping[str, int], top: int = TOP) -> str:
+def breakdown(counts: Mapping[str, int], top: int = TOP, show: Callable[[int], str] = str) -> str:
     """``eng 120, jpn 30, fre 4, … 3 more`` (largest first, as the query orders them)."""
     if not counts:
         return "-"
     items = list(counts.items())
-    shown = ", ".join(f"{value} {count}" for value, count in items[:top])
+    shown = ", ".join(f"{value} {show(count)}" for value, count in items[:top])
     rest = len(items) - top
     return f"{shown}, … {rest} more" if rest > 0 else shown
+
+
+def saved_breakdown(saved_by_policy: Mapping[str, int], top: int = TOP) -> str:
+    """``anime 1.2 GiB, movies 300.0 MiB`` (largest first); a run without a policy is ``-``."""
+    return breakdown(
+        {policy or "-": saved for policy, saved in saved_by_policy.items()}, top, human_bytes
+    )
 
 
 def status_text(totals: LibraryTotals, database: Path) -> list[str]:
@@ -38,6 +45,8 @@ def status_text(totals: LibraryTotals, database: Path) -> list[str]:
         f"Audio languages: {breakdown(totals.by_audio_language)}",
         f"Subtitle languages: {breakdown(totals.by_subtitle_language)}",
         f"Never processed: {totals.never_processed}",
+        f"Space saved: {saved_text(totals.bytes_saved)}"
+        + (f" ({saved_breakdown(totals.saved_by_policy)})" if totals.saved_by_policy else ""),
     ]
     if totals.recent_runs:
         lines.append("Last runs:")
@@ -58,6 +67,8 @@ def status_json(totals: LibraryTotals, database: Path) -> dict[str, Any]:
         "by_audio_language": dict(totals.by_audio_language),
         "by_subtitle_language": dict(totals.by_subtitle_language),
         "never_processed": totals.never_processed,
+        "bytes_saved": totals.bytes_saved,
+        "bytes_saved_by_policy": dict(totals.saved_by_policy),
         "recent_runs": [run_record(run) for run in totals.recent_runs],
     }
 

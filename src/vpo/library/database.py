@@ -26,6 +26,8 @@ from vpo.library.records import (
     FileStatus,
     LibraryError,
     LibraryTotals,
+    MovedFile,
+    ProbedFile,
     ProbeFailure,
     RunCounts,
     RunOutcome,
@@ -48,7 +50,8 @@ _ATTACHMENT_INSERT = (
 _MEDIA_SELECT = ", ".join(rows.MEDIA_COLUMNS)
 _RUN_SELECT = (
     "SELECT id, batch_id, policy_name, policy_hash, started_at, finished_at, workers, outcome, "
-    "files_changed, files_unchanged, files_skipped, files_failed, bytes_written FROM runs"
+    "files_changed, files_unchanged, files_skipped, files_failed, bytes_written, bytes_saved "
+    "FROM runs"
 )
 
 
@@ -117,7 +120,7 @@ class Library:
             row = (
                 self._connection()
                 .execute(
-                    "SELECT size, mtime_ns, inode, device, status, last_error "
+                    "SELECT size, mtime_ns, inode, device, ctime_ns, status, last_error "
                     "FROM files WHERE path = ?",
                     (rows.path_to_db(path),),
                 )
@@ -125,29 +128,31 @@ class Library:
             )
         if row is None:
             return None
-        size, mtime_ns, inode, device, status, last_error = row
+        size, mtime_ns, inode, device, ctime_ns, status, last_error = row
         return FileState(
-            path, StatKey(size, mtime_ns, inode, device), FileStatus(status), last_error
+            path, StatKey(size, mtime_ns, inode, device, ctime_ns), FileStatus(status), last_error
         )
 
-    def cached_media(self, path: Path, size: int, mtime_ns: int, inode: int) -> MediaFile | None:
+    def cached_media(
+        self, path: Path, size: int, mtime_ns: int, inode: int, ctime_ns: int
+    ) -> MediaFile | None:
         """The cached MediaFile when the file on disk still matches it, else None.
 
-        A hit means size, mtime and inode are unchanged and the last probe worked.
+        A hit means size, mtime, inode and ctime are unchanged and the last probe
+        worked; pass them from one fresh ``os.stat``.
         """
         with self._read() as connection:
             row = connection.execute(
-                f"SELECT id, size, mtime_ns, inode, device, status, {_MEDIA_SELECT} "
+                f"SELECT id, size, mtime_ns, inode, ctime_ns, device, status, {_MEDIA_SELECT} "
                 "FROM files WHERE path = ?",
                 (rows.path_to_db(path),),
             ).fetchone()
             if row is None:
                 return None
-            file_id, stored_size, stored_mtime, stored_inode, device, status = row[:6]
-            if status != FileStatus.OK.value or (stored_size, stored_mtime, stored_inode) != (
-                size,
-                mtime_ns,
-                inode,
+            file_id, stored_size, stored_mtime, stored_inode, stored_ctime, device, status = row[:7]
+            stored = StatKey(stored_size, stored_mtime, stored_inode, device, stored_ctime)
+            if status != FileStatus.OK.value or not stored.matches(
+                StatKey(size, mtime_ns, inode, device, ctime_ns)
             ):
                 return None
             tracks = connection.execute(
@@ -161,37 +166,40 @@ class Library:
                 (file_id,),
             ).fetchall()
         return rows.media_from_rows(
-            path, size, mtime_ns, inode, device, row[6:], tracks, attachments
+            path, size, mtime_ns, inode, device, row[7:], tracks, attachments
         )
 
-    def record_probe(self, media: MediaFile) -> None:
-        """Store a fresh probe: the file's stat key, media fields and every track."""
-        self.write_scan_batch(probed=(media,))
+    def record_probe(self, media: MediaFile, ctime_ns: int | None) -> None:
+        """Store a fresh probe: the file's stat key (with the ctime of the stat taken
+        before probing), media fields and every track."""
+        self.write_scan_batch(probed=(ProbedFile(media, ctime_ns),))
 
     def write_scan_batch(
         self,
         *,
-        probed: Sequence[MediaFile] = (),
+        probed: Sequence[ProbedFile] = (),
         failures: Sequence[ProbeFailure] = (),
         restored: Sequence[Path] = (),
-        moved: Sequence[tuple[Path, Path]] = (),
+        moved: Sequence[MovedFile] = (),
     ) -> None:
         """Write one batch of scan results in a single transaction.
 
         ``restored``: files marked missing that reappeared unchanged. ``moved``:
-        (old path, new path) of files renamed on disk; their tracks and history follow.
+        files renamed on disk; their tracks and history follow.
         """
         if not (probed or failures or restored or moved):
             return
         now = time.time()
         with self._write() as connection:
-            for old, new in moved:
+            for move in moved:
+                # The rename changed the ctime; a row without one (schema 1) stays without.
                 connection.execute(
-                    "UPDATE files SET path = ?, status = 'ok', updated_at = ? WHERE path = ?",
-                    (rows.path_to_db(new), now, rows.path_to_db(old)),
+                    "UPDATE files SET path = ?, status = 'ok', updated_at = ?, "
+                    "ctime_ns = CASE WHEN ctime_ns IS NULL THEN NULL ELSE ? END WHERE path = ?",
+                    (rows.path_to_db(move.new), now, move.ctime_ns, rows.path_to_db(move.old)),
                 )
-            for media in probed:
-                _upsert_media(connection, media, now)
+            for item in probed:
+                _upsert_media(connection, item.media, item.ctime_ns, now)
             for failure in failures:
                 _upsert_failure(connection, failure, now)
             connection.executemany(
@@ -201,7 +209,8 @@ class Library:
             )
 
     def find_moved(self, key: StatKey) -> tuple[Path, ...]:
-        """Stored paths whose stat key equals ``key``: where a renamed file used to be."""
+        """Stored paths with the same device, inode, size and mtime as ``key``: where
+        a renamed file used to be (not the ctime: the rename itself changes it)."""
         with self._errors():
             found = (
                 self._connection()
@@ -280,7 +289,7 @@ class Library:
         with self._write() as connection:
             cursor = connection.execute(
                 "INSERT INTO runs (batch_id, policy_name, policy_hash, started_at, workers, "
-                "outcome) VALUES (?, ?, ?, ?, ?, 'running')",
+                "outcome, bytes_saved) VALUES (?, ?, ?, ?, ?, 'running', 0)",
                 (
                     batch_id or uuid.uuid4().hex,
                     policy_name,
@@ -379,7 +388,8 @@ class Library:
                     .execute(
                         "SELECT r.id, r.run_id, u.batch_id, u.policy_name, r.recorded_at, r.path, "
                         "r.outcome, r.plan_kind, r.tool, r.phase, r.before_summary, "
-                        "r.after_summary, r.changes, r.bytes_written, r.seconds, r.error "
+                        "r.after_summary, r.changes, r.bytes_written, r.seconds, r.error, "
+                        "r.original_size, r.bytes_saved, r.encode_seconds, r.encode_speed "
                         f"FROM file_results r JOIN runs u ON u.id = r.run_id{paged} "
                         "ORDER BY r.id LIMIT ?",
                         [*params, last_id, _PAGE],
@@ -425,6 +435,14 @@ class Library:
             recent = connection.execute(
                 f"{_RUN_SELECT} ORDER BY started_at DESC, id DESC LIMIT ?", (recent_runs,)
             ).fetchall()
+            saved_by_policy = {
+                str(policy): int(saved)
+                for policy, saved in connection.execute(
+                    "SELECT COALESCE(policy_name, ''), SUM(bytes_saved) FROM runs "
+                    "WHERE bytes_saved IS NOT NULL GROUP BY policy_name "
+                    "ORDER BY SUM(bytes_saved) DESC, policy_name"
+                )
+            }
         present = sum(n for s, n in by_status.items() if s != FileStatus.MISSING.value)
         return LibraryTotals(
             files=present,
@@ -436,6 +454,8 @@ class Library:
             by_subtitle_language=per_type["subtitle"],
             never_processed=never_processed,
             recent_runs=tuple(_run_from_row(row) for row in recent),
+            bytes_saved=sum(saved_by_policy.values()),
+            saved_by_policy=saved_by_policy,
         )
 
     # ---------------------------------------------------------------- plumbing
@@ -562,10 +582,13 @@ def _migrate(connection: sqlite3.Connection, path: Path, migrations: Sequence[Mi
             f"{path}: the library was written by a newer vpo (schema {current}, "
             f"this vpo knows up to {latest}); upgrade vpo"
         )
+    held_data = current > 0  # a database created just now has nothing to back up
     for migration in migrations:
         if migration.version <= current:
             continue
-        backup = _backup(connection, path, current) if migration.rewrites_data and current else None
+        backup = (
+            _backup(connection, path, current) if migration.rewrites_data and held_data else None
+        )
         _apply(connection, path, migration, backup)
         current = migration.version
 
@@ -621,20 +644,34 @@ def _has_foreign_tables(connection: sqlite3.Connection) -> bool:
     return bool(found[0])
 
 
-def _upsert_media(connection: sqlite3.Connection, media: MediaFile, now: float) -> int:
+def _upsert_media(
+    connection: sqlite3.Connection, media: MediaFile, ctime_ns: int | None, now: float
+) -> int:
     encoded = rows.path_to_db(media.path)
     media_row = rows.media_to_row(media)
     connection.execute(
-        "INSERT INTO files (path, size, mtime_ns, inode, device, status, last_error, "
+        "INSERT INTO files (path, size, mtime_ns, inode, device, ctime_ns, status, last_error, "
         f"{_MEDIA_SELECT}, probed_at, first_seen, updated_at) "
-        "VALUES (?, ?, ?, ?, ?, 'ok', NULL, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+        "VALUES (?, ?, ?, ?, ?, ?, 'ok', NULL, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
         "ON CONFLICT (path) DO UPDATE SET size = excluded.size, mtime_ns = excluded.mtime_ns, "
-        "inode = excluded.inode, device = excluded.device, status = 'ok', last_error = NULL, "
+        "inode = excluded.inode, device = excluded.device, ctime_ns = excluded.ctime_ns, "
+        "status = 'ok', last_error = NULL, "
         "container = excluded.container, format_name = excluded.format_name, "
         "duration = excluded.duration, bit_rate = excluded.bit_rate, title = excluded.title, "
         "chapter_count = excluded.chapter_count, probed_at = excluded.probed_at, "
         "updated_at = excluded.updated_at",
-        (encoded, media.size, media.mtime_ns, media.inode, media.device, *media_row, now, now, now),
+        (
+            encoded,
+            media.size,
+            media.mtime_ns,
+            media.inode,
+            media.device,
+            ctime_ns,
+            *media_row,
+            now,
+            now,
+            now,
+        ),
     )
     file_id = _file_id(connection, encoded)
     assert file_id is not None
@@ -654,14 +691,26 @@ def _upsert_failure(connection: sqlite3.Connection, failure: ProbeFailure, now: 
     encoded = rows.path_to_db(failure.path)
     key = failure.key
     connection.execute(
-        "INSERT INTO files (path, size, mtime_ns, inode, device, status, last_error, "
-        "probed_at, first_seen, updated_at) VALUES (?, ?, ?, ?, ?, 'error', ?, ?, ?, ?) "
+        "INSERT INTO files (path, size, mtime_ns, inode, device, ctime_ns, status, last_error, "
+        "probed_at, first_seen, updated_at) VALUES (?, ?, ?, ?, ?, ?, 'error', ?, ?, ?, ?) "
         "ON CONFLICT (path) DO UPDATE SET size = excluded.size, mtime_ns = excluded.mtime_ns, "
-        "inode = excluded.inode, device = excluded.device, status = 'error', "
+        "inode = excluded.inode, device = excluded.device, ctime_ns = excluded.ctime_ns, "
+        "status = 'error', "
         "last_error = excluded.last_error, container = NULL, format_name = NULL, "
         "duration = NULL, bit_rate = NULL, title = NULL, chapter_count = 0, "
         "probed_at = excluded.probed_at, updated_at = excluded.updated_at",
-        (encoded, key.size, key.mtime_ns, key.inode, key.device, failure.error, now, now, now),
+        (
+            encoded,
+            key.size,
+            key.mtime_ns,
+            key.inode,
+            key.device,
+            key.ctime_ns,
+            failure.error,
+            now,
+            now,
+            now,
+        ),
     )
     file_id = _file_id(connection, encoded)
     connection.execute("DELETE FROM tracks WHERE file_id = ?", (file_id,))
@@ -687,14 +736,15 @@ def _insert_file_result(
                     rows.path_to_db(record.after.path),
                 ),
             )
-        file_id: int | None = _upsert_media(connection, record.after, now)
+        file_id: int | None = _upsert_media(connection, record.after, record.after_ctime_ns, now)
     else:
         file_id = _file_id(connection, rows.path_to_db(record.path))
     try:
         connection.execute(
             "INSERT INTO file_results (run_id, file_id, path, recorded_at, outcome, plan_kind, "
-            "tool, phase, before_summary, after_summary, changes, bytes_written, seconds, error) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "tool, phase, before_summary, after_summary, changes, bytes_written, seconds, error, "
+            "original_size, bytes_saved, encode_seconds, encode_speed) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 run_id,
                 file_id,
@@ -710,10 +760,19 @@ def _insert_file_result(
                 record.bytes_written,
                 record.seconds,
                 record.error,
+                record.original_size,
+                record.bytes_saved,
+                record.encode_seconds,
+                record.encode_speed,
             ),
         )
     except sqlite3.IntegrityError as error:
         raise LibraryError(f"no processing run with id {run_id} ({error})") from error
+    if record.bytes_saved:
+        connection.execute(
+            "UPDATE runs SET bytes_saved = COALESCE(bytes_saved, 0) + ? WHERE id = ?",
+            (record.bytes_saved, run_id),
+        )
 
 
 def _run_filters(
@@ -741,6 +800,7 @@ def _run_from_row(row: Sequence[Any]) -> RunRow:
         workers=row[6],
         outcome=RunOutcome(row[7]),
         counts=RunCounts(*row[8:13]),
+        bytes_saved=row[13],
     )
 
 
@@ -761,6 +821,10 @@ def _file_result_from_row(row: Sequence[Any]) -> FileResultRow:
         bytes_written=row[13],
         seconds=row[14],
         error=row[15],
+        original_size=row[16],
+        bytes_saved=row[17],
+        encode_seconds=row[18],
+        encode_speed=row[19],
     )
 
 

@@ -7,8 +7,9 @@ coordinator and the report commands exchange with ``Library``.
 from __future__ import annotations
 
 import enum
+import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from vpo.errors import FatalError
@@ -47,17 +48,34 @@ class RunOutcome(str, enum.Enum):
 
 @dataclass(frozen=True, slots=True)
 class StatKey:
-    """The identity a cache hit must match: same size, mtime and inode means same bytes."""
+    """The identity a cache hit must match: same size, mtime, inode and ctime means same bytes.
+
+    ``ctime_ns`` is there because no user tool can set it: an in-place header edit
+    that restored the mtime (preserve_mtime) still changes it. None (a row written
+    before schema 2) never matches.
+    """
 
     size: int
     mtime_ns: int
     inode: int | None
     device: int | None
+    ctime_ns: int | None
 
     def matches(self, other: StatKey) -> bool:
         """Same file content as far as a stat can tell (the device is not compared:
         it may change across reboots for network and removable filesystems)."""
-        return (self.size, self.mtime_ns, self.inode) == (other.size, other.mtime_ns, other.inode)
+        if self.ctime_ns is None or other.ctime_ns is None:
+            return False
+        return (self.size, self.mtime_ns, self.inode, self.ctime_ns) == (
+            other.size,
+            other.mtime_ns,
+            other.inode,
+            other.ctime_ns,
+        )
+
+    @classmethod
+    def of(cls, info: os.stat_result) -> StatKey:
+        return cls(info.st_size, info.st_mtime_ns, info.st_ino, info.st_dev, info.st_ctime_ns)
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,11 +98,37 @@ class ProbeFailure:
 
 
 @dataclass(frozen=True, slots=True)
+class ProbedFile:
+    """A fresh probe with the ctime of the stat taken before it: what the cache stores.
+
+    ``ctime_ns`` None stores the tracks but never gives a cache hit.
+    """
+
+    media: MediaFile
+    ctime_ns: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class MovedFile:
+    """A stored file renamed on disk; its row, tracks and history follow it.
+
+    A rename changes the ctime, so the new one is stored (when the row had one).
+    """
+
+    old: Path
+    new: Path
+    ctime_ns: int | None
+
+
+@dataclass(frozen=True, slots=True)
 class FileRecord:
     """One file's result in one processing run, as the batch coordinator reports it.
 
     ``after`` must describe the file as it now is on disk (final path, size, mtime,
-    inode): it refreshes the cache so the next run needs no probe.
+    inode) and ``after_ctime_ns`` be its ctime from a stat that matches those: it
+    refreshes the cache so the next run needs no probe (None: stored, never a hit).
+    Sizes and encode figures are None when unknown; ``bytes_saved`` is
+    ``original_size`` minus the final size (positive = smaller).
     """
 
     path: Path
@@ -98,6 +142,11 @@ class FileRecord:
     bytes_written: int = 0
     seconds: float = 0.0
     error: str | None = None  # one line for FAILED, the reason for SKIPPED
+    after_ctime_ns: int | None = None
+    original_size: int | None = None
+    bytes_saved: int | None = None
+    encode_seconds: float | None = None  # wall time of the encode phase(s); None: no encode
+    encode_speed: float | None = None  # seconds of media per second of encoding
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,6 +188,7 @@ class RunRow:
     workers: int
     outcome: RunOutcome
     counts: RunCounts
+    bytes_saved: int | None = None  # sum over its records; None: recorded before schema 2
 
     @property
     def seconds(self) -> float | None:
@@ -164,6 +214,10 @@ class FileResultRow:
     bytes_written: int
     seconds: float
     error: str | None
+    original_size: int | None = None  # None: unknown (recorded before schema 2)
+    bytes_saved: int | None = None
+    encode_seconds: float | None = None
+    encode_speed: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,3 +233,5 @@ class LibraryTotals:
     by_subtitle_language: Mapping[str, int]
     never_processed: int
     recent_runs: tuple[RunRow, ...]
+    bytes_saved: int = 0  # over every processing record that knows it
+    saved_by_policy: Mapping[str, int] = field(default_factory=dict)  # largest first

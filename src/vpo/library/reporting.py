@@ -28,6 +28,7 @@ RUN_FIELDS = (
     "skipped",
     "failed",
     "bytes_written",
+    "bytes_saved",
 )
 FILE_FIELDS = (
     "recorded_at",
@@ -44,6 +45,12 @@ FILE_FIELDS = (
     "bytes_written",
     "seconds",
     "error",
+    "original_size",
+    "bytes_saved",
+    "codecs_before",
+    "codecs_after",
+    "encode_seconds",
+    "encode_speed",
 )
 
 
@@ -95,6 +102,20 @@ def human_bytes(count: int) -> str:
     raise AssertionError("unreachable")
 
 
+def saved_text(saved: int) -> str:
+    """``1.5 GiB saved``, or ``2.0 KiB larger`` when the file grew."""
+    return f"{human_bytes(saved)} saved" if saved >= 0 else f"{human_bytes(-saved)} larger"
+
+
+def codecs_of(summary: str | None) -> str | None:
+    """The codecs of a stored track summary, per type, each once, in track order:
+    ``v:h264* a:aac/jpn* a:aac/eng s:subrip/eng`` → ``v:h264 a:aac s:subrip``."""
+    if summary is None:
+        return None
+    tokens = (token.split("/", 1)[0].rstrip("*!") for token in summary.split())
+    return " ".join(dict.fromkeys(tokens))
+
+
 def human_seconds(seconds: float | None) -> str:
     """``0.8 s``, ``3m02s``, ``1h05m``."""
     if seconds is None:
@@ -126,6 +147,7 @@ def run_record(run: RunRow) -> dict[str, Any]:
         "skipped": run.counts.skipped,
         "failed": run.counts.failed,
         "bytes_written": run.counts.bytes_written,
+        "bytes_saved": run.bytes_saved,
     }
 
 
@@ -146,20 +168,33 @@ def file_record(row: FileResultRow) -> dict[str, Any]:
         "bytes_written": row.bytes_written,
         "seconds": round(row.seconds, 3),
         "error": row.error,
+        "original_size": row.original_size,
+        "bytes_saved": row.bytes_saved,
+        "codecs_before": codecs_of(row.before_summary),
+        "codecs_after": codecs_of(row.after_summary),
+        "encode_seconds": _rounded(row.encode_seconds),
+        "encode_speed": _rounded(row.encode_speed),
     }
 
 
+def _rounded(value: float | None) -> float | None:
+    return None if value is None else round(value, 3)
+
+
 def run_line(run: RunRow) -> str:
-    """``#12 2026-11-28 15:00 anime completed: 10 changed, 100 unchanged, … (1.2 GiB, 3m02s)``."""
+    """``#12 2026-11-28 15:00 anime completed: 10 changed, 100 unchanged, …
+    (1.2 GiB written, 300.0 MiB saved, 3m02s, 2 workers)``; runs recorded before
+    schema 2 do not know what they saved and say nothing about it."""
     c = run.counts
     parts = [f"{c.changed} changed", f"{c.unchanged} unchanged"]
     if c.skipped:
         parts.append(f"{c.skipped} skipped")
     if c.failed:
         parts.append(f"{c.failed} failed")
+    saved = "" if run.bytes_saved is None else f"{saved_text(run.bytes_saved)}, "
     return (
         f"#{run.run_id} {local_time(run.started_at)} {run.policy_name or '(no policy)'} "
         f"{run.outcome.value}: {', '.join(parts)} "
-        f"({human_bytes(c.bytes_written)} written, {human_seconds(run.seconds)}, "
+        f"({human_bytes(c.bytes_written)} written, {saved}{human_seconds(run.seconds)}, "
         f"{run.workers} worker{'s' if run.workers != 1 else ''})"
     )

@@ -20,7 +20,14 @@ from pathlib import Path
 
 from vpo.discovery import iter_media_files
 from vpo.library.database import Library
-from vpo.library.records import FileState, FileStatus, ProbeFailure, StatKey
+from vpo.library.records import (
+    FileState,
+    FileStatus,
+    MovedFile,
+    ProbedFile,
+    ProbeFailure,
+    StatKey,
+)
 from vpo.media.model import MediaFile
 from vpo.probe.cheapest import Prober
 from vpo.probe.errors import ProbeError
@@ -34,11 +41,11 @@ _FLUSH_INTERVAL = 2.0  # seconds a probed result may wait in the buffer
 class ScanAction(enum.Enum):
     """What the scan does with one file it found."""
 
-    UNCHANGED = "unchanged"  # same size, mtime and inode as stored: no probe
+    UNCHANGED = "unchanged"  # same size, mtime, inode and ctime as stored: no probe
     KNOWN_ERROR = "known-error"  # unchanged since its probe failed: report it again, no probe
     RESTORE = "restore"  # marked missing before, back unchanged: no probe
     PROBE_NEW = "new"
-    PROBE_CHANGED = "changed"  # or ``reprobe`` asked for it
+    PROBE_CHANGED = "changed"  # or ``reprobe`` asked for it, or no ctime stored (schema 1)
 
 
 def decide(state: FileState | None, key: StatKey, *, reprobe: bool = False) -> ScanAction:
@@ -204,7 +211,7 @@ class _Scan:
         except OSError as error:
             self._problem(ScanProblem(path, f"{path}: {error.strerror or error}"))
             return
-        key = StatKey(info.st_size, info.st_mtime_ns, info.st_ino, info.st_dev)
+        key = StatKey.of(info)
         state = self._library.file_state(path)
         action = decide(state, key, reprobe=self._options.reprobe)
         if action is ScanAction.UNCHANGED:
@@ -226,7 +233,7 @@ class _Scan:
         """A new path whose stat key matches a stored file that is gone: a rename."""
         for old in self._library.find_moved(key):
             if not os.path.lexists(old):
-                self._buffer.moved.append((old, path))
+                self._buffer.moved.append(MovedFile(old, path, key.ctime_ns))
                 self._buffer.flush()  # a later file must see the row under its new path
                 return True
         return False
@@ -267,7 +274,7 @@ class _Scan:
             self._problem(outcome)
             self._buffer.failures.append(ProbeFailure(outcome.path, key, outcome.message))
             return
-        self._buffer.probed.append(outcome)
+        self._buffer.probed.append(ProbedFile(outcome, key.ctime_ns))
         if action is ScanAction.PROBE_NEW:
             self._counts.new += 1
         else:
@@ -324,8 +331,8 @@ class _Scan:
 def _probe_one(prober: Prober, path: Path, key: StatKey) -> _ProbeOutcome:
     """Worker: probe one file; every failure but a missing tool becomes a ScanProblem.
 
-    The stat key taken before probing is stored, so a file that changes while
-    being probed is probed again by the next scan.
+    The stat key taken before probing (ctime included) is stored, so a file that
+    changes while being probed is probed again by the next scan.
     """
     try:
         media = prober(path)
@@ -348,10 +355,10 @@ class _WriteBuffer:
         self._library = library
         self._batch_size = batch_size
         self._flushed_at = time.monotonic()
-        self.probed: list[MediaFile] = []
+        self.probed: list[ProbedFile] = []
         self.failures: list[ProbeFailure] = []
         self.restored: list[Path] = []
-        self.moved: list[tuple[Path, Path]] = []
+        self.moved: list[MovedFile] = []
 
     def full(self) -> bool:
         return len(self.probed) + len(self.failures) + len(self.restored) >= self._batch_size

@@ -4,6 +4,8 @@ A migration is applied once, inside one transaction, and recorded in
 ``schema_migrations``. Data migrations (ones that rewrite existing rows) get a
 backup copy of the database first, taken with SQLite's online backup API.
 Version 1 is the first schema; later versions are appended, never edited.
+Version 2 adds ``ctime_ns`` to the cache key and the size/encode figures of
+each processing record (rows written by version 1 get NULL: "unknown").
 """
 
 from __future__ import annotations
@@ -141,6 +143,21 @@ _V1_FILE_RESULTS_INDEXES = (
     "CREATE INDEX file_results_by_file ON file_results (file_id)",
 )
 
+# ctime cannot be set by any user tool, so it catches an in-place edit that kept
+# size, mtime (preserve_mtime) and inode. NULL (rows from version 1) is never a hit.
+_V2_FILES_CTIME = "ALTER TABLE files ADD COLUMN ctime_ns INTEGER"
+
+_V2_FILE_RESULTS_FIGURES = (
+    "ALTER TABLE file_results ADD COLUMN original_size INTEGER",  # before the first change
+    "ALTER TABLE file_results ADD COLUMN bytes_saved INTEGER",  # original - final; NULL: unknown
+    "ALTER TABLE file_results ADD COLUMN encode_seconds REAL",  # NULL: no encode
+    "ALTER TABLE file_results ADD COLUMN encode_speed REAL",  # media s per wall s
+)
+
+# Sum of the run's file_results.bytes_saved, kept up to date as records arrive
+# (a crashed run still shows what it saved); NULL for runs recorded by version 1.
+_V2_RUNS_SAVED = "ALTER TABLE runs ADD COLUMN bytes_saved INTEGER"
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(
         version=1,
@@ -155,6 +172,14 @@ MIGRATIONS: tuple[Migration, ...] = (
             _V1_FILE_RESULTS,
             *_V1_FILE_RESULTS_INDEXES,
         ),
+    ),
+    Migration(
+        version=2,
+        description="ctime in the cache key; size, bytes saved and encode speed per record",
+        statements=(_V2_FILES_CTIME, *_V2_FILE_RESULTS_FIGURES, _V2_RUNS_SAVED),
+        # Only adds NULL columns, but it is the first change to a library that holds
+        # users' history: a copy from before costs seconds and makes a downgrade possible.
+        rewrites_data=True,
     ),
 )
 

@@ -65,6 +65,10 @@ class _Applied:
     seconds: float
     bytes_written: int
     changes: tuple[str, ...]
+    original_size: int
+    final_size: int
+    encode_seconds: float | None = None
+    encode_speed: float | None = None
 
 
 def process_file(path: Path, context: WorkflowContext) -> FileResult:
@@ -101,11 +105,16 @@ def process_file(path: Path, context: WorkflowContext) -> FileResult:
         except ToolError as error:
             _raise_if_aborted(error)
             raise ApplyFailedError(_cause(error, path)) from error
+        encode = outcome.encode
         applied[phase.name] = _Applied(
             tool=outcome.tool.value,
             seconds=outcome.seconds,
             bytes_written=outcome.bytes_written,
             changes=describe_plan(plan),
+            original_size=encode.original_size if encode else plan.source.size,
+            final_size=outcome.media.size,
+            encode_seconds=encode.encode_seconds if encode else None,
+            encode_speed=encode.speed if encode else None,
         )
         _check_convergence(phase, outcome.media, context)
         return outcome.media
@@ -202,6 +211,10 @@ def _result_from(
                 seconds=done.seconds if done else 0.0,
                 message=message or ("; ".join(warnings) if warnings else None),
                 changes=done.changes if done else (),
+                original_size=done.original_size if done else None,
+                bytes_saved=done.original_size - done.final_size if done else None,
+                encode_seconds=done.encode_seconds if done else None,
+                encode_speed=done.encode_speed if done else None,
             )
         )
     failed = [p for p in phases if p.status is PhaseStatus.FAILED]

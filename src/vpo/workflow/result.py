@@ -36,6 +36,10 @@ class PhaseResult:
     seconds: float = 0.0
     message: str | None = None
     changes: tuple[str, ...] = ()  # human summary of what changed, one entry per change
+    original_size: int | None = None  # bytes before this phase changed the file
+    bytes_saved: int | None = None  # original_size minus the size after (positive = smaller)
+    encode_seconds: float | None = None  # wall time of the encode; None: not an encode
+    encode_speed: float | None = None  # seconds of media per second of encoding
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,3 +63,30 @@ class FileResult:
     @property
     def tools(self) -> tuple[str, ...]:
         return tuple(p.tool for p in self.phases if p.tool)
+
+    @property
+    def original_size(self) -> int | None:
+        """The size before the first phase that changed the file (None: nothing changed)."""
+        return next((p.original_size for p in self.phases if p.original_size is not None), None)
+
+    @property
+    def bytes_saved(self) -> int:
+        """Bytes the file shrank by over all its applied phases (negative: it grew)."""
+        return sum(p.bytes_saved for p in self.phases if p.bytes_saved is not None)
+
+    @property
+    def encode_seconds(self) -> float | None:
+        """Wall time of the encode phases together; None when nothing was encoded."""
+        timed = [p.encode_seconds for p in self.phases if p.encode_seconds is not None]
+        return sum(timed) if timed else None
+
+    @property
+    def encode_speed(self) -> float | None:
+        """Media seconds per wall second over the encodes (weighted by their time)."""
+        timed = [
+            (p.encode_speed * p.encode_seconds, p.encode_seconds)
+            for p in self.phases
+            if p.encode_speed is not None and p.encode_seconds
+        ]
+        wall = sum(seconds for _, seconds in timed)
+        return sum(media for media, _ in timed) / wall if wall else None

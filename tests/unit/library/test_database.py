@@ -16,6 +16,8 @@ from vpo.library import (
     FileStatus,
     Library,
     LibraryError,
+    MovedFile,
+    ProbedFile,
     ProbeFailure,
     RunCounts,
     RunOutcome,
@@ -24,6 +26,7 @@ from vpo.library import (
 from vpo.media.model import Attachment, Container, MediaFile, TrackFlags
 
 MediaBuilder = Callable[..., MediaFile]
+CTIME = 1_700_000_000_500_000_000
 
 
 def test_cached_media_round_trips_every_field(library: Library, make_media: MediaBuilder) -> None:
@@ -35,39 +38,68 @@ def test_cached_media_round_trips_every_field(library: Library, make_media: Medi
         title="A Movie",
         tracks=(media.tracks[0], media.tracks[1].with_flags(default=True), media.tracks[2]),
     )
-    library.record_probe(media)
+    library.record_probe(media, CTIME)
 
-    assert library.cached_media(media.path, media.size, media.mtime_ns, 42) == media
+    assert library.cached_media(media.path, media.size, media.mtime_ns, 42, CTIME) == media
 
 
 @pytest.mark.parametrize(
-    ("size", "mtime_ns", "inode"),
-    [(1001, 1_700_000_000_000_000_000, 42), (1000, 1, 42), (1000, 1_700_000_000_000_000_000, 43)],
+    ("size", "mtime_ns", "inode", "ctime_ns"),
+    [
+        (1001, 1_700_000_000_000_000_000, 42, CTIME),
+        (1000, 1, 42, CTIME),
+        (1000, 1_700_000_000_000_000_000, 43, CTIME),
+        # An in-place edit that restored size and mtime still moved the ctime.
+        (1000, 1_700_000_000_000_000_000, 42, CTIME + 1),
+    ],
 )
 def test_cache_misses_when_any_stat_field_differs(
-    library: Library, make_media: MediaBuilder, size: int, mtime_ns: int, inode: int
+    library: Library, make_media: MediaBuilder, size: int, mtime_ns: int, inode: int, ctime_ns: int
 ) -> None:
     media = make_media(Path("/lib/movie.mkv"))
-    library.record_probe(media)
+    library.record_probe(media, CTIME)
 
-    assert library.cached_media(media.path, size, mtime_ns, inode) is None
+    assert library.cached_media(media.path, size, mtime_ns, inode, ctime_ns) is None
+
+
+def test_a_probe_stored_without_ctime_is_never_a_hit(
+    library: Library, make_media: MediaBuilder
+) -> None:
+    media = make_media(Path("/lib/movie.mkv"))
+    library.record_probe(media, None)
+
+    assert library.cached_media(media.path, media.size, media.mtime_ns, 42, CTIME) is None
+    library.record_probe(media, CTIME)
+    assert library.cached_media(media.path, media.size, media.mtime_ns, 42, CTIME) == media
+
+
+def test_a_result_without_after_ctime_drops_the_cache_hit(
+    library: Library, make_media: MediaBuilder
+) -> None:
+    """The coordinator could not confirm the file on disk is the one described: no hit."""
+    media = make_media(Path("/lib/movie.mkv"))
+    library.record_probe(media, CTIME)
+    run = library.start_run(policy_name="p", policy_hash=None, workers=1)
+    library.record_file_result(run, FileRecord(media.path, FileOutcome.UNCHANGED, after=media))
+
+    assert library.cached_media(media.path, media.size, media.mtime_ns, 42, CTIME) is None
 
 
 def test_reprobe_replaces_tracks(library: Library, make_media: MediaBuilder) -> None:
     path = Path("/lib/movie.mkv")
-    library.record_probe(make_media(path, audio_languages=("eng", "jpn", "fre")))
+    library.record_probe(make_media(path, audio_languages=("eng", "jpn", "fre")), CTIME)
     newer = make_media(path, audio_languages=("jpn",), mtime_ns=5)
-    library.record_probe(newer)
+    library.record_probe(newer, CTIME)
 
-    assert library.cached_media(path, newer.size, 5, 42) == newer
+    assert library.cached_media(path, newer.size, 5, 42, CTIME) == newer
 
 
 def test_probe_failure_is_not_a_cache_hit_and_keeps_the_error(
     library: Library, make_media: MediaBuilder
 ) -> None:
     path = Path("/lib/broken.mkv")
-    library.record_probe(make_media(path))
-    key = StatKey(10, 20, 42, 7)
+    library.record_probe(make_media(path), CTIME)
+    key = StatKey(10, 20, 42, 7, CTIME)
     library.write_scan_batch(failures=(ProbeFailure(path, key, "truncated Matroska file"),))
 
     state = library.file_state(path)
@@ -77,23 +109,23 @@ def test_probe_failure_is_not_a_cache_hit_and_keeps_the_error(
         key,
         "truncated Matroska file",
     )
-    assert library.cached_media(path, 10, 20, 42) is None
+    assert library.cached_media(path, 10, 20, 42, CTIME) is None
 
 
 def test_media_without_inode_is_stored_but_never_a_hit(
     library: Library, make_media: MediaBuilder
 ) -> None:
     media = dataclasses.replace(make_media(Path("/lib/x.mkv")), inode=None, device=None)
-    library.record_probe(media)
+    library.record_probe(media, CTIME)
 
     assert library.file_state(media.path) is not None
-    assert library.cached_media(media.path, media.size, media.mtime_ns, 42) is None
+    assert library.cached_media(media.path, media.size, media.mtime_ns, 42, CTIME) is None
 
 
 def test_missing_restore_move_and_prune(library: Library, make_media: MediaBuilder) -> None:
     a, b = Path("/lib/a.mkv"), Path("/lib/b.mkv")
-    library.record_probe(make_media(a, inode=1))
-    library.record_probe(make_media(b, inode=2))
+    library.record_probe(make_media(a, inode=1), CTIME)
+    library.record_probe(make_media(b, inode=2), CTIME)
 
     library.mark_missing([a])
     assert _status(library, a) is FileStatus.MISSING
@@ -101,10 +133,10 @@ def test_missing_restore_move_and_prune(library: Library, make_media: MediaBuild
     assert _status(library, a) is FileStatus.OK
 
     renamed = Path("/lib/renamed.mkv")
-    assert library.find_moved(StatKey(1000, 1_700_000_000_000_000_000, 2, 7)) == (b,)
-    library.write_scan_batch(moved=[(b, renamed)])
+    assert library.find_moved(StatKey(1000, 1_700_000_000_000_000_000, 2, 7, CTIME + 1)) == (b,)
+    library.write_scan_batch(moved=[MovedFile(b, renamed, CTIME + 1)])
     assert library.file_state(b) is None
-    assert library.cached_media(renamed, 1000, 1_700_000_000_000_000_000, 2) is not None
+    assert library.cached_media(renamed, 1000, 1_700_000_000_000_000_000, 2, CTIME + 1) is not None
 
     library.prune([a])
     assert library.file_state(a) is None
@@ -115,7 +147,7 @@ def test_paths_under_a_root_exclude_siblings_with_the_same_prefix(
 ) -> None:
     names = ["/lib", "/lib/a.mkv", "/lib/sub/b.mkv", "/lib2/c.mkv", "/lib-x/d.mkv", "/li.mkv"]
     for n, name in enumerate(names):
-        library.record_probe(make_media(Path(name), inode=n + 1))
+        library.record_probe(make_media(Path(name), inode=n + 1), CTIME)
 
     under = [path for path, _ in library.iter_paths_under(Path("/lib"))]
 
@@ -125,7 +157,10 @@ def test_paths_under_a_root_exclude_siblings_with_the_same_prefix(
 
 def test_paths_under_pages_through_many_rows(library: Library, make_media: MediaBuilder) -> None:
     library.write_scan_batch(
-        probed=[make_media(Path(f"/lib/{n:05}.mkv"), inode=n + 1) for n in range(2500)]
+        probed=[
+            ProbedFile(make_media(Path(f"/lib/{n:05}.mkv"), inode=n + 1), CTIME)
+            for n in range(2500)
+        ]
     )
 
     under = [path for path, _ in library.iter_paths_under(Path("/lib"))]
@@ -141,7 +176,7 @@ def test_run_history_and_reports(library: Library, make_media: MediaBuilder) -> 
         mtime_ns=99,
         tracks=(before.tracks[0], before.tracks[2].with_flags(default=True)),
     )
-    library.record_probe(before)
+    library.record_probe(before, CTIME)
     first = library.start_run(policy_name="anime", policy_hash="abc", workers=2, started_at=100.0)
     library.record_file_result(
         first,
@@ -156,6 +191,9 @@ def test_run_history_and_reports(library: Library, make_media: MediaBuilder) -> 
             changes=("audio eng: removed", "audio jpn: default on"),
             bytes_written=900,
             seconds=1.5,
+            after_ctime_ns=CTIME,
+            original_size=1000,
+            bytes_saved=100,
         ),
         recorded_at=110.0,
     )
@@ -199,7 +237,7 @@ def test_run_history_and_reports(library: Library, make_media: MediaBuilder) -> 
     assert [r.error for r in library.iter_file_results(since=111.0, policy="anime")] == ["boom"]
 
     # The result's `after` refreshed the cache: the next run needs no probe.
-    assert library.cached_media(before.path, 900, 99, 42) == after
+    assert library.cached_media(before.path, 900, 99, 42, CTIME) == after
 
 
 def test_file_results_stream_past_one_page(library: Library) -> None:
@@ -216,7 +254,9 @@ def test_finish_unknown_run_is_an_error(library: Library) -> None:
 
 
 def test_totals(library: Library, make_media: MediaBuilder) -> None:
-    library.record_probe(make_media(Path("/l/a.mkv"), inode=1, audio_languages=("eng", "jpn")))
+    library.record_probe(
+        make_media(Path("/l/a.mkv"), inode=1, audio_languages=("eng", "jpn")), CTIME
+    )
     library.record_probe(
         make_media(
             Path("/l/b.mp4"),
@@ -224,12 +264,13 @@ def test_totals(library: Library, make_media: MediaBuilder) -> None:
             container=Container.MP4,
             video_codec="hevc",
             subtitle_languages=("eng",),
-        )
+        ),
+        CTIME,
     )
-    library.record_probe(make_media(Path("/l/gone.mkv"), inode=3, audio_languages=("fre",)))
+    library.record_probe(make_media(Path("/l/gone.mkv"), inode=3, audio_languages=("fre",)), CTIME)
     library.mark_missing([Path("/l/gone.mkv")])
     library.write_scan_batch(
-        failures=[ProbeFailure(Path("/l/bad.mkv"), StatKey(5, 5, 4, 7), "not a media file")]
+        failures=[ProbeFailure(Path("/l/bad.mkv"), StatKey(5, 5, 4, 7, CTIME), "not a media file")]
     )
     run = library.start_run(policy_name="p", policy_hash="h", workers=1)
     library.record_file_result(run, FileRecord(Path("/l/a.mkv"), FileOutcome.UNCHANGED))
@@ -256,9 +297,10 @@ def test_many_threads_write_and_read_at_once(library: Library, make_media: Media
         try:
             for n in range(50):
                 path = Path(f"/lib/w{worker}/{n}.mkv")
-                media = make_media(path, inode=worker * 1000 + n + 1)
-                library.record_probe(media)
-                assert library.cached_media(path, media.size, media.mtime_ns, media.inode)
+                inode = worker * 1000 + n + 1
+                media = make_media(path, inode=inode)
+                library.record_probe(media, CTIME)
+                assert library.cached_media(path, media.size, media.mtime_ns, inode, CTIME)
                 library.record_file_result(run, FileRecord(path, FileOutcome.CHANGED, after=media))
         except BaseException as error:
             errors.append(error)
@@ -278,14 +320,14 @@ def test_two_library_objects_share_one_file(tmp_path: Path, make_media: MediaBui
     """Like two vpo processes: WAL lets one read while the other writes."""
     path = tmp_path / "library.db"
     with Library.open(path) as writer, Library.open(path) as reader:
-        writer.record_probe(make_media(Path("/lib/a.mkv")))
+        writer.record_probe(make_media(Path("/lib/a.mkv")), CTIME)
         assert reader.file_state(Path("/lib/a.mkv")) is not None
 
 
 def test_a_fresh_database_is_at_the_latest_schema(tmp_path: Path) -> None:
     path = tmp_path / "library.db"
     with Library.open(path) as library:
-        assert library.schema_version() == 1
+        assert library.schema_version() == 2
     with sqlite3.connect(path) as raw:
         assert raw.execute("PRAGMA journal_mode").fetchone() == ("wal",)
     raw.close()
@@ -348,8 +390,8 @@ def test_flags_survive_storage(library: Library, make_media: MediaBuilder) -> No
         default=True, forced=True, hearing_impaired=True, commentary=True, original=True
     )
     media = dataclasses.replace(media, tracks=(media.tracks[0], flagged))
-    library.record_probe(media)
-    cached = library.cached_media(media.path, media.size, media.mtime_ns, 42)
+    library.record_probe(media, CTIME)
+    cached = library.cached_media(media.path, media.size, media.mtime_ns, 42, CTIME)
     assert cached is not None
     assert cached.tracks[1].flags == TrackFlags(
         default=True, forced=True, hearing_impaired=True, commentary=True, original=True
@@ -360,7 +402,7 @@ def test_a_result_that_renamed_the_file_moves_its_row_and_history(
     library: Library, make_media: MediaBuilder
 ) -> None:
     source = make_media(Path("/lib/movie.mp4"), container=Container.MP4)
-    library.record_probe(source)
+    library.record_probe(source, CTIME)
     first = library.start_run(policy_name="p", policy_hash=None, workers=1)
     library.record_file_result(first, FileRecord(source.path, FileOutcome.UNCHANGED))
     converted = dataclasses.replace(
@@ -368,10 +410,19 @@ def test_a_result_that_renamed_the_file_moves_its_row_and_history(
     )
     second = library.start_run(policy_name="p", policy_hash=None, workers=1)
     library.record_file_result(
-        second, FileRecord(source.path, FileOutcome.CHANGED, plan_kind="remux", after=converted)
+        second,
+        FileRecord(
+            source.path,
+            FileOutcome.CHANGED,
+            plan_kind="remux",
+            after=converted,
+            after_ctime_ns=CTIME,
+        ),
     )
 
     assert library.file_state(source.path) is None
-    assert library.cached_media(converted.path, source.size, source.mtime_ns, 43) == converted
+    assert (
+        library.cached_media(converted.path, source.size, source.mtime_ns, 43, CTIME) == converted
+    )
     assert library.totals().never_processed == 0
     assert [r.path for r in library.iter_file_results()] == [source.path, source.path]

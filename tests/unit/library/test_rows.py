@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from vpo.library import rows
 from vpo.media.model import Attachment, Container, MediaFile, Track, TrackFlags, TrackType
 
-_text = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=12)
+_text = st.text(alphabet=st.characters(exclude_categories=["Cs"]), max_size=12)
 _opt_int = st.none() | st.integers(min_value=0, max_value=2**40)
 _flags = st.builds(
     TrackFlags,

@@ -21,7 +21,7 @@ from vpo.media.model import Container, MediaFile, Track, TrackType
 from vpo.probe.errors import NotMediaError
 from vpo.tools.runner import ToolNotFoundError
 
-KEY = StatKey(size=10, mtime_ns=20, inode=30, device=40)
+KEY = StatKey(size=10, mtime_ns=20, inode=30, device=40, ctime_ns=50)
 
 
 class CountingProber:
@@ -97,27 +97,45 @@ def expect(**nonzero: int) -> dict[str, int]:
         (FileState(Path("/x"), KEY, FileStatus.OK, None), KEY, True, ScanAction.PROBE_CHANGED),
         (
             FileState(Path("/x"), KEY, FileStatus.OK, None),
-            StatKey(11, 20, 30, 40),
+            StatKey(11, 20, 30, 40, 50),
             False,
             ScanAction.PROBE_CHANGED,
         ),
         (
             FileState(Path("/x"), KEY, FileStatus.OK, None),
-            StatKey(10, 21, 30, 40),
+            StatKey(10, 21, 30, 40, 50),
             False,
             ScanAction.PROBE_CHANGED,
         ),
         (
             FileState(Path("/x"), KEY, FileStatus.OK, None),
-            StatKey(10, 20, 31, 40),
+            StatKey(10, 20, 31, 40, 50),
             False,
             ScanAction.PROBE_CHANGED,
         ),
         (
             FileState(Path("/x"), KEY, FileStatus.OK, None),
-            StatKey(10, 20, 30, 41),  # a remounted disk may change the device number
+            StatKey(10, 20, 30, 41, 50),  # a remounted disk may change the device number
             False,
             ScanAction.UNCHANGED,
+        ),
+        (
+            FileState(Path("/x"), KEY, FileStatus.OK, None),
+            StatKey(10, 20, 30, 40, 51),  # edited in place, mtime restored
+            False,
+            ScanAction.PROBE_CHANGED,
+        ),
+        (
+            FileState(Path("/x"), StatKey(10, 20, 30, 40, None), FileStatus.OK, None),
+            KEY,  # a row from schema 1 has no ctime: probed once, then known
+            False,
+            ScanAction.PROBE_CHANGED,
+        ),
+        (
+            FileState(Path("/x"), StatKey(10, 20, 30, 40, None), FileStatus.ERROR, "e"),
+            KEY,
+            False,
+            ScanAction.PROBE_CHANGED,
         ),
         (FileState(Path("/x"), KEY, FileStatus.MISSING, None), KEY, False, ScanAction.RESTORE),
         (FileState(Path("/x"), KEY, FileStatus.ERROR, "e"), KEY, False, ScanAction.KNOWN_ERROR),
@@ -142,7 +160,9 @@ def test_first_scan_probes_rescan_probes_nothing(tmp_path: Path, library: Librar
     assert len(prober.calls) == 3
 
     info = (tmp_path / "lib" / "a.mkv").stat()
-    cached = library.cached_media(tmp_path / "lib" / "a.mkv", 5, info.st_mtime_ns, info.st_ino)
+    cached = library.cached_media(
+        tmp_path / "lib" / "a.mkv", 5, info.st_mtime_ns, info.st_ino, info.st_ctime_ns
+    )
     assert cached is not None
     assert (cached.size, cached.inode, cached.device) == (5, info.st_ino, info.st_dev)
 
@@ -200,11 +220,17 @@ def test_deleted_files_are_marked_missing_then_restored_or_pruned(
     assert counts(summary) == expect(found=1, unchanged=1, missing=2)
     assert library.file_state(gone).status is FileStatus.MISSING  # type: ignore[union-attr]
 
-    hidden.rename(back)  # same inode, size, mtime: restored without a probe
+    hidden.rename(back)  # same inode, size, mtime, but the renames moved the ctime
     prober.calls.clear()
     summary = run_scan(library, prober, tmp_path)
+    assert counts(summary) == expect(found=2, changed=1, unchanged=1, missing=0)
+    assert prober.calls == [back]
+    assert library.file_state(back).status is FileStatus.OK  # type: ignore[union-attr]
+
+    library.mark_missing([back])  # e.g. its disk was unmounted during a scan
+    summary = run_scan(library, prober, tmp_path)  # back unchanged, ctime too: no probe
     assert counts(summary) == expect(found=2, unchanged=2, missing=0)
-    assert prober.calls == []
+    assert prober.calls == [back]
     assert library.file_state(back).status is FileStatus.OK  # type: ignore[union-attr]
 
     summary = run_scan(library, prober, tmp_path, prune=True)
@@ -368,3 +394,75 @@ def test_failures_after_stop_are_not_stored_as_verdicts(tmp_path: Path, library:
     assert summary.interrupted
     assert summary.counts.errors == 0
     assert library.file_state(tmp_path / "a.mkv") is None  # probed again next time
+
+
+def test_an_in_place_edit_that_keeps_size_and_mtime_is_probed_again(
+    tmp_path: Path, library: Library
+) -> None:
+    """Like mkvpropedit with preserve_mtime: same size, same mtime, same inode."""
+    edited = write(tmp_path / "a.mkv", b"media one")
+    write(tmp_path / "b.mkv")
+    prober = CountingProber()
+    run_scan(library, prober, tmp_path)
+    prober.calls.clear()
+
+    before = edited.stat()
+    with edited.open("r+b") as handle:
+        handle.write(b"MEDIA")
+    os.utime(edited, ns=(before.st_atime_ns, before.st_mtime_ns))
+    after = edited.stat()
+    assert (after.st_size, after.st_mtime_ns, after.st_ino) == (
+        before.st_size,
+        before.st_mtime_ns,
+        before.st_ino,
+    )
+
+    summary = run_scan(library, prober, tmp_path)
+    assert counts(summary) == expect(found=2, changed=1, unchanged=1)
+    assert prober.calls == [edited]
+    state = library.file_state(edited)
+    assert state is not None
+    assert state.key.ctime_ns == after.st_ctime_ns
+
+
+def test_rows_without_ctime_are_probed_once_then_unchanged(
+    tmp_path: Path, library: Library
+) -> None:
+    """After the schema-2 migration every row lacks a ctime; one scan fills them in."""
+    for name in ("a.mkv", "b.mkv"):
+        write(tmp_path / name)
+    prober = CountingProber()
+    run_scan(library, prober, tmp_path)
+    for name in ("a.mkv", "b.mkv"):
+        cached = library.cached_media(tmp_path / name, 5, *_stat(tmp_path / name))
+        assert cached is not None
+        library.record_probe(cached, None)  # what the migration leaves: no ctime
+    prober.calls.clear()
+
+    first = run_scan(library, prober, tmp_path)
+    assert counts(first) == expect(found=2, changed=2)
+    second = run_scan(library, prober, tmp_path)
+    assert counts(second) == expect(found=2, unchanged=2)
+    assert len(prober.calls) == 2
+
+
+def test_a_rename_stores_the_new_ctime_so_the_next_scan_probes_nothing(
+    tmp_path: Path, library: Library
+) -> None:
+    old = write(tmp_path / "old.mkv")
+    prober = CountingProber()
+    run_scan(library, prober, tmp_path)
+    prober.calls.clear()
+
+    new = tmp_path / "new.mkv"
+    old.rename(new)
+    assert counts(run_scan(library, prober, tmp_path)) == expect(found=1, moved=1)
+    assert counts(run_scan(library, prober, tmp_path)) == expect(found=1, unchanged=1)
+    assert prober.calls == []
+    assert library.cached_media(new, 5, *_stat(new)) is not None
+
+
+def _stat(path: Path) -> tuple[int, int, int]:
+    """mtime, inode and ctime, the rest of a cache lookup after the size."""
+    info = path.stat()
+    return info.st_mtime_ns, info.st_ino, info.st_ctime_ns

@@ -7,8 +7,9 @@ from pathlib import Path
 
 from rich.console import Console
 
-from vpo.cli.scan_cmd import ScanDisplay, one_line, progress_line, summary_json, summary_text
+from vpo.cli.scan_cmd import ScanDisplay, progress_line, summary_json, summary_text
 from vpo.library.scan import ScanCounts, ScanProblem, ScanProgress, ScanSummary
+from vpo.text import one_line
 
 
 def test_progress_line_mentions_only_what_happened() -> None:

@@ -57,6 +57,7 @@ def process_document(
             "seconds": round(batch.seconds, 3),
             "workers": batch.workers,
             "bytes_written": sum(r.bytes_written for r in batch.results),
+            "bytes_saved": sum(r.bytes_saved for r in batch.results),
         },
         "files": [file_dict(result) for result in batch.results],
     }
@@ -70,6 +71,7 @@ def file_dict(result: FileResult) -> dict[str, Any]:
         "error": result.error if result.status is FileStatus.FAILED else None,
         "skip_reason": result.skip_reason if result.status is FileStatus.SKIPPED else None,
         "bytes_written": result.bytes_written,
+        "bytes_saved": result.bytes_saved,
         "phases": [
             {
                 "phase": phase.phase,
@@ -79,7 +81,15 @@ def file_dict(result: FileResult) -> dict[str, Any]:
                 "seconds": round(phase.seconds, 3),
                 "message": phase.message,
                 "changes": list(phase.changes),
+                "original_size": phase.original_size,
+                "bytes_saved": phase.bytes_saved,
+                "encode_seconds": _rounded(phase.encode_seconds),
+                "encode_speed": _rounded(phase.encode_speed),
             }
             for phase in result.phases
         ],
     }
+
+
+def _rounded(value: float | None) -> float | None:
+    return None if value is None else round(value, 3)
