@@ -50,7 +50,9 @@ def history(media_factory: Any, tmp_path: Path) -> tuple[Path, Path, Path]:
     now = time.time()
     with Library.open(database) as library:
         info = anime.stat()
-        before = library.cached_media(anime, info.st_size, info.st_mtime_ns, info.st_ino)
+        before = library.cached_media(
+            anime, info.st_size, info.st_mtime_ns, info.st_ino, info.st_ctime_ns
+        )
         assert before is not None
         after = dataclasses.replace(
             before, tracks=(before.tracks[0], before.tracks[1], before.tracks[3])
@@ -71,6 +73,9 @@ def history(media_factory: Any, tmp_path: Path) -> tuple[Path, Path, Path]:
                 changes=("audio 2 (eng): removed",),
                 bytes_written=81234,
                 seconds=0.42,
+                after_ctime_ns=info.st_ctime_ns,
+                original_size=90000,
+                bytes_saved=90000 - 81234,
             ),
             recorded_at=now - 10 * DAY + 1,
         )
@@ -107,11 +112,13 @@ def test_status_json_and_text(history: tuple[Path, Path, Path]) -> None:
     assert document["by_subtitle_language"] == {"eng": 1}
     assert document["never_processed"] == 0
     assert [r["policy"] for r in document["recent_runs"]] == ["movies", "anime"]
+    assert (document["bytes_saved"], document["bytes_saved_by_policy"]) == (8766, {"anime": 8766})
 
     text = vpo("status", "--db", database).stdout
     assert "Containers: mkv 1, mp4 1" in text
     assert "Never processed: 0" in text
     assert "movies interrupted: 0 changed, 1 unchanged, 1 failed" in text
+    assert "Space saved: 8.6 KiB saved (anime 8.6 KiB)" in text
 
 
 def test_report_runs_filters_by_since_and_policy(history: tuple[Path, Path, Path]) -> None:
@@ -120,6 +127,11 @@ def test_report_runs_filters_by_since_and_policy(history: tuple[Path, Path, Path
     all_runs = json.loads(vpo("report", "runs", "--db", database, "--json").stdout)
     assert [r["policy"] for r in all_runs] == ["anime", "movies"]
     assert all_runs[0]["bytes_written"] == 81234
+    assert [r["bytes_saved"] for r in all_runs] == [8766, 0]
+
+    text = vpo("report", "runs", "--db", database).stdout.splitlines()
+    assert "anime completed: 1 changed, 0 unchanged (79.3 KiB written, 8.6 KiB saved, " in text[0]
+    assert text[-1] == "Total: 2 runs, 1 changed, 79.3 KiB written, 8.6 KiB saved"
 
     recent = json.loads(vpo("report", "runs", "--db", database, "--json", "--since", "1d").stdout)
     assert [r["policy"] for r in recent] == ["movies"]
@@ -127,7 +139,11 @@ def test_report_runs_filters_by_since_and_policy(history: tuple[Path, Path, Path
     anime = json.loads(
         vpo("report", "runs", "--db", database, "--json", "--policy", "anime").stdout
     )
-    assert [r["outcome"] for r in anime] == ["completed"]
+    assert [(r["outcome"], r["bytes_saved"]) for r in anime] == [("completed", 8766)]
+    anime_csv = list(csv.DictReader(io.StringIO(
+        vpo("report", "runs", "--db", database, "--csv", "--policy", "anime").stdout
+    )))  # fmt: skip
+    assert [r["bytes_saved"] for r in anime_csv] == ["8766"]
 
 
 def test_report_changes_says_what_where_when_and_by_which_policy(
@@ -149,9 +165,14 @@ def test_report_changes_says_what_where_when_and_by_which_policy(
     assert (row["before"], row["after"]) == (BEFORE, AFTER)
     assert row["changes"] == "audio 2 (eng): removed"
     assert (row["bytes_written"], row["seconds"]) == ("81234", "0.42")
+    assert (row["original_size"], row["bytes_saved"]) == ("90000", "8766")
+    assert (row["codecs_before"], row["codecs_after"]) == ("v:h264 a:aac s:subrip",) * 2
+    assert (row["encode_seconds"], row["encode_speed"]) == ("", "")  # a remux, no encode
 
     text = vpo("report", "changes", "--db", database).stdout.splitlines()
-    assert text[0].endswith(f"anime changed [remux/mkvmerge] {anime} (79.3 KiB, 0.4 s)")
+    assert text[0].endswith(
+        f"anime changed [remux/mkvmerge] {anime} (79.3 KiB, 0.4 s, 8.6 KiB saved)"
+    )
     assert text[1] == f"    {BEFORE} → {AFTER}"
     assert text[2] == "    audio 2 (eng): removed"
 

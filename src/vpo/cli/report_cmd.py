@@ -51,13 +51,13 @@ def file_lines(row: FileResultRow) -> list[str]:
         f"{local_time(row.recorded_at)} {row.policy_name or '(no policy)'} "
         f"{row.outcome.value}{f' [{how}]' if how else ''} {one_line(str(row.path))}"
     )
+    encode = encode_line(row)
     if row.outcome is FileOutcome.CHANGED:
-        saved = f", {saved_text(row.bytes_saved)}" if row.bytes_saved else ""
+        saved = f", {saved_text(row.bytes_saved)}" if row.bytes_saved and not encode else ""
         head += f" ({human_bytes(row.bytes_written)}, {human_seconds(row.seconds)}{saved})"
     lines = [head]
     if row.before_summary and row.after_summary and row.before_summary != row.after_summary:
         lines.append(f"    {row.before_summary} → {row.after_summary}")
-    encode = encode_line(row)
     if encode:
         lines.append(f"    {encode}")
     lines.extend(f"    {one_line(change)}" for change in row.changes)

@@ -440,6 +440,7 @@ class Library:
                 for policy, saved in connection.execute(
                     "SELECT COALESCE(policy_name, ''), SUM(bytes_saved) FROM runs "
                     "WHERE bytes_saved IS NOT NULL GROUP BY policy_name "
+                    "HAVING SUM(bytes_saved) != 0 "
                     "ORDER BY SUM(bytes_saved) DESC, policy_name"
                 )
             }

@@ -234,4 +234,4 @@ class LibraryTotals:
     never_processed: int
     recent_runs: tuple[RunRow, ...]
     bytes_saved: int = 0  # over every processing record that knows it
-    saved_by_policy: Mapping[str, int] = field(default_factory=dict)  # largest first
+    saved_by_policy: Mapping[str, int] = field(default_factory=dict)  # non-zero, largest first
