@@ -65,8 +65,8 @@ class _Applied:
     seconds: float
     bytes_written: int
     changes: tuple[str, ...]
-    original_size: int
-    final_size: int
+    original_size: int = 0  # size before the phase (the encode's own figure for an encode)
+    final_size: int = 0  # size after it, as on disk
     encode_seconds: float | None = None
     encode_speed: float | None = None
 
