@@ -426,3 +426,53 @@ def test_a_result_that_renamed_the_file_moves_its_row_and_history(
     )
     assert library.totals().never_processed == 0
     assert [r.path for r in library.iter_file_results()] == [source.path, source.path]
+
+
+def test_bytes_saved_add_up_per_run_and_per_policy(library: Library) -> None:
+    def record(run: int, name: str, saved: int | None) -> None:
+        library.record_file_result(
+            run,
+            FileRecord(
+                Path(f"/lib/{name}.mkv"),
+                FileOutcome.CHANGED if saved else FileOutcome.UNCHANGED,
+                original_size=None if saved is None else 10_000,
+                bytes_saved=saved,
+                encode_seconds=2.0 if saved else None,
+                encode_speed=1.5 if saved else None,
+            ),
+        )
+
+    anime = library.start_run(policy_name="anime", policy_hash=None, workers=1, started_at=1.0)
+    for name, saved in (("a", 4000), ("b", -500), ("c", 0), ("d", None)):
+        record(anime, name, saved)
+    movies = library.start_run(policy_name="movies", policy_hash=None, workers=1, started_at=2.0)
+    record(movies, "e", 9000)
+    idle = library.start_run(policy_name=None, policy_hash=None, workers=1, started_at=3.0)
+    record(idle, "f", 0)
+
+    assert [(r.policy_name, r.bytes_saved) for r in library.runs()] == [
+        ("anime", 3500),
+        ("movies", 9000),
+        (None, 0),
+    ]
+    assert [r.bytes_saved for r in library.runs(policy="anime")] == [3500]
+    first = next(library.iter_file_results(policy="anime"))
+    assert (first.original_size, first.bytes_saved, first.encode_seconds, first.encode_speed) == (
+        10_000,
+        4000,
+        2.0,
+        1.5,
+    )
+    totals = library.totals()
+    assert totals.bytes_saved == 12_500
+    assert list(totals.saved_by_policy.items()) == [("movies", 9000), ("anime", 3500)]
+
+
+def test_a_failed_probe_keeps_its_ctime_so_an_unchanged_file_is_not_probed_again(
+    library: Library,
+) -> None:
+    key = StatKey(10, 20, 42, 7, CTIME)
+    library.write_scan_batch(failures=(ProbeFailure(Path("/lib/bad.mkv"), key, "truncated"),))
+
+    state = library.file_state(Path("/lib/bad.mkv"))
+    assert state is not None and state.key.matches(key)

@@ -1,19 +1,23 @@
-"""Pure report helpers: --since parsing, units and flat records."""
+"""Pure report helpers: --since parsing, units, flat records and the text lines."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from vpo.cli.report_cmd import encode_line, file_lines, runs_total_line
 from vpo.library import FileOutcome, FileResultRow, RunCounts, RunOutcome, RunRow
 from vpo.library.reporting import (
     FILE_FIELDS,
     RUN_FIELDS,
     SinceError,
+    codecs_of,
     file_record,
     human_bytes,
     human_seconds,
@@ -21,6 +25,7 @@ from vpo.library.reporting import (
     parse_since,
     run_line,
     run_record,
+    saved_text,
 )
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=timezone.utc)
@@ -114,3 +119,95 @@ def test_records_have_exactly_the_csv_fields() -> None:
         "anime completed: 2 changed, 5 unchanged, 1 failed (3.0 MiB written, 3m02s, 2 workers)"
     )
     assert iso_time(None) is None
+
+
+@pytest.mark.parametrize(
+    ("summary", "codecs"),
+    [
+        (None, None),
+        ("", ""),
+        ("v:h264* a:aac/jpn* a:aac/eng s:subrip/eng!", "v:h264 a:aac s:subrip"),
+        ("v:hevc a:truehd/eng* a:ac3/eng", "v:hevc a:truehd a:ac3"),
+        ("a:pcm_s16le/und", "a:pcm_s16le"),
+    ],
+)
+def test_codecs_of_a_track_summary(summary: str | None, codecs: str | None) -> None:
+    assert codecs_of(summary) == codecs
+
+
+@pytest.mark.parametrize(
+    ("saved", "text"), [(0, "0 B saved"), (1536, "1.5 KiB saved"), (-2048, "2.0 KiB larger")]
+)
+def test_saved_text(saved: int, text: str) -> None:
+    assert saved_text(saved) == text
+
+
+def _run(bytes_saved: int | None) -> RunRow:
+    return RunRow(
+        run_id=1,
+        batch_id="b",
+        policy_name="p",
+        policy_hash=None,
+        started_at=NOW.timestamp(),
+        finished_at=NOW.timestamp() + 2,
+        workers=1,
+        outcome=RunOutcome.COMPLETED,
+        counts=RunCounts(changed=1, bytes_written=1024),
+        bytes_saved=bytes_saved,
+    )
+
+
+def test_run_line_says_what_was_saved_only_when_known() -> None:
+    assert run_line(_run(3 * 1024**2)).endswith("(1.0 KiB written, 3.0 MiB saved, 2.0 s, 1 worker)")
+    assert run_line(_run(None)).endswith("(1.0 KiB written, 2.0 s, 1 worker)")  # schema 1
+    assert run_record(_run(None))["bytes_saved"] is None
+
+
+def _encoded(**figures: Any) -> FileResultRow:
+    return FileResultRow(
+        run_id=1,
+        batch_id="b",
+        policy_name="p",
+        recorded_at=NOW.timestamp(),
+        path=Path("/lib/a.mkv"),
+        outcome=FileOutcome.CHANGED,
+        plan_kind="encode",
+        tool="ffmpeg",
+        phase="shrink",
+        before_summary="v:h264* a:dts/eng*",
+        after_summary="v:hevc* a:aac/eng*",
+        changes=(),
+        bytes_written=600 * 1024,
+        seconds=5.0,
+        error=None,
+        **figures,
+    )
+
+
+def test_encode_line_and_flat_record_of_an_encode() -> None:
+    row = _encoded(
+        original_size=1000 * 1024, bytes_saved=400 * 1024, encode_seconds=4.0, encode_speed=2.25
+    )
+    assert encode_line(row) == (
+        "encode: v:h264 a:dts → v:hevc a:aac, 1000.0 KiB → 600.0 KiB (400.0 KiB saved) "
+        "in 4.0 s, 2.2× real time"
+    )
+    record = file_record(row)
+    assert (record["codecs_before"], record["codecs_after"]) == ("v:h264 a:dts", "v:hevc a:aac")
+    assert (record["original_size"], record["bytes_saved"]) == (1000 * 1024, 400 * 1024)
+    assert (record["encode_seconds"], record["encode_speed"]) == (4.0, 2.25)
+    lines = file_lines(row)
+    assert lines[0].endswith("(600.0 KiB, 5.0 s)")  # the encode line says what was saved
+    assert lines[2] == f"    {encode_line(row)}"
+
+
+def test_encode_line_of_a_record_from_schema_1_shows_only_the_codecs() -> None:
+    assert encode_line(_encoded()) == "encode: v:h264 a:dts → v:hevc a:aac"
+    same_codecs = replace(_encoded(), after_summary="v:h264 a:dts/eng")
+    assert encode_line(same_codecs) is None
+
+
+def test_runs_total_line_counts_unknown_savings_as_nothing() -> None:
+    assert runs_total_line([_run(2048), _run(None), _run(-1024)]) == (
+        "Total: 3 runs, 3 changed, 3.0 KiB written, 1.0 KiB saved"
+    )
