@@ -118,7 +118,7 @@ def test_status_json_and_text(history: tuple[Path, Path, Path]) -> None:
     assert "Containers: mkv 1, mp4 1" in text
     assert "Never processed: 0" in text
     assert "movies interrupted: 0 changed, 1 unchanged, 1 failed" in text
-    assert "Space saved: 8.6 KiB saved (anime 8.6 KiB)" in text
+    assert "Space saved: 8.6 KiB (anime 8.6 KiB)" in text
 
 
 def test_report_runs_filters_by_since_and_policy(history: tuple[Path, Path, Path]) -> None:
@@ -212,4 +212,5 @@ def test_status_on_a_new_database_is_empty_not_an_error(tmp_path: Path) -> None:
     done = vpo("status", "--db", tmp_path / "fresh" / "library.db")
     assert done.returncode == 0, done.stderr
     assert "Files: 0 (0 B)" in done.stdout
+    assert "Space saved: 0 B\n" in done.stdout
     assert "Last runs: none yet" in done.stdout

@@ -11,7 +11,7 @@ import click
 
 from vpo.cli.common import load_config_or_exit
 from vpo.library import Library, LibraryTotals
-from vpo.library.reporting import human_bytes, run_line, run_record, saved_text
+from vpo.library.reporting import human_bytes, run_line, run_record
 
 TOP = 8  # values shown per breakdown line; the rest are summed as "N more"
 
@@ -45,7 +45,7 @@ def status_text(totals: LibraryTotals, database: Path) -> list[str]:
         f"Audio languages: {breakdown(totals.by_audio_language)}",
         f"Subtitle languages: {breakdown(totals.by_subtitle_language)}",
         f"Never processed: {totals.never_processed}",
-        f"Space saved: {saved_text(totals.bytes_saved)}"
+        f"Space saved: {human_bytes(totals.bytes_saved)}"
         + (f" ({saved_breakdown(totals.saved_by_policy)})" if totals.saved_by_policy else ""),
     ]
     if totals.recent_runs:
