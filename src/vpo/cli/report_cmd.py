@@ -145,7 +145,7 @@ def report(
 ) -> None:
     """Show past processing: RUNS (one line per run), FILES (every file of every
     run) or CHANGES (only files that were changed: what, where, when, by which
-    policy, bytes and time)."""
+    policy, bytes, time, space saved and, for encodes, codecs and speed)."""
     if as_json and as_csv:
         raise click.UsageError("choose one of --json and --csv")
     loaded = load_config_or_exit({"library.database": db}, cli_flags={"library.database": "--db"})
