@@ -8,6 +8,7 @@ so threads of one vpo never race for the write lock. Writes are short explicit
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
 import time
@@ -623,7 +624,8 @@ def _apply(
 def _backup(connection: sqlite3.Connection, path: Path, version: int) -> Path:
     """Copy the whole database with the online backup API before rewriting data."""
     stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime())
-    target = path.with_name(f"{path.name}.schema{version}-{stamp}.bak")
+    # The pid keeps two vpo processes that migrate at once from writing one file.
+    target = path.with_name(f"{path.name}.schema{version}-{stamp}-{os.getpid()}.bak")
     try:
         destination = sqlite3.connect(target)
         try:
