@@ -8,7 +8,7 @@ so threads of one vpo never race for the write lock. Writes are short explicit
 
 from __future__ import annotations
 
-import os
+import itertools
 import sqlite3
 import threading
 import time
@@ -623,20 +623,33 @@ def _apply(
 
 def _backup(connection: sqlite3.Connection, path: Path, version: int) -> Path:
     """Copy the whole database with the online backup API before rewriting data."""
-    stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime())
-    # The pid keeps two vpo processes that migrate at once from writing one file.
-    target = path.with_name(f"{path.name}.schema{version}-{stamp}-{os.getpid()}.bak")
     try:
+        target = _claim_backup_name(path, version)
         destination = sqlite3.connect(target)
         try:
             connection.backup(destination)
         finally:
             destination.close()
-    except sqlite3.Error as error:
+    except (sqlite3.Error, OSError) as error:
         raise LibraryError(
             f"{path}: cannot back up the library before migrating ({error}); nothing was changed"
         ) from error
     return target
+
+
+def _claim_backup_name(path: Path, version: int) -> Path:
+    """``library.db.schema1-20261128-162432.bak`` (``-2``, ``-3`` … when taken), created
+    exclusively so two vpo openers migrating at once never write one file."""
+    stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime())
+    for attempt in itertools.count(1):
+        suffix = "" if attempt == 1 else f"-{attempt}"
+        target = path.with_name(f"{path.name}.schema{version}-{stamp}{suffix}.bak")
+        try:
+            target.open("xb").close()  # an empty file is an empty SQLite database
+        except FileExistsError:
+            continue
+        return target
+    raise AssertionError("unreachable")
 
 
 def _has_foreign_tables(connection: sqlite3.Connection) -> bool:

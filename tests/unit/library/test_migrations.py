@@ -255,3 +255,33 @@ def test_a_new_library_gets_no_backup(tmp_path: Path) -> None:
     """Version 2 rewrites data, but a database created just now has none to keep."""
     Library.open(tmp_path / "library.db").close()
     assert list(tmp_path.glob("*.bak")) == []
+
+
+def test_concurrent_opens_of_a_version_1_library_migrate_once(
+    tmp_path: Path, make_media: Callable[..., MediaFile]
+) -> None:
+    path = tmp_path / "library.db"
+    Library.open(path, migrations=VERSION_1).close()
+    _fill_version_1(path, make_media(Path("/lib/a.mkv"), size=900, mtime_ns=MTIME))
+    errors: list[BaseException] = []
+
+    def open_and_close() -> None:
+        try:
+            Library.open(path).close()
+        except BaseException as error:
+            errors.append(error)
+
+    threads = [threading.Thread(target=open_and_close) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert errors == []
+    assert [v for v, _, _ in applied(path)] == [1, 2]
+    backups = list(tmp_path.glob("library.db.schema1-*.bak"))
+    assert 1 <= len(backups) <= 4  # each opener that saw version 1 kept its own copy
+    for backup in backups:
+        with sqlite3.connect(backup) as raw:
+            assert raw.execute("SELECT COUNT(*) FROM file_results").fetchone() == (1,)
+        raw.close()
