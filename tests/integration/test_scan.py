@@ -86,7 +86,9 @@ def test_first_scan_records_every_track_then_rescan_probes_nothing(
         for path in library_tree.rglob("*"):
             if path.is_file() and not any(p.startswith(".") for p in path.parts):
                 info = path.stat()
-                cached = library.cached_media(path, info.st_size, info.st_mtime_ns, info.st_ino)
+                cached = library.cached_media(
+                    path, info.st_size, info.st_mtime_ns, info.st_ino, info.st_ctime_ns
+                )
                 expected = (
                     probe_matroska_headers(path)
                     if path.suffix in (".mkv", ".webm")
@@ -102,7 +104,9 @@ def test_cached_tracks_match_the_spec(media_factory: Any, tmp_path: Path) -> Non
 
     info = movie.stat()
     with Library.open(database) as library:
-        cached = library.cached_media(movie, info.st_size, info.st_mtime_ns, info.st_ino)
+        cached = library.cached_media(
+            movie, info.st_size, info.st_mtime_ns, info.st_ino, info.st_ctime_ns
+        )
     assert cached is not None
     assert cached.title == "Rich"
     assert cached.chapter_count == 2
@@ -160,7 +164,9 @@ def test_rescan_after_touch_rename_delete_and_replace(media_factory: Any, tmp_pa
         assert state is not None and state.status is FileStatus.MISSING
         assert library.file_state(renamed) is None
         info = replaced.stat()
-        cached = library.cached_media(replaced, info.st_size, info.st_mtime_ns, info.st_ino)
+        cached = library.cached_media(
+            replaced, info.st_size, info.st_mtime_ns, info.st_ino, info.st_ctime_ns
+        )
         assert cached is not None and cached.container.value == "mp4"
 
     code, document, _ = scan_json(database, "--prune", tmp_path / "lib")
