@@ -169,26 +169,12 @@ def _record_of(result: FileResult) -> FileRecord:
         bytes_written=result.bytes_written,
         seconds=result.seconds,
         error=result.error or result.skip_reason,
-        after_ctime_ns=_ctime_on_disk(result.after),
+        after_ctime_ns=result.after_ctime_ns,
         original_size=result.original_size,
         bytes_saved=result.bytes_saved,
         encode_seconds=result.encode_seconds,
         encode_speed=result.encode_speed,
     )
-
-
-def _ctime_on_disk(media: MediaFile | None) -> int | None:
-    """The ctime of the file ``media`` describes, when a fresh stat still matches its
-    size, mtime and inode; None (not cached) when it has changed since or is gone."""
-    if media is None:
-        return None
-    try:
-        info = media.path.stat()
-    except OSError:
-        return None
-    if (info.st_size, info.st_mtime_ns, info.st_ino) != (media.size, media.mtime_ns, media.inode):
-        return None
-    return info.st_ctime_ns
 
 
 def _run_outcome(batch: BatchResult, interrupted: bool) -> RunOutcome:

@@ -76,7 +76,7 @@ def process_file(path: Path, context: WorkflowContext) -> FileResult:
     started = time.monotonic()
     worker = threading.current_thread().name
     try:
-        before = _current_media(path, context)
+        before, ctime_ns = _current_media(path, context)
     except (FileError, ToolError) as error:
         return _finish(path, started, worker, status=FileStatus.FAILED, error=_cause(error, path))
     applied: dict[str, _Applied] = {}
@@ -116,6 +116,8 @@ def process_file(path: Path, context: WorkflowContext) -> FileResult:
             encode_seconds=encode.encode_seconds if encode else None,
             encode_speed=encode.speed if encode else None,
         )
+        nonlocal ctime_ns
+        ctime_ns = ctime_if_unchanged(outcome.media)  # right after the replace, on this thread
         _check_convergence(phase, outcome.media, context)
         return outcome.media
 
@@ -125,7 +127,9 @@ def process_file(path: Path, context: WorkflowContext) -> FileResult:
         return _finish(
             path, started, worker, status=FileStatus.SKIPPED, skip=skip.reason, before=before
         )
-    return _result_from(path, evaluation, applied, started, worker)
+    return replace(
+        _result_from(path, evaluation, applied, started, worker), after_ctime_ns=ctime_ns
+    )
 
 
 def _raise_if_aborted(error: BaseException) -> None:
@@ -158,18 +162,38 @@ class ApplyFailedError(FileError):
     """A tool failed while applying a plan (the original is untouched)."""
 
 
-def _current_media(path: Path, context: WorkflowContext) -> MediaFile:
-    """The library's cached probe when size, mtime and inode still match, else a probe."""
-    if context.cached_media is not None:
-        try:
-            info = path.stat()
-        except OSError:
-            info = None
-        if info is not None:
-            cached = context.cached_media(path, info)
-            if cached is not None:
-                return cached
-    return context.probe(path)
+def _current_media(path: Path, context: WorkflowContext) -> tuple[MediaFile, int | None]:
+    """The library's cached probe when size, mtime, inode and ctime still match, else a
+    probe; with the ctime of the stat taken *before* it, so a change made while the
+    file is probed can never be cached as the probed state."""
+    try:
+        info: os.stat_result | None = path.stat()
+    except OSError:
+        info = None  # the probe names the cause precisely
+    if info is not None and context.cached_media is not None:
+        cached = context.cached_media(path, info)
+        if cached is not None:
+            return cached, info.st_ctime_ns
+    media = context.probe(path)
+    if info is None or (media.size, media.mtime_ns, media.inode) != (
+        info.st_size,
+        info.st_mtime_ns,
+        info.st_ino,
+    ):
+        return media, None
+    return media, info.st_ctime_ns
+
+
+def ctime_if_unchanged(media: MediaFile) -> int | None:
+    """The ctime of the file ``media`` describes, when a fresh stat still matches its
+    size, mtime and inode; None (never a cache hit) when it changed or is gone."""
+    try:
+        info = media.path.stat()
+    except OSError:
+        return None
+    if (info.st_size, info.st_mtime_ns, info.st_ino) != (media.size, media.mtime_ns, media.inode):
+        return None
+    return info.st_ctime_ns
 
 
 def _check_convergence(phase: Phase, media: MediaFile, context: WorkflowContext) -> None:

@@ -56,6 +56,7 @@ class FileResult:
     before: MediaFile | None = field(default=None, repr=False, compare=False)
     after: MediaFile | None = field(default=None, repr=False, compare=False)
     stops_batch: bool = False  # on_error: fail fired for this file
+    after_ctime_ns: int | None = None  # of ``after`` as last stat-ed by the worker; cache key
     worker: str | None = None  # thread name, for tests and logs
     started_at: float = 0.0  # time.monotonic() at start, for overlap checks
     finished_at: float = 0.0

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import textwrap
+import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -26,7 +27,7 @@ from vpo.plan import Plan
 from vpo.policy.loader import parse_policy
 from vpo.tools.locate import ToolPaths
 from vpo.workflow import process_file as process_file_module
-from vpo.workflow.process_file import WorkflowContext, process_file
+from vpo.workflow.process_file import WorkflowContext, ctime_if_unchanged, process_file
 from vpo.workflow.result import FileResult, FileStatus, PhaseResult, PhaseStatus
 
 POLICY = """\
@@ -105,7 +106,7 @@ def test_the_library_record_and_the_json_carry_the_figures(
     result = run_file(monkeypatch, path)
     assert result.after is not None
     on_disk = replace(result.after, size=600, mtime_ns=info.st_mtime_ns, inode=info.st_ino)
-    result = replace(result, after=on_disk)
+    result = replace(result, after=on_disk, after_ctime_ns=info.st_ctime_ns)
 
     record = _record_of(result)
     assert record.outcome is FileOutcome.CHANGED
@@ -127,7 +128,7 @@ def test_the_library_record_and_the_json_carry_the_figures(
     assert summary["summary"]["bytes_saved"] == 400
 
 
-def test_no_ctime_is_recorded_when_the_file_changed_after_the_result(
+def test_no_ctime_is_taken_when_the_file_changed_after_the_result(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     """The cache may only be refreshed for the file the result describes."""
@@ -137,11 +138,12 @@ def test_no_ctime_is_recorded_when_the_file_changed_after_the_result(
     result = run_file(monkeypatch, path)
     assert result.after is not None
     described = replace(result.after, size=600, mtime_ns=info.st_mtime_ns, inode=info.st_ino)
+    assert ctime_if_unchanged(described) == info.st_ctime_ns
 
     os.utime(path, ns=(info.st_atime_ns, info.st_mtime_ns + 1))
-    assert _record_of(replace(result, after=described)).after_ctime_ns is None
+    assert ctime_if_unchanged(described) is None
     path.unlink()
-    assert _record_of(replace(result, after=described)).after_ctime_ns is None
+    assert ctime_if_unchanged(described) is None
     assert _record_of(replace(result, after=None)).after_ctime_ns is None
 
 
@@ -181,3 +183,31 @@ def test_file_totals_sum_the_phases_and_the_speed_is_a_weighted_mean(
     assert result.encode_seconds == pytest.approx(sum(p.encode_seconds or 0 for p in phases))
     assert result.encode_speed is not None
     assert min(speeds) * (1 - 1e-9) <= result.encode_speed <= max(speeds) * (1 + 1e-9)
+
+
+def test_an_unchanged_file_records_the_ctime_of_the_stat_taken_before_its_probe(
+    tmp_path: Path,
+) -> None:
+    """A change made while the file is probed must never be cached as the probed state."""
+    path = tmp_path / "movie.mkv"
+    path.write_bytes(b"x" * 600)
+    before = path.stat()
+    policy = parse_policy("schema_version: 12\nphases:\n  - name: nothing\n", "p.yaml")
+
+    def probe_while_someone_edits(probed: Path) -> MediaFile:
+        media = replace(source(probed), size=600, mtime_ns=before.st_mtime_ns, inode=before.st_ino)
+        time.sleep(0.05)  # past the kernel's coarse timestamp tick
+        probed.chmod(0o600)  # changes the ctime, not size/mtime/inode
+        return media
+
+    context = WorkflowContext(
+        policy=policy,
+        phases=policy.phases,
+        tools=ToolPaths(),
+        settings=ApplySettings(stable_seconds=0.0),
+        probe=probe_while_someone_edits,
+    )
+    result = process_file(path, context)
+    assert result.status is FileStatus.UNCHANGED
+    assert path.stat().st_ctime_ns != before.st_ctime_ns  # the edit really happened
+    assert result.after_ctime_ns == before.st_ctime_ns  # so the cache will not match
