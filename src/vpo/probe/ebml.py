@@ -190,6 +190,14 @@ def element_body(data: Buffer, header: ElementHeader, *, base_offset: int = 0) -
     return memoryview(data)[start:stop]
 
 
+def iter_children(body: Buffer) -> Iterator[tuple[int, memoryview]]:
+    """(ID, body) of each child of a master element held in memory."""
+    view = memoryview(body)
+    for element_id, offset, header_size, data_size in iter_elements(view):
+        start = offset + header_size
+        yield element_id, view[start : len(view) if data_size is None else start + data_size]
+
+
 def read_element_header(stream: BinaryIO, offset: int, limit: int) -> ElementHeader:
     """Read the element header at ``offset`` of an open file, reading nothing at or past ``limit``.
 
