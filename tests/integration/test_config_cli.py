@@ -17,6 +17,7 @@ from vpo.cli.main import cli
 from vpo.config import load_config
 from vpo.config.template import config_template
 from vpo.errors import ExitCode
+from vpo.policy.loader import parse_policy
 
 
 @pytest.fixture
@@ -131,11 +132,16 @@ def test_path_default_location_is_in_the_xdg_config_dir(
     )
 
 
-def test_init_writes_the_commented_template(config_file: Path) -> None:
+def test_init_writes_the_commented_template_and_a_starter_policy(config_file: Path) -> None:
     result = vpo("init")
     assert result.exit_code == 0, result.output
-    assert result.stdout == f"wrote configuration: {config_file}\n"
+    policy = config_file.with_name("policy.yaml")
+    assert result.stdout == (
+        f"wrote configuration: {config_file}\nwrote starter policy: {policy}\n"
+    )
     assert config_file.read_text(encoding="utf-8") == config_template()
+    assert parse_policy(policy.read_text(encoding="utf-8"), str(policy)).phases[0].name == "tidy"
+    assert vpo("policy", "validate", str(policy)).exit_code == 0
     # every setting is commented out: the file changes nothing
     assert set(load_config().sources.values()) == {"default"}
     assert not [p.name for p in config_file.parent.iterdir() if p.name.startswith(".vpo-")]
@@ -161,7 +167,8 @@ def test_init_path_to_a_directory(config_file: Path, tmp_path: Path, name: str) 
     assert written.read_text(encoding="utf-8") == config_template()
     shown = str(written).replace("\n", "\\n")  # one line even for a newline in the name
     assert f"set VPO_CONFIG={shown} to use this file" in result.stdout
-    assert result.stdout.count("\n") == 2
+    assert result.stdout.count("\n") == 3  # config, starter policy, the VPO_CONFIG hint
+    assert (target / "policy.yaml").is_file()
 
 
 def test_init_path_to_a_toml_file(config_file: Path, tmp_path: Path) -> None:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from vpo.config.keys import ValueKind, default_values, section_keys
 from vpo.config.models import SECTIONS
+from vpo.policy.starter import STARTER_POLICY, STARTER_POLICY_NAME
 
 _EXAMPLES: dict[str, str] = {
     "tools.ffprobe": "/usr/local/bin/ffprobe",
@@ -52,7 +53,10 @@ class StarterFile:
 
 def starter_files(config_path: Path) -> tuple[StarterFile, ...]:
     """Everything ``vpo init`` writes; add an entry here to ship another starter file."""
-    return (StarterFile(config_path, config_template(), "configuration"),)
+    return (
+        StarterFile(config_path, config_template(), "configuration"),
+        StarterFile(config_path.with_name(STARTER_POLICY_NAME), STARTER_POLICY, "starter policy"),
+    )
 
 
 def config_template() -> str:
