@@ -10,6 +10,7 @@ from vpo.config import load_config
 from vpo.config.keys import ALL_KEYS, default_values
 from vpo.config.template import config_template, starter_files, toml_string
 from vpo.config.toml_file import parse_config_text
+from vpo.policy.loader import parse_policy
 
 _SETTING_LINE = re.compile(r"^# (\w+ = .*)$")
 
@@ -44,10 +45,11 @@ def test_uncommenting_every_default_line_reproduces_the_defaults(tmp_path: Path)
     assert loaded.config == load_config(env={"VPO_CONFIG": str(tmp_path / "none.toml")}).config
 
 
-def test_starter_files_include_the_config(tmp_path: Path) -> None:
+def test_starter_files_are_the_config_and_a_valid_policy_beside_it(tmp_path: Path) -> None:
     files = starter_files(tmp_path / "config.toml")
-    assert [f.path for f in files] == [tmp_path / "config.toml"]
+    assert [f.path for f in files] == [tmp_path / "config.toml", tmp_path / "policy.yaml"]
     assert files[0].content == config_template()
+    assert parse_policy(files[1].content, "policy.yaml").schema_version == 12
 
 
 @given(st.text())
