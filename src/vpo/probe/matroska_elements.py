@@ -7,6 +7,7 @@ reports (its parser is mkvmerge_json) so both probes give the same MediaFile.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, replace
 
 from vpo.media.language import normalize_language_lenient
@@ -32,7 +33,10 @@ class SegmentInfo:
         """Seconds, via whole nanoseconds as mkvmerge reports them (so both probes agree)."""
         if self.duration is None:
             return None
-        return int(self.duration * self.timestamp_scale) / 1e9
+        nanoseconds = self.duration * self.timestamp_scale
+        if not math.isfinite(nanoseconds) or nanoseconds < 0:
+            return None  # a damaged Duration element: unknown, not a crash
+        return int(nanoseconds) / 1e9
 
 
 def parse_info(body: Buffer) -> SegmentInfo:

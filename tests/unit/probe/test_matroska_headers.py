@@ -653,3 +653,12 @@ def test_unreadable_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Non
     monkeypatch.setattr(Path, "open", refuse)
     with pytest.raises(UnreadableFileError, match="permission denied"):
         probe_matroska_headers(path)
+
+
+@pytest.mark.parametrize("duration", [5e306, float("inf"), float("nan"), -1.0])
+def test_a_damaged_duration_is_unknown_not_a_crash(duration: float) -> None:
+    """Found by the corrupted-bytes property: Duration × TimestampScale overflowed."""
+    from vpo.probe.matroska_elements import SegmentInfo
+
+    assert SegmentInfo(timestamp_scale=1_000_000, duration=duration).duration_seconds is None
+    assert SegmentInfo(timestamp_scale=1_000_000, duration=2000.0).duration_seconds == 2.0
