@@ -19,7 +19,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from vpo.probe.matroska_headers import probe_matroska_headers, read_segment_layout
+from vpo.probe.matroska_headers import probe_matroska_headers
+from vpo.probe.matroska_layout import read_segment_layout
 from vpo.tools.locate import ToolPaths, locate_tools
 from vpo.tools.runner import run_tool
 

@@ -17,7 +17,8 @@ import pytest
 
 from vpo.media.model import MediaFile
 from vpo.probe.errors import EmptyFileError, NotMediaError, ProbeError, TruncatedFileError
-from vpo.probe.matroska_headers import SegmentLayout, probe_matroska_headers, read_segment_layout
+from vpo.probe.matroska_headers import probe_matroska_headers
+from vpo.probe.matroska_layout import SegmentLayout, read_segment_layout
 from vpo.probe.probe import probe_file
 from vpo.testmedia.factory import BrokenKind
 from vpo.testmedia.spec import AudioSpec, MediaSpec, SubtitleSpec

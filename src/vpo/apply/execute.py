@@ -38,7 +38,7 @@ from vpo.apply.verify import verify_result
 from vpo.media.model import MediaFile
 from vpo.plan import Plan, PlanKind
 from vpo.probe.errors import ProbeError
-from vpo.probe.matroska_headers import read_segment_layout
+from vpo.probe.matroska_layout import read_segment_layout
 from vpo.probe.mkvmerge_json import parse_mkvmerge_json
 from vpo.tools.commands.common import absolute
 from vpo.tools.commands.ffmpeg import build_ffmpeg_argv

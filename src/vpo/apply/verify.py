@@ -15,7 +15,8 @@ from vpo.apply.errors import VerificationError
 from vpo.media.model import Container, MediaFile, Track, TrackFlags, TrackType
 from vpo.plan import Plan
 from vpo.probe.errors import ProbeError
-from vpo.probe.matroska_headers import probe_matroska_headers, read_segment_layout
+from vpo.probe.matroska_headers import probe_matroska_headers
+from vpo.probe.matroska_layout import read_segment_layout
 from vpo.probe.probe import probe_file
 from vpo.tools.locate import ToolPaths
 

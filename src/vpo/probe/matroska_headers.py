@@ -33,27 +33,14 @@ from vpo.probe.matroska_elements import (
     with_bit_rates,
 )
 from vpo.probe.matroska_layout import (
-    SegmentLayout,
     TopLevelElement,
-    check_segment_header,
     check_segment_size,
     locate_elements,
     open_media,
     read_body,
-    read_segment_layout,
     read_segment_start,
 )
 from vpo.probe.mkvmerge_json import overall_bit_rate
-
-# The layout readers are re-exported: vpo.apply, vpo.probe.probe, bench/ and tests
-# import them from here. Import them from matroska_layout in new code.
-__all__ = [
-    "SegmentLayout",
-    "TopLevelElement",
-    "check_segment_header",
-    "probe_matroska_headers",
-    "read_segment_layout",
-]
 
 MAX_TAGS_SIZE = 4 * 1024 * 1024
 """Tags larger than this are not read for BPS (they are not "cheap to reach")."""

@@ -28,7 +28,7 @@ from vpo.probe.errors import (
     UnreadableFileError,
 )
 from vpo.probe.ffprobe_json import parse_ffprobe_json
-from vpo.probe.matroska_headers import check_segment_header
+from vpo.probe.matroska_layout import check_segment_header
 from vpo.probe.mkvmerge_json import parse_mkvmerge_json
 from vpo.tools.locate import ToolPaths
 from vpo.tools.runner import ToolResult, ToolTimeoutError, run_tool

@@ -26,7 +26,8 @@ from vpo.probe.errors import (
     TruncatedFileError,
     UnreadableFileError,
 )
-from vpo.probe.matroska_headers import probe_matroska_headers, read_segment_layout
+from vpo.probe.matroska_headers import probe_matroska_headers
+from vpo.probe.matroska_layout import read_segment_layout
 
 # --- a tiny Matroska writer -----------------------------------------------------------------
 
