@@ -26,6 +26,8 @@ CONTAINER_SUFFIX: dict[Container, str] = {
     Container.MP4: ".mp4",
     Container.AVI: ".avi",
     Container.MPEGTS: ".ts",
+    Container.MOV: ".mov",
+    Container.OGG: ".ogg",
 }
 
 

@@ -3,7 +3,8 @@
 A truncated Matroska file passes mkvmerge -J and ffprobe with exit 0 and the full
 duration, so the Segment size is checked against the file size first. Then a fresh
 probe (in-process EBML header reader for Matroska, no process spawn) is compared
-with ``plan.expected_result()``, limited to what the container can carry.
+with ``plan.expected_result()``, limited to what the container can carry
+(vpo.media.containers).
 """
 
 from __future__ import annotations
@@ -12,35 +13,14 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from vpo.apply.errors import VerificationError
-from vpo.media.model import Container, MediaFile, Track, TrackFlags, TrackType
+from vpo.media.containers import ContainerCapabilities, capabilities
+from vpo.media.model import Container, MediaFile, Track, TrackType
 from vpo.plan import Plan
 from vpo.probe.errors import ProbeError
 from vpo.probe.matroska_headers import probe_matroska_headers
 from vpo.probe.matroska_layout import read_segment_layout
 from vpo.probe.probe import probe_file
 from vpo.tools.locate import ToolPaths
-
-_ALL_FLAGS = frozenset(TrackFlags.__slots__)
-
-
-@dataclass(frozen=True, slots=True)
-class Capabilities:
-    """Which track fields a container stores (and so which ones are checked)."""
-
-    language: bool
-    title: bool
-    flags: frozenset[str]
-
-
-CAPABILITIES: dict[Container, Capabilities] = {
-    Container.MATROSKA: Capabilities(True, True, _ALL_FLAGS),
-    Container.WEBM: Capabilities(True, True, _ALL_FLAGS),
-    # measured with ffmpeg 5.1: mov keeps these dispositions, loses "original" and titles
-    Container.MP4: Capabilities(
-        True, False, frozenset({"default", "forced", "hearing_impaired", "commentary"})
-    ),
-}
-_NOTHING = Capabilities(False, False, frozenset())
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,10 +42,10 @@ def duration_tolerance(source_seconds: float) -> float:
 def container_expectation(expected: MediaFile) -> MediaFile:
     """What a perfect output looks like *in this container*.
 
-    ffmpeg's mov muxer marks the first track of a type default when none is
-    (measured with ffmpeg 5.1), so for MP4 that is what the output must show.
+    ffmpeg's mp4/mov muxers mark the first track of a type default when none is
+    (measured with ffmpeg 5.1), so for MP4 and MOV that is what the output must show.
     """
-    if expected.container is not Container.MP4:
+    if not capabilities(expected.container).muxer_default:
         return expected
     tracks = list(expected.tracks)
     for track_type in TrackType:
@@ -83,7 +63,7 @@ def compare_media(
     ``source_duration`` is given for rewrites, where the duration must survive.
     """
     expected = container_expectation(expected)
-    caps = CAPABILITIES.get(expected.container, _NOTHING)
+    caps = capabilities(expected.container)
     mismatches: list[Mismatch] = []
     if actual.container is not expected.container:
         mismatches.append(
@@ -127,7 +107,9 @@ def compare_media(
     return mismatches
 
 
-def _compare_track(position: int, want: Track, got: Track, caps: Capabilities) -> list[Mismatch]:
+def _compare_track(
+    position: int, want: Track, got: Track, caps: ContainerCapabilities
+) -> list[Mismatch]:
     label = f"track {position} ({want.type.value})"
     found: list[Mismatch] = []
 
@@ -144,9 +126,9 @@ def _compare_track(position: int, want: Track, got: Track, caps: Capabilities) -
             )
 
     differ("codec", want.codec, got.codec)
-    if caps.language:
+    if want.type in caps.languages:
         differ("language", want.language, got.language)
-    if caps.title:
+    if want.type in caps.titles:
         differ("title", _text(want.title), _text(got.title))
     for flag in sorted(caps.flags):
         differ(flag, getattr(want.flags, flag), getattr(got.flags, flag))

@@ -26,7 +26,9 @@ class Container(str, enum.Enum):
     WEBM = "webm"
     MP4 = "mp4"
     AVI = "avi"
-    MPEGTS = "ts"
+    MPEGTS = "ts"  # also M2TS (same format, 192-byte packets)
+    MOV = "mov"  # QuickTime
+    OGG = "ogg"
     OTHER = "other"
 
     @property

@@ -1,11 +1,18 @@
-"""The ``container`` operation: which codecs each target can hold, and what to do
-when a track cannot go there."""
+"""Containers in planning: the ``container`` operation, and keeping every plan
+within what its container can store (vpo.media.containers has the table)."""
 
 from __future__ import annotations
 
 from dataclasses import replace
 
-from vpo.media.model import Container, TrackType
+from vpo.media.containers import (
+    FLAG_NAMES,
+    capabilities,
+    stored_flags,
+    stored_language,
+    stored_title,
+)
+from vpo.media.model import Container, Track, TrackType
 from vpo.plan import PlannedTrack
 from vpo.policy.schema import ContainerOperation
 from vpo.policy.transcode import transcode_for_mp4
@@ -14,46 +21,42 @@ from vpo.policy.work import Work
 # Stored in MP4 only after conversion to mov_text (done in the same remux pass).
 TEXT_SUBTITLES = frozenset({"subrip", "srt", "ass", "ssa", "webvtt", "text"})
 STYLED_SUBTITLES = frozenset({"ass", "ssa"})
-# No home in MP4 for old devices: needs an encode (audio) or cannot be kept (bitmaps).
-# ffprobe names DTS-HD "dts" too, so every DTS counts.
-MP4_INCOMPATIBLE = frozenset(
-    {
-        "truehd",
-        "mlp",
-        "dts",
-        "hdmv_pgs_subtitle",
-        "dvd_subtitle",
-        "dvb_subtitle",
-        "vorbis",
-    }
-)
 _TARGETS = {"mkv": Container.MATROSKA, "mp4": Container.MP4}
 
 
-def _mp4_incompatible(track: PlannedTrack) -> bool:
-    return track.codec in MP4_INCOMPATIBLE or track.codec.startswith("pcm_")
+def cannot_hold(container: Container, track: PlannedTrack) -> bool:
+    """True when ``track`` cannot go into ``container`` as it is (nor be converted on
+    the way, as text subtitles are for MP4)."""
+    if capabilities(container).holds(track.type, track.codec):
+        return False
+    text_to_mov = container is Container.MP4 and track.codec in TEXT_SUBTITLES
+    return not (track.type is TrackType.SUBTITLE and text_to_mov)
 
 
 def plan_container(work: Work, operation: ContainerOperation) -> str | None:
-    """Set the target container on ``work``; returns a failure message for ``error``."""
+    """Set the target container on ``work``; returns a failure message for ``error``.
+
+    Tracks the target cannot hold follow ``on_incompatible_codec``: ``error``
+    fails the file, ``skip`` leaves it in its container, ``transcode`` encodes
+    them into codecs it holds (bitmap subtitles, which cannot be, are dropped).
+    """
     target = _TARGETS[operation.target]
     if work.container is target:
         return None
-    if target is Container.MP4:
-        blockers = [t for t in work.tracks if _mp4_incompatible(t)]
-        if blockers:
-            listed = ", ".join(
-                f"track {t.source_index} ({t.type.value} {t.codec})" for t in blockers
+    blockers = [t for t in work.tracks if cannot_hold(target, t)]
+    if blockers:
+        listed = ", ".join(f"track {t.source_index} ({t.type.value} {t.codec})" for t in blockers)
+        name = capabilities(target).name
+        if operation.on_incompatible_codec == "error":
+            return (
+                f"cannot convert to {name}: {listed} cannot be stored in {name} "
+                "(set on_incompatible_codec: skip, or remove those tracks first)"
             )
-            if operation.on_incompatible_codec == "error":
-                return (
-                    f"cannot convert to MP4: {listed} cannot be stored in MP4 "
-                    "(set on_incompatible_codec: skip, or remove those tracks first)"
-                )
-            if operation.on_incompatible_codec == "skip":
-                work.warnings.append(f"container: not converted to MP4 because {listed}")
-                return None
-            transcode_for_mp4(work, blockers)  # on_incompatible_codec: transcode
+        if operation.on_incompatible_codec == "skip":
+            work.warnings.append(f"container: not converted to {name} because {listed}")
+            return None
+        transcode_for_mp4(work, blockers)  # on_incompatible_codec: transcode
+    if target is Container.MP4:
         _convert_for_mp4(work)
     else:
         _convert_for_matroska(work)
@@ -86,23 +89,86 @@ def _convert_for_matroska(work: Work) -> None:
             work.tracks[position] = replace(track, codec="subrip")
 
 
-def constrain_to_container(work: Work) -> None:
-    """Plan only what the target container can store, so a second run sees what it planned.
+def keep_to_storable(work: Work) -> None:
+    """Plan only flags, languages and titles the output container can store.
 
-    MP4 (as ffmpeg writes it) has no "original" flag, and a track type with no
-    default track gets its first track marked default by the muxer. Planning
-    anything else could never converge.
+    A value the container cannot hold reads back as off / ``und`` / no title,
+    so that is what is planned: a rule asking for more (a default flag on AVI)
+    becomes a no-op with a warning instead of a plan no run can ever satisfy.
+    Values a conversion loses (Matroska's "original" flag going into MP4) are
+    noted. Matroska stores everything, so Matroska plans never change here.
     """
-    if work.container is not Container.MP4:
-        return
+    container = work.container
+    dropped: dict[str, list[str]] = {}
+    lost: dict[str, list[str]] = {}
     for position, track in enumerate(work.tracks):
-        if track.flags.original:
-            work.tracks[position] = replace(track, flags=replace(track.flags, original=False))
+        stored = replace(
+            track,
+            flags=stored_flags(container, track.flags),
+            language=stored_language(container, track.type, track.language),
+            title=stored_title(container, track.type, track.title),
+        )
+        if stored == track:
+            continue
+        source = work.media.tracks[track.source_index] if track.source_index is not None else None
+        label = f"{track.type.value} #{position}"
+        for field, wanted, before in _differences(track, stored, source):
+            target = lost if source is not None and wanted == before else dropped
+            target.setdefault(field, []).append(f"{label} {field} {_shown(wanted)}")
+        work.tracks[position] = stored
+    name = capabilities(container).name
+    for field, items in dropped.items():
+        work.warnings.append(
+            f"{name} cannot store track {_field_noun(field)}; not planned: {', '.join(items)}"
+        )
+    for field, items in lost.items():
+        work.notes.append(f"{name} cannot store track {_field_noun(field)}: {', '.join(items)}")
+
+
+def _differences(
+    track: PlannedTrack, stored: PlannedTrack, source: Track | None
+) -> list[tuple[str, object, object]]:
+    """(field, planned value, source value) for each field the container cannot keep."""
+    rows: list[tuple[str, object, object]] = []
+    for name in FLAG_NAMES:
+        if getattr(track.flags, name) != getattr(stored.flags, name):
+            before = getattr(source.flags, name) if source is not None else None
+            rows.append((name, getattr(track.flags, name), before))
+    if track.language != stored.language:
+        rows.append(("language", track.language, source.language if source else None))
+    if (track.title or None) != stored.title:
+        rows.append(("title", track.title, source.title if source else None))
+    return rows
+
+
+def _field_noun(field: str) -> str:
+    if field in ("language", "title"):
+        return f"{field}s"
+    return f"{field.replace('_', '-')} flags"
+
+
+def _shown(value: object) -> str:
+    if value is True:
+        return "on"
+    if value is False:
+        return "off"
+    return repr(value) if isinstance(value, str) else str(value)
+
+
+def constrain_to_container(work: Work) -> None:
+    """A written file gets its muxer's own rules, so a second run sees what was planned.
+
+    MP4 and MOV muxers (ffmpeg 5.1) mark the first track of a type default when
+    none of that type is; planning anything else could never converge.
+    """
+    if not capabilities(work.container).muxer_default:
+        return
     for track_type in TrackType:
         of_type = [i for i, t in enumerate(work.tracks) if t.type is track_type]
         if of_type and not any(work.tracks[i].flags.default for i in of_type):
             first = work.tracks[of_type[0]]
             work.tracks[of_type[0]] = replace(first, flags=replace(first.flags, default=True))
             work.notes.append(
-                f"MP4 marks the first {track_type.value} track default when none is; planned so"
+                f"{work.container.value} marks the first {track_type.value} track default "
+                "when none is; planned so"
             )

@@ -18,7 +18,7 @@ from vpo.plan import Plan, PlannedTrack, identity_plan
 from vpo.policy import filters, flags
 from vpo.policy.classify import classify, language_rank, main_audio_language, preference_for
 from vpo.policy.conditions import condition_holds, track_matches
-from vpo.policy.containers import constrain_to_container, plan_container
+from vpo.policy.containers import constrain_to_container, keep_to_storable, plan_container
 from vpo.policy.schema import Phase, PolicyConfig, TrackActions, TrackCategory
 from vpo.policy.schema_conditional import Action, TrackFilter
 from vpo.policy.synthesis import plan_synthesis
@@ -70,6 +70,7 @@ def evaluate(phase: Phase, media: MediaFile, config: PolicyConfig) -> Plan:
     for action in actions:
         _apply_action(work, action, config)
     _plan_encodes(work, phase, config)
+    keep_to_storable(work)  # nothing the container cannot hold: AVI has no default flags
     if not _plan_of(work, phase).is_noop:
         # Only a file that is written anyway takes the container's own rules;
         # an untouched MP4 is left as it is.

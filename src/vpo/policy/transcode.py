@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 
+from vpo.media.containers import capabilities
 from vpo.media.model import Container, MediaFile, Track, TrackType
 from vpo.plan import (
     AudioEncode,
@@ -51,20 +52,10 @@ CODEC_ALIASES: dict[str, str] = {
 MAX_CHANNELS: dict[str, int] = {"ac3": 6, "eac3": 6}
 
 
-# Codecs a target container can hold (where it limits them); Matroska holds them all.
-CONTAINER_CODECS: dict[Container, frozenset[str]] = {
-    Container.WEBM: frozenset({"vp8", "vp9", "av1", "opus", "vorbis"}),
-    Container.MP4: frozenset(
-        {"h264", "hevc", "av1", "vp9", "mpeg4", "aac", "ac3", "eac3", "opus", "flac", "mp3"}
-    ),
-    Container.AVI: frozenset({"h264", "mpeg4", "ac3", "mp3"}),
-}
-
-
 def storable(codec: str, container: Container) -> bool:
-    """Can ``container`` hold an encode to ``codec``?"""
-    allowed = CONTAINER_CODECS.get(container)
-    return allowed is None or codec in allowed
+    """Can ``container`` hold an encode to ``codec``? (vpo.media.containers' table)"""
+    caps = capabilities(container)
+    return any(caps.holds(track_type, codec) for track_type in TrackType)
 
 
 def not_storable_warning(operation: str, codec: str, container: Container) -> str:
@@ -266,13 +257,16 @@ def _transcode_audio(
 # What container.on_incompatible_codec: transcode turns MP4-incompatible audio into:
 # E-AC-3 keeps 5.1 (AAC would too, but E-AC-3 is what TVs pass through to receivers).
 MP4_AUDIO_TARGET = "eac3"
+# … and video MP4 cannot hold (VC-1, Theora, VP8, old DivX variants) into H.264.
+MP4_VIDEO_TARGET = "h264"
 
 
 def transcode_for_mp4(work: Work, blockers: Sequence[PlannedTrack]) -> None:
     """``container: {target: mp4, on_incompatible_codec: transcode}``: make the tracks
     MP4 cannot hold fit. Audio (TrueHD, DTS, PCM, Vorbis) is encoded to E-AC-3 (7.1
-    downmixed to 5.1); bitmap subtitles cannot be converted and are dropped with a
-    warning. The caller then converts text subtitles and sets the container.
+    downmixed to 5.1), video (VC-1, Theora, VP8 …) to H.264; bitmap subtitles cannot
+    be converted and are dropped with a warning. The caller then converts text
+    subtitles and sets the container.
     """
     for track in blockers:
         position = work.tracks.index(track)
@@ -288,6 +282,16 @@ def transcode_for_mp4(work: Work, blockers: Sequence[PlannedTrack]) -> None:
             work.notes.append(
                 f"container: audio track {track.source_index} ({track.codec}) → "
                 f"{MP4_AUDIO_TARGET} for MP4"
+            )
+        elif track.type is TrackType.VIDEO:
+            work.tracks[position] = replace(
+                track,
+                codec=MP4_VIDEO_TARGET,
+                encode=EncodeSettings(MP4_VIDEO_TARGET, VideoEncode()),
+            )
+            work.notes.append(
+                f"container: video track {track.source_index} ({track.codec}) → "
+                f"{MP4_VIDEO_TARGET} for MP4"
             )
         elif track.type is TrackType.SUBTITLE:
             work.remove(track, f"{track.codec} subtitles cannot be stored in MP4")

@@ -65,7 +65,7 @@ def container_from_format(
     if "mov" in names:
         brand = (major_brand or "").strip().lower()
         if brand.startswith("qt") or (not brand and path.suffix.lower() in (".mov", ".qt")):
-            return Container.OTHER, "mov"
+            return Container.MOV, "mov"
         if brand.startswith("3g"):
             return Container.OTHER, "3gp"
         return Container.MP4, "mp4"
@@ -73,6 +73,8 @@ def container_from_format(
         return Container.AVI, "avi"
     if "mpegts" in names:
         return Container.MPEGTS, "mpegts"
+    if "ogg" in names:
+        return Container.OGG, "ogg"
     return Container.OTHER, format_name
 
 

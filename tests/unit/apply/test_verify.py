@@ -65,12 +65,34 @@ def test_duration_tolerance_is_max_of_one_second_and_half_percent(make_media: Ma
 def test_mp4_checks_only_what_mp4_stores(make_media: Make) -> None:
     expected = make_media(Container.MP4, "/lib/a.mp4")
     written = container_expectation(expected)
-    actual = _set_track(written, 2, title=None, flags=TrackFlags(original=True))
+    actual = _set_track(written, 2, flags=TrackFlags(original=True))
     assert compare_media(expected, actual, source_duration=None) == []
-    wrong_language = _set_track(written, 2, language="spa")
+    wrong_language = _set_track(written, 2, language="spa", title="other")
     assert [m.field for m in compare_media(expected, wrong_language, source_duration=None)] == [
-        "language"
+        "language",
+        "title",  # stored as the handler name
     ]
+
+
+@pytest.mark.parametrize(
+    ("container", "checked"),
+    [
+        (Container.AVI, ["title"]),
+        (Container.MPEGTS, ["language"]),
+        (Container.OGG, ["language", "title"]),
+        (Container.MOV, ["language", "title"]),
+    ],
+)
+def test_other_containers_check_what_the_capability_table_says(
+    make_media: Make, container: Container, checked: list[str]
+) -> None:
+    expected = make_media(container, f"/lib/a.{container.value}")
+    written = container_expectation(expected)
+    everything_else = _set_track(
+        written, 2, language="spa", title="other", flags=TrackFlags(original=True)
+    )
+    found = compare_media(expected, everything_else, source_duration=None)
+    assert [m.field for m in found] == checked
 
 
 def test_mp4_muxer_marks_the_first_track_of_a_type_default_when_none_is(make_media: Make) -> None:

@@ -131,7 +131,7 @@ def test_missing_fields() -> None:
 
 def test_garbage_languages_ietf_tags_and_mov_handler_titles() -> None:
     media = parse(load("edge-garbage-language.ffprobe.json"), name="clip.mov")
-    assert (media.container, media.format_name) == (Container.OTHER, "mov")
+    assert (media.container, media.format_name) == (Container.MOV, "mov")
     assert [t.language for t in media.tracks] == ["und", "und", "eng", "fre", "por"]
     assert [t.language_ietf for t in media.tracks] == [None, None, "en-GB", None, "pt"]
     assert media.tracks[0].frame_rate == 30.0  # r_frame_rate when avg is 0/0
@@ -166,13 +166,14 @@ def test_no_format_is_not_media() -> None:
     [
         ("mov,mp4,m4a,3gp,3g2,mj2", "isom", "a.mp4", (Container.MP4, "mp4")),
         ("mov,mp4,m4a,3gp,3g2,mj2", "M4V ", "a.m4v", (Container.MP4, "mp4")),
-        ("mov,mp4,m4a,3gp,3g2,mj2", "qt  ", "a.mp4", (Container.OTHER, "mov")),
-        ("mov,mp4,m4a,3gp,3g2,mj2", None, "a.mov", (Container.OTHER, "mov")),
+        ("mov,mp4,m4a,3gp,3g2,mj2", "qt  ", "a.mp4", (Container.MOV, "mov")),
+        ("mov,mp4,m4a,3gp,3g2,mj2", None, "a.mov", (Container.MOV, "mov")),
         ("mov,mp4,m4a,3gp,3g2,mj2", None, "a.mp4", (Container.MP4, "mp4")),
         ("mov,mp4,m4a,3gp,3g2,mj2", "3gp4", "a.3gp", (Container.OTHER, "3gp")),
         ("avi", None, "a.avi", (Container.AVI, "avi")),
         ("mpegts", None, "a.m2ts", (Container.MPEGTS, "mpegts")),
         ("matroska,webm", None, "a.mkv", (Container.MATROSKA, "mkv")),
+        ("ogg", None, "a.ogv", (Container.OGG, "ogg")),
         ("asf", None, "a.wmv", (Container.OTHER, "asf")),
     ],
 )

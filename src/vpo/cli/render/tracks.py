@@ -33,6 +33,8 @@ _CONTAINER_NAMES = {
     "mp4": "MP4",
     "avi": "AVI",
     "ts": "MPEG-TS",
+    "mov": "QuickTime MOV",
+    "ogg": "Ogg",
 }
 
 

@@ -32,6 +32,8 @@ FFMPEG_FORMATS: dict[Container, str] = {
     Container.MP4: "mp4",
     Container.AVI: "avi",
     Container.MPEGTS: "mpegts",
+    Container.MOV: "mov",
+    Container.OGG: "ogg",
 }
 
 
