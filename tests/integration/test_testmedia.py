@@ -76,6 +76,28 @@ WEBM = MediaSpec(
 AVI = MediaSpec(
     container="avi", video_codec="mpeg4", audio=(AudioSpec(codec="mp3", language=None),)
 )
+TS = MediaSpec(
+    container="ts",
+    audio=(
+        AudioSpec(language="fre", hearing_impaired=True),
+        AudioSpec(codec="ac3", language="eng", visual_impaired=True),
+    ),
+)
+MOV = MediaSpec(
+    container="mov",
+    audio=(AudioSpec(language="fre", default=True), AudioSpec(codec="pcm_s16le", language="cze")),
+    subtitles=(SubtitleSpec(codec="mov_text", language="ger", default=True),),
+    chapters=2,
+    title="QuickTime film",
+)
+OGG = MediaSpec(
+    container="ogg",
+    video_codec="theora",
+    audio=(
+        AudioSpec(codec="vorbis", language="fre", title="Français"),
+        AudioSpec(codec="opus", language=None),
+    ),
+)
 
 
 def _json(argv: list[str]) -> Any:
@@ -112,7 +134,23 @@ def _ffprobe(tools: ToolPaths, path: Path) -> Any:
         (lambda: AudioSpec(codec="mp3", channels=6), "supports (1, 2) channels"),
         (lambda: AudioSpec(language="xx-nonsense"), "unknown language code"),
         (lambda: AudioSpec(language="eng", language_ietf="fr-CA"), "does not match"),
-        (lambda: MediaSpec(container="mov"), "unknown container"),
+        (lambda: MediaSpec(container="flv"), "unknown container"),
+        (lambda: MediaSpec(container="ts", chapters=1), "ts cannot carry chapters"),
+        (
+            lambda: MediaSpec(container="ts", audio=(AudioSpec(title="Main"),)),
+            "MPEG-TS stores no track titles",
+        ),
+        (
+            lambda: MediaSpec(
+                container="ts", audio=(AudioSpec(hearing_impaired=True, visual_impaired=True),)
+            ),
+            "not both",
+        ),
+        (lambda: MediaSpec(container="mov"), "set default=True on one"),
+        (
+            lambda: MediaSpec(container="ogg", video_codec="theora", audio=(AudioSpec(),)),
+            "codec 'aac' not allowed",
+        ),
         (lambda: MediaSpec(container="webm"), "video codec 'h264' not allowed"),
         (lambda: MediaSpec(width=63), "must be even"),
         (lambda: MediaSpec(container="mp4"), "set default=True on one"),
@@ -218,7 +256,7 @@ def test_matroska_first_audio_has_flagdefault_0_and_no_language_means_no_element
 
 
 @pytest.mark.integration
-@pytest.mark.parametrize("spec", [MP4, AVI], ids=["mp4", "avi"])
+@pytest.mark.parametrize("spec", [MP4, AVI, TS, MOV, OGG], ids=["mp4", "avi", "ts", "mov", "ogg"])
 def test_ffmpeg_containers_read_back_with_ffprobe(
     spec: MediaSpec, media_factory: Any, tools: ToolPaths
 ) -> None:
@@ -230,8 +268,11 @@ def test_ffmpeg_containers_read_back_with_ffprobe(
         assert bool(stream["disposition"]["default"]) == track.flags.default
         assert bool(stream["disposition"]["forced"]) == track.flags.forced
         assert bool(stream["disposition"]["comment"]) == track.flags.commentary
-        language = stream.get("tags", {}).get("language", "und")
+        assert bool(stream["disposition"]["hearing_impaired"]) == track.flags.hearing_impaired
+        assert bool(stream["disposition"]["visual_impaired"]) == track.flags.visual_impaired
+        language = normalize_language_lenient(stream.get("tags", {}).get("language"))
         assert language == expected_language(track.language, spec.container)
+        assert stream.get("tags", {}).get("title") == track.title
     assert len(data["chapters"]) == spec.chapters
 
 

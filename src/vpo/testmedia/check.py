@@ -131,7 +131,7 @@ def read_ffprobe_json(data: Mapping[str, Any]) -> SeenFile:
 
 def expected_codec(track: TrackLayout, container: str) -> str:
     """The codec name the checking tool reports for ``track`` in ``container``."""
-    if container in ("mp4", "avi"):
+    if container not in ("mkv", "webm"):
         return track.codec
     if track.type is TrackType.VIDEO:
         return VIDEO_CODECS[track.codec].matroska_id

@@ -4,7 +4,8 @@ Matroska: ffmpeg encodes the video and audio, then mkvmerge muxes them with
 the subtitle files, chapters and font and sets every track property
 explicitly, so the file looks like the mkvmerge output users have. WebM:
 ffmpeg muxes everything (mkvmerge refuses WebVTT in WebM), then mkvpropedit
-sets the flags ffmpeg's WebM mode drops. MP4/AVI: one ffmpeg pass.
+sets the flags ffmpeg's WebM mode drops. MP4, MOV, AVI, MPEG-TS and Ogg: one
+ffmpeg pass.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from vpo.media.model import TrackFlags, TrackType
 from vpo.testmedia.encoders import AUDIO_CODECS, VIDEO_CODECS
 from vpo.testmedia.sidecars import FONT_FILE_NAME, FONT_MIME_TYPE
 from vpo.testmedia.spec import MediaSpec, TrackLayout
+from vpo.tools.commands.ffmpeg import MOV_LANGUAGE_CODES
 
 FRAME_RATE = 25
 SAMPLE_RATE = 48000
@@ -128,7 +130,10 @@ def ffmpeg_argv(
         flags = track.flags if with_metadata else TrackFlags()
         argv += [f"-disposition:{stream}", _disposition(flags)]
         if with_metadata and track.language is not None:
-            argv += [f"-metadata:s:{stream}", f"language={track.language}"]
+            language = track.language
+            if spec.container == "mov":
+                language = MOV_LANGUAGE_CODES.get(language, language)
+            argv += [f"-metadata:s:{stream}", f"language={language}"]
         if with_metadata and track.title is not None:
             argv += [f"-metadata:s:{stream}", f"title={track.title}"]
     if with_metadata and spec.title is not None:

@@ -29,6 +29,7 @@ VIDEO_CODECS: dict[str, Encoder] = {
         ("libvpx-vp9", "-deadline", "realtime", "-cpu-used", "8", "-b:v", "64k"), "V_VP9"
     ),
     "av1": Encoder(("libaom-av1", "-usage", "realtime", "-cpu-used", "8"), "V_AV1"),
+    "theora": Encoder(("libtheora", "-q:v", "3"), "V_THEORA"),
 }
 
 _STEREO = (1, 2)
@@ -62,16 +63,25 @@ CONTAINER_VIDEO: dict[str, tuple[str, ...]] = {
     "webm": ("vp8", "vp9", "av1"),
     "mp4": ("h264", "hevc", "mpeg4", "av1"),
     "avi": ("mpeg4", "h264"),
+    "ts": ("h264", "hevc", "mpeg4"),
+    "mov": ("h264", "hevc", "mpeg4"),
+    "ogg": ("theora", "vp8"),
 }
 CONTAINER_AUDIO: dict[str, tuple[str, ...]] = {
     "mkv": tuple(AUDIO_CODECS),
     "webm": ("opus", "vorbis"),
     "mp4": ("aac", "ac3", "eac3", "mp3", "opus", "flac"),
     "avi": ("mp3", "ac3", "pcm_s16le"),
+    "ts": ("aac", "ac3", "eac3", "mp3"),
+    "mov": ("aac", "ac3", "mp3", "pcm_s16le"),
+    "ogg": ("vorbis", "opus", "flac"),
 }
 CONTAINER_SUBTITLES: dict[str, tuple[str, ...]] = {
     "mkv": ("subrip", "ass", "webvtt"),
     "webm": ("webvtt",),
     "mp4": ("mov_text",),
     "avi": (),
+    "ts": (),
+    "mov": ("mov_text",),
+    "ogg": (),
 }

@@ -20,7 +20,7 @@ from vpo.testmedia.encoders import (
     VIDEO_CODECS,
 )
 
-CONTAINERS = ("mkv", "mp4", "webm", "avi")
+CONTAINERS = ("mkv", "mp4", "webm", "avi", "ts", "mov", "ogg")
 FLAG_NAMES = ("default", "forced", "hearing_impaired", "visual_impaired", "commentary", "original")
 
 # Flags each container can carry through ffmpeg/mkvtoolnix (a track flag the
@@ -30,7 +30,14 @@ _CONTAINER_FLAGS: dict[str, frozenset[str]] = {
     "webm": frozenset(FLAG_NAMES),
     "mp4": frozenset({"default", "forced", "hearing_impaired", "visual_impaired", "commentary"}),
     "avi": frozenset(),
+    "ts": frozenset({"hearing_impaired", "visual_impaired"}),
+    "mov": frozenset({"default"}),
+    "ogg": frozenset(),
 }
+# Containers that keep no track flag on video (so ``video_default`` is ignored).
+_NO_VIDEO_FLAGS = ("avi", "ts", "ogg")
+# Containers whose muxer marks the first track of a type default when none is.
+_MUXER_DEFAULT = ("mp4", "mov")
 
 
 def _flags_of(track: AudioSpec | SubtitleSpec) -> TrackFlags:
@@ -161,6 +168,9 @@ class MediaSpec:
             "webm": Container.WEBM,
             "mp4": Container.MP4,
             "avi": Container.AVI,
+            "ts": Container.MPEGTS,
+            "mov": Container.MOV,
+            "ogg": Container.OGG,
         }[self.container]
 
     @property
@@ -168,8 +178,9 @@ class MediaSpec:
         return f".{self.container}"
 
     def tracks(self) -> tuple[TrackLayout, ...]:
-        """The file's tracks in order: video, audio, subtitles (AVI keeps no flags)."""
-        no_flags = self.container == "avi"
+        """The file's tracks in order: video, audio, subtitles (AVI, MPEG-TS and Ogg
+        keep no video flags)."""
+        no_flags = self.container in _NO_VIDEO_FLAGS
         video = TrackLayout(
             TrackType.VIDEO,
             self.video_codec,
@@ -222,8 +233,10 @@ def _problems(spec: MediaSpec) -> list[str]:
         problems.append("duration must be within 0.5..600 seconds")
     if spec.chapters < 0 or spec.chapters > 99:
         problems.append("chapters must be within 0..99")
-    if spec.chapters and spec.container == "avi":
-        problems.append("AVI cannot carry chapters")
+    if spec.chapters and spec.container in ("avi", "ts", "ogg"):
+        problems.append(f"{spec.container} cannot carry chapters")
+    if spec.title is not None and spec.container in ("ts", "ogg"):
+        problems.append(f"{spec.container} keeps no file title")
     if spec.font_attachment and spec.container != "mkv":
         problems.append("only Matroska (mkv) carries font attachments")
     if spec.video_language is not None and not is_known_language(spec.video_language):
@@ -255,13 +268,17 @@ def _track_metadata_problems(spec: MediaSpec) -> list[str]:
         lost = [name for name in FLAG_NAMES if getattr(track, name) and name not in carried]
         if lost:
             problems.append(f"{label}: {spec.container} cannot carry flag(s) {', '.join(lost)}")
-        if spec.container in ("mp4", "avi") and track.language_ietf is not None:
+        if spec.container not in ("mkv", "webm") and track.language_ietf is not None:
             problems.append(f"{label}: only Matroska stores IETF language tags")
-        if spec.container == "mp4" and track.title is not None:
+        if spec.container in ("mp4", "mov") and track.title is not None:
             problems.append(f"{label}: ffmpeg does not write MP4 track titles")
+        if spec.container == "ts" and track.title is not None:
+            problems.append(f"{label}: MPEG-TS stores no track titles")
+        if spec.container == "ts" and track.hearing_impaired and track.visual_impaired:
+            problems.append(f"{label}: MPEG-TS stores hearing or visual impaired, not both")
         if spec.container == "avi" and track.language is not None:
             problems.append(f"{label}: AVI stores no track language; use language=None")
-    if spec.container == "mp4":
+    if spec.container in _MUXER_DEFAULT:
         # ffmpeg's MP4 muxer enables (marks default) the first track of a type
         # when none is default, so "none default" cannot be written.
         if not spec.video_default:
@@ -272,6 +289,6 @@ def _track_metadata_problems(spec: MediaSpec) -> list[str]:
                     f"ffmpeg marks the first {kind} track default when none is; "
                     f"set default=True on one"
                 )
-    if spec.container == "avi" and spec.video_language not in (None, UNDETERMINED):
-        problems.append("AVI stores no track language")
+    if spec.container in ("avi", "ts") and spec.video_language not in (None, UNDETERMINED):
+        problems.append(f"{spec.container} stores no video track language")
     return problems

@@ -162,6 +162,47 @@ def test_ffmpeg_encodes_only_the_planned_track() -> None:
     assert "-c:1" not in argv
 
 
+def test_ffmpeg_converts_subrip_to_mov_text_when_the_plan_says_so() -> None:
+    """The plan of an MKV → MP4 conversion keeps SubRip as mov_text without encode
+    settings; ``-c copy`` alone made ffmpeg fail ("Error initializing output stream")."""
+    plan = replace(
+        identity_plan(_media(), "p"), container=Container.MP4, removed_attachments=(0, 1)
+    )
+    plan = _set(plan, 3, codec="mov_text")
+    argv = build_ffmpeg_argv("ffmpeg", plan, Path("/lib/out.mp4"))
+    assert _after(argv, "-c:3") == ["mov_text"]
+    assert argv.index("-c:3") > argv.index("-c")  # after the global copy, so it wins
+    assert not any(a in argv for a in ("-c:0", "-c:1", "-c:2"))
+    back = _set(
+        replace(
+            plan,
+            source=replace(plan.expected_result(), path=Path("/lib/a.mp4")),
+            container=Container.MATROSKA,
+        ),
+        3,
+        codec="subrip",
+    )
+    assert _after(build_ffmpeg_argv("ffmpeg", back, OUT), "-c:3") == ["srt"]
+
+
+def test_ffmpeg_refuses_a_subtitle_conversion_it_cannot_make() -> None:
+    plan = replace(identity_plan(_media(), "p"), container=Container.MP4)
+    with pytest.raises(ValueError, match="subrip to hdmv_pgs_subtitle"):
+        build_ffmpeg_argv("ffmpeg", _set(plan, 3, codec="hdmv_pgs_subtitle"), OUT)
+
+
+@pytest.mark.parametrize(("language", "written"), [("fre", "fra"), ("ger", "ger"), ("jpn", "jpn")])
+def test_ffmpeg_writes_mov_languages_in_the_form_the_mov_muxer_keeps(
+    language: str, written: str
+) -> None:
+    plan = replace(identity_plan(_media(Container.MOV, "/lib/a.mov"), "p"))
+    plan = _set(plan, 2, language=language)
+    argv = build_ffmpeg_argv("ffmpeg", plan, Path("/lib/out.mov"))
+    assert f"language={written}" in _after(argv, "-metadata:s:2")
+    mp4 = build_ffmpeg_argv("ffmpeg", replace(plan, container=Container.MP4), Path("/o.mp4"))
+    assert f"language={language}" in _after(mp4, "-metadata:s:2")
+
+
 def test_ffmpeg_refuses_unknown_container() -> None:
     plan = replace(identity_plan(_media(), "p"), container=Container.OTHER)
     with pytest.raises(ValueError, match="other"):

@@ -137,18 +137,59 @@ def build_ffmpeg_argv(
         argv += ["-max_muxing_queue_size", "4096"]
     for position, (planned, choice) in enumerate(kept):
         argv += _encode_args(planned, choice, position, pass_number, passlog)
+        if choice is None:
+            argv += _subtitle_conversion(
+                planned, source.tracks[_input_index(planned)].codec, position
+            )
         if plan.container is Container.MP4 and choice is not None and planned.codec == "hevc":
             argv += [f"-tag:{position}", "hvc1"]  # Apple devices and many TVs refuse hev1
         if choice is not None:
             for tag in STALE_STATISTICS_TAGS:
                 argv += [f"-metadata:s:{position}", f"{tag}="]
         argv += [f"-disposition:{position}", disposition(planned.flags)]
-        argv += [f"-metadata:s:{position}", f"language={planned.language}"]
+        language = _language_for(plan.container, planned.language)
+        argv += [f"-metadata:s:{position}", f"language={language}"]
         argv += [f"-metadata:s:{position}", f"title={planned.title or ''}"]
         if plan.container is Container.MP4:
             argv += [f"-metadata:s:{position}", f"handler_name={planned.title or ''}"]
     argv += ["-f", output_format, file_url(output)]
     return argv
+
+
+# ffmpeg's subtitle encoder for each planned subtitle codec (text formats only).
+SUBTITLE_ENCODERS: dict[str, str] = {
+    "mov_text": "mov_text",
+    "subrip": "srt",
+    "webvtt": "webvtt",
+    "ass": "ass",
+}
+# ffmpeg 5.1's mov muxer (QuickTime mode) stores a language as a Macintosh code
+# where one exists and reads these ISO 639-2/B codes back as nothing; their
+# terminology (T) forms survive. Measured for every code whose B and T differ.
+MOV_LANGUAGE_CODES: dict[str, str] = {
+    "fre": "fra",
+    "cze": "ces",
+    "mao": "mri",
+    "rum": "ron",
+    "slo": "slk",
+}
+
+
+def _language_for(container: Container, language: str) -> str:
+    if container is Container.MOV:
+        return MOV_LANGUAGE_CODES.get(language, language)
+    return language
+
+
+def _subtitle_conversion(planned: PlannedTrack, source_codec: str, position: int) -> list[str]:
+    """``-c:N mov_text`` for a copied subtitle whose plan changes its format (SubRip
+    into MP4 becomes mov_text; ``-c copy`` alone makes ffmpeg fail)."""
+    if planned.type is not TrackType.SUBTITLE or planned.codec == source_codec:
+        return []
+    encoder = SUBTITLE_ENCODERS.get(planned.codec)
+    if encoder is None:
+        raise ValueError(f"cannot convert subtitles from {source_codec} to {planned.codec}")
+    return [f"-c:{position}", encoder]
 
 
 def _input_index(planned: PlannedTrack) -> int:
