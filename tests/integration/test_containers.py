@@ -44,7 +44,7 @@ MIXED = {
         audio=(AudioSpec(language="fre", default=True), AudioSpec(language="eng")),
         subtitles=(SubtitleSpec(codec="mov_text", language="eng", default=True),),
     ),
-    "free.ogg": MediaSpec(
+    "free.ogv": MediaSpec(
         container="ogg",
         video_codec="theora",
         audio=(
@@ -93,7 +93,9 @@ def test_mixed_container_library_processes_and_converges(
     policy_path = str(EXAMPLES / f"{policy}.yaml")
     first = process(tmp_path / "first.sqlite", "-p", policy_path, "--json", str(mixed_library))
     assert first.exit_code == ExitCode.OK, first.stdout + first.stderr
-    assert "failed" not in statuses(first).values(), first.stdout
+    found = statuses(first)
+    assert {Path(name).stem for name in found} == {Path(name).stem for name in MIXED}
+    assert "failed" not in found.values(), first.stdout
 
     again = process(tmp_path / "second.sqlite", "-p", policy_path, "--json", str(mixed_library))
     assert again.exit_code == ExitCode.OK, again.stdout + again.stderr

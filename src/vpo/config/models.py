@@ -30,6 +30,7 @@ DEFAULT_EXTENSIONS: tuple[str, ...] = (
     "mpeg",
     "flv",
     "ogm",
+    "ogv",
 )
 
 

@@ -161,7 +161,7 @@ CAPABILITIES: dict[Container, ContainerCapabilities] = {
         subtitle_codecs=frozenset(),
     ),
 }
-# Unknown formats: assume nothing can be stored, so nothing is ever planned.
+# Formats vpo does not write (ASF, FLV, 3GP …): plans leave such files as they are.
 UNKNOWN = ContainerCapabilities(
     name="other",
     flags=frozenset(),

@@ -7,13 +7,14 @@ from dataclasses import replace
 
 from vpo.media.containers import (
     FLAG_NAMES,
+    UNKNOWN,
     capabilities,
     stored_flags,
     stored_language,
     stored_title,
 )
 from vpo.media.model import Container, Track, TrackType
-from vpo.plan import PlannedTrack
+from vpo.plan import PlannedTrack, identity_plan
 from vpo.policy.schema import ContainerOperation
 from vpo.policy.transcode import transcode_for_mp4
 from vpo.policy.work import Work
@@ -99,6 +100,9 @@ def keep_to_storable(work: Work) -> None:
     noted. Matroska stores everything, so Matroska plans never change here.
     """
     container = work.container
+    if capabilities(container) is UNKNOWN:
+        _leave_unwritable(work)
+        return
     dropped: dict[str, list[str]] = {}
     lost: dict[str, list[str]] = {}
     for position, track in enumerate(work.tracks):
@@ -123,6 +127,22 @@ def keep_to_storable(work: Work) -> None:
         )
     for field, items in lost.items():
         work.notes.append(f"{name} cannot store track {_field_noun(field)}: {', '.join(items)}")
+
+
+def _leave_unwritable(work: Work) -> None:
+    """vpo writes no format outside the table (ASF, FLV, 3GP …): such a file is
+    left exactly as it is unless the phase converts it (``container``)."""
+    identity = list(identity_plan(work.media, "").tracks)
+    if work.tracks == identity and not work.removed and not work.removed_attachments:
+        return
+    work.tracks[:] = identity
+    work.removed.clear()
+    work.removed_attachments.clear()
+    name = work.media.format_name or work.container.value
+    work.warnings.append(
+        f"vpo cannot write {name} files; left as it is "
+        "(convert it with container: {target: mkv} to apply this phase)"
+    )
 
 
 def _differences(

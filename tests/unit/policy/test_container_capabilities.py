@@ -151,3 +151,20 @@ def test_every_flag_rule_converges_on_every_container(build: Build, container: C
     )
     plan = evaluate(phase, media, policy.config)
     assert evaluate(phase, read_back(plan.expected_result()), policy.config).is_noop
+
+
+def test_a_format_vpo_cannot_write_is_left_as_it_is(build: Build) -> None:
+    media = build.media(
+        build.track(V, "wmv2", "und"),
+        build.track(A, "wmav2", "fre"),
+        build.track(A, "wmav2", "eng"),
+        container=Container.OTHER,
+        name="movie.wmv",
+    )
+    phase, policy = build.phase("audio_filter: {languages: [eng]}\n" + FLAGS_POLICY)
+    plan = evaluate(phase, media, policy.config)
+    assert plan.is_noop
+    assert plan.warnings == (
+        "vpo cannot write other files; left as it is "
+        "(convert it with container: {target: mkv} to apply this phase)",
+    )
