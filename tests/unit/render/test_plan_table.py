@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 import pytest
+from rich.cells import cell_len
 
 from vpo.cli.render.plan_table import display_path, flags_text, render_file, render_summary
 from vpo.media.model import Attachment, Container, MediaFile, Track, TrackFlags, TrackType
@@ -90,6 +91,40 @@ def test_dry_run_table_matches_golden() -> None:
 )
 def test_flags_text(flags: TrackFlags, text: str) -> None:
     assert flags_text(flags) == text
+
+
+def _one_plan_lines(*titles: str) -> list[str]:
+    media = MediaFile(
+        path=Path("a.mkv"),
+        container=Container.MATROSKA,
+        size=1,
+        mtime_ns=0,
+        tracks=tuple(
+            Track(i, i, TrackType.AUDIO, "aac", "jpn", title=title)
+            for i, title in enumerate(titles)
+        ),
+    )
+    policy = parse_policy(
+        "schema_version: 12\nphases:\n  - name: p\n    audio_actions: {clear_all_titles: true}\n",
+        "p.yaml",
+    )
+    return render_file(evaluate_file(policy, policy.phases, media)).splitlines()
+
+
+def test_wide_titles_keep_the_columns_aligned() -> None:
+    lines = _one_plan_lines("千と千尋の神隠し", "Spirited Away", "日本語" * 20)
+    table = [line for line in lines if " aac " in line or "flags" in line]
+    starts = {cell_len(line[: line.index(" -  ")]) for line in table if " -  " in line}
+    assert len(table) == 4 and len(starts) == 1, "\n".join(lines)
+    assert "日本語日本語日本語日本語日本語…" in lines[-1]  # cut at 32 cells, not 32 characters
+
+
+def test_titles_are_escaped_never_sent_to_the_terminal_raw() -> None:
+    text = "\n".join(_one_plan_lines("\x1b[2J\x1b]0;pwned\x07red", "two\nlines"))
+    assert "\x1b" not in text and "\x07" not in text
+    assert "\\x1b[2J\\x1b]0;pwned\\x07red" in text  # the same escaping as vpo inspect
+    assert "two\\nlines" in text
+    assert len(text.splitlines()) == 5  # file, phase, header, two rows
 
 
 def test_display_path_escapes_control_characters() -> None:

@@ -1,12 +1,17 @@
 """Plain-text before → after tables for dry-run (pure: plans in, text out).
 
 Plain columns rather than a terminal widget, so the output is the same in a
-pipe, a log and a golden test.
+pipe, a log and a golden test. Columns are padded by display width (a CJK
+character takes two cells), and every cell is escaped with the one escaping
+function (vpo.text.one_line, also used by ``vpo inspect``): a title's terminal
+escape sequence is shown, never sent to the terminal.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+
+from rich.cells import cell_len
 
 from vpo.media.model import Track, TrackFlags
 from vpo.plan import Plan, PlanKind, TrackDiff
@@ -35,8 +40,17 @@ display_path = one_line  # the one implementation: vpo.text
 
 
 def _short(text: str | None) -> str:
-    value = (text or "").replace("\n", "⏎")
-    return value if len(value) <= _MAX_TITLE else value[: _MAX_TITLE - 1] + "…"
+    """The escaped title, cut to ``_MAX_TITLE`` terminal cells."""
+    value = one_line(text or "")
+    if cell_len(value) <= _MAX_TITLE:
+        return value
+    kept, used = [], 0
+    for char in value:
+        used += cell_len(char)
+        if used > _MAX_TITLE - 1:
+            break
+        kept.append(char)
+    return "".join(kept) + "…"
 
 
 def _change(before: str, after: str) -> str:
@@ -86,11 +100,15 @@ def _row(diff: TrackDiff) -> tuple[str, ...]:
 
 
 def _columns(rows: Sequence[tuple[str, ...]], indent: str = "  ") -> list[str]:
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    """Aligned by display width: what a terminal shows, not ``len()``."""
+    escaped = [tuple(one_line(cell) for cell in row) for row in rows]
+    widths = [max(cell_len(row[i]) for row in escaped) for i in range(len(escaped[0]))]
     return [
         indent
-        + "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
-        for row in rows
+        + "  ".join(
+            cell + " " * (width - cell_len(cell)) for cell, width in zip(row, widths, strict=True)
+        ).rstrip()
+        for row in escaped
     ]
 
 
@@ -109,8 +127,8 @@ def render_plan(plan: Plan) -> list[str]:
         if plan.removed_attachments:
             ids = ", ".join(str(i) for i in plan.removed_attachments)
             lines.append(f"    attachments removed: {ids}")
-    lines.extend(f"    warning: {warning}" for warning in plan.warnings)
-    lines.extend(f"    note: {note}" for note in plan.notes)
+    lines.extend(f"    warning: {one_line(warning)}" for warning in plan.warnings)
+    lines.extend(f"    note: {one_line(note)}" for note in plan.notes)
     return lines
 
 
