@@ -302,7 +302,7 @@ def test_hardware_encoder_failing_on_the_file_falls_back_to_cpu(
     real ffmpeg fails on the file with hevc_nvenc and the encode must retry on the CPU."""
     ffmpeg = tools.require("ffmpeg")
     pretend = replace(encoder_inventory(ffmpeg), working_hardware=frozenset({"hevc_nvenc"}))
-    monkeypatch.setattr("vpo.apply.encode.encoder_inventory", lambda _: pretend)
+    monkeypatch.setattr("vpo.apply.encode.encoder_inventory", lambda *_: pretend)
     path = media_factory(SOURCE)
     body = """    transcode:
       video: {target_codec: hevc, quality: {preset: ultrafast},

@@ -148,7 +148,7 @@ def encode_file(
         check_free_space(path, path.parent, space_needed(current.st_size), free_bytes(path.parent))
     ffmpeg = tools.require("ffmpeg")
     try:
-        inventory = encoder_inventory(ffmpeg)
+        inventory = encoder_inventory(ffmpeg, plan)  # tests only what the plan can use
         choices = choose_encoders(plan, inventory)
     except EncoderUnavailableError as error:
         raise PreflightError(path, f"cannot encode: {error}") from error

@@ -2,7 +2,8 @@
 
 The plan says *what* (hevc at crf 22, preset slow); this module says *how* with the
 encoders this machine's ffmpeg offers: ``ffmpeg -encoders`` and ``-hwaccels`` are
-parsed here, listed once per run by vpo.tools.encoders_probe.
+parsed here, listed once per run by vpo.tools.encoders_probe, which test-encodes
+only the hardware encoders a plan would use (hardware_wanted).
 
 Downmix: channel reduction uses ``-ac:N`` per output stream, which makes ffmpeg
 insert ``aresample`` (libswresample) with its rematrix built from the *actual*
@@ -15,6 +16,7 @@ channel name the source lacks (5.1 has BL/BR, 5.1(side) SL/SR).
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from vpo.plan import AudioEncode, Hardware, RateControl, VideoEncode
@@ -106,6 +108,30 @@ def parse_hwaccels(listing: str) -> frozenset[str]:
 def hardware_encoder_name(codec: str, hardware: Hardware) -> str:
     """``hevc`` + nvenc → ``hevc_nvenc`` (ffmpeg's naming for every family)."""
     return f"{codec}_{hardware.value}"
+
+
+def hardware_wanted(
+    videos: Iterable[tuple[str, VideoEncode]], listed: EncoderInventory
+) -> tuple[tuple[str, ...], ...]:
+    """Per planned video encode that asks for hardware, the listed hardware encoders
+    choose_video_encoder would try, in its order (software-only encodes need none).
+
+    Only these are worth a test frame: each group is tried until one works.
+    """
+    groups: list[tuple[str, ...]] = []
+    for codec, video in videos:
+        if video.hardware is Hardware.NONE:
+            continue
+        families = HARDWARE_ORDER if video.hardware is Hardware.AUTO else (video.hardware,)
+        group = tuple(
+            hardware_encoder_name(codec, family)
+            for family in families
+            if hardware_encoder_name(codec, family) in listed.encoders
+            and HWACCEL_OF[family] in listed.hwaccels
+        )
+        if group and group not in groups:
+            groups.append(group)
+    return tuple(groups)
 
 
 def hardware_candidates(inventory: EncoderInventory) -> tuple[str, ...]:
