@@ -178,7 +178,7 @@ def media_from_rows(
     container, format_name, duration, bit_rate, title, chapter_count = media_row
     return MediaFile(
         path=path,
-        container=Container(container),
+        container=_container(container, format_name),
         size=size,
         mtime_ns=mtime_ns,
         tracks=tuple(track_from_row(row) for row in tracks),
@@ -191,6 +191,17 @@ def media_from_rows(
         device=device,
         format_name=_opt_str(format_name),
     )
+
+
+# Recorded as "other" before MOV and Ogg were containers of their own.
+_FORMERLY_OTHER = {"mov": Container.MOV, "ogg": Container.OGG}
+
+
+def _container(value: object, format_name: object) -> Container:
+    container = Container(value)
+    if container is Container.OTHER and isinstance(format_name, str):
+        return _FORMERLY_OTHER.get(format_name, container)
+    return container
 
 
 def track_summary(media: MediaFile) -> str:

@@ -145,3 +145,21 @@ def test_track_summary_marks_default_and_forced() -> None:
         ),
     )
     assert rows.track_summary(media) == "v:h264 a:aac/jpn* s:subrip/eng!"
+
+
+@pytest.mark.parametrize(
+    ("recorded", "format_name", "container"),
+    [
+        ("other", "mov", Container.MOV),
+        ("other", "ogg", Container.OGG),
+        ("other", "asf", Container.OTHER),
+        ("mp4", "mp4", Container.MP4),
+    ],
+)
+def test_mov_and_ogg_recorded_as_other_read_back_as_their_container(
+    recorded: str, format_name: str, container: Container
+) -> None:
+    restored = rows.media_from_rows(
+        Path("/m"), 1, 0, None, None, (recorded, format_name, None, None, None, 0), [], []
+    )
+    assert restored.container is container
