@@ -3,14 +3,30 @@
 from __future__ import annotations
 
 import textwrap
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from vpo.media.containers import stored_flags, stored_language, stored_title
 from vpo.media.model import Attachment, Container, MediaFile, Track, TrackFlags, TrackType
 from vpo.policy.loader import parse_policy
 from vpo.policy.schema import Phase, Policy
+
+
+def read_back(media: MediaFile) -> MediaFile:
+    """What a probe of the written file shows: only what the container stores."""
+    tracks = tuple(
+        replace(
+            track,
+            flags=stored_flags(media.container, track.flags),
+            language=stored_language(media.container, track.type, track.language),
+            title=stored_title(media.container, track.type, track.title),
+        )
+        for track in media.tracks
+    )
+    return replace(media, tracks=tracks)
 
 
 class Build:

@@ -3,32 +3,16 @@
 from __future__ import annotations
 
 import textwrap
-from dataclasses import replace
 
 import pytest
 
-from vpo.media.containers import stored_flags, stored_language, stored_title
-from vpo.media.model import Container, MediaFile, TrackFlags
+from vpo.media.model import Container, TrackFlags
 from vpo.plan import PlanKind
 from vpo.policy.evaluate import EvaluationError, evaluate
 
-from .conftest import Build
+from .conftest import Build, read_back
 
 V, A, S = "video", "audio", "subtitle"
-
-
-def read_back(media: MediaFile) -> MediaFile:
-    """What a probe of the written file shows: only what the container stores."""
-    tracks = tuple(
-        replace(
-            track,
-            flags=stored_flags(media.container, track.flags),
-            language=stored_language(media.container, track.type, track.language),
-            title=stored_title(media.container, track.type, track.title),
-        )
-        for track in media.tracks
-    )
-    return replace(media, tracks=tracks)
 
 
 FLAGS_POLICY = """

@@ -22,6 +22,8 @@ from vpo.policy.classify import is_commentary
 from vpo.policy.evaluate import EvaluationError, evaluate
 from vpo.policy.schema import Phase, Policy, TrackCategory
 
+from .conftest import read_back
+
 LANGUAGES = ["eng", "fre", "jpn", "ger", "und"]
 TITLES = [None, "Commentary", "Director's notes", "Forced", "SDH", "Stereo", "Main"]
 CODECS = {
@@ -231,6 +233,26 @@ def test_applying_a_plan_and_evaluating_again_is_a_noop(policy: Policy, media: M
     second = _plan(policy, first.expected_result())
     assert second is not None
     assert second.is_noop, (second.kind, second.metadata_changes(), second.removed)
+
+
+@SETTINGS
+@given(
+    policy=policies(),
+    media=media_files(),
+    container=st.sampled_from([c for c in Container if c is not Container.OTHER]),
+)
+def test_on_every_container_the_written_file_reads_back_as_planned(
+    policy: Policy, media: MediaFile, container: Container
+) -> None:
+    """A file probes back with only what its container stores (read_back); planning
+    on it again must still be a no-op (AVI has no default flags, MPEG-TS no titles …)."""
+    source = read_back(replace(media, container=container))
+    first = _plan(policy, source)
+    if first is None:
+        return
+    second = _plan(policy, read_back(first.expected_result()))
+    assert second is not None
+    assert second.is_noop, (container, second.kind, second.metadata_changes(), second.removed)
 
 
 @SETTINGS
