@@ -91,11 +91,18 @@ def test_mixed_container_library_processes_and_converges(
     mixed_library: Path, tmp_path: Path, policy: str
 ) -> None:
     policy_path = str(EXAMPLES / f"{policy}.yaml")
+    dry = process(
+        tmp_path / "dry.sqlite", "-p", policy_path, "--dry-run", "--json", str(mixed_library)
+    )
+    assert dry.exit_code == ExitCode.OK, dry.stdout + dry.stderr
+    planned = {Path(f["path"]).name: f["kind"] for f in json.loads(dry.stdout)["files"]}
     first = process(tmp_path / "first.sqlite", "-p", policy_path, "--json", str(mixed_library))
     assert first.exit_code == ExitCode.OK, first.stdout + first.stderr
     found = statuses(first)
     assert {Path(name).stem for name in found} == {Path(name).stem for name in MIXED}
     assert "failed" not in found.values(), first.stdout
+    for name, kind in planned.items():  # dry-run said what the real run did
+        assert found[name] == ("unchanged" if kind == "noop" else "changed"), name
 
     again = process(tmp_path / "second.sqlite", "-p", policy_path, "--json", str(mixed_library))
     assert again.exit_code == ExitCode.OK, again.stdout + again.stderr
