@@ -97,12 +97,15 @@ def keep_to_storable(work: Work) -> None:
     so that is what is planned: a rule asking for more (a default flag on AVI)
     becomes a no-op with a warning instead of a plan no run can ever satisfy.
     Values a conversion loses (Matroska's "original" flag going into MP4) are
-    noted. Matroska stores everything, so Matroska plans never change here.
+    noted. A value the file already has is never taken away in its own
+    container (another muxer may have stored more than ffmpeg can write).
+    Matroska stores everything, so Matroska plans never change here.
     """
     container = work.container
     if capabilities(container) is UNKNOWN:
         _leave_unwritable(work)
         return
+    converting = container is not work.media.container
     dropped: dict[str, list[str]] = {}
     lost: dict[str, list[str]] = {}
     for position, track in enumerate(work.tracks):
@@ -117,7 +120,11 @@ def keep_to_storable(work: Work) -> None:
         source = work.media.tracks[track.source_index] if track.source_index is not None else None
         label = f"{track.type.value} #{position}"
         for field, wanted, before in _differences(track, stored, source):
-            target = lost if source is not None and wanted == before else dropped
+            unchanged = source is not None and wanted == before
+            if unchanged and not converting:
+                stored = _with_field(stored, field, wanted)  # the file has it: left alone
+                continue
+            target = lost if unchanged else dropped
             target.setdefault(field, []).append(f"{label} {field} {_shown(wanted)}")
         work.tracks[position] = stored
     name = capabilities(container).name
@@ -159,6 +166,17 @@ def _differences(
     if (track.title or None) != stored.title:
         rows.append(("title", track.title, source.title if source else None))
     return rows
+
+
+def _with_field(track: PlannedTrack, field: str, value: object) -> PlannedTrack:
+    if field == "language":
+        assert isinstance(value, str)
+        return replace(track, language=value)
+    if field == "title":
+        assert value is None or isinstance(value, str)
+        return replace(track, title=value)
+    assert isinstance(value, bool)
+    return replace(track, flags=replace(track.flags, **{field: value}))
 
 
 def _field_noun(field: str) -> str:

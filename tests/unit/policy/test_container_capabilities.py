@@ -152,3 +152,20 @@ def test_a_format_vpo_cannot_write_is_left_as_it_is(build: Build) -> None:
         "vpo cannot write other files; left as it is "
         "(convert it with container: {target: mkv} to apply this phase)",
     )
+
+
+def test_a_value_the_file_already_has_is_not_taken_away_in_its_own_container(
+    build: Build,
+) -> None:
+    """ffmpeg cannot write a forced flag into MOV, but another muxer did: a rule that
+    does not touch it must not rewrite the file to drop it."""
+    media = build.media(
+        build.track(V, "h264", "und", default=True),
+        build.track(A, "aac", "eng", default=True, forced=True),
+        container=Container.MOV,
+        name="movie.mov",
+    )
+    phase, policy = build.phase(FLAGS_POLICY, "audio_language_preference: [eng]")
+    plan = evaluate(phase, media, policy.config)
+    assert plan.is_noop, plan.metadata_changes()
+    assert plan.warnings == () and plan.notes == ()
