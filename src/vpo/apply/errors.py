@@ -42,6 +42,14 @@ class FileBusyError(ApplyError):
     skipped = True
 
 
+class FileChangedError(ApplyError):
+    """Another program replaced, edited, appended to or deleted the file while vpo
+    worked on it: vpo's output is discarded, nothing is replaced, and the file is
+    skipped (its new content is processed on the next run)."""
+
+    skipped = True
+
+
 class VerificationError(ApplyError):
     """The written output does not match the plan; names the track and field."""
 

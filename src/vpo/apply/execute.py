@@ -16,8 +16,15 @@ from pathlib import Path
 
 from vpo.apply.choose import Tool, choose_tool
 from vpo.apply.encode import EncodeResult, TranscodeSettings, encode_file
-from vpo.apply.errors import ApplyError, FileBusyError, PreflightError, VerificationError
+from vpo.apply.errors import (
+    ApplyError,
+    FileBusyError,
+    FileChangedError,
+    PreflightError,
+    VerificationError,
+)
 from vpo.apply.fsio import copy_durably, fsync_file, same_filesystem
+from vpo.apply.identity import FileIdentity, check_identity
 from vpo.apply.journal import (
     Journal,
     covered_bytes,
@@ -191,6 +198,11 @@ def _edit_in_place(
     )
     argv = build_mkvpropedit_argv(tools.require("mkvpropedit"), plan, path)
     journal_file = write_journal(path, journal)
+    try:
+        check_identity(path, FileIdentity.of(current), step="the in-place edit")
+    except FileChangedError:
+        discard_journal(journal_file)
+        raise
     try:
         result = run_tool(
             argv,

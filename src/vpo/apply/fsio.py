@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import errno
 import os
 import shutil
+from collections.abc import Callable
 from pathlib import Path
+from typing import cast
 
 
 def fsync_file(path: Path) -> None:
@@ -60,3 +64,58 @@ def remove_quietly(path: Path) -> None:
 
 def same_filesystem(a: Path, b: Path) -> bool:
     return a.stat().st_dev == b.stat().st_dev
+
+
+_AT_FDCWD = -100
+_RENAME_NOREPLACE = 1
+_RENAME_EXCHANGE = 2
+_UNSUPPORTED = {errno.EINVAL, errno.ENOSYS, errno.EPERM, errno.ENOTSUP}
+
+
+def _renameat2() -> Callable[..., int] | None:
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        function = libc.renameat2
+    except (OSError, AttributeError):
+        return None
+    function.argtypes = [
+        ctypes.c_int,
+        ctypes.c_char_p,
+        ctypes.c_int,
+        ctypes.c_char_p,
+        ctypes.c_uint,
+    ]
+    function.restype = ctypes.c_int
+    return cast("Callable[..., int]", function)
+
+
+_RENAMEAT2 = _renameat2()
+
+
+def _rename2(source: Path, target: Path, flags: int) -> bool:
+    """renameat2(2) with ``flags``; False when the platform or file system lacks it."""
+    if _RENAMEAT2 is None:
+        return False
+    if _RENAMEAT2(_AT_FDCWD, os.fsencode(source), _AT_FDCWD, os.fsencode(target), flags) == 0:
+        return True
+    code = ctypes.get_errno()
+    if code in _UNSUPPORTED:
+        return False
+    raise OSError(code, os.strerror(code), str(source), None, str(target))
+
+
+def exchange(a: Path, b: Path) -> bool:
+    """Atomically swap the two names (Linux ``RENAME_EXCHANGE``): both must exist.
+
+    False when unsupported (other OS, old kernel, a file system without it): the
+    caller falls back to a plain rename. Raises FileNotFoundError when one is gone.
+    """
+    return _rename2(a, b, _RENAME_EXCHANGE)
+
+
+def rename_no_replace(source: Path, target: Path) -> None:
+    """Rename, but never over an existing ``target`` (FileExistsError instead);
+    falls back to link + unlink where ``RENAME_NOREPLACE`` is unsupported."""
+    if not _rename2(source, target, _RENAME_NOREPLACE):
+        target.hardlink_to(source)
+        source.unlink()

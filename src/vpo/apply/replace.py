@@ -12,8 +12,15 @@ from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 
-from vpo.apply.errors import VerificationError
-from vpo.apply.fsio import copy_durably, fsync_directory, remove_quietly
+from vpo.apply.errors import FileChangedError, VerificationError
+from vpo.apply.fsio import (
+    copy_durably,
+    exchange,
+    fsync_directory,
+    remove_quietly,
+    rename_no_replace,
+)
+from vpo.apply.identity import FileIdentity, changed_error, check_identity, difference, identity_at
 from vpo.apply.names import backup_name, temp_name
 from vpo.media.model import MediaFile
 
@@ -50,27 +57,99 @@ def free_backup_path(original: Path) -> Path:
 
 
 def replace_original(
-    original: Path, destination: Path, output: Path, *, keep_backup: bool
+    original: Path,
+    destination: Path,
+    output: Path,
+    *,
+    planned: FileIdentity,
+    keep_backup: bool,
 ) -> Path | None:
-    """Put ``output`` at ``destination`` atomically; the original goes away or to a backup.
+    """Put ``output`` at ``destination`` atomically, only if ``original`` is still the
+    ``planned`` file; it goes away or to a backup. Returns the backup path, if kept.
 
-    Same path: one rename(2), so readers see the old or the new file, never neither.
-    Conversion (new extension): link(2) refuses to clobber an existing file, then the
-    original is removed; a crash in between leaves both files, never neither.
-    Returns the backup path when one was kept.
+    Raises FileChangedError (nothing replaced) when another program replaced,
+    edited, appended to or deleted the original. Same path: ``renameat2``
+    (RENAME_EXCHANGE) swaps the two names in one step, then the swapped-out file is
+    checked once more and swapped back if it is not the planned one, so a file
+    moved in between check and swap survives (docs/apply.md, "the window").
+    Conversion (new extension): link(2) puts the output at the new name (never
+    clobbering), the original is renamed aside, checked, then removed.
     """
+    step = "the rename over it"
+    check_identity(original, planned, step=step)
+    if destination == original:
+        swapped = _swap_in(original, output, planned, step)
+        if swapped is None:  # no RENAME_EXCHANGE here
+            return _plain_rename(original, output, planned, step, keep_backup=keep_backup)
+        old: Path = swapped
+    else:
+        destination.hardlink_to(output)
+        try:
+            old = _move_aside(original, planned, step)
+        except BaseException:
+            remove_quietly(destination)
+            raise
+        output.unlink()
+    backup: Path | None = None
+    if keep_backup:
+        backup = free_backup_path(original)
+        rename_no_replace(old, backup)
+    else:
+        old.unlink()
+    fsync_directory(destination.parent)
+    return backup
+
+
+def _swap_in(original: Path, output: Path, planned: FileIdentity, step: str) -> Path | None:
+    """Exchange ``output`` and ``original``; returns the name now holding the old file,
+    None when the platform cannot exchange (nothing was done)."""
+    try:
+        swapped = exchange(output, original)
+    except FileNotFoundError as error:
+        raise changed_error(original, "deleted", step) from error
+    if not swapped:
+        return None
+    change = difference(planned, identity_at(output), renamed=True)
+    if change is not None:
+        exchange(output, original)  # the other program's file goes back to its name
+        raise changed_error(original, change, step)
+    return output
+
+
+def _plain_rename(
+    original: Path, output: Path, planned: FileIdentity, step: str, *, keep_backup: bool
+) -> Path | None:
+    """Where RENAME_EXCHANGE is unsupported: (link a backup,) check, rename; the
+    window is the time between one stat and the rename."""
     backup: Path | None = None
     if keep_backup:
         backup = free_backup_path(original)
         backup.hardlink_to(original)
-    if destination == original:
-        output.replace(destination)
-    else:
-        destination.hardlink_to(output)
-        output.unlink()
-        original.unlink()
-    fsync_directory(destination.parent)
+        planned = replace(planned, ctime_ns=backup.lstat().st_ctime_ns)  # the link sets it
+    try:
+        check_identity(original, planned, step=step)
+    except FileChangedError:
+        if backup is not None:
+            remove_quietly(backup)
+        raise
+    output.replace(original)
+    fsync_directory(original.parent)
     return backup
+
+
+def _move_aside(original: Path, planned: FileIdentity, step: str) -> Path:
+    """Rename the original to a temp name (atomic), then check what was moved; a file
+    that is not the planned one goes back to its name."""
+    aside = original.parent / temp_name(original.name, os.getpid(), secrets.token_hex(4))
+    try:
+        original.rename(aside)
+    except FileNotFoundError as error:
+        raise changed_error(original, "deleted", step) from error
+    change = difference(planned, identity_at(aside), renamed=True)
+    if change is not None:
+        rename_no_replace(aside, original)
+        raise changed_error(original, change, step)
+    return aside
 
 
 def install_output(
@@ -87,17 +166,23 @@ def install_output(
 
     ``verified`` is renamed over the original; when it was written on another
     filesystem (temp or scratch dir) a rename cannot cross, so it is first copied
-    into a temp beside the original (fsynced, size-checked).
+    into a temp beside the original (fsynced, size-checked). Nothing is replaced
+    (FileChangedError) unless the original is still the file ``current`` describes.
     """
+    planned = FileIdentity.of(current)
     if not staged_elsewhere:
         copy_file_attributes(current, verified, preserve_mtime=preserve_mtime)
-        return replace_original(original, destination, verified, keep_backup=keep_backup)
+        return replace_original(
+            original, destination, verified, planned=planned, keep_backup=keep_backup
+        )
     with temp_output(original.parent, destination.name) as staged:
         copy_durably(verified, staged)
         if staged.stat().st_size != verified.stat().st_size:
             raise VerificationError(original, "the copy into the media directory is incomplete")
         copy_file_attributes(current, staged, preserve_mtime=preserve_mtime)
-        return replace_original(original, destination, staged, keep_backup=keep_backup)
+        return replace_original(
+            original, destination, staged, planned=planned, keep_backup=keep_backup
+        )
 
 
 def with_stat(media: MediaFile, path: Path) -> MediaFile:
