@@ -17,6 +17,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner, Result
 
 from vpo.apply import execute
 from vpo.apply import identity as identity_module
@@ -25,6 +26,8 @@ from vpo.apply.errors import FileChangedError
 from vpo.apply.execute import ApplyOutcome, apply_plan
 from vpo.apply.identity import FileIdentity
 from vpo.apply.settings import ApplySettings
+from vpo.cli.main import cli
+from vpo.errors import ExitCode
 from vpo.media.model import Container, MediaFile
 from vpo.plan import Plan, RemovedTrack, identity_plan
 from vpo.probe.matroska_headers import probe_matroska_headers
@@ -273,4 +276,54 @@ def test_a_file_changed_just_before_an_in_place_edit_is_not_edited(
     with pytest.raises(FileChangedError, match="before the in-place edit"):
         apply_plan(plan, tools, SETTINGS)
     assert path.read_bytes().endswith(b"appended by someone else")
+    assert listing(path.parent) == ["movie.mkv"]
+
+
+STRIP_POLICY = """\
+schema_version: 12
+phases:
+  - name: strip
+    audio_filter: {languages: [eng]}
+"""
+
+
+def test_vpo_process_reports_a_release_moved_in_as_skipped_and_exits_0(
+    media_factory: MediaFactory,
+    tools: ToolPaths,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    paused: Paused,
+) -> None:
+    path = media_factory(SPEC, "lib/movie.mkv")
+    release = media_factory(RELEASE, "incoming/new-release.mkv")
+    new_bytes = release.read_bytes()
+    policy = tmp_path / "policy.yaml"
+    policy.write_text(STRIP_POLICY, encoding="utf-8")
+    monkeypatch.setenv("VPO_JOBS_STABLE_SECONDS", "0")
+    monkeypatch.setenv("VPO_TOOLS_MKVMERGE", str(STUBS / "pause-after"))
+    monkeypatch.setenv("VPO_STUB_REAL", tools.require("mkvmerge"))
+    results: list[Result] = []
+
+    def work() -> None:
+        database = tmp_path / "lib.sqlite"
+        results.append(
+            CliRunner().invoke(
+                cli, ["process", "--db", str(database), "-p", str(policy), str(path.parent)]
+            )
+        )
+
+    thread = threading.Thread(target=work)
+    thread.start()
+    deadline = time.monotonic() + 60
+    while not (paused.control / "paused").exists():
+        assert thread.is_alive() and time.monotonic() < deadline, results
+        time.sleep(0.01)
+    release.rename(path)
+    (paused.control / "resume").touch()
+    thread.join(60)
+    [result] = results
+    assert result.exit_code == ExitCode.OK, result.output
+    assert "changed during processing (replaced by another file)" in result.output
+    assert "1 skipped" in result.output
+    assert path.read_bytes() == new_bytes
     assert listing(path.parent) == ["movie.mkv"]
