@@ -26,12 +26,12 @@ from vpo.apply.errors import (
 from vpo.apply.fsio import copy_durably, fsync_file, same_filesystem
 from vpo.apply.identity import FileIdentity, check_identity
 from vpo.apply.journal import (
-    Journal,
     covered_bytes,
     discard_journal,
     journal_path,
     journal_ranges,
-    read_regions,
+    read_journal,
+    record_after_state,
     restore,
     write_journal,
 )
@@ -160,7 +160,7 @@ def _recover_interrupted_edit(path: Path) -> None:
         raise PreflightError(
             path, "was restored from an interrupted vpo edit; probe it again before processing"
         )
-    if action.kind is RecoveryKind.FAILED:
+    if action.kind in (RecoveryKind.FAILED, RecoveryKind.SET_ASIDE):
         raise PreflightError(path, f"leftover journal needs attention: {action.detail}")
 
 
@@ -182,20 +182,7 @@ def _edit_in_place(
     ranges = journal_ranges(layout)
     if ranges is None or covered_bytes(ranges) > settings.journal_limit:
         return None
-    fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
-    try:
-        regions = read_regions(fd, ranges)
-    finally:
-        os.close(fd)
-    journal = Journal(
-        media_name=path.name,
-        original_size=current.st_size,
-        mtime_ns=current.st_mtime_ns,
-        device=current.st_dev,
-        inode=current.st_ino,
-        pid=os.getpid(),
-        regions=regions,
-    )
+    journal = read_journal(path, current, ranges)
     argv = build_mkvpropedit_argv(tools.require("mkvpropedit"), plan, path)
     journal_file = write_journal(path, journal)
     try:
@@ -210,6 +197,7 @@ def _edit_in_place(
             path=path,
             ok_codes=_MKVTOOLNIX_OK,
         )
+        record_after_state(path, journal)
         media = verify_result(path, plan, tools, rewrite=False)
         if settings.preserve_mtime:
             os.utime(path, ns=(current.st_atime_ns, current.st_mtime_ns))

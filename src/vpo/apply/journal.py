@@ -8,23 +8,34 @@ header, the Segment header and every non-Cluster top-level element. Restoring
 them and truncating to the original length gives the original byte for byte.
 
 The journal is JSON (``.vpo-journal-<name>.json``) written with fsync of the file
-and the directory before the edit starts.
+and the directory before the edit starts. It also records what the file *was*
+(size, mtime, ctime, inode, a hash of the journalled ranges, a hash of sampled
+bytes outside them, which an edit never writes) and, once the tool has exited,
+what it must be *after* (size, hash of the ranges plus the appended tail), so
+recovery writes the old headers back only into the file they came from
+(``match_journal``; docs/apply.md).
 """
 
 from __future__ import annotations
 
 import base64
+import contextlib
+import enum
+import hashlib
 import json
 import os
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Protocol
 
 from vpo.apply.fsio import fsync_directory, write_durably
 from vpo.apply.names import TEMP_PREFIX, journal_name
 
-JOURNAL_VERSION = 1
+JOURNAL_VERSION = 2
+_READABLE_VERSIONS = (1, 2)
+SAMPLE_COUNT = 16
+SAMPLE_LENGTH = 4096
 
 
 class LayoutElement(Protocol):
@@ -62,8 +73,19 @@ class Region:
 
 
 @dataclass(frozen=True, slots=True)
+class EditedState:
+    """What the file is once the edit finished: its size and the hash of the
+    journalled ranges plus everything appended past the original length."""
+
+    size: int
+    sha256: str
+
+
+@dataclass(frozen=True, slots=True)
 class Journal:
-    """Everything needed to put a file back exactly as it was before an edit."""
+    """Everything needed to put a file back exactly as it was before an edit, and
+    to recognise that file (``samples``: byte ranges outside the journalled ones,
+    which no edit writes, and ``samples_sha256`` their hash before the edit)."""
 
     media_name: str
     original_size: int
@@ -72,6 +94,100 @@ class Journal:
     inode: int
     pid: int
     regions: tuple[Region, ...]
+    ctime_ns: int = 0
+    samples: tuple[tuple[int, int], ...] = ()
+    samples_sha256: str = ""
+    after: EditedState | None = None
+
+    @property
+    def before_sha256(self) -> str:
+        """Hash of the journalled ranges as they were before the edit."""
+        digest = hashlib.sha256()
+        for region in self.regions:
+            digest.update(region.data)
+        return digest.hexdigest()
+
+
+class JournalMatch(str, enum.Enum):
+    BEFORE = "before"  # the original: nothing (or nothing visible) was written yet
+    AFTER = "after"  # exactly the finished edit
+    PARTIAL = "partial"  # the same file, cut off mid-edit (no after-state recorded yet)
+    FOREIGN = "foreign"  # not the file the journal was written for: never touch it
+
+
+def sample_ranges(
+    ranges: Sequence[tuple[int, int]],
+    size: int,
+    count: int = SAMPLE_COUNT,
+    length: int = SAMPLE_LENGTH,
+) -> tuple[tuple[int, int], ...]:
+    """Pure: up to ``count`` ranges of ``length`` bytes spread evenly over the bytes
+    of ``[0, size)`` outside ``ranges`` (the Clusters, which an edit never writes)."""
+    gaps: list[tuple[int, int]] = []
+    position = 0
+    for start, end in merge_ranges(ranges):
+        if start > position:
+            gaps.append((position, min(start, size)))
+        position = max(position, end)
+    if position < size:
+        gaps.append((position, size))
+    gaps = [(a, b) for a, b in gaps if b > a]
+    total = covered_bytes(gaps)
+    if total == 0:
+        return ()
+    picked: list[tuple[int, int]] = []
+    for index in range(count):
+        target = total * index // count
+        for start, end in gaps:
+            if target < end - start:
+                begin = start + target
+                picked.append((begin, min(begin + length, end)))
+                break
+            target -= end - start
+    return tuple(merge_ranges(picked))
+
+
+def hash_ranges(fd: int, ranges: Iterable[tuple[int, int]]) -> str:
+    """sha256 of the bytes of ``ranges`` in order (short reads at the end of file count)."""
+    digest = hashlib.sha256()
+    for start, end in ranges:
+        digest.update(os.pread(fd, end - start, start))
+    return digest.hexdigest()
+
+
+def edited_state(fd: int, journal: Journal) -> EditedState:
+    """The file's state now, in the terms ``Journal.after`` records."""
+    size = os.fstat(fd).st_size
+    return EditedState(size, hash_ranges(fd, _after_ranges(journal, size)))
+
+
+def match_journal(journal: Journal, fd: int) -> tuple[JournalMatch, str]:
+    """Is the open file ``fd`` the one ``journal`` was written for, and in which
+    state? FOREIGN comes with the reason; only FOREIGN must not be restored."""
+    info = os.fstat(fd)
+    if (info.st_dev, info.st_ino) != (journal.device, journal.inode):
+        return JournalMatch.FOREIGN, "another file (different device or inode)"
+    if info.st_size < journal.original_size:
+        return JournalMatch.FOREIGN, (
+            f"shorter than before the edit ({info.st_size} < {journal.original_size} bytes)"
+        )
+    if journal.samples and hash_ranges(fd, journal.samples) != journal.samples_sha256:
+        return JournalMatch.FOREIGN, "other content (bytes no edit writes differ)"
+    ranges = [(r.offset, r.offset + len(r.data)) for r in journal.regions]
+    if info.st_size == journal.original_size and hash_ranges(fd, ranges) == journal.before_sha256:
+        return JournalMatch.BEFORE, "still the original"
+    if journal.after is None:
+        return JournalMatch.PARTIAL, "cut off during the edit"
+    if edited_state(fd, journal) == journal.after:
+        return JournalMatch.AFTER, "the finished edit"
+    return JournalMatch.FOREIGN, "changed after vpo's edit finished (another program wrote it)"
+
+
+def _after_ranges(journal: Journal, size: int) -> list[tuple[int, int]]:
+    ranges = [(r.offset, r.offset + len(r.data)) for r in journal.regions]
+    if size > journal.original_size:
+        ranges.append((journal.original_size, size))
+    return merge_ranges(ranges)
 
 
 def journal_ranges(layout: Layout) -> list[tuple[int, int]] | None:
@@ -118,6 +234,13 @@ def encode_journal(journal: Journal) -> bytes:
             {"offset": r.offset, "data": base64.b64encode(r.data).decode("ascii")}
             for r in journal.regions
         ],
+        "ctime_ns": journal.ctime_ns,
+        "before_sha256": journal.before_sha256,
+        "samples": [list(r) for r in journal.samples],
+        "samples_sha256": journal.samples_sha256,
+        "after": None
+        if journal.after is None
+        else {"size": journal.after.size, "sha256": journal.after.sha256},
     }
     return json.dumps(document).encode("utf-8")
 
@@ -129,8 +252,9 @@ class JournalFormatError(ValueError):
 def decode_journal(data: bytes) -> Journal:
     try:
         document = json.loads(data)
-        if document.get("version") != JOURNAL_VERSION:
+        if document.get("version") not in _READABLE_VERSIONS:
             raise JournalFormatError(f"unsupported journal version {document.get('version')!r}")
+        after = document.get("after")
         return Journal(
             media_name=str(document["media_name"]),
             original_size=int(document["original_size"]),
@@ -142,6 +266,10 @@ def decode_journal(data: bytes) -> Journal:
                 Region(int(r["offset"]), base64.b64decode(r["data"], validate=True))
                 for r in document["regions"]
             ),
+            ctime_ns=int(document.get("ctime_ns", 0)),
+            samples=tuple((int(a), int(b)) for a, b in document.get("samples", ())),
+            samples_sha256=str(document.get("samples_sha256", "")),
+            after=None if after is None else EditedState(int(after["size"]), str(after["sha256"])),
         )
     except JournalFormatError:
         raise
@@ -165,6 +293,41 @@ def write_journal(media: Path, journal: Journal) -> Path:
     return target
 
 
+def read_journal(
+    media: Path, current: os.stat_result, ranges: Sequence[tuple[int, int]]
+) -> Journal:
+    """The journal for an edit of ``media`` (locked, ``current`` its stat) in ``ranges``."""
+    fd = os.open(media, os.O_RDONLY | os.O_CLOEXEC)
+    try:
+        samples = sample_ranges(ranges, current.st_size)
+        return Journal(
+            media_name=media.name,
+            original_size=current.st_size,
+            mtime_ns=current.st_mtime_ns,
+            device=current.st_dev,
+            inode=current.st_ino,
+            pid=os.getpid(),
+            regions=read_regions(fd, ranges),
+            ctime_ns=current.st_ctime_ns,
+            samples=samples,
+            samples_sha256=hash_ranges(fd, samples),
+        )
+    finally:
+        os.close(fd)
+
+
+def record_after_state(media: Path, journal: Journal) -> Journal:
+    """Once the tool has exited: add what the file must now be to the journal
+    (durably), so recovery can tell the finished edit from a later foreign write."""
+    fd = os.open(media, os.O_RDONLY | os.O_CLOEXEC)
+    try:
+        finished = replace(journal, after=edited_state(fd, journal))
+    finally:
+        os.close(fd)
+    write_journal(media, finished)
+    return finished
+
+
 def restore(media: Path, journal: Journal) -> None:
     """Write the saved regions back, truncate to the original length, fsync, and put the
     original mtime back: the file is byte-identical to before the edit."""
@@ -180,7 +343,8 @@ def restore(media: Path, journal: Journal) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
-    os.utime(media, ns=(journal.mtime_ns, journal.mtime_ns))
+    with contextlib.suppress(PermissionError):  # only the owner may set times: the
+        os.utime(media, ns=(journal.mtime_ns, journal.mtime_ns))  # bytes are what matter
 
 
 def discard_journal(path: Path, *, durable: bool = True) -> None:

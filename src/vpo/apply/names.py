@@ -56,6 +56,20 @@ def parse_journal_name(name: str) -> str | None:
     return None
 
 
+def set_aside_name(media_name: str, attempt: int = 0) -> str:
+    """``movie.mkv.vpo-journal-set-aside.json`` (then ``-1`` …): a journal that did not
+    match its file, kept visible for the user; recovery no longer acts on it."""
+    return f"{media_name}.vpo-journal-set-aside" + (f"-{attempt}" if attempt else "") + ".json"
+
+
+def free_set_aside_path(media: Path) -> Path:
+    for attempt in range(1000):
+        candidate = media.parent / set_aside_name(media.name, attempt)
+        if not candidate.exists():
+            return candidate
+    raise FileExistsError(f"too many set-aside journals of {media}")
+
+
 def backup_name(media_name: str, attempt: int = 0) -> str:
     """``movie.mkv.vpo-backup`` (then ``.vpo-backup-1`` …): not a media extension, so
     scans skip it, but visible so the user finds it."""

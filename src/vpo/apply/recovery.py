@@ -2,7 +2,9 @@
 
 Run at the start of ``vpo process`` and by ``vpo doctor --repair``. A journal is
 only acted on when nobody holds the media file's lock (an edit in progress always
-does), and only if it still describes the same file (device and inode).
+does), and only if the file is the one it was written for (``match_journal``: inode, the
+bytes no edit writes, and the before or after state); a journal of another file
+is set aside (renamed, kept) and the file never touched.
 """
 
 from __future__ import annotations
@@ -13,15 +15,30 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from vpo.apply.journal import JournalFormatError, decode_journal, discard_journal, restore
+from vpo.apply.fsio import fsync_directory, rename_no_replace
+from vpo.apply.journal import (
+    JournalFormatError,
+    JournalMatch,
+    decode_journal,
+    discard_journal,
+    match_journal,
+    restore,
+)
 from vpo.apply.lock import try_lock
-from vpo.apply.names import VPO_PREFIX, journal_name, parse_journal_name, parse_temp_name
+from vpo.apply.names import (
+    VPO_PREFIX,
+    free_set_aside_path,
+    journal_name,
+    parse_journal_name,
+    parse_temp_name,
+)
 
 
 class RecoveryKind(str, enum.Enum):
     RESTORED = "restored"  # media file put back byte for byte from its journal
     REMOVED_TEMP = "removed-temp"  # stale temp file of a dead process deleted
     REMOVED_JOURNAL = "removed-journal"  # journal whose media file is gone
+    SET_ASIDE = "set-aside"  # journal of another file: renamed, kept, the file untouched
     BUSY = "busy"  # a live process owns it: left alone
     FAILED = "failed"  # could not be handled safely: left alone, see detail
 
@@ -57,18 +74,18 @@ def restore_journal(journal_file: Path, media: Path) -> RecoveryAction:
     except (OSError, JournalFormatError) as error:
         return RecoveryAction(RecoveryKind.FAILED, journal_file, f"unreadable journal: {error}")
     try:
-        current = media.stat()
+        fd = os.open(media, os.O_RDONLY | os.O_CLOEXEC)
     except FileNotFoundError:
         discard_journal(journal_file)
         return RecoveryAction(
             RecoveryKind.REMOVED_JOURNAL, journal_file, f"{media.name} no longer exists"
         )
-    if (current.st_dev, current.st_ino) != (journal.device, journal.inode):
-        return RecoveryAction(
-            RecoveryKind.FAILED,
-            journal_file,
-            f"{media.name} was replaced since the journal was written; left alone",
-        )
+    try:
+        match, reason = match_journal(journal, fd)
+    finally:
+        os.close(fd)
+    if match is JournalMatch.FOREIGN:
+        return _set_aside(journal_file, media, reason)
     try:
         restore(media, journal)
     except OSError as error:
@@ -76,8 +93,22 @@ def restore_journal(journal_file: Path, media: Path) -> RecoveryAction:
             RecoveryKind.FAILED, media, f"cannot restore from journal: {error.strerror}"
         )
     discard_journal(journal_file)
+    detail = "restored byte for byte after an interrupted edit"
+    if match is JournalMatch.BEFORE:
+        detail = "was still the original (the interrupted edit had written nothing)"
+    return RecoveryAction(RecoveryKind.RESTORED, media, detail)
+
+
+def _set_aside(journal_file: Path, media: Path, reason: str) -> RecoveryAction:
+    """Keep the journal under a name recovery does not act on; never touch ``media``."""
+    kept = free_set_aside_path(media)
+    rename_no_replace(journal_file, kept)
+    fsync_directory(kept.parent)
     return RecoveryAction(
-        RecoveryKind.RESTORED, media, "restored byte for byte after an interrupted edit"
+        RecoveryKind.SET_ASIDE,
+        media,
+        f"not the file the interrupted edit's journal was written for ({reason}); left "
+        f"untouched; journal kept as {kept.name}",
     )
 
 

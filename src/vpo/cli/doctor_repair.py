@@ -36,5 +36,6 @@ def repair(paths: Sequence[Path]) -> tuple[list[RecoveryAction], list[str]]:
 
 def repair_exit_code(actions: Sequence[RecoveryAction], problems: Sequence[str]) -> ExitCode:
     """Pure: 1 when anything could not be repaired (left alone, see its line)."""
-    failed = any(a.kind in (RecoveryKind.FAILED, RecoveryKind.BUSY) for a in actions)
+    attention = (RecoveryKind.FAILED, RecoveryKind.BUSY, RecoveryKind.SET_ASIDE)
+    failed = any(a.kind in attention for a in actions)
     return ExitCode.FILES_FAILED if failed or problems else ExitCode.OK

@@ -189,7 +189,7 @@ def _recover(paths: Sequence[Path], console: Console, quiet: bool) -> None:
         if not root.is_dir():
             continue
         for action in recover_leftovers(root):
-            if action.kind is RecoveryKind.FAILED or not quiet:
+            if action.kind in (RecoveryKind.FAILED, RecoveryKind.SET_ASIDE) or not quiet:
                 console.print(
                     f"vpo: recovery: {display_path(action.path)}: {action.detail}", markup=False
                 )

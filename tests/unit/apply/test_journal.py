@@ -5,19 +5,25 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from vpo.apply.journal import (
     Journal,
+    JournalMatch,
     Region,
     covered_bytes,
     decode_journal,
     encode_journal,
     journal_ranges,
+    match_journal,
     merge_ranges,
+    read_journal,
     read_regions,
+    record_after_state,
     restore,
+    sample_ranges,
 )
 
 
@@ -105,3 +111,76 @@ def test_restore_gives_back_the_original_bytes(tmp_path: Path) -> None:
     restore(media, journal)
     assert media.read_bytes() == original
     assert media.stat().st_mtime_ns == 10**18
+
+
+def test_samples_lie_outside_the_journalled_ranges() -> None:
+    samples = sample_ranges([(0, 312), (824, 1000)], 1000, count=4, length=16)
+    assert samples == ((312, 328), (440, 456), (568, 584), (696, 712))
+    assert sample_ranges([(0, 1000)], 1000) == ()
+
+
+@given(
+    raw=st.lists(st.tuples(st.integers(0, 5000), st.integers(1, 300)), max_size=6),
+    size=st.integers(0, 6000),
+)
+def test_samples_never_touch_what_an_edit_may_write(raw: list[tuple[int, int]], size: int) -> None:
+    ranges = [(start, start + length) for start, length in raw]
+    for start, end in sample_ranges(ranges, size, count=8, length=64):
+        assert 0 <= start < end <= size
+        assert all(end <= a or start >= b for a, b in ranges)
+
+
+def _journalled(tmp_path: Path, data: bytes, ranges: list[tuple[int, int]]) -> Journal:
+    media = tmp_path / "m.mkv"
+    media.write_bytes(data)
+    return read_journal(media, media.stat(), ranges)
+
+
+def _match(media: Path, journal: Journal) -> JournalMatch:
+    fd = os.open(media, os.O_RDONLY)
+    try:
+        return match_journal(journal, fd)[0]
+    finally:
+        os.close(fd)
+
+
+def test_match_journal_tells_the_states_apart(tmp_path: Path) -> None:
+    data = os.urandom(20000)
+    journal = _journalled(tmp_path, data, [(0, 500), (19000, 20000)])
+    media = tmp_path / "m.mkv"
+    assert _match(media, journal) is JournalMatch.BEFORE
+    with media.open("r+b") as stream:
+        stream.write(b"half an edit")
+    assert _match(media, journal) is JournalMatch.PARTIAL
+    with media.open("ab") as stream:
+        stream.write(b"grown element")
+    finished = record_after_state(media, journal)
+    assert _match(media, finished) is JournalMatch.AFTER
+    with media.open("r+b") as stream:
+        stream.write(b"someone else")
+    assert _match(media, finished) is JournalMatch.FOREIGN
+    with media.open("r+b") as stream:  # same inode, other content where no edit writes
+        stream.seek(10000)
+        stream.write(b"other film")
+    assert _match(media, journal) is JournalMatch.FOREIGN
+    media.write_bytes(data[:10000])  # truncated by cp of a shorter file
+    assert _match(media, journal) is JournalMatch.FOREIGN
+
+
+def test_restore_without_the_right_to_set_times_still_restores_the_bytes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Only the owner may set a file's mtime: in a shared library restore must not
+    fail on it (else the journal could never be applied)."""
+    data = os.urandom(4000)
+    journal = _journalled(tmp_path, data, [(0, 100)])
+    media = tmp_path / "m.mkv"
+    with media.open("r+b") as stream:
+        stream.write(b"X" * 100)
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise PermissionError(1, "Operation not permitted")
+
+    monkeypatch.setattr(os, "utime", refuse)
+    restore(media, journal)
+    assert media.read_bytes() == data

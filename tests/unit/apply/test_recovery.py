@@ -66,10 +66,16 @@ def test_journal_for_a_replaced_file_is_left_alone(tmp_path: Path) -> None:
     replacement.write_bytes(b"b" * 50)
     replacement.replace(media)
     actions = recover_leftovers(media)
-    assert [a.kind for a in actions] == [RecoveryKind.FAILED]
-    assert "replaced since the journal" in actions[0].detail
+    assert [a.kind for a in actions] == [RecoveryKind.SET_ASIDE]
+    assert actions[0].detail == (
+        "not the file the interrupted edit's journal was written for (another file "
+        "(different device or inode)); left untouched; journal kept as "
+        "m.mkv.vpo-journal-set-aside.json"
+    )
     assert media.read_bytes() == b"b" * 50
-    assert journal_file.exists()
+    assert not journal_file.exists()
+    assert (tmp_path / "m.mkv.vpo-journal-set-aside.json").exists()
+    assert recover_leftovers(media) == []  # acted on once, then left for the user
 
 
 def test_journal_of_a_deleted_file_is_dropped(tmp_path: Path) -> None:
