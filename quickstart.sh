@@ -64,6 +64,9 @@ ensure_system_packages() {
     if ! command -v python3 >/dev/null 2>&1; then
         packages+=(python3 python3-venv)
     fi
+    if ! command -v setfacl >/dev/null 2>&1; then
+        packages+=(acl) # setfacl/getfacl: the tests check ACLs survive a remux
+    fi
     if [ "${#packages[@]}" -gt 0 ]; then
         apt_install "${packages[@]}"
     fi

@@ -141,7 +141,12 @@ def encode_file(
         )
     work_dir = _scratch_directory(path, transcode.scratch_dir or settings.temp_dir)
     run_preflight(
-        path, plan.source, current, stable_seconds=settings.stable_seconds, rewrite_into=work_dir
+        path,
+        plan.source,
+        current,
+        stable_seconds=settings.stable_seconds,
+        rewrite_into=work_dir,
+        preserve_mtime=settings.preserve_mtime,
     )
     staged_elsewhere = work_dir != path.parent and not same_filesystem(work_dir, path.parent)
     if staged_elsewhere:

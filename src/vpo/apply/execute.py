@@ -171,7 +171,12 @@ def _edit_in_place(
     cover the edit (then the caller edits a copy)."""
     path = plan.source.path
     run_preflight(
-        path, plan.source, current, stable_seconds=settings.stable_seconds, rewrite_into=None
+        path,
+        plan.source,
+        current,
+        stable_seconds=settings.stable_seconds,
+        rewrite_into=None,
+        preserve_mtime=settings.preserve_mtime,
     )
     try:
         layout = read_segment_layout(path)
@@ -230,7 +235,12 @@ def _rewrite(
         )
     work_dir = _work_directory(path.parent, settings.temp_dir)
     run_preflight(
-        path, plan.source, current, stable_seconds=settings.stable_seconds, rewrite_into=work_dir
+        path,
+        plan.source,
+        current,
+        stable_seconds=settings.stable_seconds,
+        rewrite_into=work_dir,
+        preserve_mtime=settings.preserve_mtime,
     )
     staged_elsewhere = work_dir != path.parent and not same_filesystem(work_dir, path.parent)
     if staged_elsewhere:

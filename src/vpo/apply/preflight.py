@@ -50,6 +50,47 @@ def check_writable(path: Path, mode: int, *, file_writable: bool, dir_writable: 
         )
 
 
+def check_ownership(
+    path: Path,
+    info: os.stat_result,
+    *,
+    euid: int,
+    groups: frozenset[int],
+    rewrite: bool,
+    preserve_mtime: bool,
+) -> None:
+    """Refuse, before any work, what vpo could only do by silently losing something.
+
+    A rewrite renames a new file over the original: it is owned by whoever runs
+    vpo, so only root, or the owner in the file's group, can give it the original
+    owner and group; and it gives only this name the new content (other hard links
+    keep the old inode). Only the owner (or root) may put an mtime back.
+    """
+    if rewrite and info.st_nlink > 1:
+        raise PreflightError(
+            path,
+            f"has {info.st_nlink} hard links: a rewrite would split them (only this name "
+            "would get the new content); not modified (remove the other links, or process "
+            "it through one name)",
+        )
+    if euid == 0:
+        return
+    if rewrite and (info.st_uid != euid or info.st_gid not in groups):
+        raise PreflightError(
+            path,
+            f"owned by uid {info.st_uid} gid {info.st_gid}, vpo runs as uid {euid}: a "
+            "rewritten file would be yours and its owner and group could not be carried "
+            "over; not modified (run vpo as the file's owner or as root)",
+        )
+    if preserve_mtime and info.st_uid != euid:
+        raise PreflightError(
+            path,
+            f"owned by uid {info.st_uid}, vpo runs as uid {euid}: only the owner can keep "
+            "its modification time; not modified (set [jobs] preserve_mtime = false to "
+            "edit it anyway)",
+        )
+
+
 def space_needed(input_size: int) -> int:
     return max(int(input_size * SPACE_MARGIN), input_size + SPACE_FLOOR)
 
@@ -75,9 +116,18 @@ def run_preflight(
     *,
     stable_seconds: float,
     rewrite_into: Path | None,
+    preserve_mtime: bool,
 ) -> None:
     """All checks for one file; ``rewrite_into`` is the temp directory of a rewrite."""
     check_unchanged(path, probed, current)
+    check_ownership(
+        path,
+        current,
+        euid=os.geteuid(),
+        groups=frozenset((os.getegid(), *os.getgroups())),
+        rewrite=rewrite_into is not None,
+        preserve_mtime=preserve_mtime,
+    )
     check_not_growing(path, current.st_mtime_ns, time.time_ns(), stable_seconds)
     check_writable(
         path,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import contextlib
+import errno
 import fcntl
 import os
 import secrets
@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 
-from vpo.apply.errors import FileChangedError, VerificationError
+from vpo.apply.errors import ApplyError, FileChangedError, VerificationError
 from vpo.apply.fsio import (
     copy_durably,
     exchange,
@@ -39,13 +39,51 @@ def temp_output(directory: Path, final_name: str) -> Iterator[Path]:
         remove_quietly(path)
 
 
-def copy_file_attributes(original: os.stat_result, target: Path, *, preserve_mtime: bool) -> None:
-    """Give the output the original's permission bits, owner (when allowed) and mtime."""
-    target.chmod(stat.S_IMODE(original.st_mode))
-    with contextlib.suppress(PermissionError):
-        os.chown(target, original.st_uid, original.st_gid)
+def copy_file_attributes(
+    original: Path, info: os.stat_result, target: Path, *, preserve_mtime: bool
+) -> None:
+    """Give the output the original's owner and group, permission bits, extended
+    attributes (``user.*``, POSIX ACLs as ``system.posix_acl_*``…) and mtime.
+
+    Preflight refused files whose owner cannot be carried over, so a failure here is
+    an error (the original stays), never a silent loss.
+    """
+    if (target.stat().st_uid, target.stat().st_gid) != (info.st_uid, info.st_gid):
+        os.chown(target, info.st_uid, info.st_gid)
+    target.chmod(stat.S_IMODE(info.st_mode))
+    try:
+        names = _xattr_names(original)
+    except FileNotFoundError as error:
+        raise changed_error(original, "deleted", "the rename over it") from error
+    for name in names:
+        try:
+            value = os.getxattr(original, name, follow_symlinks=False)
+            if _xattr(target, name) != value:
+                os.setxattr(target, name, value, follow_symlinks=False)
+        except OSError as error:
+            raise ApplyError(
+                original,
+                f"cannot carry over extended attribute {name}: {error.strerror}; "
+                "the original is unchanged",
+            ) from error
     if preserve_mtime:
-        os.utime(target, ns=(original.st_atime_ns, original.st_mtime_ns))
+        os.utime(target, ns=(info.st_atime_ns, info.st_mtime_ns))
+
+
+def _xattr_names(path: Path) -> list[str]:
+    try:
+        return os.listxattr(path, follow_symlinks=False)
+    except OSError as error:
+        if error.errno in (errno.ENOTSUP, errno.EOPNOTSUPP):
+            return []
+        raise
+
+
+def _xattr(path: Path, name: str) -> bytes | None:
+    try:
+        return os.getxattr(path, name, follow_symlinks=False)
+    except OSError:
+        return None
 
 
 def free_backup_path(original: Path) -> Path:
@@ -171,7 +209,7 @@ def install_output(
     """
     planned = FileIdentity.of(current)
     if not staged_elsewhere:
-        copy_file_attributes(current, verified, preserve_mtime=preserve_mtime)
+        copy_file_attributes(original, current, verified, preserve_mtime=preserve_mtime)
         return replace_original(
             original, destination, verified, planned=planned, keep_backup=keep_backup
         )
@@ -179,7 +217,7 @@ def install_output(
         copy_durably(verified, staged)
         if staged.stat().st_size != verified.stat().st_size:
             raise VerificationError(original, "the copy into the media directory is incomplete")
-        copy_file_attributes(current, staged, preserve_mtime=preserve_mtime)
+        copy_file_attributes(original, current, staged, preserve_mtime=preserve_mtime)
         return replace_original(
             original, destination, staged, planned=planned, keep_backup=keep_backup
         )

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -8,6 +9,7 @@ from vpo.apply.errors import FileBusyError, GrowingFileError, PreflightError
 from vpo.apply.preflight import (
     check_free_space,
     check_not_growing,
+    check_ownership,
     check_unchanged,
     check_writable,
     space_needed,
@@ -72,3 +74,40 @@ def test_changed_since_probe_is_refused(tmp_path: Path) -> None:
 def test_only_busy_and_growing_files_count_as_skipped() -> None:
     assert FileBusyError(P, "busy").skipped
     assert not PreflightError(P, "read-only").skipped
+
+
+def _stat(uid: int, gid: int, nlink: int = 1) -> os.stat_result:
+    return os.stat_result((0o100664, 1, 1, nlink, uid, gid, 100, 0, 0, 0))
+
+
+@pytest.mark.parametrize(
+    ("info", "euid", "rewrite", "preserve_mtime", "refused"),
+    [
+        (_stat(1000, 100), 1000, True, True, None),  # own file in own group
+        (_stat(1000, 100), 0, True, True, None),  # root may chown anything
+        (_stat(2000, 100), 1000, True, False, "a rewritten file would be yours"),
+        (_stat(1000, 300), 1000, True, False, "a rewritten file would be yours"),  # not my group
+        (_stat(2000, 100), 1000, False, True, "only the owner can keep"),
+        (_stat(2000, 100), 1000, False, False, None),  # in place, mtime not kept: fine
+        (_stat(1000, 100, nlink=2), 0, True, True, "has 2 hard links"),
+        (_stat(1000, 100, nlink=2), 0, False, True, None),  # in place writes the shared inode
+    ],
+)
+def test_check_ownership(
+    info: os.stat_result, euid: int, rewrite: bool, preserve_mtime: bool, refused: str | None
+) -> None:
+    def check() -> None:
+        check_ownership(
+            Path("m.mkv"),
+            info,
+            euid=euid,
+            groups=frozenset({100, 200}),
+            rewrite=rewrite,
+            preserve_mtime=preserve_mtime,
+        )
+
+    if refused is None:
+        check()
+    else:
+        with pytest.raises(PreflightError, match=refused):
+            check()
