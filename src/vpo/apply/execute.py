@@ -37,7 +37,13 @@ from vpo.apply.journal import (
 )
 from vpo.apply.lock import locked_file
 from vpo.apply.names import destination_path
-from vpo.apply.preflight import check_free_space, free_bytes, run_preflight, space_needed
+from vpo.apply.preflight import (
+    check_free_space,
+    free_bytes,
+    name_disk_full,
+    run_preflight,
+    space_needed,
+)
 from vpo.apply.recovery import RecoveryKind, processes_using, restore_journal
 from vpo.apply.replace import install_output, temp_output, with_stat
 from vpo.apply.settings import ApplySettings
@@ -53,7 +59,7 @@ from vpo.tools.commands.mkvmerge import build_mkvmerge_argv, match_track_ids
 from vpo.tools.commands.mkvpropedit import build_mkvpropedit_argv
 from vpo.tools.locate import ToolPaths
 from vpo.tools.progress import EncodeProgress
-from vpo.tools.runner import ToolResult, run_tool
+from vpo.tools.runner import ToolError, ToolResult, run_tool
 
 _MKVTOOLNIX_OK = (0, 1)  # 1 = finished with warnings
 
@@ -108,6 +114,11 @@ def apply_plan(
                     outcome = _rewrite(plan, Tool.MKVPROPEDIT, tools, settings, current)
             else:
                 outcome = _rewrite(plan, choice.tool, tools, settings, current)
+    except ToolError as error:
+        better = name_disk_full(error, settings.temp_dir or path.parent)
+        if better is error:
+            raise
+        raise better from error
     except OSError as error:
         where = f" ({error.filename})" if error.filename else ""
         raise ApplyError(

@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Protocol
 
 from vpo.apply.fsio import fsync_directory, write_durably
-from vpo.apply.names import TEMP_PREFIX, journal_name
+from vpo.apply.names import journal_name, temp_name
 
 JOURNAL_VERSION = 2
 _READABLE_VERSIONS = (1, 2)
@@ -288,7 +288,7 @@ def journal_path(media: Path) -> Path:
 def write_journal(media: Path, journal: Journal) -> Path:
     """Persist the journal (file and directory fsynced) before the edit may start."""
     target = journal_path(media)
-    staging = media.parent / f"{TEMP_PREFIX}{journal.pid}-00000000-{target.name}"
+    staging = media.parent / temp_name(target.name, journal.pid, "00000000")
     write_durably(target, encode_journal(journal), staging=staging)
     return target
 

@@ -7,10 +7,16 @@ from a dead one.
 
 from __future__ import annotations
 
+import hashlib
+import os
 import re
 from pathlib import Path
 
 from vpo.media.model import Container
+
+NAME_MAX = 255  # bytes in one file name on Linux file systems (ext4, xfs, btrfs, tmpfs)
+SHORTENED = "~"  # <cut stem>~<8 hex of the whole name's sha256><suffix>
+_MAX_KEPT_SUFFIX = 16
 
 VPO_PREFIX = ".vpo-"
 TEMP_PREFIX = ".vpo-tmp-"
@@ -31,9 +37,37 @@ CONTAINER_SUFFIX: dict[Container, str] = {
 }
 
 
+def fit_name(name: str, room: int) -> str:
+    """Pure: ``name`` if it takes at most ``room`` bytes, else a shortened name that
+    does: the stem cut to fit, ``~`` and 8 hex digits of the whole name's hash (so two
+    long names sharing a prefix stay apart), and the extension kept last (the tools
+    pick the output format from it)."""
+    raw = os.fsencode(name)
+    if len(raw) <= room:
+        return name
+    suffix = os.fsencode(Path(name).suffix)
+    if len(suffix) > _MAX_KEPT_SUFFIX:
+        suffix = b""
+    tag = SHORTENED.encode() + hashlib.sha256(raw).hexdigest()[:8].encode()
+    stem = raw[: len(raw) - len(suffix)][: max(room - len(tag) - len(suffix), 0)]
+    while stem and not _whole_characters(stem):
+        stem = stem[:-1]  # never cut a UTF-8 character in half
+    return os.fsdecode(stem + tag + suffix)
+
+
+def _whole_characters(raw: bytes) -> bool:
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        return error.start < len(raw) - 3  # invalid earlier on: not UTF-8, any cut will do
+    return True
+
+
 def temp_name(final_name: str, pid: int, token: str) -> str:
-    """``.vpo-tmp-<pid>-<token>-<final name>``: the extension stays last for the tools."""
-    return f"{TEMP_PREFIX}{pid}-{token}-{final_name}"
+    """``.vpo-tmp-<pid>-<token>-<final name>``: the extension stays last for the tools;
+    a final name too long to fit in NAME_MAX with the prefix is shortened (fit_name)."""
+    prefix = f"{TEMP_PREFIX}{pid}-{token}-"
+    return prefix + fit_name(final_name, NAME_MAX - len(prefix))
 
 
 def parse_temp_name(name: str) -> tuple[int, str] | None:
@@ -45,7 +79,15 @@ def parse_temp_name(name: str) -> tuple[int, str] | None:
 
 
 def journal_name(media_name: str) -> str:
-    return f"{JOURNAL_PREFIX}{media_name}{JOURNAL_SUFFIX}"
+    """``.vpo-journal-<name>.json``, the name shortened to fit NAME_MAX (the journal
+    itself records the full media name)."""
+    room = NAME_MAX - len(JOURNAL_PREFIX) - len(JOURNAL_SUFFIX)
+    return f"{JOURNAL_PREFIX}{fit_name(media_name, room)}{JOURNAL_SUFFIX}"
+
+
+def is_shortened(name: str) -> bool:
+    """Whether ``name`` may be a fit_name result (then it is not the real name)."""
+    return re.search(r"~[0-9a-f]{8}(\.[^.]*)?$", name) is not None
 
 
 def parse_journal_name(name: str) -> str | None:
@@ -59,7 +101,8 @@ def parse_journal_name(name: str) -> str | None:
 def set_aside_name(media_name: str, attempt: int = 0) -> str:
     """``movie.mkv.vpo-journal-set-aside.json`` (then ``-1`` …): a journal that did not
     match its file, kept visible for the user; recovery no longer acts on it."""
-    return f"{media_name}.vpo-journal-set-aside" + (f"-{attempt}" if attempt else "") + ".json"
+    tail = ".vpo-journal-set-aside" + (f"-{attempt}" if attempt else "") + ".json"
+    return fit_name(media_name, NAME_MAX - len(tail)) + tail
 
 
 def free_set_aside_path(media: Path) -> Path:
@@ -73,7 +116,8 @@ def free_set_aside_path(media: Path) -> Path:
 def backup_name(media_name: str, attempt: int = 0) -> str:
     """``movie.mkv.vpo-backup`` (then ``.vpo-backup-1`` …): not a media extension, so
     scans skip it, but visible so the user finds it."""
-    return f"{media_name}{BACKUP_SUFFIX}" + (f"-{attempt}" if attempt else "")
+    tail = BACKUP_SUFFIX + (f"-{attempt}" if attempt else "")
+    return fit_name(media_name, NAME_MAX - len(tail)) + tail
 
 
 def destination_path(source: Path, source_container: Container, container: Container) -> Path:

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from vpo.apply.errors import GrowingFileError, PreflightError
 from vpo.media.model import MediaFile
+from vpo.tools.runner import ToolError
 
 # a rewrite needs the input's size plus a little for container overhead
 SPACE_MARGIN = 1.02
@@ -26,9 +27,25 @@ def check_unchanged(path: Path, probed: MediaFile, current: os.stat_result) -> N
         raise PreflightError(path, "replaced since it was probed (different inode); run again")
 
 
-def check_not_growing(path: Path, mtime_ns: int, now_ns: int, stable_seconds: float) -> None:
-    """A file modified within ``stable_seconds`` may still be downloading: leave it alone."""
-    age = (now_ns - mtime_ns) / 1e9
+def check_not_growing(
+    path: Path,
+    mtime_ns: int,
+    now_ns: int,
+    stable_seconds: float,
+    *,
+    ctime_ns: int | None = None,
+) -> None:
+    """A file modified within ``stable_seconds`` may still be downloading: leave it alone.
+
+    An mtime in the future (a wrong clock on the machine that wrote it, ``touch -d``)
+    says nothing about growth and would keep the file "growing" forever: then the
+    ctime decides, which the kernel sets to its own clock at every write and no
+    program can set.
+    """
+    changed_ns = mtime_ns
+    if mtime_ns > now_ns and ctime_ns is not None:
+        changed_ns = ctime_ns
+    age = (now_ns - changed_ns) / 1e9
     if age < stable_seconds:
         raise GrowingFileError(
             path,
@@ -128,7 +145,9 @@ def run_preflight(
         rewrite=rewrite_into is not None,
         preserve_mtime=preserve_mtime,
     )
-    check_not_growing(path, current.st_mtime_ns, time.time_ns(), stable_seconds)
+    check_not_growing(
+        path, current.st_mtime_ns, time.time_ns(), stable_seconds, ctime_ns=current.st_ctime_ns
+    )
     check_writable(
         path,
         current.st_mode,
@@ -139,6 +158,28 @@ def run_preflight(
         check_free_space(
             path, rewrite_into, space_needed(current.st_size), free_bytes(rewrite_into)
         )
+
+
+def name_disk_full(error: ToolError, where: Path) -> ToolError:
+    """A tool that ran out of space often says something else on its last line
+    (ffmpeg: "Error initializing output stream 0:1 --"); when its stderr says "No
+    space left on device" the error says so, naming the directory it wrote to."""
+    if type(error) is not ToolError or _NO_SPACE not in error.stderr.lower():
+        return error
+    if _NO_SPACE in error.cause.lower():
+        return error
+    return ToolError(
+        error.tool,
+        f"no space left on {where} while writing the output; the original is unchanged "
+        "(free space or set [jobs] temp_dir)",
+        path=error.path,
+        returncode=error.returncode,
+        stderr=error.stderr,
+        argv=error.argv,
+    )
+
+
+_NO_SPACE = "no space left on device"
 
 
 def _mb(count: int) -> str:

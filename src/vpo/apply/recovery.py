@@ -28,6 +28,7 @@ from vpo.apply.lock import try_lock
 from vpo.apply.names import (
     VPO_PREFIX,
     free_set_aside_path,
+    is_shortened,
     journal_name,
     parse_journal_name,
     parse_temp_name,
@@ -113,7 +114,7 @@ def _set_aside(journal_file: Path, media: Path, reason: str) -> RecoveryAction:
 
 
 def _recover_one(path: Path) -> RecoveryAction | None:
-    media_name = parse_journal_name(path.name)
+    media_name = _journal_media_name(path)
     if media_name is not None:
         media = path.parent / media_name
         fd = try_lock(media)
@@ -150,6 +151,19 @@ def _recover_one(path: Path) -> RecoveryAction | None:
     finally:
         os.close(fd)
     return RecoveryAction(RecoveryKind.REMOVED_TEMP, path, f"left by process {pid}, which is gone")
+
+
+def _journal_media_name(path: Path) -> str | None:
+    """The media file a journal belongs to: from its name, or, when the name was
+    shortened to fit NAME_MAX, from the journal itself (checked against the name)."""
+    named = parse_journal_name(path.name)
+    if named is None or not is_shortened(named):
+        return named
+    try:
+        recorded = decode_journal(path.read_bytes()).media_name
+    except (OSError, JournalFormatError):
+        return named
+    return recorded if journal_name(recorded) == path.name else named
 
 
 def processes_using(path: Path, proc: Path = Path("/proc")) -> list[int]:
@@ -222,9 +236,18 @@ def _own_leftovers(media: Path) -> list[Path]:
         return found
     for entry in entries:
         parsed = parse_temp_name(entry.name)
-        if parsed is not None and Path(parsed[1]).stem == media.stem:
+        if parsed is not None and _temp_of(parsed[1], media):
             found.append(directory / entry.name)
     return found
+
+
+def _temp_of(final_name: str, media: Path) -> bool:
+    """Whether a temp's final name is ``media`` (or its conversion to another
+    extension), also when it was shortened to fit NAME_MAX."""
+    stem = Path(final_name).stem
+    if stem == media.stem:
+        return True
+    return is_shortened(final_name) and media.name.startswith(stem.rsplit("~", 1)[0])
 
 
 def _vpo_files(root: Path, recursive: bool) -> Iterator[Path]:

@@ -26,6 +26,16 @@ def test_growing_file_is_left_alone() -> None:
     check_not_growing(P, mtime_ns=0, now_ns=11 * 10**9, stable_seconds=10)
 
 
+def test_a_future_mtime_is_judged_by_the_ctime_not_skipped_forever() -> None:
+    year = 365 * 24 * 3600 * 10**9
+    now = 100 * year
+    check_not_growing(P, mtime_ns=now + year, now_ns=now, stable_seconds=10, ctime_ns=now - year)
+    with pytest.raises(GrowingFileError, match=r"modified 2\.0 s ago"):
+        check_not_growing(
+            P, mtime_ns=now + year, now_ns=now, stable_seconds=10, ctime_ns=now - 2 * 10**9
+        )
+
+
 def test_free_space_message_names_path_need_and_free() -> None:
     with pytest.raises(PreflightError) as caught:
         check_free_space(P, Path("/lib"), needed=2_000_000_000, free=500_000_000)
