@@ -196,7 +196,7 @@ def test_a_file_deleted_during_a_remux_does_not_come_back(
     path = media_factory(SPEC, "lib/movie.mkv")
     plan = remux_plan(probe_matroska_headers(path))
     paused.run(plan, tools, "mkvmerge", path.unlink)
-    _assert_changed(paused.error, path, "deleted")
+    _assert_changed(paused.error, path, "moved away or deleted")
     assert listing(path.parent) == []
 
 
@@ -327,3 +327,16 @@ def test_vpo_process_reports_a_release_moved_in_as_skipped_and_exits_0(
     assert "1 skipped" in result.output
     assert path.read_bytes() == new_bytes
     assert listing(path.parent) == ["movie.mkv"]
+
+
+def test_a_directory_renamed_during_a_remux_keeps_no_temp(
+    media_factory: MediaFactory, tools: ToolPaths, paused: Paused
+) -> None:
+    path = media_factory(SPEC, "lib/movie.mkv")
+    original = path.read_bytes()
+    renamed = path.parent.with_name("renamed")
+    plan = remux_plan(probe_matroska_headers(path))
+    paused.run(plan, tools, "mkvmerge", lambda: path.parent.rename(renamed))
+    _assert_changed(paused.error, path, "moved away or deleted")
+    assert listing(renamed) == ["movie.mkv"]  # no 1 GB temp left behind
+    assert (renamed / "movie.mkv").read_bytes() == original

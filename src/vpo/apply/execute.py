@@ -24,7 +24,7 @@ from vpo.apply.errors import (
     VerificationError,
 )
 from vpo.apply.fsio import copy_durably, fsync_file, same_filesystem
-from vpo.apply.identity import FileIdentity, check_identity
+from vpo.apply.identity import FileIdentity, changed_error, check_identity
 from vpo.apply.journal import (
     covered_bytes,
     discard_journal,
@@ -120,6 +120,8 @@ def apply_plan(
             raise
         raise better from error
     except OSError as error:
+        if isinstance(error, FileNotFoundError) and not os.path.lexists(path):
+            raise changed_error(path, "moved away or deleted", "the rename over it") from error
         where = f" ({error.filename})" if error.filename else ""
         raise ApplyError(
             path, f"cannot write: {error.strerror or error}{where}; the original is unchanged"

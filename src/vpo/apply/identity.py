@@ -37,7 +37,7 @@ def difference(
     ``renamed``: vpo itself has just renamed the file, which sets its ctime, so the
     ctime is not compared (it was, just before the rename)."""
     if now is None:
-        return "deleted"
+        return "moved away or deleted"
     if (now.device, now.inode) != (planned.device, planned.inode):
         return "replaced by another file"
     if now.size != planned.size:

@@ -54,7 +54,8 @@ class RecoveryAction:
 def recover_leftovers(directory_or_file: Path, *, recursive: bool = True) -> list[RecoveryAction]:
     """Restore media files from leftover journals and delete stale temps.
 
-    Given a media file, only its own journal and temps are handled.
+    Given a media file, only its own journal and temps are handled. For the
+    ``[jobs] temp_dir`` use ``recover_temp_dir``.
     """
     actions: list[RecoveryAction] = []
     if directory_or_file.is_dir():
@@ -65,6 +66,17 @@ def recover_leftovers(directory_or_file: Path, *, recursive: bool = True) -> lis
         action = _recover_one(path)
         if action is not None:
             actions.append(action)
+    return actions
+
+
+def recover_temp_dir(*temp_dirs: Path | None) -> list[RecoveryAction]:
+    """Delete stale vpo temps in ``[jobs] temp_dir`` / ``[transcode] scratch_dir``
+    (their top level only: vpo writes nothing deeper, and a shared scratch
+    directory's subfolders are not vpo's). None or a missing directory is skipped."""
+    actions: list[RecoveryAction] = []
+    for directory in dict.fromkeys(d for d in temp_dirs if d is not None):
+        if directory.is_dir():
+            actions.extend(recover_leftovers(directory, recursive=False))
     return actions
 
 
@@ -147,6 +159,13 @@ def _recover_one(path: Path) -> RecoveryAction | None:
     if fd is None:
         return RecoveryAction(RecoveryKind.BUSY, path, "temp file still in use")
     try:
+        holders = processes_using(path)
+        if holders:  # e.g. a tool orphaned by a kill -9 of vpo, still writing it
+            return RecoveryAction(
+                RecoveryKind.BUSY,
+                path,
+                f"temp file still open in process {holders[0]}; left until it has exited",
+            )
         path.unlink(missing_ok=True)
     finally:
         os.close(fd)

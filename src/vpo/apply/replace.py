@@ -28,15 +28,27 @@ from vpo.media.model import MediaFile
 @contextmanager
 def temp_output(directory: Path, final_name: str) -> Iterator[Path]:
     """A new, locked, empty ``.vpo-tmp-<pid>-<token>-<name>`` that is removed on exit
-    unless it was renamed away. The flock tells recovery its writer is alive."""
+    unless it was renamed away, also from where it is now if its directory was
+    renamed meanwhile. The flock tells recovery its writer is alive."""
     path = directory / temp_name(final_name, os.getpid(), secrets.token_hex(4))
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         yield path
     finally:
+        moved = None if path.exists() else _where_now(fd, path.name)
         os.close(fd)
-        remove_quietly(path)
+        remove_quietly(moved or path)
+
+
+def _where_now(fd: int, name: str) -> Path | None:
+    """Where an open temp is now, if its directory was renamed meanwhile (Linux
+    /proc/self/fd); None when it was renamed away (installed) or deleted."""
+    try:
+        current = Path(f"/proc/self/fd/{fd}").readlink()
+    except OSError:
+        return None
+    return current if current.name == name and current.exists() else None
 
 
 def copy_file_attributes(
@@ -54,7 +66,7 @@ def copy_file_attributes(
     try:
         names = _xattr_names(original)
     except FileNotFoundError as error:
-        raise changed_error(original, "deleted", "the rename over it") from error
+        raise changed_error(original, "moved away or deleted", "the rename over it") from error
     for name in names:
         try:
             value = os.getxattr(original, name, follow_symlinks=False)
@@ -144,7 +156,7 @@ def _swap_in(original: Path, output: Path, planned: FileIdentity, step: str) -> 
     try:
         swapped = exchange(output, original)
     except FileNotFoundError as error:
-        raise changed_error(original, "deleted", step) from error
+        raise changed_error(original, "moved away or deleted", step) from error
     if not swapped:
         return None
     change = difference(planned, identity_at(output), renamed=True)
@@ -182,7 +194,7 @@ def _move_aside(original: Path, planned: FileIdentity, step: str) -> Path:
     try:
         original.rename(aside)
     except FileNotFoundError as error:
-        raise changed_error(original, "deleted", step) from error
+        raise changed_error(original, "moved away or deleted", step) from error
     change = difference(planned, identity_at(aside), renamed=True)
     if change is not None:
         rename_no_replace(aside, original)

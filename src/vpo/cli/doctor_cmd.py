@@ -262,7 +262,9 @@ def doctor(ctx: click.Context, as_json: bool, repair_paths: tuple[Path, ...]) ->
     With --repair, exits 1 when a leftover could not be repaired.
     """
     if repair_paths:
-        actions, problems = repair(repair_paths)
+        config = load_config_or_exit().config
+        temp_dirs = (config.jobs.temp_dir, config.transcode.scratch_dir)
+        actions, problems = repair(repair_paths, temp_dirs)
         for line in repair_lines(actions) or ["nothing to repair"]:
             click.echo(line)
         for problem in problems:

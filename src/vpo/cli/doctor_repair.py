@@ -10,7 +10,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from vpo.apply.recovery import RecoveryAction, RecoveryKind, recover_leftovers
+from vpo.apply.recovery import (
+    RecoveryAction,
+    RecoveryKind,
+    recover_leftovers,
+    recover_temp_dir,
+)
 from vpo.cli.render.tracks import display_path
 from vpo.errors import ExitCode
 
@@ -22,9 +27,12 @@ def repair_lines(actions: Sequence[RecoveryAction]) -> list[str]:
     ]
 
 
-def repair(paths: Sequence[Path]) -> tuple[list[RecoveryAction], list[str]]:
-    """Recover under each path; a missing path is reported, not fatal."""
-    actions: list[RecoveryAction] = []
+def repair(
+    paths: Sequence[Path], temp_dirs: Sequence[Path | None] = ()
+) -> tuple[list[RecoveryAction], list[str]]:
+    """Recover under each path and in the temp directories (``[jobs] temp_dir``,
+    ``[transcode] scratch_dir``); a missing path is reported, not fatal."""
+    actions: list[RecoveryAction] = recover_temp_dir(*temp_dirs)
     problems: list[str] = []
     for path in paths:
         if not path.exists():

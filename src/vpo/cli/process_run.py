@@ -21,7 +21,7 @@ import click
 from rich.console import Console
 
 from vpo.apply.encode import TranscodeSettings
-from vpo.apply.recovery import RecoveryKind, recover_leftovers
+from vpo.apply.recovery import RecoveryKind, recover_leftovers, recover_temp_dir
 from vpo.apply.settings import ApplySettings
 from vpo.batch.progress import ProgressTracker
 from vpo.batch.runner import BatchResult, run_batch
@@ -65,7 +65,7 @@ def run_process(
         unreadable.append(FileResult(path=path, status=FileStatus.FAILED, error=cause))
         console.print(f"vpo: {display_path(path)}: {cause}", markup=False)
 
-    _recover(paths, console, quiet)
+    _recover(paths, (config.jobs.temp_dir, config.transcode.scratch_dir), console, quiet)
     files = list(
         iter_media_files(
             paths, config.discovery.extensions, recursive=recursive, on_error=discovery_error
@@ -183,16 +183,19 @@ def _run_outcome(batch: BatchResult, interrupted: bool) -> RunOutcome:
     return RunOutcome.FAILED if batch.stopped_early else RunOutcome.COMPLETED
 
 
-def _recover(paths: Sequence[Path], console: Console, quiet: bool) -> None:
+def _recover(
+    paths: Sequence[Path], temp_dirs: Sequence[Path | None], console: Console, quiet: bool
+) -> None:
     """Undo what a killed earlier run left (journals, temp files) before touching anything."""
+    found = recover_temp_dir(*temp_dirs)
     for root in paths:
-        if not root.is_dir():
-            continue
-        for action in recover_leftovers(root):
-            if action.kind in (RecoveryKind.FAILED, RecoveryKind.SET_ASIDE) or not quiet:
-                console.print(
-                    f"vpo: recovery: {display_path(action.path)}: {action.detail}", markup=False
-                )
+        if root.is_dir():
+            found.extend(recover_leftovers(root))
+    for action in found:
+        if action.kind in (RecoveryKind.FAILED, RecoveryKind.SET_ASIDE) or not quiet:
+            console.print(
+                f"vpo: recovery: {display_path(action.path)}: {action.detail}", markup=False
+            )
 
 
 def _file_hash(path: Path) -> str:

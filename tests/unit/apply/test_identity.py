@@ -12,7 +12,7 @@ PLANNED = FileIdentity(device=1, inode=2, size=1000, mtime_ns=10, ctime_ns=20)
 @pytest.mark.parametrize(
     ("now", "expected"),
     [
-        (None, "deleted"),
+        (None, "moved away or deleted"),
         (FileIdentity(1, 9, 1000, 10, 20), "replaced by another file"),
         (FileIdentity(7, 2, 1000, 10, 20), "replaced by another file"),
         (FileIdentity(1, 2, 1900, 10, 20), "size 1000 → 1900 bytes"),
