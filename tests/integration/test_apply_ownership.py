@@ -238,3 +238,22 @@ def test_a_hard_linked_file_is_refused_not_split(
     assert path.stat().st_ino == other.stat().st_ino
     assert path.read_bytes() == original
     assert listing(path.parent) == ["movie.mkv", "same-movie.mkv"]
+
+
+@needs_root
+def test_with_replace_copy_a_shared_file_is_remuxed_in_its_own_inode(
+    shared: Path, tools: ToolPaths
+) -> None:
+    before = shared.stat()
+    plan = remux_plan(probe_matroska_headers(shared))
+    settings = replace(SETTINGS, copy_back=True, preserve_mtime=False)
+    assert as_vpo_user(lambda: apply_plan(plan, tools, settings)) == ("ok", "")
+    after = shared.stat()
+    assert (after.st_ino, after.st_uid, after.st_gid, stat.S_IMODE(after.st_mode)) == (
+        before.st_ino,
+        OWNER_UID,
+        LIBRARY_GID,
+        0o664,
+    )
+    assert len(probe_matroska_headers(shared).tracks) == 2
+    assert listing(shared.parent) == ["movie.mkv"]

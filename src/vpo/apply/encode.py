@@ -147,6 +147,7 @@ def encode_file(
         stable_seconds=settings.stable_seconds,
         rewrite_into=work_dir,
         preserve_mtime=settings.preserve_mtime,
+        copy_back=settings.copy_back and destination == path,
     )
     staged_elsewhere = work_dir != path.parent and not same_filesystem(work_dir, path.parent)
     if staged_elsewhere:
@@ -185,6 +186,7 @@ def encode_file(
             staged_elsewhere=staged_elsewhere,
             preserve_mtime=settings.preserve_mtime,
             keep_backup=settings.keep_backup,
+            copy_back=settings.copy_back,
         )
     final = with_stat(media, destination)
     return EncodeResult(

@@ -254,6 +254,7 @@ def _rewrite(
         stable_seconds=settings.stable_seconds,
         rewrite_into=work_dir,
         preserve_mtime=settings.preserve_mtime,
+        copy_back=settings.copy_back and destination == path,
     )
     staged_elsewhere = work_dir != path.parent and not same_filesystem(work_dir, path.parent)
     if staged_elsewhere:
@@ -277,6 +278,7 @@ def _rewrite(
             staged_elsewhere=staged_elsewhere,
             preserve_mtime=settings.preserve_mtime,
             keep_backup=settings.keep_backup,
+            copy_back=settings.copy_back,
         )
     return ApplyOutcome(
         tool,

@@ -113,6 +113,24 @@ def free_set_aside_path(media: Path) -> Path:
     raise FileExistsError(f"too many set-aside journals of {media}")
 
 
+def free_backup_path(original: Path) -> Path:
+    """The first ``<name>.vpo-backup[-N]`` that does not exist yet."""
+    for attempt in range(1000):
+        candidate = original.parent / backup_name(original.name, attempt)
+        if not candidate.exists():
+            return candidate
+    raise FileExistsError(f"too many backups of {original}")
+
+
+COPYBACK_PREFIX = ".vpo-copyback-"
+
+
+def copyback_name(media_name: str) -> str:
+    """``.vpo-copyback-<name>``: the durable backup of a copy-back in progress (not a
+    temp: recovery deletes it only through its journal)."""
+    return COPYBACK_PREFIX + fit_name(media_name, NAME_MAX - len(COPYBACK_PREFIX))
+
+
 def backup_name(media_name: str, attempt: int = 0) -> str:
     """``movie.mkv.vpo-backup`` (then ``.vpo-backup-1`` …): not a media extension, so
     scans skip it, but visible so the user finds it."""

@@ -134,15 +134,17 @@ def run_preflight(
     stable_seconds: float,
     rewrite_into: Path | None,
     preserve_mtime: bool,
+    copy_back: bool = False,
 ) -> None:
-    """All checks for one file; ``rewrite_into`` is the temp directory of a rewrite."""
+    """All checks for one file; ``rewrite_into`` is the temp directory of a rewrite,
+    ``copy_back`` when its output will be copied into the original inode."""
     check_unchanged(path, probed, current)
     check_ownership(
         path,
         current,
         euid=os.geteuid(),
         groups=frozenset((os.getegid(), *os.getgroups())),
-        rewrite=rewrite_into is not None,
+        rewrite=rewrite_into is not None and not copy_back,
         preserve_mtime=preserve_mtime,
     )
     check_not_growing(
@@ -155,9 +157,12 @@ def run_preflight(
         dir_writable=os.access(path.parent, os.W_OK | os.X_OK),
     )
     if rewrite_into is not None:
-        check_free_space(
-            path, rewrite_into, space_needed(current.st_size), free_bytes(rewrite_into)
-        )
+        needed = space_needed(current.st_size)
+        if copy_back and rewrite_into == path.parent:
+            needed += current.st_size  # the durable backup beside the original
+        check_free_space(path, rewrite_into, needed, free_bytes(rewrite_into))
+        if copy_back and rewrite_into != path.parent:
+            check_free_space(path, path.parent, current.st_size, free_bytes(path.parent))
 
 
 def name_disk_full(error: ToolError, where: Path) -> ToolError:

@@ -10,11 +10,14 @@ is set aside (renamed, kept) and the file never touched.
 from __future__ import annotations
 
 import enum
+import json
 import os
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
+from vpo.apply.copyback import KIND as COPY_BACK
+from vpo.apply.copyback import CopyJournal, decode_copy_journal, recover_copy_back
 from vpo.apply.fsio import fsync_directory, rename_no_replace
 from vpo.apply.journal import (
     JournalFormatError,
@@ -83,7 +86,11 @@ def recover_temp_dir(*temp_dirs: Path | None) -> list[RecoveryAction]:
 def restore_journal(journal_file: Path, media: Path) -> RecoveryAction:
     """Restore ``media`` from ``journal_file``; the caller holds the media lock."""
     try:
-        journal = decode_journal(journal_file.read_bytes())
+        data = journal_file.read_bytes()
+        copy_journal = _copy_journal(data)
+        if copy_journal is not None:
+            return _finish_copy_back(journal_file, media, copy_journal)
+        journal = decode_journal(data)
     except (OSError, JournalFormatError) as error:
         return RecoveryAction(RecoveryKind.FAILED, journal_file, f"unreadable journal: {error}")
     try:
@@ -110,6 +117,36 @@ def restore_journal(journal_file: Path, media: Path) -> RecoveryAction:
     if match is JournalMatch.BEFORE:
         detail = "was still the original (the interrupted edit had written nothing)"
     return RecoveryAction(RecoveryKind.RESTORED, media, detail)
+
+
+def _copy_journal(data: bytes) -> CopyJournal | None:
+    """The copy-back journal in ``data``, None for an edit journal."""
+    try:
+        document = json.loads(data)
+    except ValueError:
+        return None
+    if not isinstance(document, dict) or document.get("kind") != COPY_BACK:
+        return None
+    try:
+        return decode_copy_journal(document)
+    except (ValueError, KeyError, TypeError) as error:
+        raise JournalFormatError(f"unreadable copy-back journal: {error}") from error
+
+
+def _finish_copy_back(journal_file: Path, media: Path, journal: CopyJournal) -> RecoveryAction:
+    try:
+        outcome, detail = recover_copy_back(journal_file, media, journal)
+    except OSError as error:
+        return RecoveryAction(
+            RecoveryKind.FAILED, media, f"cannot finish an interrupted copy-back: {error}"
+        )
+    if outcome == "foreign":
+        action = _set_aside(journal_file, media, detail)
+        return replace(
+            action, detail=f"{action.detail}; its backup is kept as {journal.backup_name}"
+        )
+    kind = RecoveryKind.FAILED if outcome == "failed" else RecoveryKind.RESTORED
+    return RecoveryAction(kind, media, detail)
 
 
 def _set_aside(journal_file: Path, media: Path, reason: str) -> RecoveryAction:

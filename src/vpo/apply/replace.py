@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 
+from vpo.apply.copyback import copy_back as copy_back_output
 from vpo.apply.errors import ApplyError, FileChangedError, VerificationError
 from vpo.apply.fsio import (
     copy_durably,
@@ -21,7 +22,7 @@ from vpo.apply.fsio import (
     rename_no_replace,
 )
 from vpo.apply.identity import FileIdentity, changed_error, check_identity, difference, identity_at
-from vpo.apply.names import backup_name, temp_name
+from vpo.apply.names import free_backup_path, temp_name
 from vpo.media.model import MediaFile
 
 
@@ -96,14 +97,6 @@ def _xattr(path: Path, name: str) -> bytes | None:
         return os.getxattr(path, name, follow_symlinks=False)
     except OSError:
         return None
-
-
-def free_backup_path(original: Path) -> Path:
-    for attempt in range(1000):
-        candidate = original.parent / backup_name(original.name, attempt)
-        if not candidate.exists():
-            return candidate
-    raise FileExistsError(f"too many backups of {original}")
 
 
 def replace_original(
@@ -211,15 +204,22 @@ def install_output(
     staged_elsewhere: bool,
     preserve_mtime: bool,
     keep_backup: bool,
+    copy_back: bool = False,
 ) -> Path | None:
     """Put a verified output in place of ``original``; returns the backup, if kept.
 
     ``verified`` is renamed over the original; when it was written on another
     filesystem (temp or scratch dir) a rename cannot cross, so it is first copied
-    into a temp beside the original (fsynced, size-checked). Nothing is replaced
+    into a temp beside the original (fsynced, size-checked). With ``copy_back``
+    (``[jobs] replace = "copy"``) it is copied into the original's inode instead
+    (vpo.apply.copyback). Nothing is replaced
     (FileChangedError) unless the original is still the file ``current`` describes.
     """
     planned = FileIdentity.of(current)
+    if copy_back and destination == original:
+        return copy_back_output(
+            original, current, verified, preserve_mtime=preserve_mtime, keep_backup=keep_backup
+        )
     if not staged_elsewhere:
         copy_file_attributes(original, current, verified, preserve_mtime=preserve_mtime)
         return replace_original(

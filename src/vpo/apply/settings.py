@@ -20,6 +20,8 @@ class JobsSection(Protocol):
     def preserve_mtime(self) -> bool: ...
     @property
     def stable_seconds(self) -> float: ...
+    @property
+    def replace(self) -> str: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,7 +29,9 @@ class ApplySettings:
     """How to apply: backups, where temps go, mtime, growing-file guard, timeouts.
 
     ``journal_limit`` is the most header bytes an in-place edit may journal; a file
-    whose headers are larger is edited on a copy instead.
+    whose headers are larger is edited on a copy instead. ``copy_back``: a rewrite's
+    verified output is copied into the original file (same inode) under a durable
+    backup instead of renamed over it (vpo.apply.copyback).
     """
 
     keep_backup: bool = False
@@ -36,6 +40,7 @@ class ApplySettings:
     stable_seconds: float = 10.0
     timeouts: ToolTimeouts = field(default_factory=ToolTimeouts)
     journal_limit: int = 64 * 1024 * 1024
+    copy_back: bool = False  # [jobs] replace = "copy": write through the original inode
 
     @classmethod
     def from_jobs_config(
@@ -47,4 +52,5 @@ class ApplySettings:
             preserve_mtime=jobs.preserve_mtime,
             stable_seconds=jobs.stable_seconds,
             timeouts=timeouts or ToolTimeouts(),
+            copy_back=jobs.replace == "copy",
         )

@@ -95,4 +95,5 @@ _PARSERS: dict[ValueKind, Callable[[str], object]] = {
     ValueKind.OPTIONAL_PATH: _parse_optional_path,
     ValueKind.STR_LIST: _parse_list,
     ValueKind.INT_OR_AUTO: _parse_int_or_auto,
+    ValueKind.WORD: str.strip,
 }

@@ -30,6 +30,7 @@ class ValueKind(enum.Enum):
     OPTIONAL_PATH = enum.auto()
     STR_LIST = enum.auto()
     INT_OR_AUTO = enum.auto()
+    WORD = enum.auto()  # one of a fixed set of words (a Literal of strings)
 
     @property
     def expected(self) -> str:
@@ -45,6 +46,7 @@ _EXPECTED = {
     ValueKind.OPTIONAL_PATH: "a path (string)",
     ValueKind.STR_LIST: "a list of strings",
     ValueKind.INT_OR_AUTO: 'a whole number or "auto"',
+    ValueKind.WORD: "one of the words listed for it",
 }
 
 
@@ -79,6 +81,8 @@ def _kind_of(annotation: object) -> ValueKind:
     args = typing.get_args(annotation)
     if origin is tuple:
         return ValueKind.STR_LIST
+    if origin is typing.Literal and all(isinstance(a, str) for a in args):
+        return ValueKind.WORD
     if origin in (typing.Union, types.UnionType):
         if set(args) == {Path, type(None)}:
             return ValueKind.OPTIONAL_PATH

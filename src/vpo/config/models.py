@@ -165,6 +165,12 @@ class JobsConfig(_Section):
         allow_inf_nan=False,
         description="A file modified less than this many seconds ago is still growing: skip it",
     )
+    replace: Literal["rename", "copy"] = Field(
+        default="rename",
+        description='How a rewritten file replaces the original: "rename" a new file over '
+        'it, or "copy" the output into the original file (keeps its inode, owner, hard '
+        "links; a shared library)",
+    )
 
     _expand = field_validator("temp_dir", mode="before")(_expand_user)
 

@@ -15,6 +15,7 @@ class Jobs:
     temp_dir: Path | None = Path("/fast")
     preserve_mtime: bool = False
     stable_seconds: float = 3.5
+    replace: str = "copy"
 
 
 def test_settings_come_from_the_jobs_section() -> None:
@@ -23,6 +24,7 @@ def test_settings_come_from_the_jobs_section() -> None:
     assert settings.temp_dir == Path("/fast")
     assert not settings.preserve_mtime
     assert settings.stable_seconds == 3.5
+    assert settings.copy_back
 
 
 def test_settings_accept_the_real_config_model() -> None:
@@ -30,6 +32,8 @@ def test_settings_accept_the_real_config_model() -> None:
     jobs = models.JobsConfig()
     settings = ApplySettings.from_jobs_config(jobs)
     assert settings.stable_seconds == jobs.stable_seconds
+    assert jobs.replace == "rename"
+    assert not settings.copy_back
 
 
 def test_rewrite_timeouts_scale_with_size() -> None:
