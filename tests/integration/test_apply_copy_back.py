@@ -194,3 +194,15 @@ def test_the_replace_setting_reaches_apply_from_the_environment(
     assert not ApplySettings.from_jobs_config(models.JobsConfig()).copy_back
     with pytest.raises(ValueError, match="replace"):
         models.JobsConfig(replace="hardlink")
+
+
+def test_a_backup_left_before_the_journal_was_written_is_removed(
+    media_factory: MediaFactory,
+) -> None:
+    path = media_factory(SPEC, "lib/movie.mkv")
+    original = path.read_bytes()
+    (path.parent / ".vpo-copyback-movie.mkv").write_bytes(original[:1000])
+    actions = recover_leftovers(path.parent)
+    assert [a.kind for a in actions] == [RecoveryKind.REMOVED_TEMP]
+    assert path.read_bytes() == original
+    assert listing(path.parent) == ["movie.mkv"]

@@ -29,6 +29,7 @@ from vpo.apply.journal import (
 )
 from vpo.apply.lock import try_lock
 from vpo.apply.names import (
+    COPYBACK_PREFIX,
     VPO_PREFIX,
     free_set_aside_path,
     is_shortened,
@@ -186,6 +187,8 @@ def _recover_one(path: Path) -> RecoveryAction | None:
             return restore_journal(path, media)
         finally:
             os.close(fd)
+    if path.name.startswith(COPYBACK_PREFIX):
+        return _orphan_copyback(path)
     parsed = parse_temp_name(path.name)
     if parsed is None:
         return None
@@ -220,6 +223,28 @@ def _journal_media_name(path: Path) -> str | None:
     except (OSError, JournalFormatError):
         return named
     return recorded if journal_name(recorded) == path.name else named
+
+
+def _orphan_copyback(path: Path) -> RecoveryAction | None:
+    """A copy-back backup without a journal: vpo died while making it, before it wrote
+    anything into the original, so it can go once nobody works on that file."""
+    media_name = path.name[len(COPYBACK_PREFIX) :]
+    media = path.parent / media_name
+    if is_shortened(media_name) or (path.parent / journal_name(media_name)).exists():
+        return None  # its journal decides (or the name cannot be traced back)
+    fd = try_lock(media) if media.exists() else None
+    if fd is None and media.exists():
+        return RecoveryAction(RecoveryKind.BUSY, path, "copy-back in progress")
+    try:
+        if processes_using(path):
+            return RecoveryAction(RecoveryKind.BUSY, path, "copy-back backup still open")
+        path.unlink(missing_ok=True)
+    finally:
+        if fd is not None:
+            os.close(fd)
+    return RecoveryAction(
+        RecoveryKind.REMOVED_TEMP, path, "unfinished copy-back backup (the original was untouched)"
+    )
 
 
 def processes_using(path: Path, proc: Path = Path("/proc")) -> list[int]:
