@@ -174,3 +174,25 @@ def test_a_user_edit_after_the_finished_edit_is_never_overwritten(
     assert "changed after vpo's edit finished" in actions[0].detail
     assert path.read_bytes() == edited
     assert probe_matroska_headers(path).title == "Mine"
+
+
+def test_vpo_process_sets_the_journal_aside_at_start_and_says_so(
+    media_factory: MediaFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = media_factory(SPEC, "lib/movie.mkv")
+    other = media_factory(OTHER, "other/new.mkv")
+    _kill_mid_edit(path)
+    subprocess.run(["cp", str(other), str(path)], check=True)
+    new_bytes = path.read_bytes()
+    policy = tmp_path / "policy.yaml"
+    policy.write_text("schema_version: 12\nphases:\n  - name: nothing\n", encoding="utf-8")
+    monkeypatch.setenv("VPO_JOBS_STABLE_SECONDS", "0")
+    result = CliRunner().invoke(
+        cli,
+        ["process", "--db", str(tmp_path / "l.sqlite"), "-p", str(policy), "-q", str(path.parent)],
+    )
+    assert result.exit_code == ExitCode.OK, result.output
+    assert "vpo: recovery: " in result.output
+    assert "not the file the interrupted edit's journal was written for" in result.output
+    assert path.read_bytes() == new_bytes
+    assert (path.parent / "movie.mkv.vpo-journal-set-aside.json").exists()
