@@ -340,3 +340,31 @@ def test_a_directory_renamed_during_a_remux_keeps_no_temp(
     _assert_changed(paused.error, path, "moved away or deleted")
     assert listing(renamed) == ["movie.mkv"]  # no 1 GB temp left behind
     assert (renamed / "movie.mkv").read_bytes() == original
+
+
+def test_without_rename_exchange_the_check_before_the_rename_still_holds(
+    media_factory: MediaFactory, tools: ToolPaths, paused: Paused, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A file system without RENAME_EXCHANGE: check, then a plain rename."""
+    monkeypatch.setattr(replace_module, "exchange", lambda a, b: False)
+    path = media_factory(SPEC, "lib/movie.mkv")
+    release = media_factory(RELEASE, "incoming/new-release.mkv")
+    new_bytes = release.read_bytes()
+    paused.run(remux_plan(probe_matroska_headers(path)), tools, "mkvmerge", lambda: None)
+    assert paused.error is None and paused.outcome is not None
+    assert len(probe_matroska_headers(path).tracks) == 2
+    (paused.control / "paused").unlink()
+    (paused.control / "resume").unlink()
+    plan = identity_plan(probe_matroska_headers(path), "test")
+    tracks = list(plan.tracks)
+    tracks[1] = replace(tracks[1], language="spa")
+    paused.run(
+        replace(plan, tracks=tuple(tracks)),
+        tools,
+        "mkvpropedit",
+        lambda: release.rename(path),
+        keep_backup=True,
+    )
+    _assert_changed(paused.error, path, "replaced by another file")
+    assert path.read_bytes() == new_bytes
+    assert listing(path.parent) == ["movie.mkv"]

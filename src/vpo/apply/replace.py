@@ -69,6 +69,8 @@ def copy_file_attributes(
     except FileNotFoundError as error:
         raise changed_error(original, "moved away or deleted", "the rename over it") from error
     for name in names:
+        if name == _SELINUX:
+            continue  # the new file's label comes from the policy, not from its name
         try:
             value = os.getxattr(original, name, follow_symlinks=False)
             if _xattr(target, name) != value:
@@ -81,6 +83,9 @@ def copy_file_attributes(
             ) from error
     if preserve_mtime:
         os.utime(target, ns=(info.st_atime_ns, info.st_mtime_ns))
+
+
+_SELINUX = "security.selinux"
 
 
 def _xattr_names(path: Path) -> list[str]:
