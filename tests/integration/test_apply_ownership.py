@@ -122,7 +122,8 @@ def test_a_remux_of_another_users_shared_file_is_refused_before_any_work(
         "PreflightError",
         f"{shared}: owned by uid {OWNER_UID} gid {LIBRARY_GID}, vpo runs as uid {VPO_UID}: a "
         "rewritten file would be yours and its owner and group could not be carried over; "
-        "not modified (run vpo as the file's owner or as root)",
+        'not modified (set [jobs] replace = "copy" to write into the file itself, or run vpo '
+        "as its owner or as root)",
     )
     after = shared.stat()
     assert (after.st_ino, after.st_uid, after.st_gid, after.st_mode) == (

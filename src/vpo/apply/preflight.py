@@ -87,8 +87,8 @@ def check_ownership(
         raise PreflightError(
             path,
             f"has {info.st_nlink} hard links: a rewrite would split them (only this name "
-            "would get the new content); not modified (remove the other links, or process "
-            "it through one name)",
+            'would get the new content); not modified (set [jobs] replace = "copy" to change '
+            "the file under every name, or remove the other links)",
         )
     if euid == 0:
         return
@@ -97,7 +97,8 @@ def check_ownership(
             path,
             f"owned by uid {info.st_uid} gid {info.st_gid}, vpo runs as uid {euid}: a "
             "rewritten file would be yours and its owner and group could not be carried "
-            "over; not modified (run vpo as the file's owner or as root)",
+            'over; not modified (set [jobs] replace = "copy" to write into the file itself, '
+            "or run vpo as its owner or as root)",
         )
     if preserve_mtime and info.st_uid != euid:
         raise PreflightError(
