@@ -96,4 +96,6 @@ _PARSERS: dict[ValueKind, Callable[[str], object]] = {
     ValueKind.STR_LIST: _parse_list,
     ValueKind.INT_OR_AUTO: _parse_int_or_auto,
     ValueKind.WORD: str.strip,
+    ValueKind.STR: _parse_path,  # any non-empty text
+    ValueKind.OPTIONAL_STR: _parse_optional_path,  # empty: not set
 }

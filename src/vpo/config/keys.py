@@ -31,6 +31,8 @@ class ValueKind(enum.Enum):
     STR_LIST = enum.auto()
     INT_OR_AUTO = enum.auto()
     WORD = enum.auto()  # one of a fixed set of words (a Literal of strings)
+    STR = enum.auto()
+    OPTIONAL_STR = enum.auto()
 
     @property
     def expected(self) -> str:
@@ -47,6 +49,8 @@ _EXPECTED = {
     ValueKind.STR_LIST: "a list of strings",
     ValueKind.INT_OR_AUTO: 'a whole number or "auto"',
     ValueKind.WORD: "one of the words listed for it",
+    ValueKind.STR: "a string",
+    ValueKind.OPTIONAL_STR: "a string",
 }
 
 
@@ -74,6 +78,7 @@ def _kind_of(annotation: object) -> ValueKind:
         int: ValueKind.INT,
         float: ValueKind.FLOAT,
         Path: ValueKind.PATH,
+        str: ValueKind.STR,
     }
     if isinstance(annotation, type) and annotation in simple:
         return simple[annotation]
@@ -86,6 +91,8 @@ def _kind_of(annotation: object) -> ValueKind:
     if origin in (typing.Union, types.UnionType):
         if set(args) == {Path, type(None)}:
             return ValueKind.OPTIONAL_PATH
+        if set(args) == {str, type(None)}:
+            return ValueKind.OPTIONAL_STR
         if int in args:
             return ValueKind.INT_OR_AUTO
     raise TypeError(f"no ValueKind for annotation {annotation!r}")

@@ -97,7 +97,19 @@ class LibraryConfig(_Section):
         description="SQLite database file (default: the user data directory)",
     )
 
+    roots: tuple[Path, ...] = Field(
+        default=(),
+        description="Library folders; every path a client of vpo serve names must lie inside one",
+    )
+
     _expand = field_validator("database", mode="before")(_expand_user)
+
+    @field_validator("roots", mode="before")
+    @classmethod
+    def _expand_roots(cls, value: object) -> object:
+        if isinstance(value, (list, tuple)):
+            return tuple(_expand_user(item) for item in value)
+        return value
 
 
 class DiscoveryConfig(_Section):
@@ -171,8 +183,25 @@ class JobsConfig(_Section):
         'it, or "copy" the output into the original file (keeps its inode, owner, hard '
         "links; a shared library)",
     )
+    window: str | None = Field(
+        default=None,
+        description='Daily run window of vpo serve, "HH:MM-HH:MM": no file starts outside it',
+    )
 
     _expand = field_validator("temp_dir", mode="before")(_expand_user)
+
+    @field_validator("window")
+    @classmethod
+    def _check_window(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        from vpo.jobs.window import parse_window  # pure, small; avoids a cycle at import
+
+        try:
+            parse_window(value)
+        except ValueError as error:
+            raise PydanticCustomError("window", str(error)) from None
+        return value
 
 
 class TranscodeConfig(_Section):
@@ -217,6 +246,36 @@ class TranscodeConfig(_Section):
     _expand = field_validator("scratch_dir", mode="before")(_expand_user)
 
 
+class ServerConfig(_Section):
+    """The vpo serve daemon: address, access token, shutdown, policies, backups."""
+
+    bind: str = Field(default="127.0.0.1", description="Address vpo serve listens on")
+    port: int = Field(default=8321, ge=1, le=65535, strict=True, description="TCP port")
+    token: str | None = Field(
+        default=None,
+        description="Access token (Bearer); required when bind is not a loopback address",
+    )
+    shutdown_timeout: float = Field(
+        default=30.0,
+        ge=0,
+        strict=True,
+        allow_inf_nan=False,
+        description="Seconds active files get to finish after SIGTERM before their tools stop",
+    )
+    policy_dir: Path | None = Field(
+        default=None,
+        description="Folder of the policies clients may name (default: policies/ in the config dir)",
+    )
+    backup_keep: int = Field(
+        default=7, ge=0, strict=True, description="Daily library backups kept by vpo serve"
+    )
+    max_body: int = Field(
+        default=1_048_576, ge=1024, strict=True, description="Largest request body in bytes"
+    )
+
+    _expand = field_validator("policy_dir", mode="before")(_expand_user)
+
+
 class VPOConfig(_Section):
     """All settings, one section per concern."""
 
@@ -226,6 +285,7 @@ class VPOConfig(_Section):
     processing: ProcessingConfig = Field(default_factory=ProcessingConfig)
     jobs: JobsConfig = Field(default_factory=JobsConfig)
     transcode: TranscodeConfig = Field(default_factory=TranscodeConfig)
+    server: ServerConfig = Field(default_factory=ServerConfig)
 
 
 SECTIONS: dict[str, type[BaseModel]] = {

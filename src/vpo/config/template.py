@@ -20,6 +20,9 @@ _EXAMPLES: dict[str, str] = {
     "tools.mkvpropedit": "/usr/local/bin/mkvpropedit",
     "jobs.temp_dir": "/mnt/scratch/vpo",
     "transcode.scratch_dir": "/mnt/fast-ssd/vpo",
+    "jobs.window": "01:00-07:00",
+    "server.token": "a-long-random-string",
+    "server.policy_dir": "~/.config/vpo/policies",
 }
 
 UNSET_MEANING: dict[str, str] = {
@@ -29,6 +32,9 @@ UNSET_MEANING: dict[str, str] = {
     "tools.mkvpropedit": "search PATH",
     "jobs.temp_dir": "beside each media file",
     "transcode.scratch_dir": "[jobs] temp_dir, else beside each media file",
+    "jobs.window": "files start at any time",
+    "server.token": "only a loopback bind is allowed",
+    "server.policy_dir": "policies/ beside config.toml",
 }
 
 _HEADER = """\

@@ -22,6 +22,7 @@ from pathlib import Path
 
 from vpo.library import rows
 from vpo.library.connection import connect, explain
+from vpo.library.jobs import JobQueue
 from vpo.library.migrate import current_version, migrate
 from vpo.library.records import (
     FileOutcome,
@@ -106,6 +107,11 @@ class Library:
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
+
+    @property
+    def jobs(self) -> JobQueue:
+        """The job queue of vpo serve (schema 4), on this library's connections."""
+        return JobQueue(self)
 
     def schema_version(self) -> int:
         with self._errors():
@@ -283,18 +289,20 @@ class Library:
         workers: int,
         batch_id: str | None = None,
         started_at: float | None = None,
+        job_id: int | None = None,
     ) -> int:
-        """Record the start of a processing run and return its id."""
+        """Record the start of a processing run (of job ``job_id``) and return its id."""
         with self._write() as connection:
             cursor = connection.execute(
                 "INSERT INTO runs (batch_id, policy_name, policy_hash, started_at, workers, "
-                "outcome, bytes_saved) VALUES (?, ?, ?, ?, ?, 'running', 0)",
+                "outcome, bytes_saved, job_id) VALUES (?, ?, ?, ?, ?, 'running', 0, ?)",
                 (
                     batch_id or uuid.uuid4().hex,
                     policy_name,
                     policy_hash,
                     time.time() if started_at is None else started_at,
                     workers,
+                    job_id,
                 ),
             )
             run_id = cursor.lastrowid

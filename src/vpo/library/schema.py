@@ -6,6 +6,9 @@ backup copy of the database first, taken with SQLite's online backup API.
 Version 1 is the first schema; later versions are appended, never edited.
 Version 2 adds ``ctime_ns`` to the cache key and the size/encode figures of
 each processing record (rows written by version 1 get NULL: "unknown").
+Version 3 belongs to path normalisation (branch signals-db); version 4 adds the
+job queue of ``vpo serve``: jobs, the plans a plan job waits with, and a job id
+on each processing run (a job's per-file results are its runs' file_results).
 """
 
 from __future__ import annotations
@@ -158,6 +161,53 @@ _V2_FILE_RESULTS_FIGURES = (
 # (a crashed run still shows what it saved); NULL for runs recorded by version 1.
 _V2_RUNS_SAVED = "ALTER TABLE runs ADD COLUMN bytes_saved INTEGER"
 
+# One row per job of vpo serve / vpo jobs. paths and options are JSON; the policy is
+# a snapshot (text and hash) so a later edit of the file does not change a queued job.
+_V4_JOBS = """
+CREATE TABLE jobs (
+    id           INTEGER PRIMARY KEY,
+    type         TEXT NOT NULL CHECK (type IN ('scan', 'process', 'plan')),
+    dry_run      INTEGER NOT NULL DEFAULT 0,
+    paths        TEXT NOT NULL,
+    policy_name  TEXT,
+    policy_text  TEXT,
+    policy_hash  TEXT,
+    options      TEXT NOT NULL DEFAULT '{}',
+    priority     INTEGER NOT NULL DEFAULT 0,
+    status       TEXT NOT NULL CHECK (status IN
+        ('queued', 'running', 'completed', 'failed', 'cancelled', 'interrupted')),
+    files_total  INTEGER,
+    files_done   INTEGER NOT NULL DEFAULT 0,
+    active       TEXT NOT NULL DEFAULT '{}',
+    created_at   REAL NOT NULL,
+    started_at   REAL,
+    finished_at  REAL,
+    error        TEXT
+)
+"""
+
+_V4_JOBS_QUEUE = "CREATE INDEX jobs_by_queue ON jobs (status, priority DESC, id)"
+
+# The per-file plans of a plan job, with the stat key they were made from: approval
+# is refused when the file on disk no longer matches.
+_V4_JOB_PLANS = """
+CREATE TABLE job_plans (
+    id        INTEGER PRIMARY KEY,
+    job_id    INTEGER NOT NULL REFERENCES jobs (id) ON DELETE CASCADE,
+    path      BLOB NOT NULL,
+    size      INTEGER,
+    mtime_ns  INTEGER,
+    inode     INTEGER,
+    ctime_ns  INTEGER,
+    kind      TEXT,
+    plan      TEXT NOT NULL
+)
+"""
+
+_V4_JOB_PLANS_INDEX = "CREATE INDEX job_plans_by_job ON job_plans (job_id)"
+_V4_RUNS_JOB = "ALTER TABLE runs ADD COLUMN job_id INTEGER REFERENCES jobs (id) ON DELETE SET NULL"
+_V4_RUNS_JOB_INDEX = "CREATE INDEX runs_by_job ON runs (job_id)"
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(
         version=1,
@@ -180,6 +230,19 @@ MIGRATIONS: tuple[Migration, ...] = (
         # Only adds NULL columns, but it is the first change to a library that holds
         # users' history: a copy from before costs seconds and makes a downgrade possible.
         rewrites_data=True,
+    ),
+    Migration(
+        version=4,
+        description="job queue of vpo serve: jobs, plans awaiting approval, job of each run",
+        statements=(
+            _V4_JOBS,
+            _V4_JOBS_QUEUE,
+            _V4_JOB_PLANS,
+            _V4_JOB_PLANS_INDEX,
+            _V4_RUNS_JOB,
+            _V4_RUNS_JOB_INDEX,
+        ),
+        rewrites_data=True,  # alters runs: keep a copy from before, as for version 2
     ),
 )
 

@@ -23,6 +23,7 @@ from vpo.library import (
     RunOutcome,
     StatKey,
 )
+from vpo.library.schema import LATEST_VERSION
 from vpo.media.model import Attachment, Container, MediaFile, TrackFlags
 
 MediaBuilder = Callable[..., MediaFile]
@@ -327,7 +328,7 @@ def test_two_library_objects_share_one_file(tmp_path: Path, make_media: MediaBui
 def test_a_fresh_database_is_at_the_latest_schema(tmp_path: Path) -> None:
     path = tmp_path / "library.db"
     with Library.open(path) as library:
-        assert library.schema_version() == 2
+        assert library.schema_version() == LATEST_VERSION
     with sqlite3.connect(path) as raw:
         assert raw.execute("PRAGMA journal_mode").fetchone() == ("wal",)
     raw.close()
