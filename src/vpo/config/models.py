@@ -264,7 +264,7 @@ class ServerConfig(_Section):
     )
     policy_dir: Path | None = Field(
         default=None,
-        description="Folder of the policies clients may name (default: policies/ in the config dir)",
+        description="Folder of the policies clients may name (default: policies/ by config.toml)",
     )
     backup_keep: int = Field(
         default=7, ge=0, strict=True, description="Daily library backups kept by vpo serve"

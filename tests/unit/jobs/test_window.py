@@ -39,7 +39,7 @@ def test_seconds_until_open_today_and_tomorrow() -> None:
 
 @pytest.mark.parametrize("text", ["1-7", "25:00-07:00", "01:60-02:00", "", "01:00"])
 def test_bad_windows_are_refused(text: str) -> None:
-    with pytest.raises(ValueError, match="01:00-07:00|does not exist"):
+    with pytest.raises(ValueError, match=r"01:00-07:00|does not exist"):
         parse_window(text)
 
 
