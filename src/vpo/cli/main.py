@@ -27,6 +27,9 @@ COMMANDS: dict[str, str] = {
     "status": "vpo.cli.status_cmd:status",
     "report": "vpo.cli.report_cmd:report",
     "demo": "vpo.cli.demo_cmd:demo",
+    "serve": "vpo.cli.serve_cmd:serve",
+    "jobs": "vpo.cli.jobs_cmd:jobs",
+    "db": "vpo.cli.db_cmd:db",
 }
 
 

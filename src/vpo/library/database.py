@@ -22,6 +22,14 @@ from pathlib import Path
 
 from vpo.library import rows
 from vpo.library.connection import connect, explain
+from vpo.library.file_queries import (
+    FileDetail,
+    FileFilters,
+    FileSummary,
+    file_detail,
+    page_files,
+    run_results,
+)
 from vpo.library.jobs import JobQueue
 from vpo.library.migrate import current_version, migrate
 from vpo.library.records import (
@@ -413,6 +421,37 @@ class Library:
         """Library-wide counts for ``vpo status``, computed in one read transaction."""
         with self._read() as connection:
             return read_totals(connection, recent_runs)
+
+    # --------------------------------------------------------- browsing (API)
+
+    def files_page(
+        self, filters: FileFilters, *, limit: int, offset: int
+    ) -> tuple[list[FileSummary], int]:
+        """A page of files matching ``filters`` (ordered by id) and the number of matches."""
+        with self._read() as connection:
+            return page_files(connection, filters, limit, offset)
+
+    def file_detail(self, file_id: int) -> FileDetail | None:
+        with self._read() as connection:
+            return file_detail(connection, file_id)
+
+    def runs_page(self, *, limit: int, offset: int) -> tuple[list[RunRow], int]:
+        """Runs newest first, and how many there are."""
+        with self._read() as connection:
+            (total,) = connection.execute("SELECT COUNT(*) FROM runs").fetchone()
+            found = connection.execute(
+                f"{RUN_SELECT} ORDER BY started_at DESC, id DESC LIMIT ? OFFSET ?",
+                (limit, offset),
+            ).fetchall()
+        return [run_from_row(row) for row in found], int(total)
+
+    def run(self, run_id: int) -> tuple[RunRow, list[FileResultRow]] | None:
+        """One run and its per-file results."""
+        with self._read() as connection:
+            row = connection.execute(f"{RUN_SELECT} WHERE id = ?", (run_id,)).fetchone()
+            if row is None:
+                return None
+            return run_from_row(row), run_results(connection, run_id)
 
     # ---------------------------------------------------------------- plumbing
 

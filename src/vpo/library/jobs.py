@@ -233,6 +233,35 @@ class JobQueue:
             changed = cursor.rowcount == 1
         return Transition(self.get(job_id), changed, JobStatus(row[0]))
 
+    def reject(self, job_id: int, *, now: float | None = None) -> Transition:
+        """A completed plan job whose plans the user refused: cancelled, never approvable."""
+        with self._library._write() as connection:
+            row = connection.execute("SELECT status FROM jobs WHERE id = ?", (job_id,)).fetchone()
+            if row is None:
+                return Transition(None, False, None)
+            cursor = connection.execute(
+                "UPDATE jobs SET status = 'cancelled', error = 'plans rejected', finished_at = ? "
+                "WHERE id = ? AND type = 'plan' AND status = 'completed' AND NOT EXISTS "
+                "(SELECT 1 FROM jobs a WHERE json_extract(a.options, '$.plan_job') = ?)",
+                (time.time() if now is None else now, job_id, job_id),
+            )
+            changed = cursor.rowcount == 1
+        return Transition(self.get(job_id), changed, JobStatus(row[0]))
+
+    def approval_of(self, plan_job_id: int) -> int | None:
+        """The process job that approved plan job ``plan_job_id``, if any."""
+        with self._library._errors():
+            row = (
+                self._library._connection()
+                .execute(
+                    "SELECT id FROM jobs WHERE json_extract(options, '$.plan_job') = ? "
+                    "ORDER BY id LIMIT 1",
+                    (plan_job_id,),
+                )
+                .fetchone()
+            )
+        return None if row is None else int(row[0])
+
     # ------------------------------------------------------------------ plans
 
     def add_plans(self, job_id: int, items: Sequence[PlanItem]) -> None:

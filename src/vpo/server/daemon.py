@@ -1,0 +1,191 @@
+"""``vpo serve``: the coordinator kept running, with a queue and an API in front.
+
+Start: check the bind (token), take the daemon lock on the library, requeue
+interrupted jobs (their leftovers recovered), start the runner, the daily
+backup timer and the HTTP server. SIGTERM/SIGINT: no new file starts at once;
+the HTTP server stops; active files get ``[server] shutdown_timeout`` seconds,
+then their tools are stopped (originals intact) and the job is marked
+interrupted; exit 0.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import signal
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from types import FrameType
+
+import uvicorn
+
+from vpo.apply.recovery import RecoveryKind, recover_leftovers
+from vpo.config.models import VPOConfig
+from vpo.jobs.execute import JobEnvironment
+from vpo.jobs.runner import JobRunner
+from vpo.jobs.window import parse_window
+from vpo.library import Library, LibraryError
+from vpo.library.maintenance import daemon_lock, daily_backup
+from vpo.server.app import create_app
+from vpo.server.events import EventBus
+from vpo.server.security import check_bind
+from vpo.server.services import Services, policy_dir_of
+from vpo.tools.locate import ToolPaths
+
+log = logging.getLogger("vpo.server")
+
+
+@dataclass(frozen=True, slots=True)
+class ServeOptions:
+    bind: str
+    port: int
+    config: VPOConfig
+    config_file: Path
+    tools: ToolPaths
+    announce: Callable[[str], None]  # one line for the user (stderr)
+
+
+class _Server(uvicorn.Server):
+    """uvicorn, with vpo's own signal handling: a signal also stops the job runner
+    starting files, and is not re-raised after shutdown (exit 0)."""
+
+    def __init__(self, config: uvicorn.Config, on_signal: Callable[[], None]) -> None:
+        super().__init__(config)
+        self._on_signal = on_signal
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        if threading.current_thread() is not threading.main_thread():
+            yield
+            return
+
+        def handle(signum: int, frame: FrameType | None) -> None:
+            log.info(
+                "received %s: finishing active files, starting no new ones",
+                signal.Signals(signum).name,
+            )
+            self._on_signal()
+            self.should_exit = True
+
+        previous = {sig: signal.signal(sig, handle) for sig in (signal.SIGTERM, signal.SIGINT)}
+        try:
+            yield
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+
+
+class _DailyBackup:
+    """Once a day (and at start), a backup of the library; sleeps on an event."""
+
+    def __init__(self, library: Library, keep: int) -> None:
+        self._library = library
+        self._keep = keep
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="vpo-backup", daemon=True)
+
+    def start(self) -> None:
+        if self._keep > 0:
+            self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join()
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                made = daily_backup(self._library, self._keep)
+                if made is not None:
+                    log.info("daily backup written: %s", made)
+            except LibraryError as error:
+                log.error("daily backup failed: %s", error)
+            now = datetime.now()
+            tomorrow = (now + timedelta(days=1)).replace(hour=0, minute=5, second=0)
+            self._stop.wait((tomorrow - now).total_seconds())
+
+
+def serve(options: ServeOptions) -> None:
+    """Run until SIGTERM/SIGINT; raises a FatalError (exit 2) when it cannot start."""
+    config = options.config
+    check_bind(options.bind, config.server.token)
+    window = parse_window(config.jobs.window) if config.jobs.window else None
+    listener = _listen(options.bind, options.port)
+    host, port = listener.getsockname()[:2]
+    address = f"http://{host if ':' not in host else f'[{host}]'}:{port}"
+    with (
+        contextlib.closing(listener),
+        Library.open(config.library.database) as library,
+        daemon_lock(config.library.database, address),
+    ):
+        _recover(library)
+        events = EventBus()
+        runner = JobRunner(JobEnvironment(library, config, options.tools), events, window=window)
+        services = Services(
+            library=library,
+            config=config,
+            runner=runner,
+            events=events,
+            policy_dir=policy_dir_of(config, options.config_file),
+        )
+        app = create_app(services, token=config.server.token, max_body=config.server.max_body)
+        server = _Server(
+            uvicorn.Config(
+                app,
+                log_config=None,
+                access_log=False,
+                lifespan="off",
+                timeout_graceful_shutdown=1,
+            ),
+            on_signal=runner.begin_shutdown,
+        )
+        backups = _DailyBackup(library, config.server.backup_keep)
+        runner.start()
+        backups.start()
+        log.info("vpo serve listening on %s (library %s)", address, library.path)
+        options.announce(f"vpo serve: listening on {address}")
+        try:
+            server.run(sockets=[listener])
+        finally:
+            events.close()
+            started = time.monotonic()
+            runner.shutdown(config.server.shutdown_timeout)
+            backups.stop()
+            log.info("vpo serve stopped (%.1f s to shut down)", time.monotonic() - started)
+
+
+def _listen(bind: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in bind else socket.AF_INET
+    listener = socket.socket(family, socket.SOCK_STREAM)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        listener.bind((bind, port))
+    except OSError as error:
+        listener.close()
+        from vpo.errors import ConfigError
+
+        raise ConfigError(f"cannot listen on {bind}:{port}: {error.strerror or error}") from None
+    listener.listen(128)
+    return listener
+
+
+def _recover(library: Library) -> None:
+    """Jobs cut short by a crash or SIGTERM: leftovers recovered, jobs queued again."""
+    for job_id in library.jobs.recover():
+        job = library.jobs.get(job_id)
+        if job is None:
+            continue
+        for name in job.options.files or job.paths:
+            path = Path(name)
+            if not path.exists():
+                continue
+            for action in recover_leftovers(path):
+                level = logging.ERROR if action.kind is RecoveryKind.FAILED else logging.INFO
+                log.log(level, "recovery: %s: %s", action.path, action.detail)
+        log.info("job %d requeued after an interruption", job_id)

@@ -1,0 +1,133 @@
+"""The API's front door, as one ASGI middleware: request log, body limit, token, CSRF.
+
+Runs before any body is parsed. The request log never contains headers (so no
+token), only method, path, status and time.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import logging
+import time
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+from urllib.parse import urlsplit
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+log = logging.getLogger("vpo.server.requests")
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+class _BodyTooLargeError(Exception):
+    pass
+
+
+class Guard:
+    def __init__(self, app: ASGIApp, *, token: str | None, max_body: int) -> None:
+        self._app = app
+        self._token = token.encode("utf-8") if token else None
+        self._max_body = max_body
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self._app(scope, receive, send)
+            return
+        started = time.monotonic()
+        status = {"code": 0}
+
+        async def logged_send(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status["code"] = message["status"]
+            await send(message)
+
+        try:
+            refusal = self._refusal(scope)
+            if refusal is not None:
+                await _answer(logged_send, *refusal)
+                return
+            await self._app(scope, self._limited(receive), logged_send)
+        except _BodyTooLargeError:
+            if status["code"] == 0:
+                await _answer(
+                    logged_send, 413, f"request body larger than {self._max_body} bytes", {}
+                )
+        finally:
+            log.info(
+                "%s %s %d %.1f ms",
+                scope["method"],
+                scope["path"],
+                status["code"],
+                (time.monotonic() - started) * 1000,
+            )
+
+    def _refusal(self, scope: Scope) -> tuple[int, str, dict[str, str]] | None:
+        headers = _headers(scope)
+        length = headers.get("content-length")
+        if length is not None and (not length.isdigit() or int(length) > self._max_body):
+            return 413, f"request body larger than {self._max_body} bytes", {}
+        if self._token is not None and scope["path"].startswith("/api/"):
+            given = headers.get("authorization", "")
+            scheme, _, value = given.partition(" ")
+            if scheme.lower() != "bearer" or not hmac.compare_digest(
+                value.strip().encode("utf-8"), self._token
+            ):
+                return 401, "missing or wrong access token", {"www-authenticate": "Bearer"}
+        if scope["method"] not in SAFE_METHODS:
+            return _cross_site(headers)
+        return None
+
+    def _limited(self, receive: Receive) -> Receive:
+        seen = 0
+
+        async def limited() -> Message:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self._max_body:
+                    raise _BodyTooLargeError
+            return message
+
+        return limited
+
+
+def _cross_site(headers: dict[str, str]) -> tuple[int, str, dict[str, str]] | None:
+    """State changes only from the API's own origin, with a JSON body (no HTML form can
+    send one, and a cross-site script cannot without a CORS preflight we never grant)."""
+    fetch_site = headers.get("sec-fetch-site")
+    if fetch_site in ("cross-site", "same-site"):
+        return 403, "cross-site request refused", {}
+    origin = headers.get("origin")
+    if origin is not None:
+        host = headers.get("host", "")
+        if origin == "null" or urlsplit(origin).netloc.lower() != host.lower():
+            return 403, "cross-site request refused (Origin does not match Host)", {}
+    content_type = headers.get("content-type")
+    if content_type is not None and content_type.split(";")[0].strip() != "application/json":
+        return 415, "request bodies must be application/json", {}
+    return None
+
+
+def _headers(scope: Scope) -> dict[str, str]:
+    return {
+        key.decode("latin-1").lower(): value.decode("latin-1")
+        for key, value in scope.get("headers", [])
+    }
+
+
+async def _answer(send: Send, status: int, detail: str, extra: dict[str, str]) -> None:
+    body = json.dumps({"detail": detail}).encode("utf-8")
+    headers = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(body)).encode("ascii")),
+        *((k.encode("latin-1"), v.encode("latin-1")) for k, v in extra.items()),
+    ]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
