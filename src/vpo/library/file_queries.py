@@ -7,6 +7,7 @@ inserts) and ``total`` counts every match in the same snapshot.
 from __future__ import annotations
 
 import enum
+import os
 import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -85,7 +86,7 @@ def _where(filters: FileFilters) -> tuple[str, list[object]]:
     params: list[object] = []
     if filters.path_contains:
         clauses.append("instr(f.path, ?) > 0")
-        params.append(rows.path_to_db(Path(filters.path_contains)))
+        params.append(os.fsencode(filters.path_contains))
     if filters.container:
         clauses.append("f.container = ?")
         params.append(filters.container)

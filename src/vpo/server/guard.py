@@ -25,15 +25,12 @@ log = logging.getLogger("vpo.server.requests")
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
-class _BodyTooLargeError(Exception):
-    pass
-
-
 class Guard:
     def __init__(self, app: ASGIApp, *, token: str | None, max_body: int) -> None:
         self._app = app
         self._token = token.encode("utf-8") if token else None
         self._max_body = max_body
+        self._too_large = f"request body larger than {max_body} bytes"
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -41,23 +38,34 @@ class Guard:
             return
         started = time.monotonic()
         status = {"code": 0}
+        cut = {"body": False}
+        seen = 0
 
         async def logged_send(message: Message) -> None:
+            if cut["body"]:
+                return  # the 413 is out; the app's answer to a cut body is dropped
             if message["type"] == "http.response.start":
                 status["code"] = message["status"]
             await send(message)
+
+        async def limited() -> Message:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self._max_body:
+                    if status["code"] == 0:
+                        await _answer(logged_send, 413, self._too_large, {})
+                    cut["body"] = True
+                    return {"type": "http.disconnect"}
+            return message
 
         try:
             refusal = self._refusal(scope)
             if refusal is not None:
                 await _answer(logged_send, *refusal)
                 return
-            await self._app(scope, self._limited(receive), logged_send)
-        except _BodyTooLargeError:
-            if status["code"] == 0:
-                await _answer(
-                    logged_send, 413, f"request body larger than {self._max_body} bytes", {}
-                )
+            await self._app(scope, limited, logged_send)
         finally:
             log.info(
                 "%s %s %d %.1f ms",
@@ -71,7 +79,7 @@ class Guard:
         headers = _headers(scope)
         length = headers.get("content-length")
         if length is not None and (not length.isdigit() or int(length) > self._max_body):
-            return 413, f"request body larger than {self._max_body} bytes", {}
+            return 413, self._too_large, {}
         if self._token is not None and scope["path"].startswith("/api/"):
             given = headers.get("authorization", "")
             scheme, _, value = given.partition(" ")
@@ -82,20 +90,6 @@ class Guard:
         if scope["method"] not in SAFE_METHODS:
             return _cross_site(headers)
         return None
-
-    def _limited(self, receive: Receive) -> Receive:
-        seen = 0
-
-        async def limited() -> Message:
-            nonlocal seen
-            message = await receive()
-            if message["type"] == "http.request":
-                seen += len(message.get("body", b""))
-                if seen > self._max_body:
-                    raise _BodyTooLargeError
-            return message
-
-        return limited
 
 
 def _cross_site(headers: dict[str, str]) -> tuple[int, str, dict[str, str]] | None:
