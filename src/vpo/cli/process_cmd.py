@@ -19,6 +19,7 @@ import click
 from vpo.cli.common import load_config_or_exit, tool_paths
 from vpo.cli.process_run import run_process
 from vpo.cli.render import plan_json, plan_table
+from vpo.config.models import VPOConfig
 from vpo.discovery import iter_media_files
 from vpo.errors import ExitCode, FileError
 from vpo.media.model import MediaFile
@@ -114,6 +115,14 @@ class _Tally:
 @click.option(
     "--db", "database", type=click.Path(path_type=Path), default=None, help="Library database."
 )
+@click.option("--queue", is_flag=True, help="Queue a job for vpo serve instead of running now.")
+@click.option(
+    "--priority",
+    type=click.IntRange(-100, 100),
+    default=0,
+    show_default=True,
+    help="With --queue: higher runs first.",
+)
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.pass_context
 def process(
@@ -127,6 +136,8 @@ def process(
     keep_backup: bool,
     quiet: bool,
     database: Path | None,
+    queue: bool,
+    priority: int,
     paths: tuple[Path, ...],
 ) -> None:
     """Make media files under PATHS conform to a policy (--dry-run: only show the plans)."""
@@ -145,6 +156,8 @@ def process(
     policy = load_policy(options.policy_path)  # fatal: exit 2 before any file is read
     phases = select_phases(policy, options.phase_names)
     loaded = load_config_or_exit(options.config_overrides(), cli_flags=CLI_FLAGS)
+    if queue:
+        ctx.exit(_queue(options, loaded.config, priority))
     tools = tool_paths(loaded.config)
     required = ("ffprobe", "mkvmerge") if options.dry_run else TOOL_NAMES
     for name in required:
@@ -177,6 +190,25 @@ def process(
         loaded.config.tools.probe_timeout,
     )
     ctx.exit(code)
+
+
+def _queue(options: ProcessOptions, config: VPOConfig, priority: int) -> ExitCode:
+    """``--queue``: the (validated) policy and paths become a job of vpo serve."""
+    from vpo.jobs.enqueue import enqueue, queued_line
+    from vpo.jobs.model import JobType
+
+    queued = enqueue(
+        config,
+        JobType.PROCESS,
+        options.paths,
+        policy_path=options.policy_path,
+        dry_run=options.dry_run,
+        priority=priority,
+    )
+    if queued.warning:
+        click.echo(f"vpo: {queued.warning}", err=True)
+    click.echo(queued_line(queued))
+    return ExitCode.OK
 
 
 def _dry_run(

@@ -158,6 +158,7 @@ class ScanDisplay:
     default=None,
     help="Library database (default: [library] database).",
 )
+@click.option("--queue", is_flag=True, help="Queue a scan job for vpo serve instead.")
 @click.pass_context
 def scan(
     ctx: click.Context,
@@ -169,6 +170,7 @@ def scan(
     as_json: bool,
     quiet: bool,
     db: Path | None,
+    queue: bool,
 ) -> None:
     """Record the media files under PATHS in the library: probe new and changed
     files, skip unchanged ones, mark vanished ones missing."""
@@ -177,6 +179,15 @@ def scan(
         cli_flags={"library.database": "--db"},
     )
     config = loaded.config
+    if queue:
+        from vpo.jobs.enqueue import enqueue, queued_line
+        from vpo.jobs.model import JobType
+
+        queued = enqueue(config, JobType.SCAN, paths)
+        if queued.warning:
+            click.echo(f"vpo: {queued.warning}", err=True)
+        click.echo(queued_line(queued))
+        ctx.exit(ExitCode.OK)
     tools = tool_paths(config)
     for name in REQUIRED_TOOLS:
         if getattr(tools, name) is None:

@@ -19,6 +19,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 from pathlib import Path
 from types import FrameType
 
@@ -143,7 +144,7 @@ def serve(options: ServeOptions) -> None:
                 lifespan="off",
                 timeout_graceful_shutdown=1,
             ),
-            on_signal=runner.begin_shutdown,
+            on_signal=partial(_on_signal, runner, events),
         )
         backups = _DailyBackup(library, config.server.backup_keep)
         runner.start()
@@ -158,6 +159,12 @@ def serve(options: ServeOptions) -> None:
             runner.shutdown(config.server.shutdown_timeout)
             backups.stop()
             log.info("vpo serve stopped (%.1f s to shut down)", time.monotonic() - started)
+
+
+def _on_signal(runner: JobRunner, events: EventBus) -> None:
+    """SIGTERM/SIGINT: no new file starts, and event streams end so the server can stop."""
+    runner.begin_shutdown()
+    events.close()
 
 
 def _listen(bind: str, port: int) -> socket.socket:
