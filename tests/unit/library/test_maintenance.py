@@ -33,7 +33,7 @@ def test_backup_then_restore_round_trips(
     code, out, _ = run_vpo(capsys, "db", "backup", "--db", str(database), str(backup))
     assert (code, out) == (0, f"Backed up {database} to {backup}\n")
     add_job(database)  # after the backup: the restore forgets it
-    code, again, err = run_vpo(capsys, "db", "backup", "--db", str(database), str(backup))
+    code, _, err = run_vpo(capsys, "db", "backup", "--db", str(database), str(backup))
     assert (code, err) == (2, f"vpo: {backup}: already exists; choose another backup name\n")
     code, out, err = run_vpo(capsys, "db", "restore", "--db", str(database), str(backup))
     assert code == 0, err
@@ -66,9 +66,11 @@ def test_restore_is_refused_while_a_daemon_holds_the_library(
         maintenance.backup(library, backup)
     with maintenance.daemon_lock(database, "http://127.0.0.1:8321"):
         assert maintenance.running_daemon(database) == "http://127.0.0.1:8321"
-        with pytest.raises(LibraryError, match="already running"):
-            with maintenance.daemon_lock(database, "x"):
-                pass
+        with (
+            pytest.raises(LibraryError, match="already running"),
+            maintenance.daemon_lock(database, "x"),
+        ):
+            pass
         code, _, err = run_vpo(capsys, "db", "restore", "--db", str(database), str(backup))
         assert code == 2
         assert "vpo serve is running on this library (http://127.0.0.1:8321); stop it first" in err
