@@ -77,6 +77,9 @@ class Library:
         self._registry_lock = threading.Lock()
         self._write_lock = threading.RLock()
         self._closed = False
+        self._totals_lock = threading.Lock()
+        self._totals_connection: sqlite3.Connection | None = None
+        self._totals_cache: tuple[tuple[int, int], LibraryTotals] | None = None
 
     # ----------------------------------------------------------------- lifecycle
 
@@ -301,17 +304,22 @@ class Library:
     ) -> int:
         """Record the start of a processing run (of job ``job_id``) and return its id."""
         with self._write() as connection:
+            values = [
+                batch_id or uuid.uuid4().hex,
+                policy_name,
+                policy_hash,
+                time.time() if started_at is None else started_at,
+                workers,
+            ]
+            job_column = ""
+            if job_id is not None:  # only then: a run outside any job needs no schema 4
+                job_column = ", job_id"
+                values.append(job_id)
             cursor = connection.execute(
                 "INSERT INTO runs (batch_id, policy_name, policy_hash, started_at, workers, "
-                "outcome, bytes_saved, job_id) VALUES (?, ?, ?, ?, ?, 'running', 0, ?)",
-                (
-                    batch_id or uuid.uuid4().hex,
-                    policy_name,
-                    policy_hash,
-                    time.time() if started_at is None else started_at,
-                    workers,
-                    job_id,
-                ),
+                f"outcome, bytes_saved{job_column}) VALUES (?, ?, ?, ?, ?, 'running', 0"
+                f"{', ?' if job_id is not None else ''})",
+                values,
             )
             run_id = cursor.lastrowid
         assert run_id is not None
@@ -421,6 +429,31 @@ class Library:
         """Library-wide counts for ``vpo status``, computed in one read transaction."""
         with self._read() as connection:
             return read_totals(connection, recent_runs)
+
+    def cached_totals(self, *, recent_runs: int = 5) -> LibraryTotals:
+        """``totals()``, recomputed only after a commit by any connection (for the API).
+
+        One dedicated connection that never writes asks ``PRAGMA data_version``,
+        which changes whenever another connection, of this process or another,
+        committed since it last asked.
+        """
+        with self._totals_lock, self._errors():
+            if self._totals_connection is None:
+                self._totals_connection = connect(self.path)
+                with self._registry_lock:
+                    self._connections.append(self._totals_connection)
+            connection = self._totals_connection
+            (version,) = connection.execute("PRAGMA data_version").fetchone()
+            cached = self._totals_cache
+            if cached is not None and cached[0] == (version, recent_runs):
+                return cached[1]
+            connection.execute("BEGIN")
+            try:
+                totals = read_totals(connection, recent_runs)
+            finally:
+                connection.execute("COMMIT")
+            self._totals_cache = ((version, recent_runs), totals)
+            return totals
 
     # --------------------------------------------------------- browsing (API)
 

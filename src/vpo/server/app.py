@@ -109,7 +109,7 @@ def create_app(services: Services, *, token: str | None, max_body: int) -> Guard
 
     @api.get(f"{PREFIX}/library", tags=["library"])
     def library_totals() -> LibraryTotals:
-        return library.totals()
+        return library.cached_totals()
 
     @api.get(f"{PREFIX}/files", tags=["library"])
     def files(

@@ -404,3 +404,16 @@ def test_nothing_to_approve(api: Api) -> None:
         f"plan {plan_id} has nothing to change",
     )
     os.utime(film)  # a plan job for noop files never needs its stat keys
+
+
+def test_library_totals_follow_every_commit(api: Api, tmp_path: Path) -> None:
+    fill(api)
+    assert api.client.get("/api/v1/library").json()["files"] == 4
+    assert api.client.get("/api/v1/library").json()["files"] == 4  # cached
+    from vpo.library import Library
+
+    with Library.open(api.library.path) as other:  # another process, in effect
+        other.record_probe(media(api.root / "e.mkv"), 1)
+    assert api.client.get("/api/v1/library").json()["files"] == 5
+    api.library.record_probe(media(api.root / "f.mkv"), 1)  # this process, another thread
+    assert api.client.get("/api/v1/library").json()["files"] == 6
