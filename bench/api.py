@@ -117,7 +117,7 @@ class ServerTimes(logging.Handler):
 
 def percentile(values: list[float], fraction: float) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(fraction * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
 
 
 def bench_endpoints(files: int, rounds: int) -> None:
@@ -217,9 +217,8 @@ def bench_events(jobs: int) -> None:
     print()
     print("| SSE: POST /jobs sent → its `queued` event read | jobs | median ms | max ms |")
     print("| --- | --- | --- | --- |")
-    print(
-        f"| real `vpo serve`, loopback | {jobs} | {statistics.median(delays):.1f} | {max(delays):.1f} |"
-    )
+    median = statistics.median(delays)
+    print(f"| real `vpo serve`, loopback | {jobs} | {median:.1f} | {max(delays):.1f} |")
 
 
 def main() -> None:
