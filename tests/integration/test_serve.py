@@ -292,3 +292,26 @@ def test_jobs_cli_and_queue_work_with_and_without_a_daemon(
     assert "vpo serve is running on this library" in refused.stderr
     assert daemon.stop() == 0
     assert audio_languages(film) == [("eng", True), ("fre", False)]
+
+
+def context_switches(pid: int) -> int:
+    """Voluntary + involuntary context switches of every thread: how often it woke."""
+    total = 0
+    for status in Path(f"/proc/{pid}/task").glob("*/status"):
+        for line in status.read_text().splitlines():
+            if line.startswith(("voluntary_ctxt_switches", "nonvoluntary_ctxt_switches")):
+                total += int(line.split()[1])
+    return total
+
+
+def test_an_idle_daemon_does_not_wake_up(setup: Setup) -> None:
+    daemon = setup.start()
+    with daemon.client() as client:  # one request: every thread has started
+        assert client.get("/health").status_code == 200
+    time.sleep(0.5)
+    before = context_switches(daemon.process.pid)
+    time.sleep(3)
+    woke = context_switches(daemon.process.pid) - before
+    # A 0.1 s polling loop would wake 30 times; an idle daemon waits on events.
+    assert woke <= 3, woke
+    assert daemon.stop() == 0

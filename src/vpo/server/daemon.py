@@ -10,6 +10,7 @@ interrupted; exit 0.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import signal
@@ -58,6 +59,16 @@ class _Server(uvicorn.Server):
     def __init__(self, config: uvicorn.Config, on_signal: Callable[[], None]) -> None:
         super().__init__(config)
         self._on_signal = on_signal
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._exit = asyncio.Event()
+
+    async def main_loop(self) -> None:
+        """Sleep until a signal instead of uvicorn's 0.1 s tick: an idle daemon wakes
+        for nothing (the tick only refreshes the Date header, which vpo turns off)."""
+        self._loop = asyncio.get_running_loop()
+        await self.on_tick(0)
+        if not self.should_exit:
+            await self._exit.wait()
 
     @contextlib.contextmanager
     def capture_signals(self) -> Iterator[None]:
@@ -72,6 +83,8 @@ class _Server(uvicorn.Server):
             )
             self._on_signal()
             self.should_exit = True
+            if self._loop is not None:
+                self._loop.call_soon_threadsafe(self._exit.set)
 
         previous = {sig: signal.signal(sig, handle) for sig in (signal.SIGTERM, signal.SIGINT)}
         try:
@@ -143,6 +156,7 @@ def serve(options: ServeOptions) -> None:
                 access_log=False,
                 lifespan="off",
                 timeout_graceful_shutdown=1,
+                date_header=False,
             ),
             on_signal=partial(_on_signal, runner, events),
         )
