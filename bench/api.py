@@ -31,6 +31,7 @@ from vpo.config.models import LibraryConfig, ServerConfig, VPOConfig
 from vpo.jobs.execute import JobEnvironment
 from vpo.jobs.runner import JobRunner
 from vpo.library import FileOutcome, FileRecord, Library, ProbedFile
+from vpo.library.maintenance import optimize_planner
 from vpo.media.model import Container, MediaFile, Track, TrackType
 from vpo.server.app import create_app
 from vpo.server.events import EventBus
@@ -126,6 +127,7 @@ def bench_endpoints(files: int, rounds: int) -> None:
         started = time.monotonic()
         library = Library.open(database)
         fill(library, files)
+        optimize_planner(library)  # as vpo serve does at start
         print(f"filled {files} files in {time.monotonic() - started:.1f} s", file=sys.stderr)
         config = VPOConfig(
             library=LibraryConfig(database=database, roots=(Path(scratch),)),

@@ -77,6 +77,12 @@ def optimize(library: Library) -> tuple[int, int]:
     return before, library.path.stat().st_size
 
 
+def optimize_planner(library: Library) -> None:
+    """``PRAGMA optimize``: refreshes query statistics where they are stale (cheap)."""
+    with library._write_lock, library._errors():
+        library._connection().execute("PRAGMA optimize")
+
+
 def restore(source: Path, database: Path) -> None:
     """Replace the library at ``database`` with the checked backup ``source``."""
     try:

@@ -214,6 +214,7 @@ _V4_TRACK_INDEXES = (
     "CREATE INDEX tracks_by_language ON tracks (type, language, file_id)",
     "CREATE INDEX tracks_by_codec ON tracks (type, codec, file_id)",
     "CREATE INDEX tracks_by_height ON tracks (type, height, file_id)",
+    "CREATE INDEX files_by_status ON files (status, container)",  # counts without the rows
 )
 
 MIGRATIONS: tuple[Migration, ...] = (

@@ -32,7 +32,7 @@ from vpo.jobs.execute import JobEnvironment
 from vpo.jobs.runner import JobRunner
 from vpo.jobs.window import parse_window
 from vpo.library import Library, LibraryError
-from vpo.library.maintenance import daemon_lock, daily_backup
+from vpo.library.maintenance import daemon_lock, daily_backup, optimize_planner
 from vpo.server.app import create_app
 from vpo.server.events import EventBus
 from vpo.server.security import check_bind
@@ -139,6 +139,7 @@ def serve(options: ServeOptions) -> None:
         daemon_lock(config.library.database, address),
     ):
         _recover(library)
+        optimize_planner(library)  # fresh statistics for the API's filter queries
         events = EventBus()
         runner = JobRunner(JobEnvironment(library, config, options.tools), events, window=window)
         services = Services(
