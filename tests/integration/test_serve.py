@@ -315,3 +315,33 @@ def test_an_idle_daemon_does_not_wake_up(setup: Setup) -> None:
     # A 0.1 s polling loop would wake 30 times; an idle daemon waits on events.
     assert woke <= 3, woke
     assert daemon.stop() == 0
+
+
+def test_dry_run_plan_then_approve_with_http_only(
+    setup: Setup, media_factory: MediaFactory
+) -> None:
+    film = media_factory(FOREIGN_FIRST, "library/film.mkv")
+    conforming = media_factory(
+        MediaSpec(audio=(AudioSpec(language="eng", default=True),)), "library/ok.mkv"
+    )
+    before = digest(film)
+    daemon = setup.start()
+    events = EventReader(daemon)
+    with daemon.client() as client:
+        plan_id = client.post(
+            "/plans", json={"policy": "order", "paths": [str(setup.root)]}
+        ).json()["id"]
+        events.wait("job", job_id=plan_id, status="completed")
+        plans = client.get(f"/plans/{plan_id}").json()
+        kinds = {Path(item["path"]).name: item["kind"] for item in plans["items"]}
+        assert kinds == {"film.mkv": "remux", "ok.mkv": "noop"}
+        assert digest(film) == before  # a plan changes nothing
+        approved = client.post(f"/plans/{plan_id}/approve")
+        assert approved.status_code == 201, approved.text
+        job = approved.json()
+        assert job["options"]["files"] == [str(film)]  # exactly the files that change
+        events.wait("job", job_id=job["id"], status="completed")
+        assert client.post(f"/plans/{plan_id}/approve").status_code == 409
+    assert daemon.stop() == 0
+    assert audio_languages(film) == [("eng", True), ("fre", False)]
+    assert audio_languages(conforming) == [("eng", True)]
