@@ -19,18 +19,10 @@ import uuid
 from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from vpo.library import rows
 from vpo.library.connection import connect, explain
-from vpo.library.file_queries import (
-    FileDetail,
-    FileFilters,
-    FileSummary,
-    file_detail,
-    page_files,
-    run_results,
-)
-from vpo.library.jobs import JobQueue
 from vpo.library.migrate import current_version, migrate
 from vpo.library.records import (
     FileOutcome,
@@ -58,6 +50,10 @@ from vpo.library.report_queries import (
 from vpo.library.schema import MIGRATIONS, Migration
 from vpo.library.writes import insert_file_result, upsert_failure, upsert_media
 from vpo.media.model import MediaFile
+
+if TYPE_CHECKING:  # imported when used: commands that never see a job or the API skip them
+    from vpo.library.file_queries import FileDetail, FileFilters, FileSummary
+    from vpo.library.jobs import JobQueue
 
 _PAGE = 1000  # rows per page when streaming large result sets
 _MEDIA_SELECT = ", ".join(rows.MEDIA_COLUMNS)
@@ -122,6 +118,8 @@ class Library:
     @property
     def jobs(self) -> JobQueue:
         """The job queue of vpo serve (schema 4), on this library's connections."""
+        from vpo.library.jobs import JobQueue
+
         return JobQueue(self)
 
     def schema_version(self) -> int:
@@ -461,10 +459,14 @@ class Library:
         self, filters: FileFilters, *, limit: int, offset: int
     ) -> tuple[list[FileSummary], int]:
         """A page of files matching ``filters`` (ordered by id) and the number of matches."""
+        from vpo.library.file_queries import page_files
+
         with self._read() as connection:
             return page_files(connection, filters, limit, offset)
 
     def file_detail(self, file_id: int) -> FileDetail | None:
+        from vpo.library.file_queries import file_detail
+
         with self._read() as connection:
             return file_detail(connection, file_id)
 
@@ -480,6 +482,8 @@ class Library:
 
     def run(self, run_id: int) -> tuple[RunRow, list[FileResultRow]] | None:
         """One run and its per-file results."""
+        from vpo.library.file_queries import run_results
+
         with self._read() as connection:
             row = connection.execute(f"{RUN_SELECT} WHERE id = ?", (run_id,)).fetchone()
             if row is None:
