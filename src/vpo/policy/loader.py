@@ -3,6 +3,14 @@ PolicyError listing every problem as ``file:line: field.path: what is wrong``.
 
 ruamel.yaml (YAML 1.2) keeps ``no`` a string, so Norwegian stays Norwegian, and
 its round-trip tree remembers where each key and item was written.
+
+A policy may come from anyone, so reading it is bounded (docs/policy.md, "Limits"):
+only a regular file of at most ``MAX_POLICY_BYTES`` is read; mappings and
+sequences nest at most ``MAX_DEPTH`` deep (checked as the scanner meets each
+``[``/``{`` and as the composer builds each node, before Python's recursion
+limit); and the document may hold at most ``MAX_VALUES`` values counting every
+YAML alias as a full copy of what it names (a "billion laughs" document is
+refused at the alias that crosses the limit, before anything is expanded).
 """
 
 from __future__ import annotations
@@ -20,10 +28,19 @@ from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.composer import Composer
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.events import AliasEvent
+from ruamel.yaml.nodes import MappingNode, Node, SequenceNode
+from ruamel.yaml.scanner import RoundTripScanner
 
 from vpo.errors import FatalError
+from vpo.input_file import InputRefused, read_input_file
 from vpo.policy.schema import Location, Policy, phase_reference_errors
+
+MAX_POLICY_BYTES = 1 << 20  # 1 MiB; the longest example policy is under 4 KiB
+MAX_DEPTH = 64  # nesting of mappings and sequences; real policies use about 10
+MAX_VALUES = 10_000  # values after expanding aliases; real policies hold a few hundred
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,7 +70,9 @@ def load_policy(path: Path) -> Policy:
     """Read and validate one policy file."""
     name = str(path)
     try:
-        raw = path.read_bytes()
+        raw = read_input_file(path, MAX_POLICY_BYTES, "policy file")
+    except InputRefused as refused:
+        raise _single(name, refused.reason) from None
     except FileNotFoundError:
         raise _single(name, "policy file not found") from None
     except IsADirectoryError:
@@ -96,9 +115,84 @@ def _single(name: str, message: str) -> PolicyError:
     return _issue(name, None, "", message)
 
 
+class _LimitExceeded(MarkedYAMLError):
+    """A policy past MAX_DEPTH or MAX_VALUES; reported like any YAML error."""
+
+
+class _BoundedScanner(RoundTripScanner):
+    """Refuses the ``[`` or ``{`` that would nest deeper than MAX_DEPTH.
+
+    Checked here, not only in the composer, because the scanner looks ahead
+    across an open flow collection: 50,000 ``[`` would cost it seconds before
+    the composer saw the first one.
+    """
+
+    def fetch_flow_collection_start(self, TokenClass: Any, to_push: str) -> None:
+        if len(self.flow_context) >= MAX_DEPTH:
+            raise _too_deep(self.reader.get_mark())
+        super().fetch_flow_collection_start(TokenClass, to_push)
+
+
+class _BoundedComposer(Composer):
+    """Counts nesting and values (an alias counts as everything it names)."""
+
+    def __init__(self, loader: Any = None) -> None:
+        super().__init__(loader)
+        self._nesting = 0
+        self._values = 0
+        self._sizes: dict[int, int] = {}
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        mark = self.parser.peek_event().start_mark
+        is_alias = self.parser.check_event(AliasEvent)
+        self._nesting += 1
+        if self._nesting > MAX_DEPTH:
+            raise _too_deep(mark)
+        try:
+            node = super().compose_node(parent, index)
+        finally:
+            self._nesting -= 1
+        # An alias returns the node composed earlier; any other node is new,
+        # and its children were counted as they were composed.
+        self._values += _expanded_size(node, self._sizes) if is_alias else 1
+        if self._values > MAX_VALUES:
+            raise _LimitExceeded(
+                None,
+                None,
+                f"more than {MAX_VALUES:,} values (counting each alias as a copy "
+                "of what it names); a policy needs far fewer",
+                mark,
+            )
+        return node
+
+
+def _too_deep(mark: Any) -> _LimitExceeded:
+    return _LimitExceeded(
+        None, None, f"nested deeper than {MAX_DEPTH} levels; a policy needs far fewer", mark
+    )
+
+
+def _expanded_size(node: Node, sizes: dict[int, int]) -> int:
+    """Values ``node`` stands for when every alias inside it is a copy (memoised)."""
+    known = sizes.get(id(node))
+    if known is not None:
+        return known
+    size = 1
+    if isinstance(node, SequenceNode):
+        size += sum(_expanded_size(item, sizes) for item in node.value)
+    elif isinstance(node, MappingNode):
+        size += sum(
+            _expanded_size(key, sizes) + _expanded_size(value, sizes) for key, value in node.value
+        )
+    sizes[id(node)] = size = min(size, MAX_VALUES + 1)
+    return size
+
+
 def _read_yaml(text: str, name: str) -> Any:
     yaml = YAML(typ="rt")
     yaml.version = (1, 2)
+    yaml.Scanner = _BoundedScanner
+    yaml.Composer = _BoundedComposer
     try:
         return yaml.load(text)
     except MarkedYAMLError as error:
@@ -110,6 +204,9 @@ def _read_yaml(text: str, name: str) -> Any:
         raise _issue(name, line, "", f"YAML error: {problem}") from None
     except YAMLError as error:
         raise _single(name, f"YAML error: {error}") from None
+    except ValueError as error:  # e.g. an integer of more than 4,300 digits
+        reason = str(error).split("; use sys.")[0]
+        raise _single(name, f"YAML error: a value cannot be read: {reason}") from None
 
 
 def _plain(node: Any) -> Any:
