@@ -28,7 +28,10 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - exercised on 3.10 only
     import tomli as tomllib  # type: ignore[import-not-found, unused-ignore]
 
-_HEADER = re.compile(r"^\s*\[\s*([^\[\]]+?)\s*\]\s*(?:#.*)?$")
+# The name ends in a non-blank, so the blanks before "]" belong to one part of the
+# pattern only: a lazy name followed by \s* rescanned them at every step
+# (quadratic: a quoted table name with 500,000 spaces took an hour).
+_HEADER = re.compile(r"^\s*\[\s*([^\[\]]*[^\[\]\s])\s*\]\s*(?:#.*)?$")
 _KEY = re.compile(
     r"""^\s*((?:"[^"]*"|'[^']*'|[A-Za-z0-9_-]+)(?:\s*\.\s*(?:"[^"]*"|'[^']*'|[A-Za-z0-9_-]+))*)\s*="""
 )

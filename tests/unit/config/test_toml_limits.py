@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -81,3 +83,30 @@ def test_an_oversized_file_is_refused_before_parsing(tmp_path: Path) -> None:
     assert str(caught.value) == (
         f"{path}: is 1.0 MiB; a config file may be at most 1 MiB; point VPO_CONFIG at a file"
     )
+
+
+LOCATE_CHILD = """
+import sys
+import subprocess
+import sys
+from pathlib import Path
+from vpo.config.toml_file import parse_config_text
+text = '["a' + " " * 200_000 + 'b"]\\nx = 1\\n[processing]\\nworkers = 2\\n'
+print(parse_config_text(text, Path("c.toml")).location("processing", "workers"))
+"""
+
+
+def test_finding_a_key_line_is_linear_in_long_blank_runs() -> None:
+    # A child process, so that a quadratic scan fails on the timeout rather
+    # than holding the suite for the hour it would take.
+    try:
+        done = subprocess.run(
+            [sys.executable, "-c", LOCATE_CHILD],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        pytest.fail("finding the line of processing.workers still ran after 30 s")
+    assert (done.returncode, done.stdout.strip()) == (0, "c.toml:4"), done.stderr
