@@ -16,9 +16,8 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
-from typing import Protocol
-
-import re2
+from types import ModuleType
+from typing import Any, Protocol
 
 
 class _Compiled(Protocol):
@@ -35,8 +34,17 @@ _UNSUPPORTED_HINT = (
 )
 
 
-def _options() -> re2.Options:
-    options = re2.Options()
+def _re2() -> ModuleType:
+    """The re2 module, imported on first use: commands that match no title
+    (``vpo --version``, ``config show``) do not pay the 20 ms it takes."""
+    import re2
+
+    module: ModuleType = re2  # untyped package: Any until here
+    return module
+
+
+def _options() -> Any:
+    options = _re2().Options()
     options.case_sensitive = False
     options.log_errors = False  # RE2 would print its own line to stderr
     options.max_mem = _MAX_MEM
@@ -45,7 +53,7 @@ def _options() -> re2.Options:
 
 @lru_cache(maxsize=512)
 def _compile(pattern: str) -> _Compiled:
-    compiled: _Compiled = re2.compile(pattern, _options())
+    compiled: _Compiled = _re2().compile(pattern, _options())
     return compiled
 
 
@@ -68,7 +76,7 @@ def check_pattern(pattern: str) -> None:
         raise ValueError(f"invalid regular expression '{pattern}': {error}") from None
     try:
         _compile(pattern)
-    except re2.error as error:
+    except _re2().error as error:
         reason = _reason(error)
         if "too large" in reason or "repetition size" in reason:
             raise ValueError(
