@@ -35,7 +35,7 @@ from ruamel.yaml.nodes import MappingNode, Node, SequenceNode
 from ruamel.yaml.scanner import RoundTripScanner
 
 from vpo.errors import FatalError
-from vpo.input_file import InputRefused, read_input_file
+from vpo.input_file import InputRefused, describe_size, read_input_file
 from vpo.policy.schema import Location, Policy, phase_reference_errors
 
 MAX_POLICY_BYTES = 1 << 20  # 1 MiB; the longest example policy is under 4 KiB
@@ -89,7 +89,15 @@ def load_policy(path: Path) -> Policy:
 
 
 def parse_policy(text: str, name: str = "<policy>") -> Policy:
-    """Validate policy text; ``name`` is what messages call the file."""
+    """Validate policy text; ``name`` is what messages call the file.
+
+    Text that did not come from ``load_policy`` (a client of the server, a test)
+    gets the same size limit as a file.
+    """
+    size = len(text) if len(text) > MAX_POLICY_BYTES else len(text.encode("utf-8", "replace"))
+    if size > MAX_POLICY_BYTES:
+        limit = describe_size(MAX_POLICY_BYTES)
+        raise _single(name, f"is larger than {limit}; a policy may be at most {limit}")
     tree = _read_yaml(text, name)
     if tree is None:
         raise _single(name, "is empty; a policy needs schema_version and phases")

@@ -136,3 +136,10 @@ def test_policy_over_the_size_limit_is_refused_before_parsing(tmp_path: Path) ->
     with pytest.raises(PolicyError) as caught:
         load_policy(path)
     assert str(caught.value) == f"{path}: is 1.0 MiB; a policy file may be at most 1 MiB"
+
+
+def test_policy_text_over_the_size_limit_is_refused_before_parsing() -> None:
+    # Text that reaches parse_policy without a file (e.g. from a server client);
+    # 'é' is two bytes, so this is 2 MiB of UTF-8 in 1 Mi characters.
+    text = HEAD + "#" + "é" * (MAX_POLICY_BYTES // 2 + 1) + "\n"
+    assert only_error(text) == "pol.yaml: is larger than 1 MiB; a policy may be at most 1 MiB"
