@@ -143,3 +143,33 @@ def test_policy_text_over_the_size_limit_is_refused_before_parsing() -> None:
     # 'é' is two bytes, so this is 2 MiB of UTF-8 in 1 Mi characters.
     text = HEAD + "#" + "é" * (MAX_POLICY_BYTES // 2 + 1) + "\n"
     assert only_error(text) == "pol.yaml: is larger than 1 MiB; a policy may be at most 1 MiB"
+
+
+UNITS_CHILD = """
+from vpo.policy import units
+blanks = "1" + " " * 200_000 + "x"
+for parse in (units.parse_size, units.parse_bitrate, units.parse_duration):
+    try:
+        parse(blanks)
+    except ValueError:
+        print(parse.__name__, "refused")
+"""
+
+
+def test_unit_values_with_long_blank_runs_are_refused_in_linear_time() -> None:
+    # In a child: the old bitrate pattern needed minutes for these 200,000 blanks.
+    try:
+        done = subprocess.run(
+            [sys.executable, "-c", UNITS_CHILD],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        pytest.fail("parsing '1<200,000 blanks>x' as a size/bitrate/duration ran over 30 s")
+    assert done.stdout.split("\n")[:3] == [
+        "parse_size refused",
+        "parse_bitrate refused",
+        "parse_duration refused",
+    ]
