@@ -13,12 +13,6 @@ from functools import lru_cache
 import langcodes
 
 UNDETERMINED = "und"
-# Longer than any language tag in use (RFC 5646 asks parsers to take 35
-# characters). langcodes recurses once per subtag and its lookups are slow on
-# long text: a policy or file with a 200,000-character "language" took 30 s or
-# ended in RecursionError, so longer text is unknown without asking langcodes.
-MAX_TAG_LENGTH = 64
-_SHOWN_LENGTH = 40  # of an unknown code in a message
 
 
 class UnknownLanguageError(ValueError):
@@ -32,6 +26,14 @@ class UnknownLanguageError(ValueError):
         super().__init__(f"unknown language code '{shown}'{hint}")
 
 
+# Longer than any language tag in use (RFC 5646 asks parsers to take 35
+# characters). langcodes recurses once per subtag and its lookups are slow on
+# long text: a policy or file with a 200,000-character "language" took 30 s or
+# ended in RecursionError, so longer text is unknown without asking langcodes.
+MAX_TAG_LENGTH = 64
+_SHOWN_LENGTH = 40  # of an unknown code in a message
+
+
 @lru_cache(maxsize=4096)
 def normalize_language(code: str | None) -> str:
     """Return the ISO 639-2/B code for any ISO 639-1/2/3 code or IETF tag.
@@ -40,11 +42,11 @@ def normalize_language(code: str | None) -> str:
     """
     if code is None:
         return UNDETERMINED
+    if len(code) > MAX_TAG_LENGTH:
+        raise UnknownLanguageError(code.strip())
     text = code.strip()
     if not text or text.lower() == UNDETERMINED:
         return UNDETERMINED
-    if len(text) > MAX_TAG_LENGTH:
-        raise UnknownLanguageError(text)
     try:
         language = langcodes.Language.get(text)
         if not language.is_valid() or language.language is None:
