@@ -34,8 +34,8 @@ from ruamel.yaml.events import AliasEvent
 from ruamel.yaml.nodes import MappingNode, Node, SequenceNode
 from ruamel.yaml.scanner import RoundTripScanner
 
+from vpo import input_file
 from vpo.errors import FatalError
-from vpo.input_file import InputRefused, describe_size, read_input_file
 from vpo.policy.schema import Location, Policy, phase_reference_errors
 
 MAX_POLICY_BYTES = 1 << 20  # 1 MiB; the longest example policy is under 4 KiB
@@ -70,8 +70,8 @@ def load_policy(path: Path) -> Policy:
     """Read and validate one policy file."""
     name = str(path)
     try:
-        raw = read_input_file(path, MAX_POLICY_BYTES, "policy file")
-    except InputRefused as refused:
+        raw = input_file.read_input_file(path, MAX_POLICY_BYTES, "policy file")
+    except input_file.InputRefused as refused:
         raise _single(name, refused.reason) from None
     except FileNotFoundError:
         raise _single(name, "policy file not found") from None
@@ -96,7 +96,7 @@ def parse_policy(text: str, name: str = "<policy>") -> Policy:
     """
     size = len(text) if len(text) > MAX_POLICY_BYTES else len(text.encode("utf-8", "replace"))
     if size > MAX_POLICY_BYTES:
-        limit = describe_size(MAX_POLICY_BYTES)
+        limit = input_file.describe_size(MAX_POLICY_BYTES)
         raise _single(name, f"is larger than {limit}; a policy may be at most {limit}")
     tree = _read_yaml(text, name)
     if tree is None:
@@ -198,9 +198,9 @@ def _expanded_size(node: Node, sizes: dict[int, int]) -> int:
 
 def _read_yaml(text: str, name: str) -> Any:
     yaml = YAML(typ="rt")
-    yaml.version = (1, 2)
     yaml.Scanner = _BoundedScanner
     yaml.Composer = _BoundedComposer
+    yaml.version = (1, 2)
     try:
         return yaml.load(text)
     except MarkedYAMLError as error:
