@@ -55,7 +55,21 @@ class PolicyIssue:
     def __str__(self) -> str:
         where = f"{self.file}:{self.line}" if self.line is not None else self.file
         field = f" {self.path}:" if self.path else ""
-        return f"{where}:{field} {self.message}"
+        return f"{where}:{field} {_shorten_quoted(self.message)}"
+
+
+# A value quoted back in a message ("'…' is not allowed") is cut, so that a
+# hostile value of a megabyte still gives a line a person can read. Quotes
+# pair from the left, as the messages write them.
+_QUOTED = re.compile(r"'([^'\n]*)'")
+
+
+def _shorten_quoted(message: str) -> str:
+    def shorten(match: re.Match[str]) -> str:
+        value = match.group(1)
+        return match.group(0) if len(value) <= 60 else f"'{value[:40]}…'"
+
+    return _QUOTED.sub(shorten, message)
 
 
 class PolicyError(FatalError):

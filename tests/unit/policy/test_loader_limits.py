@@ -173,3 +173,25 @@ def test_unit_values_with_long_blank_runs_are_refused_in_linear_time() -> None:
         "parse_bitrate refused",
         "parse_duration refused",
     ]
+
+
+@pytest.mark.parametrize(
+    ("body", "start"),
+    [
+        ("config:\n  on_error: " + "x" * 200_000 + "\n", "pol.yaml:3: config.on_error: 'xxxx"),
+        (
+            "phases:\n  - name: p\n    transcode:\n      video:\n        target_codec: hevc\n"
+            "        quality: {mode: bitrate, bitrate: '1" + " " * 10 + "k" * 200_000 + "'}\n",
+            "pol.yaml:7: phases[0].transcode.video.quality.bitrate: '1",
+        ),
+    ],
+    ids=["choice", "bitrate"],
+)
+def test_a_huge_value_is_quoted_back_shortened(body: str, start: str) -> None:
+    text = "schema_version: 12\n" + body
+    if "phases:" not in body:
+        text += "phases:\n  - name: p\n"
+    message = only_error(text)
+    assert message.startswith(start)
+    assert "…'" in message
+    assert len(message) < 300
