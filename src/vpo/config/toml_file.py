@@ -3,6 +3,12 @@
 tomllib reports no positions for values, so a small scan of the text (section
 headers and ``key =`` lines) recovers the line of a key; good enough to point
 a user at the right place.
+
+Reading is bounded (docs/configuration.md, "Limits"): only a regular file of at
+most ``MAX_CONFIG_BYTES`` is read; a dotted key or table name of more than
+``MAX_KEY_PARTS`` parts is refused before parsing (tomllib's time grows with the
+square of that count: 50,000 parts take minutes); arrays and inline tables
+nested past what tomllib's recursion can parse are one error line.
 """
 
 from __future__ import annotations
@@ -15,18 +21,25 @@ from typing import Any
 
 from vpo.config.settings import shown
 from vpo.errors import ConfigError
+from vpo.input_file import InputRefused, read_input_file
 
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover - exercised on 3.10 only
     import tomli as tomllib  # type: ignore[import-not-found, unused-ignore]
 
-_HEADER = re.compile(r"^\s*\[\s*([^\[\]]+?)\s*\]\s*(?:#.*)?$")
+# The name ends in a non-blank, so the blanks before "]" belong to one part of the
+# pattern only: a lazy name followed by \s* rescanned them at every step
+# (quadratic: a quoted table name with 500,000 spaces took an hour).
+_HEADER = re.compile(r"^\s*\[\s*([^\[\]]*[^\[\]\s])\s*\]\s*(?:#.*)?$")
 _KEY = re.compile(
     r"""^\s*((?:"[^"]*"|'[^']*'|[A-Za-z0-9_-]+)(?:\s*\.\s*(?:"[^"]*"|'[^']*'|[A-Za-z0-9_-]+))*)\s*="""
 )
 _POSITION = re.compile(r"\s*\(at line (\d+), column (\d+)\)\s*$")
 _AT_END = re.compile(r"\s*\(at end of document\)\s*$")
+
+MAX_CONFIG_BYTES = 1 << 20  # 1 MiB; the full commented template is under 8 KiB
+MAX_KEY_PARTS = 32  # parts of one dotted key or [table.name]; vpo's keys have two
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,12 +106,50 @@ def find_key_line(text: str, section: str, key: str) -> int | None:
     return None
 
 
+# Tokens of a line for the dotted-key check: a bare or quoted key part, a dot,
+# blanks, or any other single character. Each alternative either matches
+# without backtracking or fails at once, so a line is scanned in linear time.
+_KEY_TOKEN = re.compile(r"""([A-Za-z0-9_-]+|"[^"\n]*"|'[^'\n]*')|(\.)|([ \t]+)|.""")
+
+
+def _longest_dotted_run(line: str) -> int:
+    """Most parts in one ``a.b.c`` run of key parts anywhere on ``line``."""
+    longest = dots = 0
+    for token in _KEY_TOKEN.finditer(line):
+        part, dot, blank = token.groups()
+        if dot is not None:
+            dots += 1
+            longest = max(longest, dots + 1)
+        elif part is None and blank is None:
+            dots = 0  # '=', ',', a bracket...: the run ends
+    return longest
+
+
+def _check_key_lengths(text: str, path: Path) -> None:
+    """Refuse a dotted key or table name longer than MAX_KEY_PARTS parts
+    (in a ``key =`` line, a table header or an inline table)."""
+    for number, line in enumerate(text.splitlines(), start=1):
+        if line.count(".") < MAX_KEY_PARTS:
+            continue  # cheap: most lines cannot hold such a key
+        if _longest_dotted_run(line) > MAX_KEY_PARTS:
+            raise ConfigError(
+                f"{shown(path)}:{number}: key or table name has more than "
+                f"{MAX_KEY_PARTS} dotted parts; vpo's keys have two"
+            )
+
+
 def parse_config_text(text: str, path: Path) -> ConfigFile:
     """Parse TOML text; a syntax error becomes one ConfigError naming file and line."""
+    _check_key_lengths(text, path)
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(_describe_toml_error(str(error), text, path)) from None
+    except RecursionError:
+        raise ConfigError(
+            f"{shown(path)}: invalid TOML: arrays or inline tables nested too deeply; "
+            "vpo's settings need at most one level"
+        ) from None
     return ConfigFile(path=path, text=text, data=data)
 
 
@@ -118,7 +169,9 @@ def _describe_toml_error(message: str, text: str, path: Path) -> str:
 def read_config_file(path: Path) -> ConfigFile | None:
     """The parsed file, or None when it does not exist (no config file is normal)."""
     try:
-        raw = path.read_bytes()
+        raw = read_input_file(path, MAX_CONFIG_BYTES, "config file")
+    except InputRefused as refused:
+        raise ConfigError(f"{shown(path)}: {refused.reason}; point VPO_CONFIG at a file") from None
     except FileNotFoundError:
         return None
     except IsADirectoryError:

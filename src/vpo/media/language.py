@@ -22,7 +22,16 @@ class UnknownLanguageError(ValueError):
         self.code = code
         self.suggestion = suggestion
         hint = f" (did you mean '{suggestion}'?)" if suggestion else ""
-        super().__init__(f"unknown language code '{code}'{hint}")
+        shown = code if len(code) <= _SHOWN_LENGTH else f"{code[:_SHOWN_LENGTH]}…"
+        super().__init__(f"unknown language code '{shown}'{hint}")
+
+
+# Longer than any language tag in use (RFC 5646 asks parsers to take 35
+# characters). langcodes recurses once per subtag and its lookups are slow on
+# long text: a policy or file with a 200,000-character "language" took 30 s or
+# ended in RecursionError, so longer text is unknown without asking langcodes.
+MAX_TAG_LENGTH = 64
+_SHOWN_LENGTH = 40  # of an unknown code in a message
 
 
 @lru_cache(maxsize=4096)
@@ -33,6 +42,8 @@ def normalize_language(code: str | None) -> str:
     """
     if code is None:
         return UNDETERMINED
+    if len(code) > MAX_TAG_LENGTH:
+        raise UnknownLanguageError(code.strip())
     text = code.strip()
     if not text or text.lower() == UNDETERMINED:
         return UNDETERMINED

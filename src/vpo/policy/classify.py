@@ -2,7 +2,8 @@
 
 Definitions (also in docs/policy.md):
 - commentary: the commentary flag is set, or the title matches one of
-  ``config.commentary_patterns`` (case-insensitive regexes).
+  ``config.commentary_patterns`` (case-insensitive regexes, run by RE2:
+  see policy/patterns.py).
 - forced subtitle: the forced flag is set, or the title contains the word "forced".
 - main audio language: the first language of ``audio_language_preference`` that
   some non-commentary audio track has. When none has a preferred language, every
@@ -18,25 +19,20 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from functools import lru_cache
 
 from vpo.media.model import TrackType
 from vpo.plan import PlannedTrack
+from vpo.policy import patterns
 from vpo.policy.schema import PolicyConfig, TrackCategory
 
 _FORCED_TITLE = re.compile(r"\bforced\b", re.IGNORECASE)
-
-
-@lru_cache(maxsize=256)
-def _compiled(patterns: tuple[str, ...]) -> tuple[re.Pattern[str], ...]:
-    return tuple(re.compile(pattern, re.IGNORECASE) for pattern in patterns)
 
 
 def is_commentary(track: PlannedTrack, config: PolicyConfig) -> bool:
     if track.flags.commentary:
         return True
     title = track.title or ""
-    return any(p.search(title) for p in _compiled(config.commentary_patterns))
+    return patterns.search_any(config.commentary_patterns, title)
 
 
 def is_forced_subtitle(track: PlannedTrack) -> bool:

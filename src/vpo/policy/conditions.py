@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 
 from vpo.media.model import TrackType
 from vpo.plan import PlannedTrack
+from vpo.policy import patterns
 from vpo.policy.classify import is_commentary
 from vpo.policy.schema import PolicyConfig
 from vpo.policy.schema_conditional import Condition, TitleMatch, TrackFilter
@@ -44,7 +44,7 @@ def _title_matches(title: str | None, test: TitleMatch) -> bool:
     text = title or ""
     if test.contains is not None:
         return test.contains.casefold() in text.casefold()
-    return test.regex is not None and re.search(test.regex, text, re.IGNORECASE) is not None
+    return test.regex is not None and patterns.search(test.regex, text)
 
 
 Dimensions = Sequence[tuple[int | None, int | None, int | None]]

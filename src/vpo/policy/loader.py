@@ -3,6 +3,14 @@ PolicyError listing every problem as ``file:line: field.path: what is wrong``.
 
 ruamel.yaml (YAML 1.2) keeps ``no`` a string, so Norwegian stays Norwegian, and
 its round-trip tree remembers where each key and item was written.
+
+A policy may come from anyone, so reading it is bounded (docs/policy.md, "Limits"):
+only a regular file of at most ``MAX_POLICY_BYTES`` is read; mappings and
+sequences nest at most ``MAX_DEPTH`` deep (checked as the scanner meets each
+``[``/``{`` and as the composer builds each node, before Python's recursion
+limit); and the document may hold at most ``MAX_VALUES`` values counting every
+YAML alias as a full copy of what it names (a "billion laughs" document is
+refused at the alias that crosses the limit, before anything is expanded).
 """
 
 from __future__ import annotations
@@ -20,10 +28,19 @@ from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.composer import Composer
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.events import AliasEvent
+from ruamel.yaml.nodes import MappingNode, Node, SequenceNode
+from ruamel.yaml.scanner import RoundTripScanner
 
+from vpo import input_file
 from vpo.errors import FatalError
 from vpo.policy.schema import Location, Policy, phase_reference_errors
+
+MAX_POLICY_BYTES = 1 << 20  # 1 MiB; the longest example policy is under 4 KiB
+MAX_DEPTH = 64  # nesting of mappings and sequences; real policies use about 10
+MAX_VALUES = 10_000  # values after expanding aliases; real policies hold a few hundred
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,7 +55,21 @@ class PolicyIssue:
     def __str__(self) -> str:
         where = f"{self.file}:{self.line}" if self.line is not None else self.file
         field = f" {self.path}:" if self.path else ""
-        return f"{where}:{field} {self.message}"
+        return f"{where}:{field} {_shorten_quoted(self.message)}"
+
+
+# A value quoted back in a message ("'…' is not allowed") is cut, so that a
+# hostile value of a megabyte still gives a line a person can read. Quotes
+# pair from the left, as the messages write them.
+_QUOTED = re.compile(r"'([^'\n]*)'")
+
+
+def _shorten_quoted(message: str) -> str:
+    def shorten(match: re.Match[str]) -> str:
+        value = match.group(1)
+        return match.group(0) if len(value) <= 60 else f"'{value[:40]}…'"
+
+    return _QUOTED.sub(shorten, message)
 
 
 class PolicyError(FatalError):
@@ -53,7 +84,9 @@ def load_policy(path: Path) -> Policy:
     """Read and validate one policy file."""
     name = str(path)
     try:
-        raw = path.read_bytes()
+        raw = input_file.read_input_file(path, MAX_POLICY_BYTES, "policy file")
+    except input_file.InputRefused as refused:
+        raise _single(name, refused.reason) from None
     except FileNotFoundError:
         raise _single(name, "policy file not found") from None
     except IsADirectoryError:
@@ -70,7 +103,15 @@ def load_policy(path: Path) -> Policy:
 
 
 def parse_policy(text: str, name: str = "<policy>") -> Policy:
-    """Validate policy text; ``name`` is what messages call the file."""
+    """Validate policy text; ``name`` is what messages call the file.
+
+    Text that did not come from ``load_policy`` (a client of the server, a test)
+    gets the same size limit as a file.
+    """
+    size = len(text) if len(text) > MAX_POLICY_BYTES else len(text.encode("utf-8", "replace"))
+    if size > MAX_POLICY_BYTES:
+        limit = input_file.describe_size(MAX_POLICY_BYTES)
+        raise _single(name, f"is larger than {limit}; a policy may be at most {limit}")
     tree = _read_yaml(text, name)
     if tree is None:
         raise _single(name, "is empty; a policy needs schema_version and phases")
@@ -96,8 +137,83 @@ def _single(name: str, message: str) -> PolicyError:
     return _issue(name, None, "", message)
 
 
+class _LimitExceeded(MarkedYAMLError):
+    """A policy past MAX_DEPTH or MAX_VALUES; reported like any YAML error."""
+
+
+class _BoundedScanner(RoundTripScanner):
+    """Refuses the ``[`` or ``{`` that would nest deeper than MAX_DEPTH.
+
+    Checked here, not only in the composer, because the scanner looks ahead
+    across an open flow collection: 50,000 ``[`` would cost it seconds before
+    the composer saw the first one.
+    """
+
+    def fetch_flow_collection_start(self, TokenClass: Any, to_push: str) -> None:
+        if len(self.flow_context) >= MAX_DEPTH:
+            raise _too_deep(self.reader.get_mark())
+        super().fetch_flow_collection_start(TokenClass, to_push)
+
+
+class _BoundedComposer(Composer):
+    """Counts nesting and values (an alias counts as everything it names)."""
+
+    def __init__(self, loader: Any = None) -> None:
+        super().__init__(loader)
+        self._nesting = 0
+        self._values = 0
+        self._sizes: dict[int, int] = {}
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        mark = self.parser.peek_event().start_mark
+        is_alias = self.parser.check_event(AliasEvent)
+        self._nesting += 1
+        if self._nesting > MAX_DEPTH:
+            raise _too_deep(mark)
+        try:
+            node = super().compose_node(parent, index)
+        finally:
+            self._nesting -= 1
+        # An alias returns the node composed earlier; any other node is new,
+        # and its children were counted as they were composed.
+        self._values += _expanded_size(node, self._sizes) if is_alias else 1
+        if self._values > MAX_VALUES:
+            raise _LimitExceeded(
+                None,
+                None,
+                f"more than {MAX_VALUES:,} values (counting each alias as a copy "
+                "of what it names); a policy needs far fewer",
+                mark,
+            )
+        return node
+
+
+def _too_deep(mark: Any) -> _LimitExceeded:
+    return _LimitExceeded(
+        None, None, f"nested deeper than {MAX_DEPTH} levels; a policy needs far fewer", mark
+    )
+
+
+def _expanded_size(node: Node, sizes: dict[int, int]) -> int:
+    """Values ``node`` stands for when every alias inside it is a copy (memoised)."""
+    known = sizes.get(id(node))
+    if known is not None:
+        return known
+    size = 1
+    if isinstance(node, SequenceNode):
+        size += sum(_expanded_size(item, sizes) for item in node.value)
+    elif isinstance(node, MappingNode):
+        size += sum(
+            _expanded_size(key, sizes) + _expanded_size(value, sizes) for key, value in node.value
+        )
+    sizes[id(node)] = size = min(size, MAX_VALUES + 1)
+    return size
+
+
 def _read_yaml(text: str, name: str) -> Any:
     yaml = YAML(typ="rt")
+    yaml.Scanner = _BoundedScanner
+    yaml.Composer = _BoundedComposer
     yaml.version = (1, 2)
     try:
         return yaml.load(text)
@@ -110,6 +226,9 @@ def _read_yaml(text: str, name: str) -> Any:
         raise _issue(name, line, "", f"YAML error: {problem}") from None
     except YAMLError as error:
         raise _single(name, f"YAML error: {error}") from None
+    except ValueError as error:  # e.g. an integer of more than 4,300 digits
+        reason = str(error).split("; use sys.")[0]
+        raise _single(name, f"YAML error: a value cannot be read: {reason}") from None
 
 
 def _plain(node: Any) -> Any:

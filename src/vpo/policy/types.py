@@ -7,13 +7,13 @@ pydantic's error paths unreadable).
 
 from __future__ import annotations
 
-import re
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict
 
 from vpo.media.language import normalize_language
 from vpo.policy import units
+from vpo.policy.patterns import check_pattern
 
 
 class PolicyModel(BaseModel):
@@ -39,10 +39,7 @@ def _lower(value: str) -> str:
 
 
 def _regex(value: str) -> str:
-    try:
-        re.compile(value)
-    except re.error as error:
-        raise ValueError(f"invalid regular expression '{value}': {error}") from None
+    check_pattern(value)  # ValueError naming what RE2 cannot run
     return value
 
 

@@ -25,10 +25,13 @@ _SIZE_UNITS = {
     "gib": 2**30,
     "tib": 2**40,
 }
-_SIZE_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$", re.IGNORECASE)
+# Matched against stripped text, so no pattern starts or ends with \s*: two \s*
+# with only optional parts between them (``\s*([kmg]?)(?:bps|b)?\s*``) made
+# Python's re backtrack quadratically over a run of blanks in a hostile policy.
+_SIZE_RE = re.compile(r"(\d+(?:\.\d+)?)\s*([a-z]*)", re.IGNORECASE)
 _DURATION_PART_RE = re.compile(r"(\d+(?:\.\d+)?)\s*(h|m|s)", re.IGNORECASE)
-_DURATION_RE = re.compile(r"^\s*(?:\d+(?:\.\d+)?\s*[hms]\s*)+$", re.IGNORECASE)
-_BITRATE_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmg]?)(?:bps|b)?\s*$", re.IGNORECASE)
+_DURATION_RE = re.compile(r"(?:\d+(?:\.\d+)?\s*[hms]\s*)+", re.IGNORECASE)
+_BITRATE_RE = re.compile(r"(\d+(?:\.\d+)?)\s*([kmg]?)(?:bps|b)?", re.IGNORECASE)
 
 # Named resolutions → frame height in pixels.
 RESOLUTIONS: dict[str, int] = {
@@ -48,7 +51,7 @@ def parse_size(value: str | int) -> int:
         if value < 0:
             raise ValueError("a size cannot be negative")
         return value
-    match = _SIZE_RE.match(str(value))
+    match = _SIZE_RE.fullmatch(str(value).strip())
     unit = match.group(2).lower() if match else ""
     if match is None or unit not in _SIZE_UNITS:
         raise ValueError(f"'{value}' is not a size; write it like 700MB, 5GB or 4GiB")
@@ -61,8 +64,8 @@ def parse_duration(value: str | int | float) -> float:
         if value < 0:
             raise ValueError("a duration cannot be negative")
         return float(value)
-    text = str(value)
-    if not _DURATION_RE.match(text):
+    text = str(value).strip()
+    if not _DURATION_RE.fullmatch(text):
         raise ValueError(f"'{value}' is not a duration; write it like 90s, 30m or 1h30m")
     factors = {"h": 3600.0, "m": 60.0, "s": 1.0}
     return sum(
@@ -89,7 +92,7 @@ def parse_bitrate(value: str | int) -> int:
         if value <= 0:
             raise ValueError("a bitrate must be positive")
         return value
-    match = _BITRATE_RE.match(str(value))
+    match = _BITRATE_RE.fullmatch(str(value).strip())
     if match is None:
         raise ValueError(f"'{value}' is not a bitrate; write it like 640k, 8M or 8000000")
     factor = {"": 1, "k": 10**3, "m": 10**6, "g": 10**9}[match.group(2).lower()]
