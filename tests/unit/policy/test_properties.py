@@ -20,7 +20,7 @@ from vpo.media.model import Attachment, Container, MediaFile, Track, TrackFlags,
 from vpo.plan import Plan, identity_plan
 from vpo.policy.classify import is_commentary
 from vpo.policy.evaluate import EvaluationError, evaluate
-from vpo.policy.schema import Phase, Policy, TrackCategory
+from vpo.policy.schema import ANALYSIS_CATEGORIES, Phase, Policy, TrackCategory
 
 from .conftest import read_back
 
@@ -125,7 +125,10 @@ actions = st.one_of(
                 "to": title,
             }
         },
-        st.sampled_from([2, 6]),
+        # 2 only: on_incompatible_codec: transcode turns 7.1 TrueHD into 5.1 E-AC-3
+        # after the rule ran, so a 6-channel test would match on the next run (the
+        # documented limit: conditions on what the phase itself changes).
+        st.just(2),
         st.sampled_from(["Stereo", "Surround", None]),
     ),
     st.builds(
@@ -181,9 +184,9 @@ phase_body = st.fixed_dictionaries(
             st.fixed_dictionaries({"remove_all": st.just(True), "preserve_forced": st.booleans()}),
         ),
         "attachment_filter": st.fixed_dictionaries({"remove_all": st.booleans()}),
-        "track_order": st.permutations([c.value for c in TrackCategory]).flatmap(
-            lambda order: st.integers(0, len(order)).map(lambda n: order[:n])
-        ),
+        "track_order": st.permutations(
+            [c.value for c in TrackCategory if c not in ANALYSIS_CATEGORIES]
+        ).flatmap(lambda order: st.integers(0, len(order)).map(lambda n: order[:n])),
         "default_flags": st.fixed_dictionaries(
             {},
             optional={
