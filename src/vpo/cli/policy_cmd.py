@@ -11,6 +11,7 @@ from ruamel.yaml import YAML
 
 from vpo.errors import ExitCode
 from vpo.policy.loader import PolicyError, load_policy
+from vpo.policy.schema import Policy
 
 
 @click.group("policy")
@@ -50,12 +51,37 @@ def validate(ctx: click.Context, files: tuple[Path, ...], as_json: bool) -> None
                     click.echo(str(issue), err=True)
             continue
         names = list(loaded.phase_names())
-        results.append({"path": str(path), "valid": True, "phases": names, "errors": []})
+        notice = loaded.analysis_notice()
+        results.append(
+            {
+                "path": str(path),
+                "valid": True,
+                "schema_version": loaded.schema_version,
+                "name": loaded.name,
+                "description": loaded.description,
+                "category": loaded.category,
+                "phases": names,
+                "needs_audio_analysis": list(loaded.analysis_needs()),
+                "errors": [],
+            }
+        )
         if not as_json:
-            click.echo(f"{path}: valid ({len(names)} phase(s): {', '.join(names)})")
+            phases = f"{len(names)} phase(s): {', '.join(names)}"
+            click.echo(f"{path}: valid ({_summary(loaded)}{phases})")
+            if notice:
+                click.echo(f"{path}: {notice}")
     if as_json:
         click.echo(json.dumps({"files": results}, indent=2, ensure_ascii=False))
     ctx.exit(ExitCode.OK if all_valid else ExitCode.USAGE)
+
+
+def _summary(loaded: Policy) -> str:
+    """``"Anime", [organize], schema 13; `` (the policy's own name and category)."""
+    bits = [f'"{loaded.name}"'] if loaded.name else []
+    if loaded.category:
+        bits.append(f"[{loaded.category}]")
+    bits.append(f"schema {loaded.schema_version}")
+    return ", ".join(bits) + "; "
 
 
 @policy.command("show")
@@ -64,6 +90,9 @@ def validate(ctx: click.Context, files: tuple[Path, ...], as_json: bool) -> None
 def show(file: Path, as_json: bool) -> None:
     """Print FILE as vpo reads it: every default filled in, languages normalised."""
     loaded = load_policy(file)  # PolicyError is a FatalError: one message, exit 2
+    notice = loaded.analysis_notice()
+    if notice:
+        click.echo(f"{file}: {notice}", err=True)
     data = loaded.model_dump(mode="json", by_alias=True, exclude_none=True)
     if as_json:
         click.echo(json.dumps(data, indent=2, ensure_ascii=False))

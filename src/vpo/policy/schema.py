@@ -274,6 +274,17 @@ class Policy(PolicyModel):
     def phase_names(self) -> tuple[str, ...]:
         return tuple(phase.name for phase in self.phases)
 
+    def analysis_notice(self) -> str | None:
+        """The one line telling the user what is skipped for lack of audio analysis."""
+        needs = self.analysis_needs()
+        if not needs:
+            return None
+        return (
+            f"needs audio analysis ({', '.join(needs)}), which this version of vpo does "
+            "not provide: phases with transcription and rules using these tests are "
+            "skipped, music/effects options and categories never match"
+        )
+
     def analysis_needs(self) -> tuple[str, ...]:
         """Features this policy uses that need audio analysis (vpo skips them)."""
         needs: list[str] = []
