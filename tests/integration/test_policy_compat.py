@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from vpo.cli.main import cli
+from vpo.cli.main import cli, main
 from vpo.errors import ExitCode
 from vpo.testmedia.spec import AudioSpec, MediaSpec, SubtitleSpec
 
@@ -198,3 +198,39 @@ def test_audio_analysis_is_named_once_and_its_parts_are_skipped(
     warnings = phases["tidy"]["plan"]["warnings"]
     assert warnings[0].startswith("rule 'dubbed' skipped: is_dubbed needs audio analysis")
     assert "french" in warnings
+
+
+def test_convert_command_round_trips_and_names_what_is_lost(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    source = write(tmp_path, "p12.yaml", "# mine\n" + V12)
+    target = tmp_path / "p13.yaml"
+    result = CliRunner().invoke(
+        cli, ["policy", "convert", "--to", "13", "-o", str(target), str(source)]
+    )
+    assert (result.exit_code, result.stdout, result.stderr) == (ExitCode.OK, "", "")
+    converted = target.read_text(encoding="utf-8")
+    assert converted.startswith("# mine\nschema_version: 13\n")
+    assert "  audio_languages: [jpn, eng]" in converted
+    back = CliRunner().invoke(cli, ["policy", "convert", "--to", "12", str(target)])
+    assert back.exit_code == ExitCode.OK
+    assert "audio_language_preference: [jpn, eng]" in back.stdout
+
+    every = write(tmp_path, "all.yaml", V13.replace("match: first", "match: all"))
+    every.write_text(
+        every.read_text(encoding="utf-8")
+        + '        - {name: two, when: "video.exists", then: {warn: video}}\n',
+        encoding="utf-8",
+    )
+    lossy = CliRunner().invoke(cli, ["policy", "convert", "--to", "12", str(every)])
+    assert lossy.exit_code == ExitCode.OK
+    assert lossy.stderr == (
+        f"{every}: not carried over: phases[0].rules.match: 'all' has no schema 12 form "
+        "(12 stops at the first rule that decides); written as conditional, which behaves "
+        "as 'first'\n"
+    )
+
+    with pytest.raises(SystemExit) as exited:
+        main(["policy", "convert", "--to", "13", str(tmp_path / "nope.yaml")])
+    assert exited.value.code == ExitCode.USAGE
+    assert capsys.readouterr().err == f"vpo: {tmp_path / 'nope.yaml'}: policy file not found\n"

@@ -1,4 +1,4 @@
-"""``vpo policy validate`` and ``vpo policy show``: check policies before any file is touched."""
+"""``vpo policy validate``, ``show`` and ``convert``: check policies before any file is touched."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ import click
 from ruamel.yaml import YAML
 
 from vpo.errors import ExitCode
-from vpo.policy.loader import PolicyError, load_policy
+from vpo.policy.convert import convert_policy
+from vpo.policy.loader import PolicyError, load_policy, read_policy_text
 from vpo.policy.schema import Policy
 
 
@@ -99,3 +100,29 @@ def show(file: Path, as_json: bool) -> None:
         return
     yaml = YAML(typ="rt")  # keeps the schema's field order
     yaml.dump(data, sys.stdout)
+
+
+@policy.command("convert")
+@click.option(
+    "--to", "target", type=click.Choice(["12", "13"]), required=True, help="Schema version."
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Write here instead of standard output (may be FILE itself).",
+)
+@click.argument("file", type=click.Path(path_type=Path))
+def convert(target: str, output: Path | None, file: Path) -> None:
+    """Rewrite FILE for schema 12 or 13, keeping comments and key order.
+
+    What the target version cannot say is named on standard error, one line each.
+    """
+    text = read_policy_text(file)  # PolicyError: one message, exit 2
+    result = convert_policy(text, int(target), str(file))
+    for line in result.lost:
+        click.echo(f"{file}: not carried over: {line}", err=True)
+    if output is None:
+        click.echo(result.text, nl=False)
+    else:
+        output.write_text(result.text, encoding="utf-8")

@@ -52,6 +52,11 @@ class PolicyError(FatalError):
 
 def load_policy(path: Path) -> Policy:
     """Read and validate one policy file."""
+    return parse_policy(read_policy_text(path), str(path))
+
+
+def read_policy_text(path: Path) -> str:
+    """The text of a policy file; PolicyError (one line) when it cannot be read."""
     name = str(path)
     try:
         raw = path.read_bytes()
@@ -67,7 +72,7 @@ def load_policy(path: Path) -> Policy:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as error:
         raise _single(name, f"not UTF-8 text (byte {error.start})") from None
-    return parse_policy(text, name)
+    return text
 
 
 def parse_policy(text: str, name: str = "<policy>") -> Policy:
