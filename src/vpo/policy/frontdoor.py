@@ -179,6 +179,12 @@ def _phase(result: Translation, loc: Location, phase: CommentedMap) -> None:
             "'rules' is a schema 13 key (12 writes a 'conditional' list); "
             "set schema_version: 13 or use conditional",
         )
+    synthesis = phase.get("audio_synthesis")
+    tracks = synthesis.get("tracks") if isinstance(synthesis, CommentedMap) else None
+    if isinstance(tracks, CommentedSeq):
+        for index, track in enumerate(tracks):
+            if isinstance(track, CommentedMap):
+                _expression(result, (*loc, "audio_synthesis", "tracks", index), track, "create_if")
     rules = phase.get("conditional")
     if isinstance(rules, CommentedSeq):
         for index, rule in enumerate(rules):
@@ -265,12 +271,7 @@ def _gather(
 
 
 def _rule(result: Translation, loc: Location, rule: CommentedMap) -> None:
-    when = rule.get("when")
-    if isinstance(when, str):
-        try:
-            rule["when"] = parse_expression(str(when))
-        except ExpressionError as error:
-            _expression_issue(result, loc, rule, when, error)
+    _expression(result, loc, rule, "when")
     for branch in ("then", "else"):
         actions = rule.get(branch)
         if isinstance(actions, CommentedMap):
@@ -279,10 +280,22 @@ def _rule(result: Translation, loc: Location, rule: CommentedMap) -> None:
             _actions(actions)
 
 
+def _expression(result: Translation, loc: Location, parent: CommentedMap, key: str) -> None:
+    """Replace a string condition at ``parent[key]`` by its mapping form."""
+    text = parent.get(key)
+    if not isinstance(text, str):
+        return
+    try:
+        parent[key] = parse_expression(str(text))
+    except ExpressionError as error:
+        _expression_issue(result, (*loc, key), parent, key, error)
+
+
 def _expression_issue(
-    result: Translation, loc: Location, rule: CommentedMap, text: Any, error: ExpressionError
+    result: Translation, loc: Location, parent: CommentedMap, key: str, error: ExpressionError
 ) -> None:
-    value_line, value_column = rule.lc.data["when"][2:4]
+    text = parent[key]
+    value_line, value_column = parent.lc.data[key][2:4]
     block = isinstance(text, (LiteralScalarString, FoldedScalarString))
     line = value_line + 1 + (error.line if block else error.line - 1)
     if block or error.line > 1:
@@ -290,7 +303,7 @@ def _expression_issue(
     else:
         quoted = type(text).__name__ in ("SingleQuotedScalarString", "DoubleQuotedScalarString")
         where = f"column {value_column + error.column + (1 if quoted else 0)}"
-    result.issues.append(((*loc, "when"), f"{error.reason} ({where})", line))
+    result.issues.append((loc, f"{error.reason} ({where})", line))
 
 
 def _as_seq(parent: CommentedMap, key: str, item: CommentedMap) -> CommentedSeq:

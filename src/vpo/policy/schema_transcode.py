@@ -10,11 +10,12 @@ from typing import Annotated, Any, Literal
 from pydantic import BeforeValidator, Field, field_validator, model_validator
 
 from vpo.media.language import normalize_language
+from vpo.policy.schema_conditional import Comparison, Condition
 from vpo.policy.types import (
     Bitrate,
     CodecList,
     Height,
-    LanguageCode,
+    LanguageList,
     PolicyModel,
     as_tuple,
 )
@@ -106,22 +107,33 @@ class TranscodeOperation(PolicyModel):
 
 
 class SourcePreference(PolicyModel):
-    """One ordered criterion for choosing the track to synthesise from."""
+    """One ordered criterion for choosing the track to synthesise from.
 
-    language: LanguageCode | None = None
+    ``language`` and ``codec`` take one value or a list (any of them).
+    """
+
+    language: LanguageList | None = None
     not_commentary: bool | None = None
     channels: Literal["max", "min"] | ChannelCount | None = None
-    codec: str | None = None
+    codec: CodecList | None = None
 
 
 class SynthesisSource(PolicyModel):
     prefer: Annotated[tuple[SourcePreference, ...], BeforeValidator(as_tuple)] = ()
 
 
+def _channels_test(value: Any) -> Any:
+    """``channels: 6`` / ``5.1`` is ``{eq: 6}``; a comparison stays one."""
+    value = _channels(value)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return {"eq": value}
+    return value
+
+
 class SynthesisSkipIf(PolicyModel):
     codec: CodecList | None = None
-    channels: ChannelCount | None = None
-    language: LanguageCode | None = None
+    channels: Annotated[Comparison | None, BeforeValidator(_channels_test)] = None
+    language: LanguageList | None = None
     not_commentary: bool | None = None
 
 
@@ -141,6 +153,7 @@ class SynthesisTrack(PolicyModel):
     title: str | None = None
     language: str = "inherit"
     position: Annotated[Literal["after_source", "end"] | int, BeforeValidator(_position)] = "end"
+    create_if: Condition | None = None  # tested on the tracks as synthesis starts
 
     @field_validator("language")
     @classmethod
