@@ -8,6 +8,7 @@ choice happens in vpo.apply.
 from __future__ import annotations
 
 import enum
+import shlex
 from dataclasses import dataclass, field, replace
 
 from vpo.media.model import Container, MediaFile, Track, TrackFlags, TrackType
@@ -62,6 +63,7 @@ class VideoEncode:
     scale_algorithm: str = "lanczos"
     hardware: Hardware = Hardware.NONE
     fallback_to_cpu: bool = True
+    extra_args: tuple[str, ...] = ()  # the policy's ffmpeg_args, checked at load time
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,12 +100,18 @@ class EncodeSettings:
             for name in settings.__slots__:
                 value = getattr(settings, name)
                 if value != getattr(defaults, name):
-                    pairs.append(
-                        (name, value.value if isinstance(value, enum.Enum) else str(value))
-                    )
+                    pairs.append((name, _parameter_text(value)))
         if self.derived_from is not None:
             pairs.append(("derived_from", str(self.derived_from)))
         return tuple(pairs)
+
+
+def _parameter_text(value: object) -> str:
+    if isinstance(value, enum.Enum):
+        return str(value.value)
+    if isinstance(value, tuple):
+        return shlex.join(str(item) for item in value)  # ffmpeg_args, as a reader types them
+    return str(value)
 
 
 @dataclass(frozen=True, slots=True)
