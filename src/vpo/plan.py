@@ -127,6 +127,15 @@ class PlannedTrack:
     encode: EncodeSettings | None = None
 
 
+class Unchanged(enum.Enum):
+    """Marks a plan field the plan leaves as the source has it."""
+
+    UNCHANGED = "unchanged"
+
+
+UNCHANGED = Unchanged.UNCHANGED
+
+
 @dataclass(frozen=True, slots=True)
 class RemovedTrack:
     """A source track that the output will not contain, and why."""
@@ -147,6 +156,7 @@ class Plan:
     removed_attachments: tuple[int, ...] = ()  # attachment ids
     warnings: tuple[str, ...] = ()
     notes: tuple[str, ...] = field(default=())  # why things happen (matched rules etc.)
+    title: str | Unchanged | None = UNCHANGED  # the container (segment) title; None: removed
 
     @property
     def kind(self) -> PlanKind:
@@ -154,7 +164,7 @@ class Plan:
             return PlanKind.ENCODE
         if self.needs_rewrite:
             return PlanKind.REMUX
-        if self.metadata_changes():
+        if self.metadata_changes() or self.title_change() is not None:
             return PlanKind.METADATA
         return PlanKind.NOOP
 
@@ -171,6 +181,12 @@ class Plan:
             return True
         order = [t.source_index for t in self.tracks]
         return order != list(range(len(self.source.tracks)))
+
+    def title_change(self) -> tuple[str | None, str | None] | None:
+        """(before, after) of the container title when the plan changes it."""
+        if isinstance(self.title, Unchanged) or self.title == self.source.title:
+            return None
+        return (self.source.title, self.title)
 
     def metadata_changes(self) -> tuple[TrackChange, ...]:
         """Per kept track, the header fields that differ from the source."""
@@ -254,6 +270,7 @@ class Plan:
             tracks=tuple(tracks),
             attachments=attachments,
             bit_rate=None if encoded else self.source.bit_rate,  # unknown until probed
+            title=self.source.title if isinstance(self.title, Unchanged) else self.title,
         )
 
 

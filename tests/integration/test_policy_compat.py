@@ -234,3 +234,76 @@ def test_convert_command_round_trips_and_names_what_is_lost(
         main(["policy", "convert", "--to", "13", str(tmp_path / "nope.yaml")])
     assert exited.value.code == ExitCode.USAGE
     assert capsys.readouterr().err == f"vpo: {tmp_path / 'nope.yaml'}: policy file not found\n"
+
+
+TITLE = """\
+schema_version: 13
+phases:
+  - name: label
+    KEEP
+    rules:
+      match: first
+      items:
+        - name: title
+          when: "not container_meta(title) == 'Living Room Cut'"
+          then:
+            - set_container_metadata: {field: title, value: "Living Room Cut"}
+"""
+
+
+def container_title(path: Path) -> str | None:
+    if path.suffix == ".mkv":
+        out = subprocess.run(["mkvmerge", "-J", str(path)], capture_output=True, check=True)
+        title: str | None = json.loads(out.stdout)["container"]["properties"].get("title")
+        return title
+    out = subprocess.run(
+        ["ffprobe", "-v", "error", "-show_format", "-of", "json", str(path)],
+        capture_output=True,
+        check=True,
+    )
+    tags: dict[str, str] = json.loads(out.stdout)["format"].get("tags", {})
+    return tags.get("title")
+
+
+@pytest.mark.parametrize(
+    ("container", "keep", "tool"),
+    [
+        ("mkv", "", "mkvpropedit"),  # header edit in place
+        ("mkv", "keep_subtitles: {remove_all: true}", "mkvmerge"),  # in a remux
+        ("mp4", "", "ffmpeg"),
+    ],
+)
+def test_set_container_metadata_writes_the_title_and_converges(
+    tmp_path: Path, media_factory: MediaFactory, container: str, keep: str, tool: str
+) -> None:
+    spec = MediaSpec(
+        container=container,
+        audio=(AudioSpec(language="eng", default=True),),
+        subtitles=(SubtitleSpec(language="eng"),) if container == "mkv" else (),
+    )
+    movie = media_factory(spec)
+    policy = write(tmp_path, "title.yaml", TITLE.replace("KEEP", keep or "name: label"))
+    policy.write_text(policy.read_text().replace("    name: label\n", ""), encoding="utf-8")
+    applied = run(tmp_path, "-p", str(policy), "--json", str(movie))
+    assert applied.exit_code == ExitCode.OK, applied.output
+    (entry,) = json.loads(applied.stdout)["files"]
+    assert [p["tool"] for p in entry["phases"]] == [tool]
+    assert container_title(movie) == "Living Room Cut"
+    again = run(tmp_path, "-p", str(policy), "--dry-run", "--json", str(movie))
+    assert json.loads(again.stdout)["files"][0]["kind"] == "noop"
+
+
+def test_a_title_the_tool_did_not_write_fails_verification(
+    tmp_path: Path, media_factory: MediaFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    movie = media_factory(MediaSpec(container="mkv", audio=(AudioSpec(language="eng"),)))
+    before = movie.read_bytes()
+    lazy = tmp_path / "mkvpropedit"
+    lazy.write_text("#!/bin/sh\nexit 0\n", encoding="utf-8")  # "succeeds", writes nothing
+    lazy.chmod(0o755)
+    monkeypatch.setenv("VPO_TOOLS_MKVPROPEDIT", str(lazy))
+    policy = write(tmp_path, "title.yaml", TITLE.replace("    KEEP\n", ""))
+    applied = run(tmp_path, "-p", str(policy), str(movie))
+    assert applied.exit_code != ExitCode.OK
+    assert "container title is None, plan says 'Living Room Cut'" in applied.output
+    assert movie.read_bytes() == before

@@ -20,7 +20,7 @@ from vpo.policy.classify import classify, language_rank, main_audio_language, pr
 from vpo.policy.conditions import condition_holds, track_matches
 from vpo.policy.containers import constrain_to_container, keep_to_storable, plan_container
 from vpo.policy.schema import Phase, PolicyConfig, TrackActions, TrackCategory
-from vpo.policy.schema_conditional import Action, TrackFilter
+from vpo.policy.schema_conditional import Action, SetContainerMetadata, TrackFilter
 from vpo.policy.synthesis import plan_synthesis
 from vpo.policy.transcode import plan_transcode
 from vpo.policy.work import Work
@@ -88,6 +88,7 @@ def _plan_of(work: Work, phase: Phase) -> Plan:
         removed_attachments=tuple(work.removed_attachments),
         warnings=tuple(work.warnings),
         notes=tuple(work.notes),
+        title=work.title,
     )
 
 
@@ -202,13 +203,28 @@ def _apply_action(work: Work, action: Action, config: PolicyConfig) -> None:
             return
         _update_matching(work, action.set_language, config, lambda t: replace(t, language=language))
     elif action.set_container_metadata is not None:
-        work.warnings.append(
-            f"set_container_metadata ({action.set_container_metadata.field}) is accepted "
-            "but not carried out by this version of vpo"
-        )
+        _set_container_metadata(work, action.set_container_metadata)
     elif action.set_title is not None:
         title = action.set_title.to
         _update_matching(work, action.set_title, config, lambda t: replace(t, title=title))
+
+
+def _set_container_metadata(work: Work, change: SetContainerMetadata) -> None:
+    """The container title is set (``value: ""`` removes it); other tags are not
+    written by this version, which the plan says."""
+    if change.field != "title":
+        work.warnings.append(
+            f"set_container_metadata: tag '{change.field}' not changed; this version of vpo "
+            "writes only the title"
+        )
+        return
+    if change.value is None:  # from_plugin_metadata: no plugin metadata yet
+        work.notes.append("set_container_metadata: no plugin metadata for this file; unchanged")
+        return
+    wanted = change.value or None
+    if wanted != work.media.title:
+        work.notes.append(f"set_container_metadata: title {work.media.title!r} → {wanted!r}")
+    work.title = wanted
 
 
 def _update_matching(

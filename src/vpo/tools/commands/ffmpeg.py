@@ -134,6 +134,9 @@ def build_ffmpeg_argv(
             argv += planned.encode.video.extra_args  # the policy's ffmpeg_args
         return [*argv, "-f", "null", "-"]
     argv += ["-c", "copy", "-map_metadata", "0", "-map_chapters", "0"]
+    title = plan.title_change()
+    if title is not None:
+        argv += ["-metadata", f"title={title[1] or ''}"]  # set_container_metadata
     if any(choice is not None for choice in choices):
         argv += ["-max_muxing_queue_size", "4096"]
     for position, (planned, choice) in enumerate(kept):
