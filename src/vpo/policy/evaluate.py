@@ -71,6 +71,11 @@ def evaluate(phase: Phase, media: MediaFile, config: PolicyConfig) -> Plan:
         _apply_action(work, action, config)
     _plan_encodes(work, phase, config, actions)
     keep_to_storable(work)  # nothing the container cannot hold: AVI has no default flags
+    if phase.file_timestamp is not None:
+        work.warnings.append(
+            f"file_timestamp (mode {phase.file_timestamp.mode}) is not carried out by this "
+            "version of vpo; the file's time is what writing it gives"
+        )
     if not _plan_of(work, phase).is_noop:
         # Only a file that is written anyway takes the container's own rules;
         # an untouched MP4 is left as it is.

@@ -168,6 +168,14 @@ class SkipWhen(PolicyModel):
         return self
 
 
+class FileTimestamp(PolicyModel):
+    """Accepted for compatibility; vpo does not set file times (the plan says so)."""
+
+    mode: Literal["preserve", "release_date", "now"] = "preserve"
+    fallback: Literal["preserve", "now", "skip"] = "preserve"
+    date_source: Literal["auto", "radarr", "sonarr"] = "auto"
+
+
 class RunIf(PolicyModel):
     """Run only when an earlier phase modified the file / completed."""
 
@@ -205,6 +213,7 @@ class Phase(PolicyModel):
     conditional: Annotated[tuple[ConditionalRule, ...] | None, BeforeValidator(as_tuple)] = None
     rules_match: RulesMatch = "first"
     transcription: dict[str, Any] | None = None  # needs audio analysis: skipped
+    file_timestamp: FileTimestamp | None = None
     audio_synthesis: AudioSynthesisOperation | None = None
     transcode: TranscodeOperation | None = None
 

@@ -196,3 +196,13 @@ def test_skip_transcode_actions(
     assert (V in encoded, A in encoded) == (video, audio)
     unskipped = plan_of(build, TRANSCODE + rule(f"[{{{action}: false}}]"), media)
     assert {t.type.value for t in unskipped.tracks if t.encode is not None} == {V, A}
+
+
+def test_file_timestamp_is_accepted_and_said_to_be_not_carried_out(
+    build: Build, media: MediaFile
+) -> None:
+    plan = plan_of(build, "file_timestamp: {mode: release_date, fallback: now}", media)
+    assert plan.warnings == (
+        "file_timestamp (mode release_date) is not carried out by this version of vpo; "
+        "the file's time is what writing it gives",
+    )
