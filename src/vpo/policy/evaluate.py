@@ -131,12 +131,18 @@ def _chosen_actions(
         work.notes.append(f"conditional: rule '{rule.name}' chose '{branch}'")
         for action in actions:
             if action.fail is not None:
-                raise EvaluationError(work.media, phase.name, f"rule '{rule.name}': {action.fail}")
+                message = _placeholders(action.fail, work)
+                raise EvaluationError(work.media, phase.name, f"rule '{rule.name}': {message}")
         chosen.extend(actions)
         if phase.rules_match == "first":
             break
     skipped = frozenset(target for action in chosen for target in (action.skip_track_filter or ()))
     return tuple(chosen), skipped
+
+
+def _placeholders(text: str, work: Work) -> str:
+    """``{filename}`` in warn/fail texts is the file's name, as in the original VPO."""
+    return text.replace("{filename}", work.media.path.name)
 
 
 def _clean_up(work: Work, track_type: TrackType, cleanup: TrackActions) -> None:
@@ -178,7 +184,7 @@ def _order_tracks(work: Work, order: tuple[TrackCategory, ...], config: PolicyCo
 
 def _apply_action(work: Work, action: Action, config: PolicyConfig) -> None:
     if action.warn is not None:
-        work.warnings.append(action.warn)
+        work.warnings.append(_placeholders(action.warn, work))
     elif action.set_default is not None:
         wanted = action.set_default
         matching = [t for t in work.tracks if track_matches(t, wanted, config, work.dimensions(t))]

@@ -10,7 +10,7 @@ import pytest
 
 from vpo.media.model import MediaFile
 from vpo.plan import Plan
-from vpo.policy.evaluate import evaluate
+from vpo.policy.evaluate import EvaluationError, evaluate
 
 if TYPE_CHECKING:
     from conftest import Build
@@ -206,3 +206,11 @@ def test_file_timestamp_is_accepted_and_said_to_be_not_carried_out(
         "file_timestamp (mode release_date) is not carried out by this version of vpo; "
         "the file's time is what writing it gives",
     )
+
+
+def test_filename_placeholder_in_warn_and_fail(build: Build, media: MediaFile) -> None:
+    plan = plan_of(build, rule("[{warn: 'check {filename}'}]"), media)
+    assert plan.warnings == ("check movie.mkv",)
+    phase, policy = build.phase(rule("[{fail: 'no good: {filename}'}]"))
+    with pytest.raises(EvaluationError, match=r"rule 'r': no good: movie\.mkv"):
+        evaluate(phase, media, policy.config)
