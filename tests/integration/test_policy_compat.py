@@ -144,6 +144,7 @@ def test_validate_shows_name_category_and_version(tmp_path: Path, text: str) -> 
     shown = CliRunner().invoke(cli, ["policy", "show", str(policy)])
     assert "name: Anime night\ndescription: Japanese audio, English subtitles\n" in shown.stdout
     assert "category: organize\n" in shown.stdout
+    assert "rules_match" not in shown.stdout  # internal, shown only when 13 says match: all
 
 
 def test_v12_and_v13_policies_plan_and_apply_alike(

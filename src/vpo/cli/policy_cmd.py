@@ -95,6 +95,9 @@ def show(file: Path, as_json: bool) -> None:
     if notice:
         click.echo(f"{file}: {notice}", err=True)
     data = loaded.model_dump(mode="json", by_alias=True, exclude_none=True)
+    for phase in data["phases"]:
+        if phase.get("rules_match") == "first":
+            del phase["rules_match"]  # internal; 12 cannot say it, 13 says rules.match
     if as_json:
         click.echo(json.dumps(data, indent=2, ensure_ascii=False))
         return
