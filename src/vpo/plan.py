@@ -8,6 +8,7 @@ choice happens in vpo.apply.
 from __future__ import annotations
 
 import enum
+import shlex
 from dataclasses import dataclass, field, replace
 
 from vpo.media.model import Container, MediaFile, Track, TrackFlags, TrackType
@@ -62,6 +63,7 @@ class VideoEncode:
     scale_algorithm: str = "lanczos"
     hardware: Hardware = Hardware.NONE
     fallback_to_cpu: bool = True
+    extra_args: tuple[str, ...] = ()  # the policy's ffmpeg_args, checked at load time
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,12 +100,18 @@ class EncodeSettings:
             for name in settings.__slots__:
                 value = getattr(settings, name)
                 if value != getattr(defaults, name):
-                    pairs.append(
-                        (name, value.value if isinstance(value, enum.Enum) else str(value))
-                    )
+                    pairs.append((name, _parameter_text(value)))
         if self.derived_from is not None:
             pairs.append(("derived_from", str(self.derived_from)))
         return tuple(pairs)
+
+
+def _parameter_text(value: object) -> str:
+    if isinstance(value, enum.Enum):
+        return str(value.value)
+    if isinstance(value, tuple):
+        return shlex.join(str(item) for item in value)  # ffmpeg_args, as a reader types them
+    return str(value)
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,6 +125,15 @@ class PlannedTrack:
     title: str | None
     flags: TrackFlags
     encode: EncodeSettings | None = None
+
+
+class Unchanged(enum.Enum):
+    """Marks a plan field the plan leaves as the source has it."""
+
+    UNCHANGED = "unchanged"
+
+
+UNCHANGED = Unchanged.UNCHANGED
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,6 +156,7 @@ class Plan:
     removed_attachments: tuple[int, ...] = ()  # attachment ids
     warnings: tuple[str, ...] = ()
     notes: tuple[str, ...] = field(default=())  # why things happen (matched rules etc.)
+    title: str | Unchanged | None = UNCHANGED  # the container (segment) title; None: removed
 
     @property
     def kind(self) -> PlanKind:
@@ -146,7 +164,7 @@ class Plan:
             return PlanKind.ENCODE
         if self.needs_rewrite:
             return PlanKind.REMUX
-        if self.metadata_changes():
+        if self.metadata_changes() or self.title_change() is not None:
             return PlanKind.METADATA
         return PlanKind.NOOP
 
@@ -163,6 +181,12 @@ class Plan:
             return True
         order = [t.source_index for t in self.tracks]
         return order != list(range(len(self.source.tracks)))
+
+    def title_change(self) -> tuple[str | None, str | None] | None:
+        """(before, after) of the container title when the plan changes it."""
+        if isinstance(self.title, Unchanged) or self.title == self.source.title:
+            return None
+        return (self.source.title, self.title)
 
     def metadata_changes(self) -> tuple[TrackChange, ...]:
         """Per kept track, the header fields that differ from the source."""
@@ -246,6 +270,7 @@ class Plan:
             tracks=tuple(tracks),
             attachments=attachments,
             bit_rate=None if encoded else self.source.bit_rate,  # unknown until probed
+            title=self.source.title if isinstance(self.title, Unchanged) else self.title,
         )
 
 

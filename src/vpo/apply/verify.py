@@ -187,6 +187,19 @@ def verify_result(
         actual,
         source_duration=plan.source.duration if is_rewrite else None,
     )
+    title = plan.title_change()
+    if title is not None and _text(actual.title) != _text(title[1]):
+        # set_container_metadata: checked only when the plan sets it (tools differ in
+        # whether a remux keeps a title nobody asked to change)
+        mismatches.append(
+            Mismatch(
+                None,
+                "title",
+                title[1],
+                actual.title,
+                f"container title is {actual.title!r}, plan says {title[1]!r}",
+            )
+        )
     if mismatches:
         first = mismatches[0]
         more = f" (and {len(mismatches) - 1} more)" if len(mismatches) > 1 else ""

@@ -154,6 +154,9 @@ def process(
         database=database,
     )
     policy = load_policy(options.policy_path)  # fatal: exit 2 before any file is read
+    notice = policy.analysis_notice()
+    if notice and not options.quiet:
+        click.echo(f"vpo: {options.policy_path}: {notice}", err=True)
     phases = select_phases(policy, options.phase_names)
     loaded = load_config_or_exit(options.config_overrides(), cli_flags=CLI_FLAGS)
     if queue:

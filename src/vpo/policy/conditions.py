@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from vpo.media.model import TrackType
+from vpo.media.model import MediaFile, TrackType
 from vpo.plan import PlannedTrack
 from vpo.policy import patterns
 from vpo.policy.classify import is_commentary
 from vpo.policy.schema import PolicyConfig
-from vpo.policy.schema_conditional import Condition, TitleMatch, TrackFilter
+from vpo.policy.schema_conditional import Condition, MetadataTest, TitleMatch, TrackFilter
 
 
 def track_matches(
@@ -55,8 +55,20 @@ def condition_holds(
     tracks: Sequence[PlannedTrack],
     dimensions: Dimensions,
     config: PolicyConfig,
+    media: MediaFile | None = None,
 ) -> bool:
-    """Evaluate a condition over a track list (``dimensions`` parallel to ``tracks``)."""
+    """Evaluate a condition over a track list (``dimensions`` parallel to ``tracks``).
+
+    ``plugin_metadata`` is false: no plugin stores metadata in this version.
+    ``container_metadata`` reads the file's title (other tags are unknown: false).
+    Audio-analysis tests are false here; evaluate() skips rules that use them.
+    """
+    if condition.plugin_metadata is not None:
+        return False
+    if condition.container_metadata is not None:
+        return media is not None and metadata_holds(
+            condition.container_metadata, {"title": media.title}
+        )
     if condition.exists is not None:
         wanted = condition.exists
         return any(
@@ -69,8 +81,37 @@ def condition_holds(
         )
         return counted.comparison().holds(number)
     if condition.all_of is not None:
-        return all(condition_holds(c, tracks, dimensions, config) for c in condition.all_of)
+        return all(condition_holds(c, tracks, dimensions, config, media) for c in condition.all_of)
     if condition.any_of is not None:
-        return any(condition_holds(c, tracks, dimensions, config) for c in condition.any_of)
-    assert condition.negated is not None
-    return not condition_holds(condition.negated, tracks, dimensions, config)
+        return any(condition_holds(c, tracks, dimensions, config, media) for c in condition.any_of)
+    if condition.negated is not None:
+        return not condition_holds(condition.negated, tracks, dimensions, config, media)
+    return False  # an audio-analysis test: never known here
+
+
+def metadata_holds(test: MetadataTest, tags: dict[str, str | None]) -> bool:
+    """A tag test; an absent tag only passes ``neq`` (and never ``exists``)."""
+    present = tags.get(test.field)
+    if test.operator == "exists":
+        return present is not None
+    if present is None:
+        return test.operator == "neq"
+    wanted = test.value
+    if test.operator in ("lt", "lte", "gt", "gte"):
+        try:
+            number = float(present)
+        except ValueError:
+            return False
+        bound = float(wanted) if isinstance(wanted, (int, float)) else None
+        if bound is None:
+            return False
+        return {
+            "lt": number < bound,
+            "lte": number <= bound,
+            "gt": number > bound,
+            "gte": number >= bound,
+        }[test.operator]
+    text, expected = present.casefold(), str(wanted).casefold()
+    if test.operator == "contains":
+        return expected in text
+    return (text == expected) == (test.operator == "eq")

@@ -20,7 +20,7 @@ from vpo.policy.classify import classify, language_rank, main_audio_language, pr
 from vpo.policy.conditions import condition_holds, track_matches
 from vpo.policy.containers import constrain_to_container, keep_to_storable, plan_container
 from vpo.policy.schema import Phase, PolicyConfig, TrackActions, TrackCategory
-from vpo.policy.schema_conditional import Action, TrackFilter
+from vpo.policy.schema_conditional import Action, SetContainerMetadata, TrackFilter
 from vpo.policy.synthesis import plan_synthesis
 from vpo.policy.transcode import plan_transcode
 from vpo.policy.work import Work
@@ -69,8 +69,13 @@ def evaluate(phase: Phase, media: MediaFile, config: PolicyConfig) -> Plan:
         flags.apply_default_flags(work, phase.default_flags, config)
     for action in actions:
         _apply_action(work, action, config)
-    _plan_encodes(work, phase, config)
+    _plan_encodes(work, phase, config, actions)
     keep_to_storable(work)  # nothing the container cannot hold: AVI has no default flags
+    if phase.file_timestamp is not None:
+        work.warnings.append(
+            f"file_timestamp (mode {phase.file_timestamp.mode}) is not carried out by this "
+            "version of vpo; the file's time is what writing it gives"
+        )
     if not _plan_of(work, phase).is_noop:
         # Only a file that is written anyway takes the container's own rules;
         # an untouched MP4 is left as it is.
@@ -88,37 +93,56 @@ def _plan_of(work: Work, phase: Phase) -> Plan:
         removed_attachments=tuple(work.removed_attachments),
         warnings=tuple(work.warnings),
         notes=tuple(work.notes),
+        title=work.title,
     )
 
 
 def _chosen_actions(
     phase: Phase, work: Work, config: PolicyConfig
 ) -> tuple[tuple[Action, ...], frozenset[str]]:
-    """Test the rules on the file as it enters the phase; first rule that decides wins.
+    """Test the rules on the file as it enters the phase.
 
     A rule decides when its ``when`` holds (→ ``then``) or, failing that, when it
-    has an ``else``. ``skip_track_filter`` must be known before the filters run,
-    hence the early test; other actions run at the conditional step.
+    has an ``else``. With ``rules_match: first`` (schema 12's only behaviour) the
+    first deciding rule ends the list; with ``all`` every deciding rule's actions
+    run, in rule order. A rule that needs audio analysis is skipped, with a
+    warning. ``skip_track_filter`` must be known before the filters run, hence
+    the early test; other actions run at the conditional step.
     """
     if not phase.conditional:
         return (), frozenset()
     dimensions = [work.dimensions(t) for t in work.tracks]
+    chosen: list[Action] = []
     for rule in phase.conditional:
-        if condition_holds(rule.when, work.tracks, dimensions, config):
-            chosen, branch = rule.then, "then"
+        needs = rule.when.analysis_needs()
+        if needs:
+            work.warnings.append(
+                f"rule '{rule.name}' skipped: {', '.join(needs)} needs audio analysis, "
+                "which this version of vpo does not provide"
+            )
+            continue
+        holds = condition_holds(rule.when, work.tracks, dimensions, config, work.media)
+        if holds:
+            actions, branch = rule.then, "then"
         elif rule.otherwise:
-            chosen, branch = rule.otherwise, "else"
+            actions, branch = rule.otherwise, "else"
         else:
             continue
         work.notes.append(f"conditional: rule '{rule.name}' chose '{branch}'")
-        for action in chosen:
+        for action in actions:
             if action.fail is not None:
-                raise EvaluationError(work.media, phase.name, f"rule '{rule.name}': {action.fail}")
-        skipped = frozenset(
-            target for action in chosen for target in (action.skip_track_filter or ())
-        )
-        return chosen, skipped
-    return (), frozenset()
+                message = _placeholders(action.fail, work)
+                raise EvaluationError(work.media, phase.name, f"rule '{rule.name}': {message}")
+        chosen.extend(actions)
+        if phase.rules_match == "first":
+            break
+    skipped = frozenset(target for action in chosen for target in (action.skip_track_filter or ()))
+    return tuple(chosen), skipped
+
+
+def _placeholders(text: str, work: Work) -> str:
+    """``{filename}`` in warn/fail texts is the file's name, as in the original VPO."""
+    return text.replace("{filename}", work.media.path.name)
 
 
 def _clean_up(work: Work, track_type: TrackType, cleanup: TrackActions) -> None:
@@ -160,11 +184,15 @@ def _order_tracks(work: Work, order: tuple[TrackCategory, ...], config: PolicyCo
 
 def _apply_action(work: Work, action: Action, config: PolicyConfig) -> None:
     if action.warn is not None:
-        work.warnings.append(action.warn)
+        work.warnings.append(_placeholders(action.warn, work))
     elif action.set_default is not None:
         wanted = action.set_default
         matching = [t for t in work.tracks if track_matches(t, wanted, config, work.dimensions(t))]
-        if matching:
+        if not wanted.value:
+            _update_matching(
+                work, wanted, config, lambda t: replace(t, flags=replace(t.flags, default=False))
+            )
+        elif matching:
             chosen = matching[0]
             kind = TrackType(wanted.track_type)
             for position, track in enumerate(work.tracks):
@@ -180,10 +208,34 @@ def _apply_action(work: Work, action: Action, config: PolicyConfig) -> None:
         )
     elif action.set_language is not None:
         language = action.set_language.to
+        if language is None:
+            # from_plugin_metadata: no plugin has stored metadata in this version
+            work.notes.append("set_language: no plugin metadata for this file; unchanged")
+            return
         _update_matching(work, action.set_language, config, lambda t: replace(t, language=language))
+    elif action.set_container_metadata is not None:
+        _set_container_metadata(work, action.set_container_metadata)
     elif action.set_title is not None:
         title = action.set_title.to
         _update_matching(work, action.set_title, config, lambda t: replace(t, title=title))
+
+
+def _set_container_metadata(work: Work, change: SetContainerMetadata) -> None:
+    """The container title is set (``value: ""`` removes it); other tags are not
+    written by this version, which the plan says."""
+    if change.field != "title":
+        work.warnings.append(
+            f"set_container_metadata: tag '{change.field}' not changed; this version of vpo "
+            "writes only the title"
+        )
+        return
+    if change.value is None:  # from_plugin_metadata: no plugin metadata yet
+        work.notes.append("set_container_metadata: no plugin metadata for this file; unchanged")
+        return
+    wanted = change.value or None
+    if wanted != work.media.title:
+        work.notes.append(f"set_container_metadata: title {work.media.title!r} → {wanted!r}")
+    work.title = wanted
 
 
 def _update_matching(
@@ -197,7 +249,9 @@ def _update_matching(
             work.tracks[position] = change(track)
 
 
-def _plan_encodes(work: Work, phase: Phase, config: PolicyConfig) -> None:
+def _plan_encodes(
+    work: Work, phase: Phase, config: PolicyConfig, actions: tuple[Action, ...] = ()
+) -> None:
     """audio_synthesis, then transcode (OPERATION_ORDER): synthesised tracks are
     made from the source tracks, not from their re-encoded versions.
 
@@ -214,5 +268,12 @@ def _plan_encodes(work: Work, phase: Phase, config: PolicyConfig) -> None:
                 _order_tracks(work, phase.track_order, config)
             if phase.default_flags is not None:
                 flags.apply_default_flags(work, phase.default_flags, config)
-    if phase.transcode is not None:
-        plan_transcode(work, phase.transcode, keep=standing_in)
+    transcode = phase.transcode
+    if transcode is not None:
+        if any(a.skip_video_transcode for a in actions) and transcode.video is not None:
+            transcode = transcode.model_copy(update={"video": None})
+            work.notes.append("transcode: video not transcoded (skip_video_transcode)")
+        if any(a.skip_audio_transcode for a in actions) and transcode.audio is not None:
+            transcode = transcode.model_copy(update={"audio": None})
+            work.notes.append("transcode: audio not transcoded (skip_audio_transcode)")
+        plan_transcode(work, transcode, keep=standing_in)

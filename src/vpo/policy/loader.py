@@ -36,6 +36,7 @@ from ruamel.yaml.scanner import RoundTripScanner
 
 from vpo import input_file
 from vpo.errors import FatalError
+from vpo.policy.frontdoor import Translation, translate
 from vpo.policy.schema import Location, Policy, phase_reference_errors
 
 MAX_POLICY_BYTES = 1 << 20  # 1 MiB; the longest example policy is under 4 KiB
@@ -82,6 +83,11 @@ class PolicyError(FatalError):
 
 def load_policy(path: Path) -> Policy:
     """Read and validate one policy file."""
+    return parse_policy(read_policy_text(path), str(path))
+
+
+def read_policy_text(path: Path) -> str:
+    """The text of a policy file; PolicyError (one line) when it cannot be read."""
     name = str(path)
     try:
         raw = input_file.read_input_file(path, MAX_POLICY_BYTES, "policy file")
@@ -99,7 +105,7 @@ def load_policy(path: Path) -> Policy:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as error:
         raise _single(name, f"not UTF-8 text (byte {error.start})") from None
-    return parse_policy(text, name)
+    return text
 
 
 def parse_policy(text: str, name: str = "<policy>") -> Policy:
@@ -117,14 +123,33 @@ def parse_policy(text: str, name: str = "<policy>") -> Policy:
         raise _single(name, "is empty; a policy needs schema_version and phases")
     if not isinstance(tree, CommentedMap):
         raise _issue(name, 1, "", "a policy is a mapping with schema_version and phases")
+    translation = translate(tree)  # the version's front door → the internal shape
+    if translation.issues:
+        raise PolicyError(
+            sorted(
+                (
+                    PolicyIssue(
+                        name,
+                        line if line is not None else _line_of(tree, loc),
+                        _dotted(translation.source_loc(loc)),
+                        message,
+                    )
+                    for loc, message, line in translation.issues
+                ),
+                key=lambda issue: issue.line or 0,
+            )
+        )
     try:
         policy = Policy.model_validate(_plain(tree))
     except ValidationError as error:
-        raise PolicyError(_issues_from_validation(error, tree, name)) from None
+        raise PolicyError(_issues_from_validation(error, translation, name)) from None
     references = phase_reference_errors(policy)
     if references:
         raise PolicyError(
-            [PolicyIssue(name, _line_of(tree, loc), _dotted(loc), msg) for loc, msg in references]
+            [
+                PolicyIssue(name, _line_of(tree, loc), _dotted(translation.source_loc(loc)), msg)
+                for loc, msg in references
+            ]
         )
     return policy
 
@@ -215,6 +240,7 @@ def _read_yaml(text: str, name: str) -> Any:
     yaml.Scanner = _BoundedScanner
     yaml.Composer = _BoundedComposer
     yaml.version = (1, 2)
+    yaml.preserve_quotes = True  # expression errors count the quote in their column
     try:
         return yaml.load(text)
     except MarkedYAMLError as error:
@@ -249,8 +275,9 @@ def _plain(node: Any) -> Any:
 
 
 def _issues_from_validation(
-    error: ValidationError, tree: CommentedMap, name: str
+    error: ValidationError, translation: Translation, name: str
 ) -> list[PolicyIssue]:
+    tree = translation.tree
     details = error.errors(include_url=False)
     failing = [tuple(d["loc"]) for d in details if d["type"] != "too_short"]
     issues: list[PolicyIssue] = []
@@ -260,7 +287,12 @@ def _issues_from_validation(
             f[: len(detail["loc"])] == tuple(detail["loc"]) for f in failing
         ):
             continue  # a consequence of an item error already reported
-        issue = PolicyIssue(name, _line_of(tree, loc), _dotted(loc), _message(detail, loc))
+        issue = PolicyIssue(
+            name,
+            _line_of(tree, loc),
+            _dotted(translation.source_loc(loc)),
+            _message(detail, loc, translation),
+        )
         if issue not in issues:
             issues.append(issue)
     return sorted(issues, key=lambda issue: issue.line or 0)
@@ -308,14 +340,15 @@ def _dotted(loc: Location) -> str:
     return text
 
 
-def _message(detail: ErrorDetails, loc: Location) -> str:
+def _message(detail: ErrorDetails, loc: Location, translation: Translation) -> str:
     kind = detail["type"]
     if kind == "extra_forbidden":
         key = str(loc[-1]) if loc else "?"
-        hint = _closest(key, _allowed_keys(loc[:-1]))
+        hint = _closest(key, translation.visible_keys(loc[:-1], _allowed_keys(loc[:-1])))
         return f"unknown key '{key}'" + (f" (did you mean '{hint}'?)" if hint else "")
     if kind == "missing":
-        return f"missing required key '{loc[-1]}'" if loc else "missing required key"
+        written = translation.source_loc(loc)[-1] if loc else ""
+        return f"missing required key '{written}'" if loc else "missing required key"
     message = str(detail["msg"])
     message = re.sub(r"^(Value|Assertion) error, ", "", message)
     if kind in {"literal_error", "enum"}:

@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from vpo.errors import FatalError, FileError
-from vpo.media.model import MediaFile
+from vpo.media.model import MediaFile, TrackType
 from vpo.plan import Plan, PlanKind
 from vpo.policy.evaluate import evaluate
 from vpo.policy.schema import OnError, Phase, Policy, SkipWhen
@@ -81,8 +81,27 @@ def skip_reason(rule: SkipWhen, media: MediaFile) -> str | None:
     tests: list[tuple[bool, str]] = []
     if rule.video_codec is not None:
         tests.append((video is not None and video.codec in rule.video_codec, "video codec matches"))
+    if rule.audio_codec_exists is not None:
+        codecs = rule.audio_codec_exists
+        tests.append(
+            (
+                any(t.codec in codecs for t in media.tracks_of(TrackType.AUDIO)),
+                "an audio track has codec " + "/".join(codecs),
+            )
+        )
+    if rule.subtitle_language_exists is not None:
+        languages = rule.subtitle_language_exists
+        tests.append(
+            (
+                any(t.language in languages for t in media.tracks_of(TrackType.SUBTITLE)),
+                "a subtitle is in " + "/".join(languages),
+            )
+        )
     if rule.container is not None:
         tests.append((media.container.value in rule.container, "container matches"))
+    if rule.resolution is not None:
+        height = video.height if video is not None else None
+        tests.append((height is not None and height == rule.resolution, "resolution matches"))
     if rule.resolution_under is not None:
         height = video.height if video is not None else None
         tests.append(
@@ -106,6 +125,13 @@ def skip_reason(rule: SkipWhen, media: MediaFile) -> str | None:
     if rule.match == "all":
         return "skip_when: " + ", ".join(held) if len(held) == len(tests) else None
     return f"skip_when: {held[0]}" if held else None
+
+
+def analysis_reason(phase: Phase) -> str | None:
+    """A phase with a ``transcription`` operation is skipped: it needs audio analysis."""
+    if phase.transcription is None:
+        return None
+    return "transcription needs audio analysis, which this version of vpo does not provide"
 
 
 def _gate_reason(phase: Phase, done: dict[str, PhaseResult]) -> str | None:
@@ -153,8 +179,10 @@ def run_phases(
     results: list[PhaseResult] = []
     current = media
     for phase in phases:
-        reason = _gate_reason(phase, done) or (
-            skip_reason(phase.skip_when, current) if phase.skip_when else None
+        reason = (
+            analysis_reason(phase)
+            or _gate_reason(phase, done)
+            or (skip_reason(phase.skip_when, current) if phase.skip_when else None)
         )
         if reason is not None:
             result = PhaseResult(phase.name, PhaseOutcome.SKIPPED, reason=reason)

@@ -1,5 +1,7 @@
-"""The policy file schema (schema_version 12; 11 is the same format).
+"""The one internal policy model (the shape of schema_version 12).
 
+Every schema version (11, 12, 13) is a front door (vpo.policy.frontdoor) that
+maps the file onto these models, so evaluation knows nothing of versions.
 Pydantic v2 models, frozen, unknown keys forbidden. Loading with line numbers
 lives in vpo.policy.loader; deciding what to do lives in vpo.policy.evaluate.
 """
@@ -9,7 +11,7 @@ from __future__ import annotations
 import difflib
 import enum
 import re
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Field, field_validator, model_validator
 
@@ -26,9 +28,10 @@ from vpo.policy.types import (
     as_tuple,
 )
 
-SUPPORTED_SCHEMA_VERSIONS = (11, 12)
-CURRENT_SCHEMA_VERSION = 12
+SUPPORTED_SCHEMA_VERSIONS = (11, 12, 13)
+CURRENT_SCHEMA_VERSION = 13
 RESERVED_PHASE_NAMES = frozenset({"config", "phases", "schema_version"})
+RulesMatch = Literal["first", "all"]
 _PHASE_NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,63}$")
 
 OnError = Literal["skip", "continue", "fail"]
@@ -45,6 +48,16 @@ class TrackCategory(str, enum.Enum):
     SUBTITLE_FORCED = "subtitle_forced"
     SUBTITLE_COMMENTARY = "subtitle_commentary"
     ATTACHMENT = "attachment"
+    # Accepted for compatibility; telling music or effects from speech needs audio
+    # analysis, which vpo does not provide, so nothing is ever in these.
+    AUDIO_MUSIC = "audio_music"
+    AUDIO_SFX = "audio_sfx"
+    AUDIO_NON_SPEECH = "audio_non_speech"
+
+
+ANALYSIS_CATEGORIES = frozenset(
+    {TrackCategory.AUDIO_MUSIC, TrackCategory.AUDIO_SFX, TrackCategory.AUDIO_NON_SPEECH}
+)
 
 
 class PolicyConfig(PolicyModel):
@@ -72,6 +85,27 @@ class AudioFilter(PolicyModel):
     languages: LanguageList = Field(min_length=1)
     minimum: Annotated[int, Field(ge=0)] = 1
     fallback: AudioFallback = AudioFallback()
+    # Accepted for compatibility; they need audio analysis (never acted on).
+    keep_music_tracks: bool | None = None
+    exclude_music_from_language_filter: bool | None = None
+    keep_sfx_tracks: bool | None = None
+    exclude_sfx_from_language_filter: bool | None = None
+    keep_non_speech_tracks: bool | None = None
+    exclude_non_speech_from_language_filter: bool | None = None
+
+    def analysis_needs(self) -> tuple[str, ...]:
+        return tuple(
+            name
+            for name in (
+                "keep_music_tracks",
+                "exclude_music_from_language_filter",
+                "keep_sfx_tracks",
+                "exclude_sfx_from_language_filter",
+                "keep_non_speech_tracks",
+                "exclude_non_speech_from_language_filter",
+            )
+            if getattr(self, name) is not None
+        )
 
 
 class SubtitleFilter(PolicyModel):
@@ -96,6 +130,8 @@ class DefaultFlags(PolicyModel):
     set_preferred_subtitle_default: bool = False
     clear_other_defaults: bool = True
     set_subtitle_default_when_audio_differs: bool = False
+    set_subtitle_forced_when_audio_differs: bool = False
+    preferred_audio_codec: CodecList | None = None
 
 
 class TrackActions(PolicyModel):
@@ -111,10 +147,13 @@ class SkipWhen(PolicyModel):
 
     match: Literal["any", "all"] = "any"
     video_codec: CodecList | None = None
+    audio_codec_exists: CodecList | None = None
+    subtitle_language_exists: LanguageList | None = None
     container: Annotated[
         tuple[Literal["mkv", "mp4", "webm", "avi", "ts", "other"], ...] | None,
         BeforeValidator(as_tuple),
     ] = None
+    resolution: Height | None = None
     resolution_under: Height | None = None
     file_size_under: ByteSize | None = None
     file_size_over: ByteSize | None = None
@@ -127,6 +166,14 @@ class SkipWhen(PolicyModel):
         if all(getattr(self, name) is None for name in tests):
             raise ValueError(f"skip_when needs at least one of {', '.join(tests)}")
         return self
+
+
+class FileTimestamp(PolicyModel):
+    """Accepted for compatibility; vpo does not set file times (the plan says so)."""
+
+    mode: Literal["preserve", "release_date", "now"] = "preserve"
+    fallback: Literal["preserve", "now", "skip"] = "preserve"
+    date_source: Literal["auto", "radarr", "sonarr"] = "auto"
 
 
 class RunIf(PolicyModel):
@@ -164,6 +211,9 @@ class Phase(PolicyModel):
     track_order: tuple[TrackCategory, ...] | None = None
     default_flags: DefaultFlags | None = None
     conditional: Annotated[tuple[ConditionalRule, ...] | None, BeforeValidator(as_tuple)] = None
+    rules_match: RulesMatch = "first"
+    transcription: dict[str, Any] | None = None  # needs audio analysis: skipped
+    file_timestamp: FileTimestamp | None = None
     audio_synthesis: AudioSynthesisOperation | None = None
     transcode: TranscodeOperation | None = None
 
@@ -214,6 +264,9 @@ class Policy(PolicyModel):
     """A whole policy file."""
 
     schema_version: int
+    name: str | None = None
+    description: str | None = None
+    category: str | None = None
     config: PolicyConfig = PolicyConfig()
     phases: tuple[Phase, ...] = Field(min_length=1)
 
@@ -223,12 +276,45 @@ class Policy(PolicyModel):
         if version not in SUPPORTED_SCHEMA_VERSIONS:
             raise ValueError(
                 f"schema_version {version} is not supported; this vpo reads "
-                f"{CURRENT_SCHEMA_VERSION} (and 11, the same format)"
+                f"{', '.join(str(v) for v in SUPPORTED_SCHEMA_VERSIONS)}"
             )
         return version
 
     def phase_names(self) -> tuple[str, ...]:
         return tuple(phase.name for phase in self.phases)
+
+    def analysis_notice(self) -> str | None:
+        """The one line telling the user what is skipped for lack of audio analysis."""
+        needs = self.analysis_needs()
+        if not needs:
+            return None
+        return (
+            f"needs audio analysis ({', '.join(needs)}), which this version of vpo does "
+            "not provide: phases with transcription and rules using these tests are "
+            "skipped, music/effects options and categories never match"
+        )
+
+    def analysis_needs(self) -> tuple[str, ...]:
+        """Features this policy uses that need audio analysis (vpo skips them)."""
+        needs: list[str] = []
+        for phase in self.phases:
+            needs.extend(phase_analysis_needs(phase))
+        return tuple(dict.fromkeys(needs))
+
+
+def phase_analysis_needs(phase: Phase) -> tuple[str, ...]:
+    """What in ``phase`` needs audio analysis, in YAML-ish order, without repeats."""
+    needs: list[str] = []
+    if phase.transcription is not None:
+        needs.append("transcription")
+    if phase.audio_filter is not None:
+        needs.extend(phase.audio_filter.analysis_needs())
+    for category in phase.track_order or ():
+        if category in ANALYSIS_CATEGORIES:
+            needs.append(category.value)
+    for rule in phase.conditional or ():
+        needs.extend(rule.when.analysis_needs())
+    return tuple(dict.fromkeys(needs))
 
 
 Location = tuple[str | int, ...]

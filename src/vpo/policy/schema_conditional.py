@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any, Literal
 
-from pydantic import BeforeValidator, Field, model_validator
+from pydantic import AfterValidator, BeforeValidator, Field, model_validator
 
 from vpo.policy.types import (
     CodecList,
@@ -17,6 +18,12 @@ from vpo.policy.types import (
 
 TrackKind = Literal["video", "audio", "subtitle"]
 FilterTarget = Literal["audio", "subtitle", "attachment"]
+
+
+def _lower_name(value: str) -> str:
+    if not value.strip():
+        raise ValueError("must not be empty")
+    return value.strip().lower()
 
 
 def _number_as_eq(value: Any) -> Any:
@@ -108,11 +115,64 @@ class CountCondition(TrackFilter):
         )
 
 
+MetadataOperator = Literal["eq", "neq", "contains", "lt", "lte", "gt", "gte", "exists"]
+MetadataValue = str | int | float | bool | None
+
+
+class MetadataTest(PolicyModel):
+    """A container tag test: ``{field: title, value: "x", operator: eq}``."""
+
+    field: Annotated[str, AfterValidator(_lower_name)]
+    value: MetadataValue = None
+    operator: MetadataOperator = "eq"
+
+    @model_validator(mode="after")
+    def _value_unless_exists(self) -> MetadataTest:
+        if self.operator != "exists" and self.value is None:
+            raise ValueError(f"operator '{self.operator}' needs a value (or operator: exists)")
+        return self
+
+
+class PluginMetadataTest(MetadataTest):
+    """A test on metadata a plugin (radarr, sonarr, …) stored for the file."""
+
+    plugin: Annotated[str, AfterValidator(_lower_name)]
+
+
+class AnalysisTest(PolicyModel):
+    """Accepted for compatibility; needs audio analysis, which vpo does not provide."""
+
+    track_index: int | None = None
+    threshold: float | None = None
+    primary_language: str | None = None
+    value: bool | None = None
+    min_confidence: float | None = None
+    language: str | None = None
+    confidence: float | None = None
+    lang: str | None = None
+
+
+def _analysis_shorthand(value: Any) -> Any:
+    """``is_original: true`` is the short form of ``is_original: {value: true}``."""
+    if isinstance(value, bool):
+        return {"value": value}
+    return value
+
+
+AnalysisCondition = Annotated[AnalysisTest, BeforeValidator(_analysis_shorthand)]
+ANALYSIS_CONDITIONS = ("audio_is_multi_language", "is_original", "is_dubbed")
+
+
 class Condition(PolicyModel):
-    """Exactly one of ``exists``, ``count``, ``and``, ``or``, ``not``."""
+    """Exactly one test or boolean operator (see docs/policy.md, "Conditions")."""
 
     exists: TrackFilter | None = None
     count: CountCondition | None = None
+    plugin_metadata: PluginMetadataTest | None = None
+    container_metadata: MetadataTest | None = None
+    audio_is_multi_language: AnalysisCondition | None = None
+    is_original: AnalysisCondition | None = None
+    is_dubbed: AnalysisCondition | None = None
     all_of: Annotated[tuple[Condition, ...] | None, Field(alias="and")] = None
     any_of: Annotated[tuple[Condition, ...] | None, Field(alias="or")] = None
     negated: Annotated[Condition | None, Field(alias="not")] = None
@@ -124,6 +184,11 @@ class Condition(PolicyModel):
             for name, value in (
                 ("exists", self.exists),
                 ("count", self.count),
+                ("plugin_metadata", self.plugin_metadata),
+                ("container_metadata", self.container_metadata),
+                ("audio_is_multi_language", self.audio_is_multi_language),
+                ("is_original", self.is_original),
+                ("is_dubbed", self.is_dubbed),
                 ("and", self.all_of),
                 ("or", self.any_of),
                 ("not", self.negated),
@@ -132,21 +197,77 @@ class Condition(PolicyModel):
         ]
         if len(given) != 1:
             raise ValueError(
-                "a condition needs exactly one of exists, count, and, or, not"
-                + (f" (got {', '.join(given)})" if given else "")
+                "a condition needs exactly one of exists, count, plugin_metadata, "
+                "container_metadata, audio_is_multi_language, is_original, is_dubbed, "
+                "and, or, not" + (f" (got {', '.join(given)})" if given else "")
             )
         for group in (self.all_of, self.any_of):
             if group is not None and not group:
                 raise ValueError("'and' / 'or' need at least one condition")
         return self
 
+    def analysis_needs(self) -> tuple[str, ...]:
+        """The audio-analysis tests this condition uses (empty: vpo can evaluate it)."""
+        own = tuple(name for name in ANALYSIS_CONDITIONS if getattr(self, name) is not None)
+        nested = [*(self.all_of or ()), *(self.any_of or ())]
+        if self.negated is not None:
+            nested.append(self.negated)
+        return own + tuple(need for child in nested for need in child.analysis_needs())
+
+
+class SetDefault(TrackFilter):
+    """``value: true`` (default) makes the first match the default; false clears matches."""
+
+    value: bool = True
+
 
 class SetForced(TrackFilter):
     value: bool = True
 
 
+class PluginReference(PolicyModel):
+    plugin: Annotated[str, AfterValidator(_lower_name)]
+    field: Annotated[str, AfterValidator(_lower_name)]
+
+
 class SetLanguage(TrackFilter):
-    to: LanguageCode
+    """``to`` (schema 12/13 ``new_language``) or a plugin's value, never both."""
+
+    to: LanguageCode | None = None
+    from_plugin_metadata: PluginReference | None = None
+
+    @model_validator(mode="after")
+    def _one_source(self) -> SetLanguage:
+        if (self.to is None) == (self.from_plugin_metadata is None):
+            raise ValueError("set_language needs exactly one of to, from_plugin_metadata")
+        return self
+
+
+_TAG_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,63}$")
+
+
+def _tag_name(value: str) -> str:
+    if not _TAG_NAME.match(value.strip()):
+        raise ValueError(
+            "a tag name starts with a letter, then letters, digits or '_' (at most 64)"
+        )
+    return value.strip().lower()
+
+
+class SetContainerMetadata(PolicyModel):
+    """Set (or with ``value: ""`` clear) one container tag, e.g. the title."""
+
+    field: Annotated[str, AfterValidator(_tag_name)]
+    value: str | None = None
+    from_plugin_metadata: PluginReference | None = None
+
+    @model_validator(mode="after")
+    def _one_source(self) -> SetContainerMetadata:
+        if (self.value is None) == (self.from_plugin_metadata is None):
+            raise ValueError(
+                "set_container_metadata needs exactly one of value, from_plugin_metadata"
+            )
+        return self
 
 
 class SetTitle(TrackFilter):
@@ -156,11 +277,14 @@ class SetTitle(TrackFilter):
 class Action(PolicyModel):
     """One action; exactly one key per list item, e.g. ``- warn: "no English audio"``."""
 
-    set_default: TrackFilter | None = None
+    set_default: SetDefault | None = None
     set_forced: SetForced | None = None
     set_language: SetLanguage | None = None
     set_title: SetTitle | None = None
     skip_track_filter: Annotated[tuple[FilterTarget, ...] | None, BeforeValidator(as_tuple)] = None
+    skip_video_transcode: Literal[True] | None = None
+    skip_audio_transcode: Literal[True] | None = None
+    set_container_metadata: SetContainerMetadata | None = None
     warn: str | None = None
     fail: str | None = None
 
@@ -177,7 +301,8 @@ ActionList = Annotated[tuple[Action, ...], BeforeValidator(as_tuple)]
 
 
 class ConditionalRule(PolicyModel):
-    """``when`` holds → ``then`` actions, else ``else`` actions; first matching rule wins."""
+    """``when`` holds → ``then`` actions, else ``else`` actions (``rules_match`` decides
+    whether the first deciding rule ends the list)."""
 
     name: str
     when: Condition

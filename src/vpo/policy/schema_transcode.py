@@ -5,16 +5,18 @@ Field names follow schema_version 12, which users' policies already use.
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Field, field_validator, model_validator
 
 from vpo.media.language import normalize_language
+from vpo.policy.schema_conditional import Comparison, Condition
 from vpo.policy.types import (
     Bitrate,
     CodecList,
     Height,
-    LanguageCode,
+    LanguageList,
     PolicyModel,
     as_tuple,
 )
@@ -86,12 +88,75 @@ class HardwareAcceleration(PolicyModel):
     fallback_to_cpu: bool = True
 
 
+MAX_FFMPEG_ARGS = 50
+MAX_FFMPEG_ARG_LENGTH = 1024
+# Options that would add inputs or outputs, choose streams or take over the run:
+# vpo decides those (the plan's tracks, one output, progress, two-pass files).
+_REFUSED_OPTIONS = frozenset(
+    {
+        "-i", "-f", "-y", "-n", "-o", "-filter_complex", "-lavfi", "-progress",
+        "-pass", "-passlogfile", "-vstats_file", "-dump_attachment", "-attach",
+        "-stdin", "-nostdin", "-report", "-t", "-to", "-ss", "-fs", "-stream_loop",
+    }
+)  # fmt: skip
+_OUTPUT_SUFFIXES = (
+    ".mkv", ".mp4", ".m4v", ".mov", ".avi", ".ts", ".m2ts", ".webm", ".mka", ".mks",
+    ".ogg", ".ogv", ".flv", ".nut", ".264", ".265", ".hevc", ".h264", ".aac", ".ac3",
+)  # fmt: skip
+_URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
+
+
+def _ffmpeg_args(value: Any) -> Any:
+    """An argument list only: never one shell string, never an input/output or -map."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        raise ValueError(
+            "ffmpeg_args is a list of arguments, e.g. ['-x265-params', 'aq-mode=3'], not one string"
+        )
+    if not isinstance(value, list):
+        raise ValueError("ffmpeg_args is a list of arguments")
+    if len(value) > MAX_FFMPEG_ARGS:
+        raise ValueError(f"ffmpeg_args has more than {MAX_FFMPEG_ARGS} arguments")
+    arguments: list[str] = []
+    for index, item in enumerate(value):
+        if isinstance(item, bool) or not isinstance(item, (str, int, float)):
+            raise ValueError(f"ffmpeg_args[{index}] must be text or a number")
+        text = str(item)
+        arguments.append(text)
+        problem = _argument_problem(text)
+        if problem:
+            raise ValueError(f"ffmpeg_args[{index}] '{text[:60]}': {problem}")
+    return tuple(arguments)
+
+
+def _argument_problem(text: str) -> str | None:
+    if not text or len(text) > MAX_FFMPEG_ARG_LENGTH:
+        return f"must be 1 to {MAX_FFMPEG_ARG_LENGTH} characters"
+    if any(ord(char) < 32 or ord(char) == 127 for char in text):
+        return "control characters are not allowed"
+    option = text.split(":", 1)[0].lower() if text.startswith("-") else None
+    if option is not None and (option.startswith("-map") or option in _REFUSED_OPTIONS):
+        return f"{option} is refused: vpo chooses the streams, inputs and the output"
+    if text == "-":
+        return "'-' would name standard input or output; refused"
+    if not text.startswith("-"):
+        lowered = text.lower()
+        if "/" in text or "\\" in text or _URL.match(text):
+            return "looks like a file or URL (an extra input or output); refused"
+        if lowered.endswith(_OUTPUT_SUFFIXES):
+            return "looks like an output file name; refused"
+    return None
+
+
 class VideoTranscode(PolicyModel):
     target_codec: Literal["hevc", "h264", "vp9", "av1"]
     skip_if: VideoSkipIf | None = None
     quality: VideoQuality | None = None
     scaling: VideoScaling | None = None
     hardware_acceleration: HardwareAcceleration | None = None
+    # Added after the video encoder's own options, as separate arguments (no shell).
+    ffmpeg_args: Annotated[tuple[str, ...] | None, BeforeValidator(_ffmpeg_args)] = None
 
 
 class AudioTranscode(PolicyModel):
@@ -106,22 +171,33 @@ class TranscodeOperation(PolicyModel):
 
 
 class SourcePreference(PolicyModel):
-    """One ordered criterion for choosing the track to synthesise from."""
+    """One ordered criterion for choosing the track to synthesise from.
 
-    language: LanguageCode | None = None
+    ``language`` and ``codec`` take one value or a list (any of them).
+    """
+
+    language: LanguageList | None = None
     not_commentary: bool | None = None
     channels: Literal["max", "min"] | ChannelCount | None = None
-    codec: str | None = None
+    codec: CodecList | None = None
 
 
 class SynthesisSource(PolicyModel):
     prefer: Annotated[tuple[SourcePreference, ...], BeforeValidator(as_tuple)] = ()
 
 
+def _channels_test(value: Any) -> Any:
+    """``channels: 6`` / ``5.1`` is ``{eq: 6}``; a comparison stays one."""
+    value = _channels(value)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return {"eq": value}
+    return value
+
+
 class SynthesisSkipIf(PolicyModel):
     codec: CodecList | None = None
-    channels: ChannelCount | None = None
-    language: LanguageCode | None = None
+    channels: Annotated[Comparison | None, BeforeValidator(_channels_test)] = None
+    language: LanguageList | None = None
     not_commentary: bool | None = None
 
 
@@ -141,6 +217,7 @@ class SynthesisTrack(PolicyModel):
     title: str | None = None
     language: str = "inherit"
     position: Annotated[Literal["after_source", "end"] | int, BeforeValidator(_position)] = "end"
+    create_if: Condition | None = None  # tested on the tracks as synthesis starts
 
     @field_validator("language")
     @classmethod

@@ -16,7 +16,9 @@ from __future__ import annotations
 from vpo.media.model import TrackFlags, TrackType
 from vpo.plan import AudioEncode, EncodeSettings, PlannedTrack
 from vpo.policy.classify import is_commentary
+from vpo.policy.conditions import condition_holds
 from vpo.policy.schema import PolicyConfig
+from vpo.policy.schema_conditional import Comparison
 from vpo.policy.schema_transcode import (
     AudioSynthesisOperation,
     SourcePreference,
@@ -59,6 +61,11 @@ def _synthesise(work: Work, wanted: SynthesisTrack, config: PolicyConfig) -> Pla
     if not storable(wanted.codec, work.container):
         work.warnings.append(not_storable_warning(label, wanted.codec, work.container))
         return None
+    if wanted.create_if is not None:
+        dimensions = [work.dimensions(t) for t in work.tracks]
+        if not condition_holds(wanted.create_if, work.tracks, dimensions, config, work.media):
+            work.notes.append(f"{label}: create_if does not hold; not added")
+            return None
     source = choose_source(work, wanted.source.prefer, config)
     if source is None:
         work.warnings.append(f"{label}: no audio track to make it from; not added")
@@ -128,12 +135,12 @@ def _narrow(
 ) -> list[PlannedTrack]:
     kept = candidates
     if preference.language is not None:
-        kept = [t for t in kept if t.language == preference.language]
+        kept = [t for t in kept if t.language in preference.language]
     if preference.not_commentary:
         kept = [t for t in kept if not is_commentary(t, config)]
     if preference.codec is not None:
-        codec = canonical_codec(preference.codec)
-        kept = [t for t in kept if canonical_codec(t.codec) == codec]
+        codecs = {canonical_codec(c) for c in preference.codec}
+        kept = [t for t in kept if canonical_codec(t.codec) in codecs]
     if preference.channels is not None:
         counts = {id(t): planned_channels(work, t) or 0 for t in kept}
         if preference.channels == "max":
@@ -151,7 +158,10 @@ def _existing_match(
 ) -> int | None:
     """Position of an audio track that makes the synthesis unnecessary."""
     rule = wanted.skip_if_exists or SynthesisSkipIf(
-        codec=(wanted.codec,), channels=wanted.channels, language=language, not_commentary=True
+        codec=(wanted.codec,),
+        channels=Comparison(eq=wanted.channels),
+        language=(language,),
+        not_commentary=True,
     )
     for position, track in enumerate(work.tracks):
         if track.type is TrackType.AUDIO and _matches(work, track, rule, config):
@@ -163,8 +173,8 @@ def _matches(work: Work, track: PlannedTrack, rule: SynthesisSkipIf, config: Pol
     codecs = {canonical_codec(c) for c in rule.codec or ()}
     if rule.codec is not None and canonical_codec(track.codec) not in codecs:
         return False
-    if rule.channels is not None and planned_channels(work, track) != rule.channels:
+    if rule.channels is not None and not rule.channels.holds(planned_channels(work, track)):
         return False
-    if rule.language is not None and track.language != rule.language:
+    if rule.language is not None and track.language not in rule.language:
         return False
     return not (rule.not_commentary and is_commentary(track, config))

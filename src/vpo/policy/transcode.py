@@ -161,6 +161,7 @@ def video_settings(video: VideoTranscode, size: tuple[int, int] | None) -> Video
         height=size[1] if size else None,
         hardware=Hardware(hardware.enabled) if hardware else Hardware.NONE,
         fallback_to_cpu=hardware.fallback_to_cpu if hardware else True,
+        extra_args=video.ffmpeg_args or (),
     )
     if quality is None:
         return settings

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from vpo.media.model import Container, MediaFile
-from vpo.plan import PlannedTrack, RemovedTrack
+from vpo.plan import UNCHANGED, PlannedTrack, RemovedTrack, Unchanged
 
 
 @dataclass(slots=True)
@@ -19,6 +19,7 @@ class Work:
     removed_attachments: list[int] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    title: str | Unchanged | None = UNCHANGED  # the container title (set_container_metadata)
 
     def remove(self, track: PlannedTrack, reason: str) -> None:
         assert track.source_index is not None

@@ -62,7 +62,8 @@ BROKEN = [
         HEAD + "    track_order:\n      - video\n      - audio_mian\n",
         "pol.yaml:6: phases[0].track_order[1]: 'audio_mian' is not allowed; expected one of "
         "video, audio_main, audio_alternate, audio_commentary, subtitle_main, subtitle_forced, "
-        "subtitle_commentary, attachment (did you mean 'audio_main'?)",
+        "subtitle_commentary, attachment, audio_music, audio_sfx, audio_non_speech "
+        "(did you mean 'audio_main'?)",
     ),
     (
         HEAD + "    container: {target: avi}\n",
@@ -74,8 +75,7 @@ BROKEN = [
     ),
     (
         "schema_version: 10\nphases:\n  - name: p\n",
-        "pol.yaml:1: schema_version: schema_version 10 is not supported; "
-        "this vpo reads 12 (and 11, the same format)",
+        "pol.yaml:1: schema_version: schema_version 10 is not supported; this vpo reads 11, 12, 13",
     ),
     (
         "schema_version: 12\nphases:\n  - name: config\n",
@@ -133,13 +133,15 @@ BROKEN = [
     (
         HEAD + "    conditional:\n      - name: r\n        when: {}\n",
         "pol.yaml:6: phases[0].conditional[0].when: a condition needs exactly one of exists, "
-        "count, and, or, not",
+        "count, plugin_metadata, container_metadata, audio_is_multi_language, is_original, "
+        "is_dubbed, and, or, not",
     ),
     (
         HEAD + "    conditional:\n      - name: r\n        when: {exists: {track_type: audio}}\n"
-        "        then:\n          - {warn: a, fail: b}\n",
+        "        then:\n          - {}\n",
         "pol.yaml:8: phases[0].conditional[0].then[0]: each action needs exactly one of "
-        "set_default, set_forced, set_language, set_title, skip_track_filter, warn, fail",
+        "set_default, set_forced, set_language, set_title, skip_track_filter, "
+        "skip_video_transcode, skip_audio_transcode, set_container_metadata, warn, fail",
     ),
     (
         HEAD + "    transcode:\n      video: {target_codec: h265}\n",

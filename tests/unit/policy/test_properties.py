@@ -9,18 +9,22 @@ commentary/forced; a rule that edits what it tests cannot converge by nature
 
 from __future__ import annotations
 
+import io
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from ruamel.yaml import YAML
 
 from vpo.media.model import Attachment, Container, MediaFile, Track, TrackFlags, TrackType
 from vpo.plan import Plan, identity_plan
 from vpo.policy.classify import is_commentary
+from vpo.policy.convert import convert_policy
 from vpo.policy.evaluate import EvaluationError, evaluate
-from vpo.policy.schema import Phase, Policy, TrackCategory
+from vpo.policy.loader import parse_policy
+from vpo.policy.schema import ANALYSIS_CATEGORIES, Phase, Policy, TrackCategory
 
 from .conftest import read_back
 
@@ -125,7 +129,10 @@ actions = st.one_of(
                 "to": title,
             }
         },
-        st.sampled_from([2, 6]),
+        # 2 only: on_incompatible_codec: transcode turns 7.1 TrueHD into 5.1 E-AC-3
+        # after the rule ran, so a 6-channel test would match on the next run (the
+        # documented limit: conditions on what the phase itself changes).
+        st.just(2),
         st.sampled_from(["Stereo", "Surround", None]),
     ),
     st.builds(
@@ -181,9 +188,9 @@ phase_body = st.fixed_dictionaries(
             st.fixed_dictionaries({"remove_all": st.just(True), "preserve_forced": st.booleans()}),
         ),
         "attachment_filter": st.fixed_dictionaries({"remove_all": st.booleans()}),
-        "track_order": st.permutations([c.value for c in TrackCategory]).flatmap(
-            lambda order: st.integers(0, len(order)).map(lambda n: order[:n])
-        ),
+        "track_order": st.permutations(
+            [c.value for c in TrackCategory if c not in ANALYSIS_CATEGORIES]
+        ).flatmap(lambda order: st.integers(0, len(order)).map(lambda n: order[:n])),
         "default_flags": st.fixed_dictionaries(
             {},
             optional={
@@ -294,3 +301,97 @@ def test_clear_other_defaults_leaves_at_most_one_default_per_type(
         return
     for kind in TrackType:
         assert sum(t.flags.default for t in plan.tracks if t.type is kind) <= 1
+
+
+# -- property: the same policy written as 12 and as 13 plans identically --------------------
+
+_VIDEO = st.fixed_dictionaries(
+    {"target_codec": st.sampled_from(["hevc", "h264"])},
+    optional={
+        "quality": st.fixed_dictionaries(
+            {},
+            optional={
+                "crf": st.integers(10, 40),
+                "preset": st.sampled_from(["slow", "medium"]),
+                "tune": st.sampled_from(["film", "animation"]),
+            },
+        ),
+        "scaling": st.fixed_dictionaries(
+            {},
+            optional={
+                "max_resolution": st.sampled_from(["720p", "1080p"]),
+                "algorithm": st.sampled_from(["lanczos", "bicubic"]),
+                "upscale": st.booleans(),
+            },
+        ),
+        "hardware_acceleration": st.fixed_dictionaries(
+            {},
+            optional={
+                "enabled": st.sampled_from(["none", "auto"]),
+                "fallback_to_cpu": st.booleans(),
+            },
+        ),
+    },
+)
+_AUDIO = st.fixed_dictionaries(
+    {},
+    optional={
+        "preserve_codecs": _subset(["truehd", "flac", "dts"]),
+        "transcode_to": st.sampled_from(["aac", "opus"]),
+        "transcode_bitrate": st.sampled_from(["128k", "192k"]),
+    },
+)
+
+
+@st.composite
+def v12_documents(draw: st.DrawFn) -> dict[str, Any]:
+    phase = dict(draw(phase_body))
+    if draw(st.booleans()):
+        phase["skip_when"] = {
+            "match": draw(st.sampled_from(["any", "all"])),
+            "video_codec": draw(_subset(["hevc", "av1"], 1)),
+        }
+    if draw(st.booleans()):
+        phase["transcode"] = draw(
+            st.fixed_dictionaries({}, optional={"video": _VIDEO, "audio": _AUDIO})
+        )
+    return {
+        "schema_version": 12,
+        "config": {
+            "audio_language_preference": draw(_subset(LANGUAGES, 1)),
+            "subtitle_language_preference": draw(_subset(LANGUAGES, 1)),
+        },
+        "phases": [phase],
+    }
+
+
+def _dump(document: dict[str, Any]) -> str:
+    out = io.StringIO()
+    YAML(typ="rt").dump(document, out)
+    return out.getvalue()
+
+
+def _plan_or_error(policy: Policy, media: MediaFile) -> Plan | str:
+    try:
+        return evaluate(policy.phases[0], media, policy.config)
+    except EvaluationError as error:
+        return error.cause
+
+
+def _same(a: Policy, b: Policy) -> bool:
+    return a.model_copy(update={"schema_version": 0}) == b.model_copy(update={"schema_version": 0})
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(document=v12_documents(), media=media_files())
+def test_the_same_policy_as_12_and_as_13_plans_identically(
+    document: dict[str, Any], media: MediaFile
+) -> None:
+    text12 = _dump(document)
+    text13 = convert_policy(text12, 13).text
+    assert "schema_version: 13" in text13
+    back = convert_policy(text13, 12).text
+    as12, as13, again = parse_policy(text12), parse_policy(text13), parse_policy(back)
+    assert _plan_or_error(as12, media) == _plan_or_error(as13, media)
+    assert _plan_or_error(as12, media) == _plan_or_error(again, media)
+    assert _same(as12, as13) and _same(as12, again)

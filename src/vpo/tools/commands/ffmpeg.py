@@ -131,8 +131,12 @@ def build_ffmpeg_argv(
             argv += video_encoder_args(
                 choice, position, planned.encode.video, pass_number=1, passlog=passlog
             )
+            argv += planned.encode.video.extra_args  # the policy's ffmpeg_args
         return [*argv, "-f", "null", "-"]
     argv += ["-c", "copy", "-map_metadata", "0", "-map_chapters", "0"]
+    title = plan.title_change()
+    if title is not None:
+        argv += ["-metadata", f"title={title[1] or ''}"]  # set_container_metadata
     if any(choice is not None for choice in choices):
         argv += ["-max_muxing_queue_size", "4096"]
     for position, (planned, choice) in enumerate(kept):
@@ -212,9 +216,12 @@ def _encode_args(
     if encode is None or choice is None:
         return []
     if encode.video is not None:
-        return video_encoder_args(
-            choice, position, encode.video, pass_number=pass_number, passlog=passlog
-        )
+        return [
+            *video_encoder_args(
+                choice, position, encode.video, pass_number=pass_number, passlog=passlog
+            ),
+            *encode.video.extra_args,  # the policy's ffmpeg_args, checked at load time
+        ]
     if planned.type is TrackType.AUDIO:
         return audio_encoder_args(choice.name, position, encode.audio)
     return [f"-c:{position}", choice.name]

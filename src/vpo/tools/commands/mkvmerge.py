@@ -64,6 +64,9 @@ def build_mkvmerge_argv(
         elif source.tracks_of(track_type):
             argv.append(none)
     argv += _attachment_options(plan)
+    title = plan.title_change()
+    if title is not None:
+        argv += ["--title", title[1] or ""]  # set_container_metadata
     for planned in plan.tracks:
         assert planned.source_index is not None
         track_id = ids[planned.source_index]

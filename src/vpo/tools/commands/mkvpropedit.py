@@ -30,6 +30,10 @@ def build_mkvpropedit_argv(executable: str, plan: Plan, target: Path) -> list[st
     if plan.needs_rewrite:
         raise ValueError("mkvpropedit cannot reorder, drop or convert; use a remux")
     argv = [executable, "--quiet", absolute(target)]
+    title = plan.title_change()
+    if title is not None:
+        argv += ["--edit", "info"]
+        argv += ["--set", f"title={title[1]}"] if title[1] else ["--delete", "title"]
     for change in plan.metadata_changes():
         source = plan.source.tracks[change.source_index]
         argv += ["--edit", track_selector(source)]
