@@ -469,11 +469,11 @@ def _stat(path: Path) -> tuple[int, int, int]:
 
 
 @pytest.mark.slow
-def test_a_rescan_of_10000_unchanged_files_probes_nothing_and_stays_under_2_s(
+def test_a_rescan_of_10000_unchanged_files_probes_nothing(
     tmp_path: Path, library: Library
 ) -> None:
-    """ctime joined the key without a cost: one stat and one indexed SELECT per file
-    (measured 0.3 s on an idle 2-core machine, 0.6 s under load)."""
+    """ctime joined the key without a reprobe. How fast that is is measured by
+    bench/scan.py, not asserted here: a wall-clock limit fails on a loaded machine."""
     for folder in range(100):
         for n in range(100):
             write(tmp_path / "lib" / f"d{folder:03}" / f"f{n:03}.mkv")
@@ -485,4 +485,3 @@ def test_a_rescan_of_10000_unchanged_files_probes_nothing_and_stays_under_2_s(
 
     assert counts(summary) == expect(found=10_000, unchanged=10_000)
     assert prober.calls == []
-    assert summary.seconds < 2.0
