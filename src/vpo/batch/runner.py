@@ -1,10 +1,13 @@
-"""The batch coordinator: feeds paths to an executor, collects typed results.
+"""The batch loop: feeds jobs to any ``concurrent.futures.Executor``, collects typed results.
 
-Workers only take a path and return a FileResult; the coordinator (the calling
-thread) alone decides on ``on_error``, reports progress and records results.
-Paths are submitted lazily, never more than ``workers`` at a time, so a batch of
-a million files keeps a handful of futures in memory and ``--workers 1`` is
-strictly sequential in the given order.
+A job is a path and either its result, already known in the coordinator (a cached
+file that already conforms needs no worker round-trip), or a picklable callable
+that makes the result on a worker. The coordinator (the calling thread) alone
+decides on ``on_error`` and limits, reports progress and hands results on.
+Jobs are pulled lazily, never more than ``workers`` in flight, so a batch of a
+million files keeps a handful of futures in memory and ``--workers 1`` is
+strictly sequential in the given order. Only counters and failed results are
+kept unless the caller asks for every result (``keep_results``).
 """
 
 from __future__ import annotations
@@ -12,19 +15,20 @@ from __future__ import annotations
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
 from vpo.workflow.result import FileResult, FileStatus
 
-STOPPED_BEFORE_START = "not started: the batch was stopped"
+Work = Callable[[], FileResult]  # runs on a worker; picklable for a process pool
+Job = tuple[Path, FileResult | Work]
 
 
 class BatchObserver(Protocol):
-    """Receives progress; ``file_started`` is called on worker threads."""
+    """Receives progress, always on the coordinator's thread."""
 
     def file_started(self, path: Path) -> None: ...
 
@@ -32,31 +36,106 @@ class BatchObserver(Protocol):
 
 
 @dataclass(frozen=True, slots=True)
+class BatchLimits:
+    """When a batch stops starting new files (active files always finish).
+
+    ``max_duration`` counts seconds from the start of the batch, ``end_by`` is a
+    wall-clock time (seconds since the epoch), both read from the batch's clock;
+    ``window`` is asked before each file: False means start nothing more.
+    """
+
+    max_files: int | None = None
+    max_duration: float | None = None
+    end_by: float | None = None
+    window: Callable[[], bool] | None = None
+
+    def reason_to_stop(self, started_files: int, start: float, now: float) -> str | None:
+        """Why no further file may start now, or None."""
+        if self.max_files is not None and started_files >= self.max_files:
+            return f"limit reached: {self.max_files} file{'s' if self.max_files != 1 else ''}"
+        if self.max_duration is not None and now - start >= self.max_duration:
+            return f"limit reached: {self.max_duration:g} s of processing"
+        if self.end_by is not None and now >= self.end_by:
+            return "limit reached: the end time has passed"
+        if self.window is not None and not self.window():
+            return "outside the processing window"
+        return None
+
+
+@dataclass(frozen=True, slots=True)
 class BatchResult:
-    """All file results of one batch and how it ended."""
+    """How one batch ended: counts of every file, and the results that were kept.
+
+    ``results`` holds every result when the batch kept them (``keep_results``),
+    else only the failed ones; ``total``, ``counts`` and the byte sums always
+    cover every file.
+    """
 
     results: tuple[FileResult, ...]
     workers: int
     seconds: float
     stopped_early: bool = False
     stop_reason: str | None = None
+    total: int = 0
+    counts: Mapping[str, int] = field(default_factory=dict)
+    bytes_written: int = 0
+    bytes_saved: int = 0
+    failed: tuple[FileResult, ...] = ()
+    run_id: int | None = None  # the library's processing run, when one was recorded
 
     def count(self, status: FileStatus) -> int:
-        return sum(1 for r in self.results if r.status is status)
+        return self.counts.get(status.value, 0)
 
-    @property
-    def counts(self) -> dict[str, int]:
-        counter = Counter(r.status.value for r in self.results)
-        return {status.value: counter.get(status.value, 0) for status in FileStatus}
 
-    @property
-    def failed(self) -> tuple[FileResult, ...]:
-        return tuple(r for r in self.results if r.status is FileStatus.FAILED)
+class BatchTally:
+    """Running totals of a batch: counters, plus the results worth keeping."""
+
+    def __init__(self, *, keep_results: bool = True) -> None:
+        self._keep_all = keep_results
+        self.total = 0
+        self.counts: Counter[str] = Counter()
+        self.bytes_written = 0
+        self.bytes_saved = 0
+        self.kept: list[FileResult] = []
+        self.failed: list[FileResult] = []
+
+    def add(self, result: FileResult) -> None:
+        self.total += 1
+        self.counts[result.status.value] += 1
+        self.bytes_written += result.bytes_written
+        self.bytes_saved += result.bytes_saved
+        failed = result.status is FileStatus.FAILED
+        if failed:
+            self.failed.append(result)
+        if self._keep_all or failed:
+            self.kept.append(result)
+
+    def result(
+        self,
+        *,
+        workers: int,
+        seconds: float,
+        stopped_early: bool = False,
+        stop_reason: str | None = None,
+        run_id: int | None = None,
+    ) -> BatchResult:
+        return BatchResult(
+            results=tuple(self.kept),
+            workers=workers,
+            seconds=seconds,
+            stopped_early=stopped_early,
+            stop_reason=stop_reason,
+            total=self.total,
+            counts={status.value: self.counts.get(status.value, 0) for status in FileStatus},
+            bytes_written=self.bytes_written,
+            bytes_saved=self.bytes_saved,
+            failed=tuple(self.failed),
+            run_id=run_id,
+        )
 
 
 def run_batch(
-    paths: Iterable[Path],
-    process_one: Callable[[Path], FileResult],
+    jobs: Iterable[Job],
     *,
     executor: Executor,
     workers: int,
@@ -64,84 +143,90 @@ def run_batch(
     stop: threading.Event | None = None,
     observer: BatchObserver | None = None,
     on_result: Callable[[FileResult], None] | None = None,
+    limits: BatchLimits | None = None,
+    clock: Callable[[], float] = time.time,
+    tally: BatchTally | None = None,
 ) -> BatchResult:
-    """Process ``paths`` with at most ``workers`` files in flight.
+    """Run ``jobs`` with at most ``workers`` in flight.
 
     ``stop`` may be set from outside (Ctrl-C); files not yet started are then not
     started, files in flight finish. With ``stop_on_failure`` the first failed file
-    sets ``stop`` itself.
+    sets ``stop`` itself. ``limits`` end the batch the same gentle way.
     """
     stop = stop or threading.Event()
+    limits = limits or BatchLimits()
+    tally = tally or BatchTally()
     started = time.monotonic()
-    pending = iter(paths)
+    batch_start = clock()
+    pending = iter(jobs)
     in_flight: dict[Future[FileResult], Path] = {}
-    results: list[FileResult] = []
     stop_reason: str | None = None
+    limited = False
+    files_started = 0
 
-    def guarded(path: Path) -> FileResult:
-        if stop.is_set():
-            return FileResult(
-                path=path, status=FileStatus.SKIPPED, skip_reason=STOPPED_BEFORE_START
-            )
+    def finish(result: FileResult) -> None:
+        nonlocal stop_reason
+        tally.add(result)
         if observer is not None:
-            observer.file_started(path)
-        try:
-            return process_one(path)
-        except Exception as error:  # a bug in the workflow must not kill the batch
-            return FileResult(
-                path=path,
-                status=FileStatus.FAILED,
-                error=f"internal error: {type(error).__name__}: {error}",
-            )
+            observer.file_finished(result)
+        if on_result is not None:
+            on_result(result)
+        fails_batch = result.stops_batch or stop_on_failure
+        if result.status is FileStatus.FAILED and fails_batch and not stop.is_set():
+            stop_reason = f"on_error is 'fail' and {result.path} failed: {result.error}"
+            stop.set()
 
-    def fill() -> None:
-        while len(in_flight) < workers and not stop.is_set():
-            path = next(pending, None)
-            if path is None:
-                return
-            in_flight[executor.submit(guarded, path)] = path
-
-    fill()
-    unstarted = 0
-    while in_flight:
-        done, _ = wait(in_flight, timeout=0.1, return_when=FIRST_COMPLETED)
-        for future in done:
-            path = in_flight.pop(future)
-            result = _result_of(future, path)
-            if result.skip_reason == STOPPED_BEFORE_START:
-                unstarted += 1  # never started: not a result of this batch
-                continue
-            results.append(result)
+    def fill() -> bool:
+        """Start jobs until ``workers`` are in flight; False once no job is left."""
+        nonlocal stop_reason, limited, files_started
+        while len(in_flight) < workers:
+            if stop.is_set():
+                return True
+            reason = limits.reason_to_stop(files_started, batch_start, clock())
+            if reason is not None:
+                stop_reason, limited = stop_reason or reason, True
+                return True
+            job = next(pending, None)
+            if job is None:
+                return False
+            path, work = job
+            files_started += 1
             if observer is not None:
-                observer.file_finished(result)
-            if on_result is not None:
-                on_result(result)
-            fails_batch = result.stops_batch or stop_on_failure
-            if result.status is FileStatus.FAILED and fails_batch and not stop.is_set():
-                stop_reason = f"on_error is 'fail' and {result.path} failed: {result.error}"
-                stop.set()
-        fill()
+                observer.file_started(path)
+            if isinstance(work, FileResult):
+                finish(work)  # known in the coordinator: no worker round-trip
+            else:
+                in_flight[executor.submit(work)] = path
+        return True
+
+    more = fill()
+    while in_flight:
+        done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
+        for future in done:
+            finish(_result_of(future, in_flight.pop(future)))
+        more = fill()
     if stop.is_set():
-        if next(pending, None) is not None:
-            unstarted += 1
         stop_reason = stop_reason or "interrupted"
-    return BatchResult(
-        results=tuple(results),
+    stopped_early = more and (stop.is_set() or limited) and next(pending, None) is not None
+    return tally.result(
         workers=workers,
         seconds=time.monotonic() - started,
-        stopped_early=unstarted > 0,
-        stop_reason=stop_reason,
+        stopped_early=stopped_early,
+        stop_reason=stop_reason if stopped_early or stop.is_set() else None,
+    )
+
+
+def internal_error(path: Path, error: BaseException) -> FileResult:
+    """A bug in the workflow fails its file, not the batch."""
+    return FileResult(
+        path=path,
+        status=FileStatus.FAILED,
+        error=f"internal error: {type(error).__name__}: {error}",
     )
 
 
 def _result_of(future: Future[FileResult], path: Path) -> FileResult:
-    if future.cancelled():
-        return FileResult(path=path, status=FileStatus.SKIPPED, skip_reason=STOPPED_BEFORE_START)
     error = future.exception()
     if error is not None:
-        return FileResult(
-            path=path,
-            status=FileStatus.FAILED,
-            error=f"internal error: {type(error).__name__}: {error}",
-        )
+        return internal_error(path, error)
     return future.result()

@@ -1,34 +1,24 @@
-"""``vpo process -p POLICY --dry-run PATH...``: show what a policy would do.
+"""``vpo process -p POLICY [--dry-run] PATH...``: make files conform to a policy.
 
-Options are parsed in one place (ProcessOptions); the per-file work is
-``plan_file`` (probe → evaluate every phase), which the apply build reuses.
-Nothing here writes to media files.
+Options are parsed in one place (ProcessOptions) into one ProcessRequest; the
+real run and the dry run both go through the batch coordinator
+(vpo.batch.process) with the same prober, library cache and workers.
 """
 
 from __future__ import annotations
 
-import json
-from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+import datetime as dt
+import hashlib
+import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import click
 
 from vpo.cli.common import load_config_or_exit, tool_paths
-from vpo.cli.process_run import run_process
-from vpo.cli.render import plan_json, plan_table
 from vpo.config.models import VPOConfig
-from vpo.discovery import iter_media_files
-from vpo.errors import ExitCode, FileError
-from vpo.media.model import MediaFile
-from vpo.policy.loader import load_policy
-from vpo.policy.phases import FileEvaluation, evaluate_file, select_phases
-from vpo.policy.schema import Phase, Policy
-from vpo.probe.probe import probe_file
-from vpo.tools.locate import TOOL_NAMES, ToolPaths
-from vpo.tools.runner import ToolError, ToolNotFoundError
+from vpo.errors import ExitCode
+from vpo.tools.locate import TOOL_NAMES
 
 CLI_FLAGS = {
     "processing.workers": "--workers",
@@ -51,6 +41,9 @@ class ProcessOptions:
     keep_backup: bool = False
     quiet: bool = False
     database: Path | None = None
+    max_files: int | None = None
+    max_duration: float | None = None  # seconds
+    end_by: str | None = None  # HH:MM, local time
 
     def config_overrides(self) -> dict[str, object]:
         """Options that override configuration keys (None: not given)."""
@@ -68,34 +61,29 @@ def parse_phase_list(text: str | None) -> tuple[str, ...]:
     return tuple(name.strip() for name in text.split(",") if name.strip())
 
 
-def plan_file(policy: Policy, phases: Sequence[Phase], media: MediaFile) -> FileEvaluation:
-    """The per-file unit: evaluate the selected phases on one probed file."""
-    return evaluate_file(policy, phases, media)
-
-
-@dataclass(slots=True)
-class _Tally:
-    """Counts for the summary line."""
-
-    kinds: Counter[str]
-    total: int = 0
-
-    def as_dict(self) -> dict[str, int]:
-        return {
-            "files": self.total,
-            **{k: self.kinds.get(k, 0) for k in ("noop", "metadata", "remux", "encode")},
-            "errors": self.kinds.get("errors", 0),
-        }
+def end_by_timestamp(text: str, now: dt.datetime) -> float:
+    """``HH:MM`` → the next such local wall-clock time after ``now``, as epoch seconds."""
+    try:
+        parsed = dt.datetime.strptime(text.strip(), "%H:%M").time()
+    except ValueError:
+        raise click.BadParameter(
+            f"{text!r} is not a time like 06:30", param_hint="--end-by"
+        ) from None
+    moment = now.replace(hour=parsed.hour, minute=parsed.minute, second=0, microsecond=0)
+    if moment <= now:
+        moment += dt.timedelta(days=1)
+    return moment.timestamp()
 
 
 @click.command("process")
 @click.option(
     "-p",
     "--policy",
-    "policy_path",
+    "policy_paths",
     required=True,
+    multiple=True,
     type=click.Path(path_type=Path),
-    help="Policy YAML file.",
+    help="Policy YAML file (one per run).",
 )
 @click.option("--dry-run", is_flag=True, help="Show the plans; change nothing.")
 @click.option("--json", "as_json", is_flag=True, help="Print the plans as JSON on stdout.")
@@ -123,11 +111,21 @@ class _Tally:
     show_default=True,
     help="With --queue: higher runs first.",
 )
+@click.option(
+    "--max-files", type=click.IntRange(min=1), default=None, help="Start at most N files."
+)
+@click.option(
+    "--max-duration",
+    type=click.FloatRange(min=0),
+    default=None,
+    help="Start no new file after this many seconds.",
+)
+@click.option("--end-by", default=None, metavar="HH:MM", help="Start no new file after HH:MM.")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.pass_context
 def process(
     ctx: click.Context,
-    policy_path: Path,
+    policy_paths: tuple[Path, ...],
     dry_run: bool,
     as_json: bool,
     phases_text: str | None,
@@ -138,11 +136,21 @@ def process(
     database: Path | None,
     queue: bool,
     priority: int,
+    max_files: int | None,
+    max_duration: float | None,
+    end_by: str | None,
     paths: tuple[Path, ...],
 ) -> None:
     """Make media files under PATHS conform to a policy (--dry-run: only show the plans)."""
+    if len(policy_paths) > 1:
+        raise click.UsageError(
+            f"one policy per run, got {len(policy_paths)} (-p "
+            + ", -p ".join(str(p) for p in policy_paths)
+            + "); put the phases in one policy and pick them with --phases, or run vpo once "
+            "per policy",
+        )
     options = ProcessOptions(
-        policy_path=policy_path,
+        policy_path=policy_paths[0],
         paths=paths,
         dry_run=dry_run,
         as_json=as_json,
@@ -152,47 +160,85 @@ def process(
         keep_backup=keep_backup,
         quiet=quiet,
         database=database,
+        max_files=max_files,
+        max_duration=max_duration,
+        end_by=end_by,
     )
-    policy = load_policy(options.policy_path)  # fatal: exit 2 before any file is read
+    ctx.exit(_run(options, queue=queue, priority=priority))
+
+
+def _run(options: ProcessOptions, *, queue: bool = False, priority: int = 0) -> ExitCode:
+    # Imported here: `vpo process --help` and a usage error need none of the engine.
+    from vpo.apply.encode import TranscodeSettings
+    from vpo.apply.settings import ApplySettings
+    from vpo.batch.process import ProcessRequest
+    from vpo.batch.runner import BatchLimits
+    from vpo.batch.workers import resolve_worker_count
+    from vpo.cli import process_run
+    from vpo.policy.loader import load_policy_source
+    from vpo.policy.phases import select_phases
+    from vpo.tools.runner import ToolNotFoundError
+
+    end_by = None
+    if options.end_by is not None:
+        end_by = end_by_timestamp(options.end_by, dt.datetime.now().astimezone())
+    # fatal: exit 2 before any file is read
+    policy, source = load_policy_source(options.policy_path)
     notice = policy.analysis_notice()
     if notice and not options.quiet:
         click.echo(f"vpo: {options.policy_path}: {notice}", err=True)
     phases = select_phases(policy, options.phase_names)
     loaded = load_config_or_exit(options.config_overrides(), cli_flags=CLI_FLAGS)
+    config = loaded.config
     if queue:
-        ctx.exit(_queue(options, loaded.config, priority))
-    tools = tool_paths(loaded.config)
+        return _queue(options, config, priority)
+    tools = tool_paths(config)
     required = ("ffprobe", "mkvmerge") if options.dry_run else TOOL_NAMES
     for name in required:
         if getattr(tools, name) is None:
             click.echo(
                 f"vpo: {ToolNotFoundError(name, 'not on PATH and no path configured')}", err=True
             )
-            ctx.exit(ExitCode.TOOL_MISSING)
-    if not options.dry_run:
-        ctx.exit(
-            run_process(
-                policy_path=options.policy_path,
-                policy=policy,
-                phases=phases,
-                paths=options.paths,
-                config=loaded.config,
-                tools=tools,
-                recursive=options.recursive,
-                as_json=options.as_json,
-                quiet=options.quiet,
-                workers_chosen=loaded.sources.get("processing.workers", "default") != "default",
-            )
-        )
-    code = _dry_run(
-        options,
-        policy,
-        phases,
-        tools,
-        loaded.config.discovery.extensions,
-        loaded.config.tools.probe_timeout,
+            return ExitCode.TOOL_MISSING
+    decision = resolve_worker_count(
+        config.processing.workers,
+        max_workers=config.processing.max_workers,
+        cpu_count=os.cpu_count(),
     )
-    ctx.exit(code)
+    chosen = loaded.sources.get("processing.workers", "default") != "default"
+    if decision.warning and chosen and not options.quiet and not options.dry_run:
+        click.echo(f"vpo: {decision.warning}", err=True)  # the default needs no apology
+    request = ProcessRequest(
+        paths=options.paths,
+        policy=policy,
+        phases=phases,
+        tools=tools,
+        extensions=tuple(config.discovery.extensions),
+        settings=ApplySettings.from_jobs_config(config.jobs),
+        transcode=TranscodeSettings.from_config(config.transcode),
+        probe_timeout=config.tools.probe_timeout,
+        recursive=options.recursive,
+        dry_run=options.dry_run,
+        workers=decision.effective,
+        limits=BatchLimits(
+            max_files=options.max_files, max_duration=options.max_duration, end_by=end_by
+        ),
+        policy_name=options.policy_path.name,
+        policy_hash=hashlib.sha256(source).hexdigest()[:16],
+        keep_results=options.as_json,
+    )
+    label = str(options.policy_path)
+    if options.dry_run:
+        return process_run.run_dry_run(
+            request, database=config.library.database, as_json=options.as_json, policy_label=label
+        )
+    return process_run.run_process(
+        request,
+        database=config.library.database,
+        as_json=options.as_json,
+        quiet=options.quiet,
+        policy_label=label,
+    )
 
 
 def _queue(options: ProcessOptions, config: VPOConfig, priority: int) -> ExitCode:
@@ -212,74 +258,3 @@ def _queue(options: ProcessOptions, config: VPOConfig, priority: int) -> ExitCod
         click.echo(f"vpo: {queued.warning}", err=True)
     click.echo(queued_line(queued))
     return ExitCode.OK
-
-
-def _dry_run(
-    options: ProcessOptions,
-    policy: Policy,
-    phases: Sequence[Phase],
-    tools: ToolPaths,
-    extensions: Sequence[str],
-    timeout: float,
-) -> ExitCode:
-    tally = _Tally(kinds=Counter())
-    documents: list[dict[str, Any]] = []
-    stopped = False
-
-    def report_error(path: Path, cause: str) -> None:
-        message = f"{plan_table.display_path(path)}: {cause}"
-        click.echo(f"vpo: {message}", err=True)
-        tally.total += 1
-        tally.kinds["errors"] += 1
-        documents.append(plan_json.error_dict(str(path), message))
-
-    for path, outcome in _probe_all(options, tools, extensions, timeout, report_error):
-        if isinstance(outcome, str):
-            report_error(path, outcome)
-            continue
-        evaluation = plan_file(policy, phases, outcome)
-        tally.total += 1
-        tally.kinds["errors" if evaluation.failed else evaluation.kind.value] += 1
-        if options.as_json:
-            documents.append(plan_json.file_dict(evaluation))
-        else:
-            click.echo(plan_table.render_file(evaluation))
-        if evaluation.stop_batch:
-            click.echo("vpo: on_error is 'fail': stopping the batch", err=True)
-            stopped = True
-            break
-
-    summary = tally.as_dict()
-    if options.as_json:
-        document = plan_json.document(
-            str(options.policy_path), [p.name for p in phases], documents, summary
-        )
-        click.echo(json.dumps(document, indent=2, ensure_ascii=False))
-    else:
-        click.echo(plan_table.render_summary(dict(tally.kinds), tally.total))
-    return ExitCode.FILES_FAILED if stopped or summary["errors"] else ExitCode.OK
-
-
-def _probe_all(
-    options: ProcessOptions,
-    tools: ToolPaths,
-    extensions: Sequence[str],
-    timeout: float,
-    on_error: Callable[[Path, str], None],
-) -> Iterator[tuple[Path, MediaFile | str]]:
-    """Discover and probe; a per-file failure is yielded as its one-line cause."""
-    for path in iter_media_files(
-        options.paths, extensions, recursive=options.recursive, on_error=on_error
-    ):
-        try:
-            yield path, probe_file(path, tools, timeout=timeout)
-        except FileError as error:
-            yield path, _without_path(str(error), path)
-        except ToolError as error:
-            yield path, _without_path(str(error), path)
-
-
-def _without_path(message: str, path: Path) -> str:
-    """Probe errors start with the path; the caller adds a display-safe one."""
-    prefix = f"{path}: "
-    return message[len(prefix) :] if message.startswith(prefix) else message

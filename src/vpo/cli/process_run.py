@@ -1,225 +1,176 @@
-"""The real run of ``vpo process``: workers, live progress, Ctrl-C, library records.
+"""``vpo process`` on the batch coordinator: the CLI's side of a run (and of a dry run).
 
-The coordinator (this thread) owns everything shared: the display, the
-``on_error`` decision (in vpo.batch.runner) and the database writes, which
-happen only after the disk change succeeded.
+The coordinator (vpo.batch.process) does the work and owns the library; this
+module only builds the request, the executor and the display, installs the
+Ctrl-C handler and prints the summary.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
-import os
 import threading
-from collections.abc import Sequence
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import replace
-from functools import partial
+from contextlib import nullcontext
 from pathlib import Path
+from typing import Any
 
 import click
 from rich.console import Console
 
-from vpo.apply.encode import TranscodeSettings
-from vpo.apply.recovery import RecoveryKind, recover_leftovers, recover_temp_dir
-from vpo.apply.settings import ApplySettings
+from vpo.batch.process import ProcessRequest, run_process_batch
 from vpo.batch.progress import ProgressTracker
-from vpo.batch.runner import BatchResult, run_batch
-from vpo.batch.workers import resolve_worker_count
 from vpo.cli.interrupt import InterruptController
-from vpo.cli.render.batch_progress import BatchProgressDisplay, display_path
+from vpo.cli.render import plan_json, plan_table
+from vpo.cli.render.batch_progress import BatchProgressDisplay
 from vpo.cli.render.process_summary import process_document, summary_lines
-from vpo.config.models import VPOConfig
-from vpo.discovery import iter_media_files
 from vpo.errors import ExitCode
 from vpo.library import Library
-from vpo.library.records import FileOutcome, FileRecord, RunCounts, RunOutcome
-from vpo.media.model import MediaFile
-from vpo.policy.schema import Phase, Policy
-from vpo.probe.cheapest import cheapest_prober
-from vpo.tools.locate import ToolPaths
-from vpo.workflow.process_file import WorkflowContext, process_file
-from vpo.workflow.result import FileResult, FileStatus
+from vpo.tools.progress import EncodeProgress
+from vpo.workflow.result import FileResult
 
-_RECORD_BATCH = 64  # results per database transaction
+
+def _threads(workers: int) -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(workers, thread_name_prefix="vpo-worker")
 
 
 def run_process(
+    request: ProcessRequest,
     *,
-    policy_path: Path,
-    policy: Policy,
-    phases: tuple[Phase, ...],
-    paths: Sequence[Path],
-    config: VPOConfig,
-    tools: ToolPaths,
-    recursive: bool,
+    database: Path,
     as_json: bool,
     quiet: bool,
-    workers_chosen: bool = True,
+    policy_label: str,
 ) -> ExitCode:
-    """Process every file under ``paths``; returns the exit code (README table)."""
+    """Process every file of ``request``; returns the exit code (README table)."""
     console = Console(stderr=True, highlight=False, soft_wrap=True)
-    unreadable: list[FileResult] = []  # missing or unreadable paths: failed, never started
-
-    def discovery_error(path: Path, cause: str) -> None:
-        unreadable.append(FileResult(path=path, status=FileStatus.FAILED, error=cause))
-        console.print(f"vpo: {display_path(path)}: {cause}", markup=False)
-
-    _recover(paths, (config.jobs.temp_dir, config.transcode.scratch_dir), console, quiet)
-    files = list(
-        iter_media_files(
-            paths, config.discovery.extensions, recursive=recursive, on_error=discovery_error
+    stop = threading.Event()
+    tracker = ProgressTracker(None)
+    live = console.is_terminal and not as_json
+    with (
+        Library.open(database) as library,
+        BatchProgressDisplay(tracker, console, live=live, quiet=quiet) as display,
+        InterruptController(
+            stop, lambda text: display.message(f"vpo: {text}", "yellow")
+        ) as interrupt,
+        _threads(request.workers) as executor,
+    ):
+        batch = run_process_batch(
+            request, executor=executor, observer=display, stop=stop, library=library
         )
-    )
-    decision = resolve_worker_count(
-        config.processing.workers,
-        max_workers=config.processing.max_workers,
-        cpu_count=os.cpu_count(),
-        file_count=len(files),
-    )
-    if decision.warning and workers_chosen and not quiet:  # the default needs no apology
-        console.print(f"vpo: {decision.warning}", markup=False)
-    with Library.open(config.library.database) as library:
-        context = WorkflowContext(
-            policy=policy,
-            phases=phases,
-            tools=tools,
-            settings=ApplySettings.from_jobs_config(config.jobs),
-            probe=cheapest_prober(tools, timeout=config.tools.probe_timeout),
-            cached_media=partial(_cached, library),
-            transcode=TranscodeSettings.from_config(config.transcode),
+    interrupted = interrupt.interrupted
+    if as_json:
+        document = process_document(
+            batch,
+            policy=policy_label,
+            phases=[phase.name for phase in request.phases],
+            interrupted=interrupted,
+            run_id=batch.run_id,
         )
-        run_id = library.start_run(
-            policy_name=policy_path.name,
-            policy_hash=_file_hash(policy_path),
-            workers=decision.effective,
-        )
-        recorder = _Recorder(library, run_id)
-        stop = threading.Event()
-        tracker = ProgressTracker(len(files))
-        live = console.is_terminal and not as_json
-        with (
-            BatchProgressDisplay(tracker, console, live=live, quiet=quiet) as display,
-            InterruptController(
-                stop, lambda text: display.message(f"vpo: {text}", "yellow")
-            ) as interrupt,
-            ThreadPoolExecutor(decision.effective, thread_name_prefix="vpo-worker") as executor,
-        ):
-            context = replace(context, on_progress=display.encode_progress)
-            batch = run_batch(
-                files,
-                partial(process_file, context=context),
-                executor=executor,
-                workers=decision.effective,
-                stop_on_failure=policy.config.on_error == "fail",
-                stop=stop,
-                observer=display,
-                on_result=recorder.add,
-            )
-        batch = replace(batch, results=(*unreadable, *batch.results))
-        recorder.flush()
-        library.finish_run(
-            run_id,
-            RunCounts.from_mapping(batch.counts, sum(r.bytes_written for r in batch.results)),
-            outcome=_run_outcome(batch, interrupt.interrupted),
-        )
-    _print_summary(batch, policy_path, phases, interrupt.interrupted, run_id, as_json, console)
-    if interrupt.interrupted:
+        click.echo(json.dumps(document, indent=2, ensure_ascii=False))
+    else:
+        for line in summary_lines(batch, interrupted=interrupted):
+            click.echo(line)
+    if interrupted:
         return ExitCode.INTERRUPTED
     if batch.failed or batch.stopped_early:
         return ExitCode.FILES_FAILED
     return ExitCode.OK
 
 
-def _cached(library: Library, path: Path, info: os.stat_result) -> MediaFile | None:
-    return library.cached_media(path, info.st_size, info.st_mtime_ns, info.st_ino, info.st_ctime_ns)
-
-
-class _Recorder:
-    """Buffers results and writes them in small transactions from the coordinator thread."""
-
-    def __init__(self, library: Library, run_id: int) -> None:
-        self._library = library
-        self._run_id = run_id
-        self._pending: list[FileRecord] = []
-
-    def add(self, result: FileResult) -> None:
-        self._pending.append(_record_of(result))
-        if len(self._pending) >= _RECORD_BATCH:
-            self.flush()
-
-    def flush(self) -> None:
-        if self._pending:
-            self._library.record_file_results(self._run_id, self._pending)
-            self._pending = []
-
-
-def _record_of(result: FileResult) -> FileRecord:
-    kinds = [p.kind for p in result.phases if p.kind]
-    order = ["noop", "metadata", "remux", "encode"]
-    return FileRecord(
-        path=result.path,
-        outcome=FileOutcome(result.status.value),
-        plan_kind=max(kinds, key=order.index) if kinds else None,
-        tool=",".join(dict.fromkeys(result.tools)) or None,
-        phase=",".join(p.phase for p in result.phases) or None,
-        before=result.before,
-        after=result.after,
-        changes=tuple(change for p in result.phases for change in p.changes),
-        bytes_written=result.bytes_written,
-        seconds=result.seconds,
-        error=result.error or result.skip_reason,
-        after_ctime_ns=result.after_ctime_ns,
-        original_size=result.original_size,
-        bytes_saved=result.bytes_saved,
-        encode_seconds=result.encode_seconds,
-        encode_speed=result.encode_speed,
-    )
-
-
-def _run_outcome(batch: BatchResult, interrupted: bool) -> RunOutcome:
-    if interrupted:
-        return RunOutcome.INTERRUPTED
-    return RunOutcome.FAILED if batch.stopped_early else RunOutcome.COMPLETED
-
-
-def _recover(
-    paths: Sequence[Path], temp_dirs: Sequence[Path | None], console: Console, quiet: bool
-) -> None:
-    """Undo what a killed earlier run left (journals, temp files) before touching anything."""
-    found = recover_temp_dir(*temp_dirs)
-    for root in paths:
-        if root.is_dir():
-            found.extend(recover_leftovers(root))
-    for action in found:
-        if action.kind in (RecoveryKind.FAILED, RecoveryKind.SET_ASIDE) or not quiet:
-            console.print(
-                f"vpo: recovery: {display_path(action.path)}: {action.detail}", markup=False
-            )
-
-
-def _file_hash(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()[:16]
-
-
-def _print_summary(
-    batch: BatchResult,
-    policy_path: Path,
-    phases: tuple[Phase, ...],
-    interrupted: bool,
-    run_id: int,
-    as_json: bool,
-    console: Console,
-) -> None:
+def run_dry_run(
+    request: ProcessRequest, *, database: Path, as_json: bool, policy_label: str
+) -> ExitCode:
+    """The dry run: the same coordinator, prober, cache and workers, with ``plan_file``
+    as the per-file work; plans are printed in the order of the files."""
+    view = DryRunView(as_json=as_json)
+    stop = threading.Event()
+    library = Library.open(database) if database.is_file() else None  # read only: never created
+    with (
+        library if library is not None else nullcontext(),
+        InterruptController(stop, lambda text: click.echo(f"vpo: {text}", err=True)) as interrupt,
+        _threads(request.workers) as executor,
+    ):
+        batch = run_process_batch(
+            request, executor=executor, observer=view, stop=stop, library=library
+        )
+    view.flush()
     if as_json:
-        document = process_document(
-            batch,
-            policy=str(policy_path),
-            phases=[phase.name for phase in phases],
-            interrupted=interrupted,
-            run_id=run_id,
+        document = plan_json.document(
+            policy_label, [p.name for p in request.phases], view.documents, view.summary()
         )
         click.echo(json.dumps(document, indent=2, ensure_ascii=False))
-        return
-    for line in summary_lines(batch, interrupted=interrupted):
-        click.echo(line)
+    else:
+        click.echo(plan_table.render_summary(dict(view.kinds), view.total))
+    if interrupt.interrupted:
+        return ExitCode.INTERRUPTED
+    if view.stopped or view.kinds.get("errors"):
+        return ExitCode.FILES_FAILED
+    return ExitCode.FILES_FAILED if batch.stopped_early else ExitCode.OK
+
+
+class DryRunView:
+    """Prints each file's plans (or JSON) in discovery order, whatever order the
+    workers finish in: results wait until every file started before them is out."""
+
+    def __init__(self, *, as_json: bool) -> None:
+        self._as_json = as_json
+        self._order: list[Path] = []
+        self._next = 0
+        self._done: dict[Path, FileResult] = {}
+        self.kinds: Counter[str] = Counter()
+        self.total = 0
+        self.documents: list[dict[str, Any]] = []
+        self.stopped = False
+
+    def batch_started(self, total: int) -> None:
+        """Nothing to show before the first plan."""
+
+    def file_started(self, path: Path) -> None:
+        self._order.append(path)
+
+    def file_finished(self, result: FileResult) -> None:
+        self._done[result.path] = result
+        while self._next < len(self._order) and self._order[self._next] in self._done:
+            self._show(self._done.pop(self._order[self._next]))
+            self._next += 1
+
+    def progress(self, progress: EncodeProgress) -> None:
+        """A dry run encodes nothing."""
+
+    def notice(self, path: Path, text: str, *, important: bool) -> None:
+        self._error(path, text)
+
+    def flush(self) -> None:
+        for result in self._done.values():  # left over only when a worker vanished
+            self._show(result)
+        self._done.clear()
+
+    def summary(self) -> dict[str, int]:
+        return {
+            "files": self.total,
+            **{k: self.kinds.get(k, 0) for k in ("noop", "metadata", "remux", "encode")},
+            "errors": self.kinds.get("errors", 0),
+        }
+
+    def _show(self, result: FileResult) -> None:
+        evaluation = result.evaluation
+        if evaluation is None:
+            self._error(result.path, result.error or result.skip_reason or "failed")
+            return
+        self.total += 1
+        self.kinds["errors" if evaluation.failed else evaluation.kind.value] += 1
+        if self._as_json:
+            self.documents.append(plan_json.file_dict(evaluation))
+        else:
+            click.echo(plan_table.render_file(evaluation))
+        if evaluation.stop_batch:
+            click.echo("vpo: on_error is 'fail': stopping the batch", err=True)
+            self.stopped = True
+
+    def _error(self, path: Path, cause: str) -> None:
+        message = f"{plan_table.display_path(path)}: {cause}"
+        click.echo(f"vpo: {message}", err=True)
+        self.total += 1
+        self.kinds["errors"] += 1
+        self.documents.append(plan_json.error_dict(str(path), message))

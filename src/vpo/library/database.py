@@ -18,6 +18,7 @@ import time
 import uuid
 from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -56,6 +57,7 @@ if TYPE_CHECKING:  # imported when used: commands that never see a job or the AP
     from vpo.library.jobs import JobQueue
 
 _PAGE = 1000  # rows per page when streaming large result sets
+_LOOKUP_PAGE = 400  # paths per batched cache lookup (below SQLite's 999 bound parameters)
 _MEDIA_SELECT = ", ".join(rows.MEDIA_COLUMNS)
 
 
@@ -182,6 +184,16 @@ class Library:
         return rows.media_from_rows(
             path, size, mtime_ns, inode, device, row[7:], tracks, attachments
         )
+
+    def cached_media_many(self, keys: Sequence[tuple[Path, StatKey]]) -> dict[Path, MediaFile]:
+        """``cached_media`` for many files at once: three SELECTs per page of paths
+        instead of three per file. Only hits are in the result."""
+        found: dict[Path, MediaFile] = {}
+        for start in range(0, len(keys), _LOOKUP_PAGE):
+            page = keys[start : start + _LOOKUP_PAGE]
+            with self._read() as connection:
+                found.update(_cached_page(connection, page))
+        return found
 
     def record_probe(self, media: MediaFile, ctime_ns: int | None) -> None:
         """Store a fresh probe: the file's stat key (with the ctime of the stat taken
@@ -535,3 +547,52 @@ class Library:
                 yield connection
             finally:
                 connection.execute("COMMIT")
+
+
+def _cached_page(
+    connection: sqlite3.Connection, page: Sequence[tuple[Path, StatKey]]
+) -> Iterator[tuple[Path, MediaFile]]:
+    by_path = {rows.path_to_db(path): (path, key) for path, key in page}
+    marks = ", ".join("?" * len(by_path))
+    matched: dict[int, tuple[Path, StatKey, Sequence[object]]] = {}
+    for row in connection.execute(
+        f"SELECT id, path, size, mtime_ns, inode, ctime_ns, device, status, {_MEDIA_SELECT} "
+        f"FROM files WHERE path IN ({marks})",
+        tuple(by_path),
+    ):
+        file_id, encoded, size, mtime_ns, inode, ctime_ns, device, status = row[:8]
+        path, key = by_path[encoded]
+        stored = StatKey(size, mtime_ns, inode, device, ctime_ns)
+        if status == FileStatus.OK.value and stored.matches(key):
+            matched[file_id] = (path, replace(key, device=device), row[8:])
+    if not matched:
+        return
+    ids = ", ".join("?" * len(matched))
+    tracks: dict[int, list[Sequence[object]]] = {file_id: [] for file_id in matched}
+    for file_id, *track in connection.execute(
+        f"SELECT file_id, {', '.join(rows.TRACK_COLUMNS)} FROM tracks "
+        f"WHERE file_id IN ({ids}) ORDER BY file_id, position",
+        tuple(matched),
+    ):
+        tracks[file_id].append(track)
+    attachments: dict[int, list[Sequence[object]]] = {file_id: [] for file_id in matched}
+    for file_id, *attachment in connection.execute(
+        f"SELECT file_id, {', '.join(rows.ATTACHMENT_COLUMNS)} FROM attachments "
+        f"WHERE file_id IN ({ids}) ORDER BY file_id, position",
+        tuple(matched),
+    ):
+        attachments[file_id].append(attachment)
+    for file_id, (path, key, media_row) in matched.items():
+        yield (
+            path,
+            rows.media_from_rows(
+                path,
+                key.size,
+                key.mtime_ns,
+                key.inode,
+                key.device,
+                media_row,
+                tracks[file_id],
+                attachments[file_id],
+            ),
+        )

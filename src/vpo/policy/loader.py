@@ -86,6 +86,13 @@ def load_policy(path: Path) -> Policy:
     return parse_policy(read_policy_text(path), str(path))
 
 
+def load_policy_source(path: Path) -> tuple[Policy, bytes]:
+    """Read and validate one policy file; also return the bytes that were parsed
+    (what a run records the hash of: a second read could see another file)."""
+    text = read_policy_text(path)
+    return parse_policy(text, str(path)), text.encode("utf-8")  # lossless: it was UTF-8
+
+
 def read_policy_text(path: Path) -> str:
     """The text of a policy file; PolicyError (one line) when it cannot be read."""
     name = str(path)

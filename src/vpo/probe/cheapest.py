@@ -10,6 +10,7 @@ the in-process reader cannot make sense of gets a second opinion from
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from vpo.media.model import MediaFile
@@ -21,22 +22,32 @@ from vpo.tools.locate import ToolPaths
 Prober = Callable[[Path], MediaFile]
 
 
-def cheapest_prober(tools: ToolPaths, *, timeout: float) -> Prober:
-    """A thread-safe ``path → MediaFile`` that raises ProbeError or ToolError."""
+@dataclass(frozen=True, slots=True)
+class CheapestProber:
+    """A thread-safe, picklable ``path → MediaFile`` that raises ProbeError or ToolError.
 
-    def probe(path: Path) -> MediaFile:
+    Plain data (tool paths and a timeout), so it can travel to a worker process.
+    """
+
+    tools: ToolPaths
+    timeout: float
+
+    def __call__(self, path: Path) -> MediaFile:
         if not _starts_with_ebml(path):
-            return probe_file(path, tools, timeout=timeout)
+            return probe_file(path, self.tools, timeout=self.timeout)
         try:
             media = probe_matroska_headers(path)
         except NotMediaError:
-            return probe_file(path, tools, timeout=timeout)
+            return probe_file(path, self.tools, timeout=self.timeout)
         reason = unsupported_reason(media)
         if reason is not None:
             raise NotMediaError(path, reason)
         return media
 
-    return probe
+
+def cheapest_prober(tools: ToolPaths, *, timeout: float) -> Prober:
+    """A thread-safe ``path → MediaFile`` that raises ProbeError or ToolError."""
+    return CheapestProber(tools, timeout)
 
 
 def _starts_with_ebml(path: Path) -> bool:

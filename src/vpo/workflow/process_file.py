@@ -1,7 +1,9 @@
 """The per-file unit of ``vpo process``: probe (or cache) → phases → apply → verify.
 
-Runs on a worker thread: it only reads shared, immutable context and returns a
-FileResult; the coordinator records and reports it.
+Runs on a worker (a thread, or another process): it takes only plain, picklable
+inputs (the path, a frozen WorkflowContext and the cached probe the coordinator
+looked up) and returns a FileResult; the coordinator records and reports it.
+Nothing here touches the library database or the display.
 """
 
 from __future__ import annotations
@@ -30,19 +32,41 @@ from vpo.tools.runner import ToolError, ToolTimeoutError
 from vpo.workflow.changes import describe_plan
 from vpo.workflow.result import FileResult, FileStatus, PhaseResult, PhaseStatus
 
-CacheLookup = Callable[[Path, os.stat_result], MediaFile | None]
+
+@dataclass(frozen=True, slots=True)
+class CachedProbe:
+    """The library's probe of a file and the stat key it was looked up with.
+
+    The worker uses it only when a fresh stat still shows that key (size, mtime,
+    inode and ctime), so a change between lookup and start is never missed.
+    """
+
+    media: MediaFile
+    ctime_ns: int
+
+    def matches(self, info: os.stat_result) -> bool:
+        media = self.media
+        return (info.st_size, info.st_mtime_ns, info.st_ino, info.st_ctime_ns) == (
+            media.size,
+            media.mtime_ns,
+            media.inode,
+            self.ctime_ns,
+        )
 
 
 @dataclass(frozen=True, slots=True)
 class WorkflowContext:
-    """Everything a worker needs; shared read-only by all workers."""
+    """Everything a worker needs; shared read-only by all workers.
+
+    Plain data (picklable) except ``on_progress``, which the coordinator sets only
+    for an in-process (thread) executor; leave it None for a process pool.
+    """
 
     policy: Policy
     phases: tuple[Phase, ...]
     tools: ToolPaths
     settings: ApplySettings
-    probe: Prober  # the cheapest probe per container (vpo.probe.cheapest)
-    cached_media: CacheLookup | None = None
+    probe: Prober  # the cheapest probe per container (vpo.probe.cheapest.CheapestProber)
     transcode: TranscodeSettings = field(default_factory=TranscodeSettings)
     on_progress: Callable[[EncodeProgress], None] | None = None  # encodes only; any thread
 
@@ -71,12 +95,17 @@ class _Applied:
     encode_speed: float | None = None
 
 
-def process_file(path: Path, context: WorkflowContext) -> FileResult:
-    """Make one file conform to every selected phase; never raises for per-file trouble."""
+def process_file(
+    path: Path, context: WorkflowContext, cached: CachedProbe | None = None
+) -> FileResult:
+    """Make one file conform to every selected phase; never raises for per-file trouble.
+
+    ``cached``: the library's probe, used when the file still matches it.
+    """
     started = time.monotonic()
     worker = threading.current_thread().name
     try:
-        before, ctime_ns = _current_media(path, context)
+        before, ctime_ns = _current_media(path, context, cached)
     except (FileError, ToolError) as error:
         return _finish(path, started, worker, status=FileStatus.FAILED, error=_cause(error, path))
     applied: dict[str, _Applied] = {}
@@ -162,7 +191,9 @@ class ApplyFailedError(FileError):
     """A tool failed while applying a plan (the original is untouched)."""
 
 
-def _current_media(path: Path, context: WorkflowContext) -> tuple[MediaFile, int | None]:
+def _current_media(
+    path: Path, context: WorkflowContext, cached: CachedProbe | None
+) -> tuple[MediaFile, int | None]:
     """The library's cached probe when size, mtime, inode and ctime still match, else a
     probe; with the ctime of the stat taken *before* it, so a change made while the
     file is probed can never be cached as the probed state."""
@@ -170,10 +201,8 @@ def _current_media(path: Path, context: WorkflowContext) -> tuple[MediaFile, int
         info: os.stat_result | None = path.stat()
     except OSError:
         info = None  # the probe names the cause precisely
-    if info is not None and context.cached_media is not None:
-        cached = context.cached_media(path, info)
-        if cached is not None:
-            return cached, info.st_ctime_ns
+    if info is not None and cached is not None and cached.matches(info):
+        return cached.media, info.st_ctime_ns
     media = context.probe(path)
     if info is None or (media.size, media.mtime_ns, media.inode) != (
         info.st_size,

@@ -5,8 +5,12 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from vpo.media.model import MediaFile
+
+if TYPE_CHECKING:
+    from vpo.policy.phases import FileEvaluation
 
 
 class FileStatus(str, enum.Enum):
@@ -60,6 +64,7 @@ class FileResult:
     worker: str | None = None  # thread name, for tests and logs
     started_at: float = 0.0  # time.monotonic() at start, for overlap checks
     finished_at: float = 0.0
+    evaluation: FileEvaluation | None = field(default=None, repr=False, compare=False)  # plans
 
     @property
     def tools(self) -> tuple[str, ...]:

@@ -42,19 +42,21 @@ def test_newline_in_a_name_stays_on_one_line() -> None:
     assert display_path(Path("a\nb.mkv")) == "a\\nb.mkv"
 
 
-def test_plain_mode_prints_one_line_per_file_without_control_sequences() -> None:
+def test_plain_mode_prints_one_line_per_changed_file_and_only_counts_unchanged_ones() -> None:
     stream = io.StringIO()
     console = Console(file=stream, force_terminal=False, width=200)
-    tracker = ProgressTracker(2)
+    tracker = ProgressTracker(3)
     with BatchProgressDisplay(tracker, console, live=False) as display:
-        for name in ("a.mkv", "b.mkv"):
+        for name, status in (
+            ("a.mkv", FileStatus.UNCHANGED),
+            ("b.mkv", FileStatus.CHANGED),
+            ("c.mkv", FileStatus.UNCHANGED),
+        ):
             display.file_started(Path(name))
-            display.file_finished(FileResult(Path(name), FileStatus.UNCHANGED))
+            display.file_finished(FileResult(Path(name), status))
     lines = stream.getvalue().splitlines()
-    assert lines == [
-        "[1/2] unchanged a.mkv: already conforms (0.00 s)",
-        "[2/2] unchanged b.mkv: already conforms (0.00 s)",
-    ]
+    assert lines == ["[2/3] changed   b.mkv: already conforms (0.00 s)"]
+    assert tracker.snapshot().completed == 3
     assert "\x1b" not in stream.getvalue() and "\r" not in stream.getvalue()
 
 

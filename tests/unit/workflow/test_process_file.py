@@ -20,6 +20,7 @@ from vpo.tools.runner import ToolError, ToolTimeoutError
 from vpo.workflow.changes import describe_plan
 from vpo.workflow.process_file import (
     ApplyFailedError,
+    CachedProbe,
     WorkflowContext,
     _Applied,
     _raise_if_aborted,
@@ -84,7 +85,6 @@ SKIPPED = """\
 def context(
     the_policy: Policy,
     probed: MediaFile | Exception,
-    cached: MediaFile | None = None,
     calls: list[str] | None = None,
 ) -> WorkflowContext:
     def probe(path: Path) -> MediaFile:
@@ -100,7 +100,6 @@ def context(
         tools=ToolPaths(),  # no tool: these cases must never need one
         settings=ApplySettings(stable_seconds=0.0),
         probe=probe,
-        cached_media=(lambda path, info: cached) if cached is not None else None,
     )
 
 
@@ -123,22 +122,43 @@ def test_probe_failure_is_one_line_without_the_path() -> None:
     assert "Invalid data found" in result.error and "\n" not in result.error
 
 
+def cached_probe(media: MediaFile) -> CachedProbe:
+    """The library's probe of ``media.path`` as the coordinator hands it over."""
+    info = media.path.stat()
+    return CachedProbe(
+        replace(media, size=info.st_size, mtime_ns=info.st_mtime_ns, inode=info.st_ino),
+        info.st_ctime_ns,
+    )
+
+
 def test_the_library_cache_is_used_instead_of_a_probe(tmp_path: Path) -> None:
     file = tmp_path / "movie.mkv"
     file.write_bytes(b"x")
     calls: list[str] = []
-    cached = media(("eng", True), path=file)
+    cached = cached_probe(media(("eng", True), path=file))
     result = process_file(
-        file, context(policy(DEFAULTS), media(("fre", True), path=file), cached, calls)
+        file, context(policy(DEFAULTS), media(("fre", True), path=file), calls), cached
     )
     assert result.status is FileStatus.UNCHANGED
     assert calls == []
 
 
+def test_a_cached_probe_of_a_file_changed_since_the_lookup_is_not_used(tmp_path: Path) -> None:
+    file = tmp_path / "movie.mkv"
+    file.write_bytes(b"x")
+    calls: list[str] = []
+    cached = cached_probe(media(("eng", True), path=file))
+    file.chmod(0o600)  # changes the ctime only, as an in-place header edit would
+    result = process_file(
+        file, context(policy(DEFAULTS), media(("eng", True), path=file), calls), cached
+    )
+    assert calls == ["probe movie.mkv"] and result.status is FileStatus.UNCHANGED
+
+
 def test_a_missing_file_is_probed_not_looked_up() -> None:
     calls: list[str] = []
     fine = media(("eng", True))
-    result = process_file(PATH, context(policy(DEFAULTS), fine, cached=fine, calls=calls))
+    result = process_file(PATH, context(policy(DEFAULTS), fine, calls=calls), CachedProbe(fine, 0))
     assert calls == ["probe Movie.mkv"] and result.status is FileStatus.UNCHANGED
 
 

@@ -18,8 +18,8 @@ from vpo.apply.choose import Tool
 from vpo.apply.encode import EncodeResult
 from vpo.apply.execute import ApplyOutcome
 from vpo.apply.settings import ApplySettings
-from vpo.batch.runner import BatchResult
-from vpo.cli.process_run import _record_of
+from vpo.batch.process import _record_of
+from vpo.batch.runner import BatchTally
 from vpo.cli.render.process_summary import file_dict, process_document
 from vpo.library import FileOutcome
 from vpo.media.model import Container, MediaFile, Track, TrackType
@@ -121,9 +121,10 @@ def test_the_library_record_and_the_json_carry_the_figures(
         (600, 0),
     ]
     assert entry["phases"][0]["encode_speed"] == 2.0
-    batch = BatchResult(
-        results=(result, FileResult(path=path, status=FileStatus.UNCHANGED)), workers=1, seconds=1.0
-    )
+    tally = BatchTally()
+    tally.add(result)
+    tally.add(FileResult(path=path, status=FileStatus.UNCHANGED))
+    batch = tally.result(workers=1, seconds=1.0)
     summary = process_document(batch, policy="p.yaml", phases=[], interrupted=False, run_id=1)
     assert summary["summary"]["bytes_saved"] == 400
 

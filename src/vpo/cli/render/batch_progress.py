@@ -1,7 +1,9 @@
 """Draws batch progress on stderr: a live line on a terminal, plain lines elsewhere.
 
-The batch core only calls ``file_started``/``file_finished``; everything visible
-is decided here, so stdout stays free for results (JSON stays valid).
+The batch coordinator only calls the ProcessObserver methods; everything visible
+is decided here, so stdout stays free for results (JSON stays valid). Off a
+terminal (a log file, a pipe), files that already conform get no line of their
+own: the summary counts them, and a no-op rerun of a large library stays fast.
 """
 
 from __future__ import annotations
@@ -93,13 +95,16 @@ class BatchProgressDisplay:
             self._live.stop()
             self._live = None
 
+    def batch_started(self, total: int) -> None:
+        self._tracker.set_total(total)
+
     def file_started(self, path: Path) -> None:
         self._tracker.start_file(path)
 
     def file_finished(self, result: FileResult) -> None:
         self._tracker.finish_file(result)
-        if self._quiet:
-            return
+        if self._quiet or (result.status is FileStatus.UNCHANGED and not self._live_enabled):
+            return  # off a terminal, a file that already conforms is only counted
         snapshot = self._tracker.snapshot()
         total = "?" if snapshot.total is None else snapshot.total
         line = Text(f"[{snapshot.completed}/{total}] ")
@@ -111,6 +116,17 @@ class BatchProgressDisplay:
     def encode_progress(self, progress: EncodeProgress) -> None:
         """Called from worker threads while ffmpeg encodes; shown on the live line only."""
         self._tracker.set_detail(progress.path, describe_encode(progress))
+
+    def progress(self, progress: EncodeProgress) -> None:
+        """ProcessObserver's name for ``encode_progress``."""
+        self.encode_progress(progress)
+
+    def notice(self, path: Path, text: str, *, important: bool) -> None:
+        """A line about a path outside the results: shown even with ``-q`` if important."""
+        if self._quiet and not important:
+            return
+        with self._print_lock:
+            self._console.print(f"vpo: {display_path(path)}: {text}", markup=False)
 
     def message(self, text: str, style: str | None = None) -> None:
         """A log line that does not tear the live display."""

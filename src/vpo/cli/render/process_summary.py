@@ -15,7 +15,7 @@ SCHEMA = "vpo.process/1"
 def summary_lines(batch: BatchResult, *, interrupted: bool) -> list[str]:
     """``10 files: 6 changed, 3 unchanged, 0 skipped, 1 failed in 0:04 (2 workers)``."""
     counts = batch.counts
-    total = len(batch.results)
+    total = batch.total
     per_file = batch.seconds / total if total else 0.0
     lines = [
         f"{total} file{'s' if total != 1 else ''}: {counts['changed']} changed, "
@@ -50,14 +50,14 @@ def process_document(
         "phases": phases,
         "run_id": run_id,
         "summary": {
-            "total": len(batch.results),
+            "total": batch.total,
             **batch.counts,
             "stopped_early": batch.stopped_early or interrupted,
             "stop_reason": "interrupted" if interrupted else batch.stop_reason,
             "seconds": round(batch.seconds, 3),
             "workers": batch.workers,
-            "bytes_written": sum(r.bytes_written for r in batch.results),
-            "bytes_saved": sum(r.bytes_saved for r in batch.results),
+            "bytes_written": batch.bytes_written,
+            "bytes_saved": batch.bytes_saved,
         },
         "files": [file_dict(result) for result in batch.results],
     }

@@ -1,0 +1,276 @@
+"""The one batch coordinator of ``vpo process`` (real run and ``--dry-run``).
+
+Entry point: :func:`run_process_batch`. Everything that asks for files to be
+processed (the CLI today, the daemon's job queue next) builds a frozen
+:class:`ProcessRequest` and calls it with an executor, an observer and a library::
+
+    with Library.open(db) as library, ThreadPoolExecutor(2) as executor:
+        batch = run_process_batch(request, executor=executor, observer=display,
+                                  stop=stop_event, library=library)
+
+The coordinator (the calling thread) is the only code that touches the library
+database and the observer. It discovers the files, stats them and looks their
+probes up in the library in pages (one query per few hundred files); a cached
+file that every phase leaves alone is finished right here, with no worker
+round-trip; every other file goes to the executor as ``process_file(path,
+context, cached)`` (``plan_file`` for a dry run) — plain, picklable inputs and a
+FileResult out, so a ``ProcessPoolExecutor`` (or a distributed executor) works
+as well as threads. Results are recorded in small transactions after each disk
+change; unchanged files write no row (they count in the run's totals).
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Executor, ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Protocol
+
+from vpo.apply.encode import TranscodeSettings
+from vpo.apply.recovery import RecoveryKind, recover_leftovers
+from vpo.apply.settings import ApplySettings
+from vpo.batch.runner import BatchLimits, BatchResult, BatchTally, Job, internal_error, run_batch
+from vpo.discovery import iter_media_files
+from vpo.library import Library
+from vpo.library.records import FileOutcome, FileRecord, RunCounts, RunOutcome, StatKey
+from vpo.policy.schema import Phase, Policy
+from vpo.probe.cheapest import CheapestProber
+from vpo.tools.locate import ToolPaths
+from vpo.tools.progress import EncodeProgress
+from vpo.workflow.planned import plan_file, unchanged_result
+from vpo.workflow.process_file import CachedProbe, WorkflowContext, process_file
+from vpo.workflow.result import FileResult, FileStatus
+
+_LOOKUP_CHUNK = 256  # files stat-ed and looked up in the library at once
+_RECORD_BATCH = 64  # results per database transaction
+
+
+@dataclass(frozen=True, slots=True)
+class ProcessRequest:
+    """One batch to run: what, with which policy, how, and within which limits."""
+
+    paths: tuple[Path, ...]
+    policy: Policy
+    phases: tuple[Phase, ...]
+    tools: ToolPaths
+    extensions: tuple[str, ...]
+    settings: ApplySettings = field(default_factory=ApplySettings)
+    transcode: TranscodeSettings = field(default_factory=TranscodeSettings)
+    probe_timeout: float = 60.0
+    recursive: bool = True
+    dry_run: bool = False
+    workers: int = 1  # files in flight at once (the executor should have as many)
+    limits: BatchLimits = field(default_factory=BatchLimits)
+    policy_name: str | None = None  # recorded with the run
+    policy_hash: str | None = None  # of the bytes that were parsed
+    keep_results: bool = False  # keep every FileResult (JSON output); else only failures
+
+
+class ProcessObserver(Protocol):
+    """What the coordinator reports; every call comes from the coordinator's thread,
+    except ``progress``, which in-process workers call while they encode."""
+
+    def batch_started(self, total: int) -> None: ...
+
+    def file_started(self, path: Path) -> None: ...
+
+    def file_finished(self, result: FileResult) -> None: ...
+
+    def progress(self, progress: EncodeProgress) -> None: ...
+
+    def notice(self, path: Path, text: str, *, important: bool) -> None:
+        """A line about a path outside the results (recovery, unreadable paths)."""
+
+
+def run_process_batch(
+    request: ProcessRequest,
+    *,
+    executor: Executor,
+    observer: ProcessObserver,
+    stop: threading.Event | None = None,
+    library: Library | None = None,
+    clock: Callable[[], float] = time.time,
+) -> BatchResult:
+    """Run ``request`` on ``executor`` and return how the batch ended.
+
+    ``stop`` (Ctrl-C, SIGTERM, a cancelled job) lets active files finish and starts
+    no new one, as do ``request.limits``, read against ``clock`` (wall-clock
+    seconds; inject one in tests). With a ``library`` the real run records a
+    processing run (its id is ``BatchResult.run_id``) and its changed, skipped
+    and failed files, and both runs use the library's probes of unchanged files;
+    a dry run writes nothing anywhere.
+    """
+    stop = stop or threading.Event()
+    unreadable = BatchTally(keep_results=request.keep_results)
+    if not request.dry_run:
+        _recover(request.paths, observer)
+
+    def discovery_error(path: Path, cause: str) -> None:
+        unreadable.add(FileResult(path=path, status=FileStatus.FAILED, error=cause))
+        observer.notice(path, cause, important=True)
+
+    files = list(
+        iter_media_files(
+            request.paths,
+            request.extensions,
+            recursive=request.recursive,
+            on_error=discovery_error,
+        )
+    )
+    observer.batch_started(len(files))
+    workers = max(1, min(request.workers, len(files) or 1))
+    in_process = isinstance(executor, ThreadPoolExecutor)
+    context = WorkflowContext(
+        policy=request.policy,
+        phases=request.phases,
+        tools=request.tools,
+        settings=request.settings,
+        probe=CheapestProber(request.tools, request.probe_timeout),
+        transcode=request.transcode,
+        on_progress=observer.progress if in_process and not request.dry_run else None,
+    )
+    run_id = None
+    recorder = None
+    if library is not None and not request.dry_run:
+        run_id = library.start_run(
+            policy_name=request.policy_name, policy_hash=request.policy_hash, workers=workers
+        )
+        recorder = _Recorder(library, run_id)
+    tally = BatchTally(keep_results=request.keep_results)
+    for result in unreadable.kept:
+        tally.add(result)
+    batch = run_batch(
+        _jobs(files, request, context, library),
+        executor=executor,
+        workers=workers,
+        stop_on_failure=request.policy.config.on_error == "fail",
+        stop=stop,
+        observer=observer,
+        on_result=recorder.add if recorder is not None else None,
+        limits=request.limits,
+        clock=clock,
+        tally=tally,
+    )
+    if recorder is not None and library is not None and run_id is not None:
+        recorder.flush()
+        library.finish_run(
+            run_id,
+            RunCounts.from_mapping(dict(batch.counts), batch.bytes_written),
+            outcome=_run_outcome(batch, stop.is_set() and batch.stop_reason == "interrupted"),
+        )
+    return replace(batch, run_id=run_id)
+
+
+def _jobs(
+    files: Sequence[Path],
+    request: ProcessRequest,
+    context: WorkflowContext,
+    library: Library | None,
+) -> Iterator[Job]:
+    """Each file with its cached probe (looked up a page at a time) and its work:
+    the finished result when the coordinator can tell already, else the call a
+    worker makes."""
+    work = plan_file if request.dry_run else process_file
+    for start in range(0, len(files), _LOOKUP_CHUNK):
+        chunk = files[start : start + _LOOKUP_CHUNK]
+        cached = _lookup(chunk, library)
+        for path in chunk:
+            hit = cached.get(path)
+            known: FileResult | None = None
+            if hit is not None:
+                try:
+                    known = unchanged_result(context, hit)
+                except Exception as error:  # a bug in the evaluation fails the file only
+                    known = internal_error(path, error)
+            yield path, known or functools.partial(work, path, context, hit)
+
+
+def _lookup(paths: Sequence[Path], library: Library | None) -> dict[Path, CachedProbe]:
+    """The library's probes of ``paths`` that still match a fresh stat."""
+    if library is None:
+        return {}
+    keys: list[tuple[Path, StatKey]] = []
+    for path in paths:
+        try:
+            info = path.stat()
+        except OSError:
+            continue  # the worker's probe names the cause
+        keys.append(
+            (path, StatKey(info.st_size, info.st_mtime_ns, info.st_ino, None, info.st_ctime_ns))
+        )
+    ctimes = {path: key.ctime_ns for path, key in keys}
+    return {
+        path: CachedProbe(media, ctimes[path] or 0)
+        for path, media in library.cached_media_many(keys).items()
+    }
+
+
+class _Recorder:
+    """Buffers results and writes them in small transactions from the coordinator thread.
+
+    An unchanged file writes nothing: the library's probe of it is still right,
+    and the run's totals count it.
+    """
+
+    def __init__(self, library: Library, run_id: int) -> None:
+        self._library = library
+        self._run_id = run_id
+        self._pending: list[FileRecord] = []
+
+    def add(self, result: FileResult) -> None:
+        if result.status is FileStatus.UNCHANGED and result.evaluation is not None:
+            return  # finished from the cache in the coordinator: nothing new to store
+        self._pending.append(_record_of(result))
+        if len(self._pending) >= _RECORD_BATCH:
+            self.flush()
+
+    def flush(self) -> None:
+        if self._pending:
+            self._library.record_file_results(self._run_id, self._pending)
+            self._pending = []
+
+
+def _record_of(result: FileResult) -> FileRecord:
+    kinds = [p.kind for p in result.phases if p.kind]
+    order = ["noop", "metadata", "remux", "encode"]
+    return FileRecord(
+        path=result.path,
+        outcome=FileOutcome(result.status.value),
+        plan_kind=max(kinds, key=order.index) if kinds else None,
+        tool=",".join(dict.fromkeys(result.tools)) or None,
+        phase=",".join(p.phase for p in result.phases) or None,
+        before=result.before,
+        after=result.after,
+        changes=tuple(change for p in result.phases for change in p.changes),
+        bytes_written=result.bytes_written,
+        seconds=result.seconds,
+        error=result.error or result.skip_reason,
+        after_ctime_ns=result.after_ctime_ns,
+        original_size=result.original_size,
+        bytes_saved=result.bytes_saved,
+        encode_seconds=result.encode_seconds,
+        encode_speed=result.encode_speed,
+    )
+
+
+def _run_outcome(batch: BatchResult, interrupted: bool) -> RunOutcome:
+    if interrupted:
+        return RunOutcome.INTERRUPTED
+    return RunOutcome.FAILED if batch.stopped_early else RunOutcome.COMPLETED
+
+
+def _recover(paths: Sequence[Path], observer: ProcessObserver) -> None:
+    """Undo what a killed earlier run left (journals, temp files) before touching anything."""
+    for root in paths:
+        if not root.is_dir():
+            continue
+        for action in recover_leftovers(root):
+            observer.notice(
+                action.path,
+                f"recovery: {action.detail}",
+                important=action.kind is RecoveryKind.FAILED,
+            )

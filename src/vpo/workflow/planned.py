@@ -1,0 +1,62 @@
+"""Files that need no write: the dry-run worker, and cached files that already conform.
+
+``plan_file`` is the dry-run twin of ``process_file``: the same inputs (path,
+context, cached probe), the same probe, the same phase evaluation, with the
+simulating executor instead of the tools. ``unchanged_result`` lets the
+coordinator finish a cached file whose every phase is a no-op without handing it
+to a worker.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import replace
+from pathlib import Path
+
+from vpo.errors import FileError
+from vpo.policy.phases import FileEvaluation, evaluate_file
+from vpo.tools.runner import ToolError
+from vpo.workflow.process_file import (
+    CachedProbe,
+    WorkflowContext,
+    _cause,
+    _current_media,
+    _finish,
+    _result_from,
+)
+from vpo.workflow.result import FileResult, FileStatus
+
+
+def plan_file(
+    path: Path, context: WorkflowContext, cached: CachedProbe | None = None
+) -> FileResult:
+    """Probe (or take the cached probe) and plan every phase; changes nothing.
+
+    The result carries the ``evaluation`` that dry-run renders.
+    """
+    started = time.monotonic()
+    worker = threading.current_thread().name
+    try:
+        media, _ = _current_media(path, context, cached)
+    except (FileError, ToolError) as error:
+        return _finish(path, started, worker, status=FileStatus.FAILED, error=_cause(error, path))
+    return planned_result(path, evaluate_file(context.policy, context.phases, media), started)
+
+
+def planned_result(
+    path: Path, evaluation: FileEvaluation, started: float, ctime_ns: int | None = None
+) -> FileResult:
+    """The result of a file whose phases were planned and nothing was written."""
+    result = _result_from(path, evaluation, {}, started, threading.current_thread().name)
+    return replace(result, evaluation=evaluation, after_ctime_ns=ctime_ns)
+
+
+def unchanged_result(context: WorkflowContext, cached: CachedProbe) -> FileResult | None:
+    """The result of a cached file every phase leaves alone, or None when a worker
+    must look at it (something to do, or a phase that fails)."""
+    started = time.monotonic()
+    evaluation = evaluate_file(context.policy, context.phases, cached.media)
+    if evaluation.failed or any(not plan.is_noop for plan in evaluation.plans):
+        return None
+    return planned_result(cached.media.path, evaluation, started, cached.ctime_ns)
