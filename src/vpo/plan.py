@@ -322,6 +322,8 @@ def _changed_fields(source: Track, planned: PlannedTrack) -> tuple[tuple[str, ob
         changed.append(("language", source.language, planned.language))
     if (source.title or None) != (planned.title or None):
         changed.append(("title", source.title, planned.title))
+    if source.flags == planned.flags:  # the common case: no flag to compare one by one
+        return tuple(changed)
     for name in TrackFlags.__slots__:
         before, after = getattr(source.flags, name), getattr(planned.flags, name)
         if before != after:

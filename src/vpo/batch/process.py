@@ -22,6 +22,7 @@ change; unchanged files write no row (they count in the run's totals).
 from __future__ import annotations
 
 import functools
+import os
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -194,19 +195,27 @@ def _lookup(paths: Sequence[Path], library: Library | None) -> dict[Path, Cached
     if library is None:
         return {}
     keys: list[tuple[Path, StatKey]] = []
+    given: dict[Path, Path] = {}
     for path in paths:
         try:
             info = path.stat()
         except OSError:
             continue  # the worker's probe names the cause
+        absolute = _absolute(path)  # the library stores absolute paths
+        given[absolute] = path
         keys.append(
-            (path, StatKey(info.st_size, info.st_mtime_ns, info.st_ino, None, info.st_ctime_ns))
+            (absolute, StatKey(info.st_size, info.st_mtime_ns, info.st_ino, None, info.st_ctime_ns))
         )
     ctimes = {path: key.ctime_ns for path, key in keys}
     return {
-        path: CachedProbe(media, ctimes[path] or 0)
+        given[path]: CachedProbe(replace(media, path=given[path]), ctimes[path] or 0)
         for path, media in library.cached_media_many(keys).items()
     }
+
+
+def _absolute(path: Path) -> Path:
+    """abspath, not resolve: keep the names the user walked through (as ``vpo scan``)."""
+    return path if path.is_absolute() else Path(os.path.abspath(path))  # noqa: PTH100
 
 
 class _Recorder:
@@ -235,16 +244,18 @@ class _Recorder:
 
 
 def _record_of(result: FileResult) -> FileRecord:
+    """The library record of ``result``, with absolute paths whatever the user typed."""
     kinds = [p.kind for p in result.phases if p.kind]
     order = ["noop", "metadata", "remux", "encode"]
+    before, after = result.before, result.after
     return FileRecord(
-        path=result.path,
+        path=_absolute(result.path),
         outcome=FileOutcome(result.status.value),
         plan_kind=max(kinds, key=order.index) if kinds else None,
         tool=",".join(dict.fromkeys(result.tools)) or None,
         phase=",".join(p.phase for p in result.phases) or None,
-        before=result.before,
-        after=result.after,
+        before=None if before is None else replace(before, path=_absolute(before.path)),
+        after=None if after is None else replace(after, path=_absolute(after.path)),
         changes=tuple(change for p in result.phases for change in p.changes),
         bytes_written=result.bytes_written,
         seconds=result.seconds,

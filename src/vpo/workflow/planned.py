@@ -15,7 +15,10 @@ from dataclasses import replace
 from pathlib import Path
 
 from vpo.errors import FileError
-from vpo.policy.phases import FileEvaluation, evaluate_file
+from vpo.media.model import MediaFile
+from vpo.plan import Plan
+from vpo.policy.phases import FileEvaluation, evaluate_file, run_phases
+from vpo.policy.schema import Phase
 from vpo.tools.runner import ToolError
 from vpo.workflow.process_file import (
     CachedProbe,
@@ -52,11 +55,26 @@ def planned_result(
     return replace(result, evaluation=evaluation, after_ctime_ns=ctime_ns)
 
 
+class _NeedsWork(Exception):
+    """A phase has something to do: the file goes to a worker."""
+
+
+def _noop_only(phase: Phase, plan: Plan) -> MediaFile:
+    """The phase executor of ``unchanged_result``: a no-op leaves the file as it is;
+    anything else ends the evaluation at once."""
+    if plan.is_noop:
+        return plan.source
+    raise _NeedsWork
+
+
 def unchanged_result(context: WorkflowContext, cached: CachedProbe) -> FileResult | None:
     """The result of a cached file every phase leaves alone, or None when a worker
     must look at it (something to do, or a phase that fails)."""
     started = time.monotonic()
-    evaluation = evaluate_file(context.policy, context.phases, cached.media)
-    if evaluation.failed or any(not plan.is_noop for plan in evaluation.plans):
+    try:
+        evaluation = run_phases(context.policy, context.phases, cached.media, _noop_only)
+    except _NeedsWork:
+        return None
+    if evaluation.failed:
         return None
     return planned_result(cached.media.path, evaluation, started, cached.ctime_ns)
