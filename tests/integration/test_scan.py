@@ -196,7 +196,7 @@ def test_broken_files_give_one_line_and_exit_1(
     lines = done.stderr.splitlines()
     assert len(lines) == 1, done.stderr
     assert lines[0].startswith(f"vpo: {broken}: {cause}")
-    assert "1 new" in done.stdout and "1 errors" in done.stdout
+    assert "1 new" in done.stdout and " 1 error in " in done.stdout and "errors" not in done.stdout
 
     again = vpo("scan", "--db", tmp_path / "library.db", good.parent)
     assert again.returncode == 1

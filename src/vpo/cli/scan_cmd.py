@@ -47,10 +47,15 @@ def progress_line(counts: ScanCounts, elapsed: float) -> str:
     if counts.moved:
         parts.append(f"{counts.moved} moved")
     if counts.errors:
-        parts.append(f"{counts.errors} error{'s' if counts.errors != 1 else ''}")
+        parts.append(plural(counts.errors, "error"))
     if counts.probing:
         parts.append(f"{counts.probing} probing")
     return f"Scanning: {', '.join(parts)}, {elapsed:.1f} s"
+
+
+def plural(count: int, noun: str) -> str:
+    """``1 error``, ``0 errors``, ``2 errors``."""
+    return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
 def summary_text(summary: ScanSummary) -> str:
@@ -59,7 +64,8 @@ def summary_text(summary: ScanSummary) -> str:
     head = "Scan interrupted" if summary.interrupted else "Scanned"
     line = (
         f"{head}: {c.found} found, {c.new} new, {c.changed} changed, {c.unchanged} unchanged, "
-        f"{c.moved} moved, {c.missing} missing, {c.errors} errors in {summary.seconds:.1f} s"
+        f"{c.moved} moved, {c.missing} missing, {plural(c.errors, 'error')} "
+        f"in {summary.seconds:.1f} s"
     )
     if c.pruned:
         line += f" ({c.pruned} pruned from the library)"
