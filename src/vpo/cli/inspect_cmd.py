@@ -6,10 +6,12 @@ code says whether every file could be read (docs/inspect.md).
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import sys
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,6 +19,7 @@ from typing import Any
 import click
 from rich.console import Console
 
+from vpo.batch.ordered import map_ordered
 from vpo.cli.common import load_config_or_exit, tool_paths
 from vpo.cli.render.tracks import (
     FLAG_LEGEND,
@@ -100,22 +103,32 @@ def inspect(ctx: click.Context, files: tuple[Path, ...], as_json: bool) -> None:
     console = PipeFriendlyConsole(highlight=False, width=width)
     probed: list[MediaFile] = []
     failures: list[InspectFailure] = []
-    for path in files:
-        try:
-            media = probe_file(path, tools, timeout=config.tools.probe_timeout)
-        except (ProbeError, ToolError) as error:
-            failure = failure_from(path, error)
-            failures.append(failure)
-            click.echo(failure.line(), err=True)
-            continue
-        probed.append(media)
-        if not as_json:
-            _print_media(console, media, first=len(probed) == 1)
+    probe = functools.partial(_probe_one, tools=tools, timeout=config.tools.probe_timeout)
+    # Probes wait on a process each, not on an encode: [processing] workers at a time,
+    # up to one per core, without the half-the-cores cap of `vpo process`.
+    workers = max(1, min(config.processing.workers, os.cpu_count() or 2, len(files)))
+    with ThreadPoolExecutor(workers, thread_name_prefix="vpo-inspect") as executor:
+        for outcome in map_ordered(probe, files, executor=executor, workers=workers):
+            if isinstance(outcome, InspectFailure):
+                failures.append(outcome)
+                click.echo(outcome.line(), err=True)
+                continue
+            probed.append(outcome)
+            if not as_json:
+                _print_media(console, outcome, first=len(probed) == 1)
     if as_json:
         _write_stdout(json.dumps(inspect_document(probed, failures), indent=2) + "\n")
     elif probed:
         console.print(FLAG_LEGEND, style="dim", markup=False, soft_wrap=True)
     ctx.exit(ExitCode.FILES_FAILED if failures else ExitCode.OK)
+
+
+def _probe_one(path: Path, *, tools: ToolPaths, timeout: float) -> MediaFile | InspectFailure:
+    """The per-file work, on a worker: the probe, or why it failed."""
+    try:
+        return probe_file(path, tools, timeout=timeout)
+    except (ProbeError, ToolError) as error:
+        return failure_from(path, error)
 
 
 class PipeFriendlyConsole(Console):
