@@ -7,6 +7,7 @@ errors stop the run before any file is touched.
 from __future__ import annotations
 
 import enum
+from pathlib import Path
 
 
 class ExitCode(enum.IntEnum):
@@ -21,9 +22,20 @@ class ExitCode(enum.IntEnum):
 
 
 class VpoError(Exception):
-    """Base of every error vpo reports to users as one line."""
+    """Base of every error vpo reports to users as one line.
+
+    ``path`` is the file the error is about (None: not about one file). The text
+    without it comes from ``without_path()``: commands and result lines render
+    ``<display-safe path>: <that text>`` at the edge, so no caller ever strips a
+    path off a message.
+    """
 
     exit_code: ExitCode = ExitCode.INTERNAL
+    path: Path | None = None
+
+    def without_path(self) -> str:
+        """What went wrong, without the file name (``str()`` adds it when known)."""
+        return str(self)
 
 
 class FatalError(VpoError):

@@ -33,7 +33,7 @@ from vpo.tools.commands.ffmpeg import build_ffmpeg_argv, choose_encoders, file_u
 from vpo.tools.encoders_probe import encoder_inventory
 from vpo.tools.locate import ToolPaths
 from vpo.tools.progress import EncodeProgress, StreamLimits, run_with_progress
-from vpo.tools.runner import ToolError, ToolTimeoutError, run_tool
+from vpo.tools.runner import ToolError, ToolStalledError, ToolTimeoutError, run_tool
 
 DECODE_CHECK_SECONDS = 1.0
 DECODE_CHECK_TIMEOUT = 120.0
@@ -162,10 +162,10 @@ def encode_file(
     with temp_output(work_dir, destination.name) as temp:
         try:
             seconds = _run_encode(plan, ffmpeg, inventory, temp, transcode, on_progress)
-        except ToolTimeoutError:
+        except (ToolTimeoutError, ToolStalledError):
             raise
         except ToolError as error:
-            if not _may_retry_on_cpu(plan, choices) or "stalled:" in error.cause:
+            if not _may_retry_on_cpu(plan, choices):
                 raise
             # a hardware encoder that passed its test frame can still fail on a real
             # file (profile, size, driver): fallback_to_cpu means try the CPU

@@ -1,7 +1,7 @@
 """The ApplyError family: per-file failures of an apply, each one line for users.
 
-Tool failures stay ``vpo.tools.runner.ToolError``; the caller records all of them
-per file (FileBusyError as *skipped*, the rest as *failed*).
+Tool failures are ``vpo.tools.runner.ToolError`` (also a VpoError); the caller
+records all of them per file (FileBusyError as *skipped*, the rest as *failed*).
 """
 
 from __future__ import annotations
@@ -24,6 +24,9 @@ class ApplyError(FileError):
         self.path = path
         self.detail = detail
         super().__init__(f"{path}: {detail}")
+
+    def without_path(self) -> str:
+        return self.detail
 
 
 class PreflightError(ApplyError):

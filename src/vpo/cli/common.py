@@ -6,7 +6,7 @@ Kept small on purpose: commands import it on every run.
 from __future__ import annotations
 
 import sys
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import click
 
@@ -37,3 +37,10 @@ def load_config_or_exit(
 def tool_paths(config: VPOConfig) -> ToolPaths:
     """Resolve the external tools: configured paths first, else PATH."""
     return locate_tools(config.tools.configured_paths())
+
+
+def require_tools(tools: ToolPaths, names: Sequence[str]) -> None:
+    """Stop before any file is touched when a tool is missing: ToolNotFoundError,
+    which the CLI group turns into one line and exit code 3."""
+    for name in names:
+        tools.require(name)

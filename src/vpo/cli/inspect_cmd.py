@@ -20,7 +20,7 @@ import click
 from rich.console import Console
 
 from vpo.batch.ordered import map_ordered
-from vpo.cli.common import load_config_or_exit, tool_paths
+from vpo.cli.common import load_config_or_exit, require_tools, tool_paths
 from vpo.cli.render.tracks import (
     FLAG_LEGEND,
     display_path,
@@ -63,10 +63,6 @@ def failure_from(path: Path, error: ProbeError | ToolError) -> InspectFailure:
     return InspectFailure(path, "tool_error", f"{error.tool} failed{code}: {error.cause}")
 
 
-def missing_tools(tools: ToolPaths) -> tuple[str, ...]:
-    return tuple(name for name in REQUIRED_TOOLS if getattr(tools, name) is None)
-
-
 def inspect_document(
     media: Sequence[MediaFile], failures: Sequence[InspectFailure]
 ) -> dict[str, Any]:
@@ -89,15 +85,7 @@ def inspect(ctx: click.Context, files: tuple[Path, ...], as_json: bool) -> None:
     """
     config = load_config_or_exit().config
     tools = tool_paths(config)
-    missing = missing_tools(tools)
-    if missing:
-        for name in missing:
-            click.echo(
-                f"vpo: {name} not found; install it or set [tools] {name} in the "
-                "configuration, then run 'vpo doctor'",
-                err=True,
-            )
-        ctx.exit(ExitCode.TOOL_MISSING)
+    require_tools(tools, REQUIRED_TOOLS)
     # In a pipe or a log there is no screen edge: don't fold titles at 80 columns.
     width = None if sys.stdout.isatty() else PIPE_WIDTH
     console = PipeFriendlyConsole(highlight=False, width=width)

@@ -34,7 +34,18 @@ COMMANDS: dict[str, str] = {
 
 
 class LazyGroup(click.Group):
-    """A group whose subcommands are imported on first use."""
+    """A group whose subcommands are imported on first use.
+
+    It is also the one place that turns a VpoError into its line and exit code
+    (a missing tool: 3, an invalid policy: 2, …), for every command.
+    """
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except VpoError as error:
+            click.echo(f"vpo: {error}", err=True)
+            ctx.exit(error.exit_code)
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted(name for name in COMMANDS if self._load(name) is not None)
@@ -75,7 +86,7 @@ def main(argv: list[str] | None = None) -> None:
     except click.ClickException as error:
         error.show()
         sys.exit(ExitCode.USAGE if error.exit_code == 2 else error.exit_code)
-    except VpoError as error:
+    except VpoError as error:  # raised outside a command (LazyGroup.invoke maps the rest)
         click.echo(f"vpo: {error}", err=True)
         sys.exit(error.exit_code)
     except BrokenPipeError:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import click
 
-from vpo.cli.common import load_config_or_exit, tool_paths
+from vpo.cli.common import load_config_or_exit, require_tools, tool_paths
 from vpo.config.models import VPOConfig
 from vpo.errors import ExitCode
 from vpo.tools.locate import TOOL_NAMES
@@ -177,7 +177,6 @@ def _run(options: ProcessOptions, *, queue: bool = False, priority: int = 0) -> 
     from vpo.cli import process_run
     from vpo.policy.loader import load_policy_source
     from vpo.policy.phases import select_phases
-    from vpo.tools.runner import ToolNotFoundError
 
     end_by = None
     if options.end_by is not None:
@@ -193,13 +192,7 @@ def _run(options: ProcessOptions, *, queue: bool = False, priority: int = 0) -> 
     if queue:
         return _queue(options, config, priority)
     tools = tool_paths(config)
-    required = ("ffprobe", "mkvmerge") if options.dry_run else TOOL_NAMES
-    for name in required:
-        if getattr(tools, name) is None:
-            click.echo(
-                f"vpo: {ToolNotFoundError(name, 'not on PATH and no path configured')}", err=True
-            )
-            return ExitCode.TOOL_MISSING
+    require_tools(tools, ("ffprobe", "mkvmerge") if options.dry_run else TOOL_NAMES)
     decision = resolve_worker_count(
         config.processing.workers,
         max_workers=config.processing.max_workers,

@@ -20,7 +20,7 @@ from rich.console import Console
 from rich.live import Live
 from rich.text import Text
 
-from vpo.cli.common import load_config_or_exit, tool_paths
+from vpo.cli.common import load_config_or_exit, require_tools, tool_paths
 from vpo.cli.interrupt import InterruptController
 from vpo.errors import ExitCode
 from vpo.library import Library
@@ -34,7 +34,6 @@ from vpo.library.scan import (
 )
 from vpo.probe.cheapest import cheapest_prober
 from vpo.text import one_line
-from vpo.tools.runner import ToolNotFoundError
 
 _PLAIN_INTERVAL = 5.0  # seconds between progress lines when stderr is not a terminal
 REQUIRED_TOOLS = ("ffprobe", "mkvmerge")
@@ -195,12 +194,7 @@ def scan(
         click.echo(queued_line(queued))
         ctx.exit(ExitCode.OK)
     tools = tool_paths(config)
-    for name in REQUIRED_TOOLS:
-        if getattr(tools, name) is None:
-            click.echo(
-                f"vpo: {ToolNotFoundError(name, 'not on PATH and no path configured')}", err=True
-            )
-            ctx.exit(ExitCode.TOOL_MISSING)
+    require_tools(tools, REQUIRED_TOOLS)
     options = ScanOptions(
         extensions=config.discovery.extensions,
         workers=config.processing.workers,
@@ -214,11 +208,7 @@ def scan(
     with Library.open(config.library.database) as library:
         display = ScanDisplay(console, live=console.is_terminal, quiet=quiet)
         with InterruptController(stop, display.notify), display:
-            try:
-                summary = scan_paths(paths, library, prober, options, on_event=display, stop=stop)
-            except ToolNotFoundError as error:
-                display.notify(str(error))
-                ctx.exit(ExitCode.TOOL_MISSING)
+            summary = scan_paths(paths, library, prober, options, on_event=display, stop=stop)
     if as_json:
         click.echo(json.dumps(summary_json(summary, config.library.database), indent=2))
     else:

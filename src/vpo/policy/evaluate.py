@@ -35,6 +35,9 @@ class EvaluationError(FileError):
         self.cause = cause
         super().__init__(f"{media.path}: phase '{phase}': {cause}")
 
+    def without_path(self) -> str:
+        return self.cause
+
 
 def evaluate(phase: Phase, media: MediaFile, config: PolicyConfig) -> Plan:
     """The desired end state of ``media`` after ``phase``; raises EvaluationError."""

@@ -214,5 +214,5 @@ def evaluate_file(policy: Policy, phases: Sequence[Phase], media: MediaFile) -> 
 
 
 def _cause(error: FileError) -> str:
-    cause = getattr(error, "cause", None)
-    return str(cause) if cause else str(error)
+    """The error without the file name: result lines put a display-safe one in front."""
+    return error.without_path()

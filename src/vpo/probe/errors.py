@@ -27,6 +27,9 @@ class ProbeError(FileError):
         """The message without the path: what went wrong with the file."""
         return f"{self.reason}: {self.detail}" if self.detail else self.reason
 
+    def without_path(self) -> str:
+        return self.cause
+
 
 class FileNotFoundProbeError(ProbeError):
     kind = "file_not_found"

@@ -24,6 +24,7 @@ from vpo.tools.runner import (
     ToolError,
     ToolNotFoundError,
     ToolResult,
+    ToolStalledError,
     ToolTimeoutError,
     check_result,
     tracked_process,
@@ -203,7 +204,7 @@ def _follow(
         now = time.monotonic()
         if now - last_move > limits.stall_seconds:
             _kill(process)
-            raise ToolError(
+            raise ToolStalledError(
                 tool,
                 f"stalled: no progress for {limits.stall_seconds:.0f} s",
                 path=path,

@@ -16,6 +16,8 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from vpo.errors import ExitCode, VpoError
+
 _active_lock = threading.Lock()
 _active: set[subprocess.Popen[bytes]] = set()
 
@@ -39,11 +41,14 @@ class ToolResult:
         return self.stderr.decode("utf-8", errors="replace")
 
 
-class ToolError(Exception):
+class ToolError(VpoError):
     """An external tool could not run, failed, or timed out.
 
     ``str()`` is one line for users; ``stderr`` keeps the whole output for logs.
+    A per-file error (exit 1 when it fails a file); a missing tool is fatal (exit 3).
     """
+
+    exit_code = ExitCode.FILES_FAILED
 
     def __init__(
         self,
@@ -65,7 +70,10 @@ class ToolError(Exception):
 
     def _line(self) -> str:
         where = f"{self.path}: " if self.path is not None else ""
-        return f"{where}{self.tool} failed{_exit_text(self.returncode)}: {self.cause}"
+        return f"{where}{self.without_path()}"
+
+    def without_path(self) -> str:
+        return f"{self.tool} failed{_exit_text(self.returncode)}: {self.cause}"
 
 
 def _exit_text(returncode: int | None) -> str:
@@ -82,7 +90,9 @@ def _exit_text(returncode: int | None) -> str:
 
 
 class ToolNotFoundError(ToolError):
-    """The executable is not installed or not where the configuration says."""
+    """The executable is not installed or not where the configuration says (exit 3)."""
+
+    exit_code = ExitCode.TOOL_MISSING
 
     def __init__(self, tool: str, searched: str) -> None:
         super().__init__(
@@ -90,9 +100,17 @@ class ToolNotFoundError(ToolError):
             f"not found ({searched}); install it or set its path in [tools], then run 'vpo doctor'",
         )
 
+    def without_path(self) -> str:
+        return f"{self.tool} {self.cause}"
+
 
 class ToolTimeoutError(ToolError):
     """The process ran longer than allowed and was killed."""
+
+
+class ToolStalledError(ToolError):
+    """A long run (an encode) made no progress for too long and was killed; a
+    hardware-encoder fallback does not retry it."""
 
 
 def summarize_stderr(stderr: str, limit: int = 200) -> str:

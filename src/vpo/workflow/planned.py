@@ -23,7 +23,6 @@ from vpo.tools.runner import ToolError
 from vpo.workflow.process_file import (
     CachedProbe,
     WorkflowContext,
-    _cause,
     _current_media,
     _finish,
     _result_from,
@@ -43,7 +42,7 @@ def plan_file(
     try:
         media, _ = _current_media(path, context, cached)
     except (FileError, ToolError) as error:
-        return _finish(path, started, worker, status=FileStatus.FAILED, error=_cause(error, path))
+        return _finish(path, started, worker, status=FileStatus.FAILED, error=error.without_path())
     return planned_result(path, evaluate_file(context.policy, context.phases, media), started)
 
 

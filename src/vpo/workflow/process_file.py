@@ -107,7 +107,7 @@ def process_file(
     try:
         before, ctime_ns = _current_media(path, context, cached)
     except (FileError, ToolError) as error:
-        return _finish(path, started, worker, status=FileStatus.FAILED, error=_cause(error, path))
+        return _finish(path, started, worker, status=FileStatus.FAILED, error=error.without_path())
     applied: dict[str, _Applied] = {}
 
     def report_progress(progress: EncodeProgress) -> None:
@@ -133,7 +133,7 @@ def process_file(
             raise
         except ToolError as error:
             _raise_if_aborted(error)
-            raise ApplyFailedError(_cause(error, path)) from error
+            raise ApplyFailedError(error.without_path()) from error
         encode = outcome.encode
         applied[phase.name] = _Applied(
             tool=outcome.tool.value,
@@ -247,7 +247,7 @@ def _result_from(
         kind = result.plan.kind.value if result.plan is not None else None
         message: str | None
         if result.outcome is PhaseOutcome.FAILED:
-            phase_status, message = PhaseStatus.FAILED, _cause_text(result.reason, path)
+            phase_status, message = PhaseStatus.FAILED, result.reason or "failed"
         elif result.outcome is PhaseOutcome.SKIPPED:
             phase_status, message = PhaseStatus.SKIPPED, result.reason
         elif done is not None:
@@ -319,14 +319,3 @@ def _finish(
         started_at=started,
         finished_at=time.monotonic(),
     )
-
-
-def _cause(error: Exception, path: Path) -> str:
-    """The message without a leading ``<path>: `` (result lines add a display-safe path)."""
-    return _cause_text(str(error), path)
-
-
-def _cause_text(message: str | None, path: Path) -> str:
-    prefix = f"{path}: "
-    text = message or "failed"
-    return text[len(prefix) :] if text.startswith(prefix) else text

@@ -21,7 +21,7 @@ from vpo.tools.progress import (
     run_with_progress,
     to_progress,
 )
-from vpo.tools.runner import ToolError, ToolTimeoutError, terminate_all_tools
+from vpo.tools.runner import ToolError, ToolStalledError, ToolTimeoutError, terminate_all_tools
 
 CAPTURED = Path(__file__).parent / "captured" / "ffmpeg-5.1-progress.txt"
 STUBS = Path(__file__).resolve().parents[2] / "stubs" / "transcode"
@@ -90,7 +90,7 @@ def test_percent_is_bounded_and_eta_never_negative(
 def test_stall_is_detected_and_the_child_killed() -> None:
     seen: list[EncodeProgress] = []
     started = time.monotonic()
-    with pytest.raises(ToolError, match=r"stalled: no progress for 1 s") as caught:
+    with pytest.raises(ToolStalledError, match=r"stalled: no progress for 1 s") as caught:
         run_with_progress(
             [str(STUBS / "progress-then-stall")],
             path=MOVIE,
