@@ -53,7 +53,9 @@ phases:
 
 def build_library(root: Path, count: int, source: Path) -> None:
     for number in range(count):
-        folder = root / f"Show {number // (FOLDER_SIZE * 10):03}" / f"Season {number // FOLDER_SIZE}"
+        folder = (
+            root / f"Show {number // (FOLDER_SIZE * 10):03}" / f"Season {number // FOLDER_SIZE}"
+        )
         folder.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(source, folder / f"Episode {number:06}.mkv")
 
@@ -128,7 +130,10 @@ def main() -> None:
         if len(rows) > 1:
             first, last = rows[0], rows[-1]
             per_file = (
-                (last["rss_mib"] - first["rss_mib"]) * 1024 * 1024 / (last["files"] - first["files"])
+                (last["rss_mib"] - first["rss_mib"])
+                * 1024
+                * 1024
+                / (last["files"] - first["files"])
             )
             print(f"peak memory per extra file: {per_file:.0f} bytes")
     finally:

@@ -37,7 +37,7 @@ from vpo.apply.settings import ApplySettings
 from vpo.batch.runner import BatchLimits, BatchResult, BatchTally, Job, internal_error, run_batch
 from vpo.discovery import iter_media_files
 from vpo.library import Library
-from vpo.library.records import FileOutcome, FileRecord, RunCounts, RunOutcome, StatKey
+from vpo.library.records import FileRecord, RunCounts, RunOutcome, StatKey
 from vpo.policy.schema import Phase, Policy
 from vpo.probe.cheapest import CheapestProber
 from vpo.tools.locate import ToolPaths
@@ -250,7 +250,7 @@ def _record_of(result: FileResult) -> FileRecord:
     before, after = result.before, result.after
     return FileRecord(
         path=_absolute(result.path),
-        outcome=FileOutcome(result.status.value),
+        outcome=result.status,
         plan_kind=max(kinds, key=order.index) if kinds else None,
         tool=",".join(dict.fromkeys(result.tools)) or None,
         phase=",".join(p.phase for p in result.phases) or None,

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from vpo.errors import FatalError
 from vpo.media.model import MediaFile
+from vpo.outcome import FileOutcome as FileOutcome  # the workflow's FileStatus, too
 
 
 class LibraryError(FatalError):
@@ -26,15 +27,6 @@ class FileStatus(str, enum.Enum):
     OK = "ok"  # probed; the tracks are cached
     ERROR = "error"  # the last probe failed; ``last_error`` says why
     MISSING = "missing"  # it was in the library but has vanished from disk
-
-
-class FileOutcome(str, enum.Enum):
-    """What one processing run did to one file (values match the batch's FileStatus)."""
-
-    CHANGED = "changed"
-    UNCHANGED = "unchanged"
-    SKIPPED = "skipped"
-    FAILED = "failed"
 
 
 class RunOutcome(str, enum.Enum):

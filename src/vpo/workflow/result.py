@@ -8,18 +8,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from vpo.media.model import MediaFile
+from vpo.outcome import FileOutcome
 
 if TYPE_CHECKING:
     from vpo.policy.phases import FileEvaluation
 
 
-class FileStatus(str, enum.Enum):
-    """What happened to one file, as counted in the summary."""
-
-    CHANGED = "changed"
-    UNCHANGED = "unchanged"
-    SKIPPED = "skipped"  # busy, still growing, filtered by skip_when, stopped before start
-    FAILED = "failed"
+FileStatus = FileOutcome  # what happened to one file: the library stores the same values
 
 
 class PhaseStatus(str, enum.Enum):

@@ -76,3 +76,10 @@ def test_a_missing_tool_is_one_line_and_exit_3_for_every_command(
         "vpo: mkvpropedit not found (not on PATH and no path configured); install it or set "
         "its path in [tools], then run 'vpo doctor'"
     ]
+
+
+def test_the_workflow_and_the_library_share_one_outcome_vocabulary() -> None:
+    from vpo.library.records import FileOutcome
+    from vpo.workflow.result import FileStatus
+
+    assert FileStatus is FileOutcome
