@@ -29,10 +29,8 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from vpo.apply.encode import TranscodeSettings
-from vpo.apply.recovery import RecoveryKind, recover_leftovers
 from vpo.apply.settings import ApplySettings
 from vpo.batch.runner import BatchLimits, BatchResult, BatchTally, Job, internal_error, run_batch
 from vpo.discovery import iter_media_files
@@ -41,9 +39,12 @@ from vpo.library.records import FileRecord, RunCounts, RunOutcome, StatKey
 from vpo.policy.schema import Phase, Policy
 from vpo.probe.cheapest import CheapestProber
 from vpo.tools.locate import ToolPaths
-from vpo.tools.progress import EncodeProgress
 from vpo.workflow.planned import plan_file, unchanged_result
 from vpo.workflow.process_file import CachedProbe, WorkflowContext, process_file
+
+if TYPE_CHECKING:
+    from vpo.apply.encode import TranscodeSettings
+    from vpo.tools.progress import EncodeProgress
 from vpo.workflow.result import FileResult, FileStatus
 
 _LOOKUP_CHUNK = 256  # files stat-ed and looked up in the library at once
@@ -60,7 +61,7 @@ class ProcessRequest:
     tools: ToolPaths
     extensions: tuple[str, ...]
     settings: ApplySettings = field(default_factory=ApplySettings)
-    transcode: TranscodeSettings = field(default_factory=TranscodeSettings)
+    transcode: TranscodeSettings | None = None  # None: the defaults
     probe_timeout: float = 60.0
     recursive: bool = True
     dry_run: bool = False
@@ -276,6 +277,8 @@ def _run_outcome(batch: BatchResult, interrupted: bool) -> RunOutcome:
 
 def _recover(paths: Sequence[Path], observer: ProcessObserver) -> None:
     """Undo what a killed earlier run left (journals, temp files) before touching anything."""
+    from vpo.apply.recovery import RecoveryKind, recover_leftovers  # real runs only
+
     for root in paths:
         if not root.is_dir():
             continue

@@ -12,13 +12,17 @@ import hashlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from vpo.cli.common import load_config_or_exit, require_tools, tool_paths
-from vpo.config.models import VPOConfig
 from vpo.errors import ExitCode
 from vpo.tools.locate import TOOL_NAMES
+
+if TYPE_CHECKING:
+    from vpo.apply.encode import TranscodeSettings
+    from vpo.config import VPOConfig
 
 CLI_FLAGS = {
     "processing.workers": "--workers",
@@ -169,12 +173,10 @@ def process(
 
 def _run(options: ProcessOptions, *, queue: bool = False, priority: int = 0) -> ExitCode:
     # Imported here: `vpo process --help` and a usage error need none of the engine.
-    from vpo.apply.encode import TranscodeSettings
     from vpo.apply.settings import ApplySettings
     from vpo.batch.process import ProcessRequest
     from vpo.batch.runner import BatchLimits
     from vpo.batch.workers import resolve_worker_count
-    from vpo.cli import process_run
     from vpo.policy.loader import load_policy_source
     from vpo.policy.phases import select_phases
 
@@ -208,7 +210,7 @@ def _run(options: ProcessOptions, *, queue: bool = False, priority: int = 0) -> 
         tools=tools,
         extensions=tuple(config.discovery.extensions),
         settings=ApplySettings.from_jobs_config(config.jobs),
-        transcode=TranscodeSettings.from_config(config.transcode),
+        transcode=None if options.dry_run else _transcode_settings(config),
         probe_timeout=config.tools.probe_timeout,
         recursive=options.recursive,
         dry_run=options.dry_run,
@@ -222,10 +224,14 @@ def _run(options: ProcessOptions, *, queue: bool = False, priority: int = 0) -> 
     )
     label = str(options.policy_path)
     if options.dry_run:
-        return process_run.run_dry_run(
+        from vpo.cli.process_dry_run import run_dry_run
+
+        return run_dry_run(
             request, database=config.library.database, as_json=options.as_json, policy_label=label
         )
-    return process_run.run_process(
+    from vpo.cli.process_run import run_process
+
+    return run_process(
         request,
         database=config.library.database,
         as_json=options.as_json,
@@ -251,3 +257,9 @@ def _queue(options: ProcessOptions, config: VPOConfig, priority: int) -> ExitCod
         click.echo(f"vpo: {queued.warning}", err=True)
     click.echo(queued_line(queued))
     return ExitCode.OK
+
+
+def _transcode_settings(config: VPOConfig) -> TranscodeSettings:
+    from vpo.apply.encode import TranscodeSettings
+
+    return TranscodeSettings.from_config(config.transcode)

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import difflib
 from functools import lru_cache
-
-import langcodes
+from types import ModuleType
 
 UNDETERMINED = "und"
 
@@ -47,6 +46,9 @@ def normalize_language(code: str | None) -> str:
     text = code.strip()
     if not text or text.lower() == UNDETERMINED:
         return UNDETERMINED
+    if text in _COMMON_B_CODES:
+        return text  # already ISO 639-2/B: no need to load langcodes' registry (start-up)
+    langcodes = _langcodes()
     try:
         language = langcodes.Language.get(text)
         if not language.is_valid() or language.language is None:
@@ -84,8 +86,20 @@ _COMMON_CODES = (  # noqa: SIM905 - the codes read best as one string
 ).split()
 
 
+# Codes that are their own ISO 639-2/B form (a unit test checks each against langcodes).
+_COMMON_B_CODES = frozenset(_COMMON_CODES) - {"und", "mul", "zxx"}
+
+
+def _langcodes() -> ModuleType:
+    """langcodes, imported on first use: its registry costs a noticeable part of start-up."""
+    import langcodes
+
+    return langcodes
+
+
 def suggest_language(code: str) -> str | None:
     """A close, valid ISO 639-2 code for a typo like ``jap`` or ``englsh``."""
+    langcodes = _langcodes()
     lowered = code.strip().lower()
     if not lowered or not lowered.isascii() or not lowered.isprintable():
         return None  # garbage from a file: no suggestion (and langcodes' trie crashes on NUL)
@@ -103,6 +117,6 @@ def language_name(code: str) -> str:
     if code == UNDETERMINED:
         return "Undetermined"
     try:
-        return str(langcodes.Language.get(code).display_name())
+        return str(_langcodes().Language.get(code).display_name())
     except (LookupError, ValueError):
         return code

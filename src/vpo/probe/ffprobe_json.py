@@ -14,8 +14,6 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import langcodes
-
 from vpo.media.language import normalize_language_lenient
 from vpo.media.model import Attachment, Container, MediaFile, Track, TrackFlags, TrackType
 from vpo.probe.codecs import UNKNOWN_CODEC
@@ -90,6 +88,8 @@ def ietf_tag(language: str | None) -> str | None:
     primary = text.split("-", 1)[0]
     if "-" not in text and len(primary) != 2:
         return None
+    import langcodes  # only for an IETF tag: its registry is slow to load at start-up
+
     try:
         valid = bool(langcodes.Language.get(text).is_valid())
     except (LookupError, ValueError):

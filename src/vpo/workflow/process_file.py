@@ -12,12 +12,11 @@ import os
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from vpo.apply.encode import TranscodeSettings
 from vpo.apply.errors import ApplyError
-from vpo.apply.execute import apply_plan
 from vpo.apply.settings import ApplySettings
 from vpo.errors import FileError
 from vpo.media.model import MediaFile
@@ -27,10 +26,13 @@ from vpo.policy.phases import FileEvaluation, PhaseOutcome, run_phases
 from vpo.policy.schema import Phase, Policy
 from vpo.probe.cheapest import Prober
 from vpo.tools.locate import ToolPaths
-from vpo.tools.progress import EncodeProgress
 from vpo.tools.runner import ToolError, ToolTimeoutError
 from vpo.workflow.changes import describe_plan
 from vpo.workflow.result import FileResult, FileStatus, PhaseResult, PhaseStatus
+
+if TYPE_CHECKING:  # the apply machinery is imported when a file is changed, not before
+    from vpo.apply.encode import TranscodeSettings
+    from vpo.tools.progress import EncodeProgress
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,7 +69,7 @@ class WorkflowContext:
     tools: ToolPaths
     settings: ApplySettings
     probe: Prober  # the cheapest probe per container (vpo.probe.cheapest.CheapestProber)
-    transcode: TranscodeSettings = field(default_factory=TranscodeSettings)
+    transcode: TranscodeSettings | None = None  # None: the defaults
     on_progress: Callable[[EncodeProgress], None] | None = None  # encodes only; any thread
 
 
@@ -118,13 +120,16 @@ def process_file(
     def execute(phase: Phase, plan: Plan) -> MediaFile:
         if plan.is_noop:
             return plan.source
+        from vpo.apply.encode import TranscodeSettings
+        from vpo.apply.execute import apply_plan
+
         try:
             outcome = apply_plan(
                 plan,
                 context.tools,
                 _settings_for_next_change(context, applied),
                 on_progress=report_progress if context.on_progress is not None else None,
-                transcode=context.transcode,
+                transcode=context.transcode or TranscodeSettings(),
             )
         except ApplyError as error:
             if error.skipped:

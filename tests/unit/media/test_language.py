@@ -6,6 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from vpo.media import language
 from vpo.media.language import (
     UnknownLanguageError,
     language_name,
@@ -75,3 +76,12 @@ def test_lenient_normalisation_never_raises(text: str) -> None:
 def test_display_names() -> None:
     assert language_name("fre") == "French"
     assert language_name("und") == "Undetermined"
+
+
+@pytest.mark.parametrize("code", sorted(language._COMMON_B_CODES))
+def test_the_start_up_shortcut_agrees_with_langcodes(code: str) -> None:
+    """Codes returned without loading langcodes are exactly what langcodes says."""
+    import langcodes
+
+    assert str(langcodes.Language.get(code).to_alpha3(variant="B")) == code
+    assert language.normalize_language(code) == code
