@@ -14,6 +14,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from vpo.apply import execute as execute_module
 from vpo.apply.choose import Tool
 from vpo.apply.encode import EncodeResult
 from vpo.apply.execute import ApplyOutcome
@@ -26,7 +27,6 @@ from vpo.media.model import Container, MediaFile, Track, TrackType
 from vpo.plan import Plan
 from vpo.policy.loader import parse_policy
 from vpo.tools.locate import ToolPaths
-from vpo.workflow import process_file as process_file_module
 from vpo.workflow.process_file import WorkflowContext, ctime_if_unchanged, process_file
 from vpo.workflow.result import FileResult, FileStatus, PhaseResult, PhaseStatus
 
@@ -72,7 +72,7 @@ def fake_apply(plan: Plan, *args: object, **kwargs: object) -> ApplyOutcome:
 
 
 def run_file(monkeypatch: pytest.MonkeyPatch, path: Path) -> FileResult:
-    monkeypatch.setattr(process_file_module, "apply_plan", fake_apply)
+    monkeypatch.setattr(execute_module, "apply_plan", fake_apply)  # imported at first change
     policy = parse_policy(textwrap.dedent(POLICY), "p.yaml")
     context = WorkflowContext(
         policy=policy,
