@@ -63,7 +63,7 @@ def build_library(root: Path, count: int, source: Path) -> None:
 def timed(argv: list[str], env: dict[str, str]) -> tuple[float, float, int]:
     """Wall seconds, peak RSS (MiB) and exit code of one child process."""
     started = time.perf_counter()
-    process = subprocess.Popen(  # noqa: S603 - a benchmark of our own CLI
+    process = subprocess.Popen(
         argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env
     )
     assert process.stdout is not None and process.stderr is not None
