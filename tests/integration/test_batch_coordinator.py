@@ -1,4 +1,4 @@
-"""The batch coordinator on real media: any executor, one pipeline for run and dry run.
+"""The batch coordinator on real media: any executor, one pipeline for run, dry run and scan.
 
 The ProcessPoolExecutor test keeps the per-file function honest: its inputs must
 pickle and nothing in it may depend on living in the coordinator's process.
@@ -20,7 +20,9 @@ from vpo.apply.settings import ApplySettings
 from vpo.batch.process import ProcessRequest, run_process_batch
 from vpo.batch.runner import BatchLimits, BatchResult
 from vpo.library import Library
+from vpo.library.scan import ScanOptions, scan_paths
 from vpo.policy.loader import parse_policy
+from vpo.probe.cheapest import cheapest_prober
 from vpo.testmedia.spec import AudioSpec, MediaSpec, SubtitleSpec
 from vpo.tools.locate import ToolPaths
 from vpo.tools.progress import EncodeProgress
@@ -164,3 +166,25 @@ def test_max_files_starts_no_more_and_says_why(
         assert audio_languages(files[2], tools) == ["fre", "eng", "ger", "eng"]
         (run_row,) = library.runs()
         assert run_row.policy_hash == "0123456789abcdef" and run_row.counts.changed == 2
+
+
+def test_a_scan_runs_its_probes_through_a_process_pool(
+    media_factory: MediaFactory, tools: ToolPaths, tmp_path: Path
+) -> None:
+    mp4 = MediaSpec(container="mp4", audio=(AudioSpec(language="eng", default=True),))
+    files = [media_factory(REMUX, "lib/a.mkv"), media_factory(mp4, "lib/b.mp4")]
+    with Library.open(tmp_path / "library.db") as library, ProcessPoolExecutor(2) as pool:
+        summary = scan_paths(
+            [files[0].parent],
+            library,
+            cheapest_prober(tools, timeout=60),
+            ScanOptions(extensions=("mkv", "mp4"), workers=2),
+            executor=pool,
+        )
+        assert (summary.counts.new, summary.counts.errors) == (2, 0)
+        for path in files:
+            info = path.stat()
+            cached = library.cached_media(
+                path, info.st_size, info.st_mtime_ns, info.st_ino, info.st_ctime_ns
+            )
+            assert cached is not None and cached.path == path

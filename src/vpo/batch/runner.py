@@ -19,10 +19,12 @@ from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import Generic, Protocol, TypeVar
 
 from vpo.workflow.result import FileResult, FileStatus
 
+K = TypeVar("K")
+R = TypeVar("R")
 Work = Callable[[], FileResult]  # runs on a worker; picklable for a process pool
 Job = tuple[Path, FileResult | Work]
 
@@ -134,6 +136,48 @@ class BatchTally:
         )
 
 
+class InFlight(Generic[K, R]):
+    """The futures a coordinator has on an executor, at most ``limit`` at once.
+
+    The one piece of submission bookkeeping ``vpo process`` and ``vpo scan``
+    share: any ``concurrent.futures.Executor``, each future tagged with what the
+    coordinator needs to handle its result, finished ones handed back as they
+    complete.
+    """
+
+    def __init__(self, executor: Executor, limit: int) -> None:
+        self._executor = executor
+        self.limit = max(1, limit)
+        self._futures: dict[Future[R], K] = {}
+
+    def __len__(self) -> int:
+        return len(self._futures)
+
+    def full(self) -> bool:
+        return len(self._futures) >= self.limit
+
+    def submit(self, tag: K, work: Callable[..., R], *args: object) -> None:
+        self._futures[self._executor.submit(work, *args)] = tag
+
+    def finished(self, timeout: float | None = None) -> list[tuple[K, Future[R]]]:
+        """Wait (at most ``timeout`` seconds) until one or more futures are done."""
+        if not self._futures:
+            return []
+        done, _ = wait(self._futures, timeout=timeout, return_when=FIRST_COMPLETED)
+        return [(self._futures.pop(future), future) for future in done]
+
+    def cancel_all(self) -> None:
+        for future in self._futures:
+            future.cancel()
+
+    def drain(self) -> list[tuple[K, Future[R]]]:
+        """Every future still in flight, once done."""
+        remaining = list(self._futures.items())
+        self._futures.clear()
+        wait([future for future, _ in remaining])
+        return [(tag, future) for future, tag in remaining]
+
+
 def run_batch(
     jobs: Iterable[Job],
     *,
@@ -159,7 +203,7 @@ def run_batch(
     started = time.monotonic()
     batch_start = clock()
     pending = iter(jobs)
-    in_flight: dict[Future[FileResult], Path] = {}
+    in_flight: InFlight[Path, FileResult] = InFlight(executor, workers)
     stop_reason: str | None = None
     limited = False
     files_started = 0
@@ -179,7 +223,7 @@ def run_batch(
     def fill() -> bool:
         """Start jobs until ``workers`` are in flight; False once no job is left."""
         nonlocal stop_reason, limited, files_started
-        while len(in_flight) < workers:
+        while not in_flight.full():
             if stop.is_set():
                 return True
             reason = limits.reason_to_stop(files_started, batch_start, clock())
@@ -196,14 +240,13 @@ def run_batch(
             if isinstance(work, FileResult):
                 finish(work)  # known in the coordinator: no worker round-trip
             else:
-                in_flight[executor.submit(work)] = path
+                in_flight.submit(path, work)
         return True
 
     more = fill()
     while in_flight:
-        done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
-        for future in done:
-            finish(_result_of(future, in_flight.pop(future)))
+        for path, future in in_flight.finished():
+            finish(_result_of(future, path))
         more = fill()
     if stop.is_set():
         stop_reason = stop_reason or "interrupted"

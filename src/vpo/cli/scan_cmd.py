@@ -11,6 +11,7 @@ import json
 import sys
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -205,10 +206,16 @@ def scan(
     prober = cheapest_prober(tools, timeout=config.tools.probe_timeout)
     console = Console(stderr=True, highlight=False)
     stop = threading.Event()
-    with Library.open(config.library.database) as library:
+    workers = max(1, options.workers)
+    with (
+        Library.open(config.library.database) as library,
+        ThreadPoolExecutor(workers, thread_name_prefix="vpo-scan") as executor,
+    ):
         display = ScanDisplay(console, live=console.is_terminal, quiet=quiet)
         with InterruptController(stop, display.notify), display:
-            summary = scan_paths(paths, library, prober, options, on_event=display, stop=stop)
+            summary = scan_paths(
+                paths, library, prober, options, on_event=display, stop=stop, executor=executor
+            )
     if as_json:
         click.echo(json.dumps(summary_json(summary, config.library.database), indent=2))
     else:

@@ -1,8 +1,9 @@
 """``vpo scan`` without the CLI: walk, compare with the library, probe what changed.
 
 The coordinator (the calling thread) walks the tree, stats each file and asks
-the library whether it changed; only new or changed files go to the worker
-threads, never more than ``2 × workers`` at a time. Results are written in
+the library whether it changed; only new or changed files go to the executor
+(any ``concurrent.futures.Executor``, through the batch coordinator's InFlight,
+as ``vpo process`` does), never more than ``2 × workers`` at a time. Results are written in
 batches, one transaction each. Memory therefore depends on the batch size and
 the walk's per-directory state, not on the size of the library.
 """
@@ -14,10 +15,11 @@ import os
 import threading
 import time
 from collections.abc import Callable, Collection, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from vpo.batch.runner import InFlight
 from vpo.discovery import iter_media_files
 from vpo.library.database import Library
 from vpo.library.records import (
@@ -122,16 +124,22 @@ def scan_paths(
     *,
     on_event: Callable[[ScanEvent], None] | None = None,
     stop: threading.Event | None = None,
+    executor: Executor | None = None,
 ) -> ScanSummary:
     """Bring the library up to date with the files under ``roots``.
 
     ``stop`` (set by Ctrl-C) ends the walk early: files in flight finish and are
     written, the missing-file pass is skipped. A missing tool raises ToolNotFoundError
-    after the finished results are written.
+    after the finished results are written. Probes run on ``executor`` (default: a
+    thread pool of ``options.workers``); ``prober`` must pickle for a process pool.
     """
     scan = _Scan(library, prober, options, on_event or _ignore, stop or threading.Event())
     # abspath, not resolve: keep the names the user walked through (symlinked folders).
-    return scan.run([Path(os.path.abspath(root)) for root in roots])  # noqa: PTH100
+    absolute = [Path(os.path.abspath(root)) for root in roots]  # noqa: PTH100
+    if executor is not None:
+        return scan.run(absolute, executor)
+    with ThreadPoolExecutor(max(1, options.workers), thread_name_prefix="vpo-scan") as pool:
+        return scan.run(absolute, pool)
 
 
 def _ignore(event: ScanEvent) -> None:
@@ -162,18 +170,17 @@ class _Scan:
         self._started = time.monotonic()
         self._last_progress = 0.0
         self._buffer = _WriteBuffer(library, options.batch_size)
-        self._in_flight: dict[Future[_ProbeOutcome], tuple[ScanAction, StatKey]] = {}
+        self._in_flight: InFlight[tuple[ScanAction, StatKey], _ProbeOutcome] | None = None
 
-    def run(self, roots: list[Path]) -> ScanSummary:
+    def run(self, roots: list[Path], executor: Executor) -> ScanSummary:
         workers = max(1, self._options.workers)
-        with ThreadPoolExecutor(workers, thread_name_prefix="vpo-scan") as pool:
-            try:
-                self._walk(roots, pool, limit=2 * workers)
-                self._collect(until=0)
-            finally:
-                for future in self._in_flight:
-                    future.cancel()
-                self._buffer.flush()
+        self._in_flight = InFlight(executor, 2 * workers)
+        try:
+            self._walk(roots, self._in_flight)
+            self._collect(until=0)
+        finally:
+            self._in_flight.cancel_all()
+            self._buffer.flush()
         if not self._stop.is_set():
             self._find_missing(roots)
         self._progress(force=True)
@@ -186,7 +193,9 @@ class _Scan:
 
     # -- the walk ---------------------------------------------------------------------
 
-    def _walk(self, roots: list[Path], pool: ThreadPoolExecutor, limit: int) -> None:
+    def _walk(
+        self, roots: list[Path], in_flight: InFlight[tuple[ScanAction, StatKey], _ProbeOutcome]
+    ) -> None:
         files = iter_media_files(
             roots,
             self._options.extensions,
@@ -197,12 +206,14 @@ class _Scan:
             if self._stop.is_set():
                 return
             self._counts.found += 1
-            self._consider(path, pool)
-            self._collect(until=limit - 1)
+            self._consider(path, in_flight)
+            self._collect(until=in_flight.limit - 1)
             self._buffer.flush_if_stale()
             self._progress()
 
-    def _consider(self, path: Path, pool: ThreadPoolExecutor) -> None:
+    def _consider(
+        self, path: Path, in_flight: InFlight[tuple[ScanAction, StatKey], _ProbeOutcome]
+    ) -> None:
         try:
             info = path.stat()
         except FileNotFoundError:
@@ -225,9 +236,8 @@ class _Scan:
         elif action is ScanAction.PROBE_NEW and self._moved_here(path, key):
             self._counts.moved += 1
         else:
-            future = pool.submit(_probe_one, self._prober, path, key)
-            self._in_flight[future] = (action, key)
-            self._counts.probing = len(self._in_flight)
+            in_flight.submit((action, key), _probe_one, self._prober, path, key)
+            self._counts.probing = len(in_flight)
 
     def _moved_here(self, path: Path, key: StatKey) -> bool:
         """A new path whose stat key matches a stored file that is gone: a rename."""
@@ -242,30 +252,31 @@ class _Scan:
 
     def _collect(self, until: int) -> None:
         """Wait until at most ``until`` probes are in flight, recording finished ones."""
-        while len(self._in_flight) > until:
-            done, _ = wait(self._in_flight, timeout=_PROGRESS_INTERVAL, return_when=FIRST_COMPLETED)
+        in_flight = self._in_flight
+        assert in_flight is not None
+        while len(in_flight) > until:
             fatal: ToolNotFoundError | None = None
-            for future in done:
-                action, key = self._in_flight.pop(future)
+            for (action, key), future in in_flight.finished(timeout=_PROGRESS_INTERVAL):
                 try:
                     self._record(action, key, future.result())
                 except ToolNotFoundError as error:
                     fatal = fatal or error
-            self._counts.probing = len(self._in_flight)
+            self._counts.probing = len(in_flight)
             self._progress()
             if fatal is not None:
                 self._stop.set()
-                self._collect_remaining()
+                self._collect_remaining(in_flight)
                 raise fatal
 
-    def _collect_remaining(self) -> None:
+    def _collect_remaining(
+        self, in_flight: InFlight[tuple[ScanAction, StatKey], _ProbeOutcome]
+    ) -> None:
         """Record the probes still in flight when a tool turned out missing."""
-        for future, (action, key) in list(self._in_flight.items()):
+        for (action, key), future in in_flight.drain():
             try:
                 self._record(action, key, future.result())
             except ToolNotFoundError:
                 continue
-        self._in_flight.clear()
 
     def _record(self, action: ScanAction, key: StatKey, outcome: _ProbeOutcome) -> None:
         if isinstance(outcome, ScanProblem):
