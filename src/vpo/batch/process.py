@@ -39,8 +39,9 @@ from vpo.library.records import FileRecord, RunCounts, RunOutcome, StatKey
 from vpo.policy.schema import Phase, Policy
 from vpo.probe.cheapest import CheapestProber
 from vpo.tools.locate import ToolPaths
+from vpo.workflow.context import CachedProbe, WorkflowContext
 from vpo.workflow.planned import plan_file, unchanged_result
-from vpo.workflow.process_file import CachedProbe, WorkflowContext, process_file
+from vpo.workflow.process_file import process_file
 
 if TYPE_CHECKING:
     from vpo.apply.encode import TranscodeSettings

@@ -20,13 +20,8 @@ from vpo.plan import Plan
 from vpo.policy.phases import FileEvaluation, evaluate_file, run_phases
 from vpo.policy.schema import Phase
 from vpo.tools.runner import ToolError
-from vpo.workflow.process_file import (
-    CachedProbe,
-    WorkflowContext,
-    _current_media,
-    _finish,
-    _result_from,
-)
+from vpo.workflow.context import CachedProbe, WorkflowContext, current_media, finish_early
+from vpo.workflow.process_file import _result_from
 from vpo.workflow.result import FileResult, FileStatus
 
 
@@ -40,9 +35,11 @@ def plan_file(
     started = time.monotonic()
     worker = threading.current_thread().name
     try:
-        media, _ = _current_media(path, context, cached)
+        media, _ = current_media(path, context, cached)
     except (FileError, ToolError) as error:
-        return _finish(path, started, worker, status=FileStatus.FAILED, error=error.without_path())
+        return finish_early(
+            path, started, worker, status=FileStatus.FAILED, error=error.without_path()
+        )
     return planned_result(path, evaluate_file(context.policy, context.phases, media), started)
 
 

@@ -8,10 +8,8 @@ Nothing here touches the library database or the display.
 
 from __future__ import annotations
 
-import os
 import threading
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -23,54 +21,14 @@ from vpo.media.model import MediaFile
 from vpo.plan import Plan
 from vpo.policy.evaluate import evaluate
 from vpo.policy.phases import FileEvaluation, PhaseOutcome, run_phases
-from vpo.policy.schema import Phase, Policy
-from vpo.probe.cheapest import Prober
-from vpo.tools.locate import ToolPaths
+from vpo.policy.schema import Phase
 from vpo.tools.runner import ToolError, ToolTimeoutError
 from vpo.workflow.changes import describe_plan
+from vpo.workflow.context import CachedProbe, WorkflowContext, current_media, finish_early
 from vpo.workflow.result import FileResult, FileStatus, PhaseResult, PhaseStatus
 
-if TYPE_CHECKING:  # the apply machinery is imported when a file is changed, not before
-    from vpo.apply.encode import TranscodeSettings
+if TYPE_CHECKING:
     from vpo.tools.progress import EncodeProgress
-
-
-@dataclass(frozen=True, slots=True)
-class CachedProbe:
-    """The library's probe of a file and the stat key it was looked up with.
-
-    The worker uses it only when a fresh stat still shows that key (size, mtime,
-    inode and ctime), so a change between lookup and start is never missed.
-    """
-
-    media: MediaFile
-    ctime_ns: int
-
-    def matches(self, info: os.stat_result) -> bool:
-        media = self.media
-        return (info.st_size, info.st_mtime_ns, info.st_ino, info.st_ctime_ns) == (
-            media.size,
-            media.mtime_ns,
-            media.inode,
-            self.ctime_ns,
-        )
-
-
-@dataclass(frozen=True, slots=True)
-class WorkflowContext:
-    """Everything a worker needs; shared read-only by all workers.
-
-    Plain data (picklable) except ``on_progress``, which the coordinator sets only
-    for an in-process (thread) executor; leave it None for a process pool.
-    """
-
-    policy: Policy
-    phases: tuple[Phase, ...]
-    tools: ToolPaths
-    settings: ApplySettings
-    probe: Prober  # the cheapest probe per container (vpo.probe.cheapest.CheapestProber)
-    transcode: TranscodeSettings | None = None  # None: the defaults
-    on_progress: Callable[[EncodeProgress], None] | None = None  # encodes only; any thread
 
 
 class NonConvergentPolicyError(FileError):
@@ -83,6 +41,9 @@ class _SkipFile(Exception):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
+
+
+__all__ = ["CachedProbe", "WorkflowContext", "ctime_if_unchanged", "process_file"]
 
 
 @dataclass(slots=True)
@@ -107,9 +68,11 @@ def process_file(
     started = time.monotonic()
     worker = threading.current_thread().name
     try:
-        before, ctime_ns = _current_media(path, context, cached)
+        before, ctime_ns = current_media(path, context, cached)
     except (FileError, ToolError) as error:
-        return _finish(path, started, worker, status=FileStatus.FAILED, error=error.without_path())
+        return finish_early(
+            path, started, worker, status=FileStatus.FAILED, error=error.without_path()
+        )
     applied: dict[str, _Applied] = {}
 
     def report_progress(progress: EncodeProgress) -> None:
@@ -158,7 +121,7 @@ def process_file(
     try:
         evaluation = run_phases(context.policy, context.phases, before, execute)
     except _SkipFile as skip:
-        return _finish(
+        return finish_early(
             path, started, worker, status=FileStatus.SKIPPED, skip=skip.reason, before=before
         )
     return replace(
@@ -194,28 +157,6 @@ def _settings_for_next_change(
 
 class ApplyFailedError(FileError):
     """A tool failed while applying a plan (the original is untouched)."""
-
-
-def _current_media(
-    path: Path, context: WorkflowContext, cached: CachedProbe | None
-) -> tuple[MediaFile, int | None]:
-    """The library's cached probe when size, mtime, inode and ctime still match, else a
-    probe; with the ctime of the stat taken *before* it, so a change made while the
-    file is probed can never be cached as the probed state."""
-    try:
-        info: os.stat_result | None = path.stat()
-    except OSError:
-        info = None  # the probe names the cause precisely
-    if info is not None and cached is not None and cached.matches(info):
-        return cached.media, info.st_ctime_ns
-    media = context.probe(path)
-    if info is None or (media.size, media.mtime_ns, media.inode) != (
-        info.st_size,
-        info.st_mtime_ns,
-        info.st_ino,
-    ):
-        return media, None
-    return media, info.st_ctime_ns
 
 
 def ctime_if_unchanged(media: MediaFile) -> int | None:
@@ -297,29 +238,6 @@ def _result_from(
         before=evaluation.media,
         after=evaluation.final,  # as it is on disk now (the input itself when unchanged)
         stops_batch=evaluation.stop_batch,
-        worker=worker,
-        started_at=started,
-        finished_at=time.monotonic(),
-    )
-
-
-def _finish(
-    path: Path,
-    started: float,
-    worker: str,
-    *,
-    status: FileStatus,
-    error: str | None = None,
-    skip: str | None = None,
-    before: MediaFile | None = None,
-) -> FileResult:
-    return FileResult(
-        path=path,
-        status=status,
-        seconds=time.monotonic() - started,
-        error=error,
-        skip_reason=skip,
-        before=before,
         worker=worker,
         started_at=started,
         finished_at=time.monotonic(),
