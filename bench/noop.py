@@ -60,8 +60,8 @@ def build_library(root: Path, count: int, source: Path) -> None:
         shutil.copyfile(source, folder / f"Episode {number:06}.mkv")
 
 
-def timed(argv: list[str], env: dict[str, str]) -> tuple[float, float, int]:
-    """Wall seconds, peak RSS (MiB) and exit code of one child process."""
+def timed(argv: list[str], env: dict[str, str]) -> tuple[float, float, int, float]:
+    """Wall seconds, peak RSS (MiB), exit code and CPU seconds of one child process."""
     started = time.perf_counter()
     process = subprocess.Popen(
         argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env
@@ -72,7 +72,7 @@ def timed(argv: list[str], env: dict[str, str]) -> tuple[float, float, int]:
     _, status, usage = os.wait4(process.pid, 0)
     seconds = time.perf_counter() - started
     process.returncode = os.waitstatus_to_exitcode(status)
-    return seconds, usage.ru_maxrss / 1024, process.returncode
+    return seconds, usage.ru_maxrss / 1024, process.returncode, usage.ru_utime + usage.ru_stime
 
 
 def main() -> None:
@@ -81,6 +81,13 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--work-dir", type=Path, default=None)
+    parser.add_argument(
+        "--compare-src",
+        type=Path,
+        default=None,
+        help="also time the rerun with this src/ first on PYTHONPATH, in the same rounds "
+        "(e.g. main exported: git archive main src | tar -x -C DIR)",
+    )
     args = parser.parse_args()
 
     tools = locate_tools()
@@ -99,43 +106,52 @@ def main() -> None:
             db = ["--db", str(database)]
             rerun = [VPO, "process", *db, "-p", str(policy), "-w", str(args.workers), str(root)]
             rescan = [VPO, "scan", *db, str(root)]
-            seconds, _, code = timed(rescan, env)  # fills the cache
+            seconds, _, code, _ = timed(rescan, env)  # fills the cache
             assert code == 0, f"first scan failed ({code})"
             print(f"{size} files built and scanned ({seconds:.1f} s)")
-            reruns: list[float] = []
-            scans: list[float] = []
-            memory: list[float] = []
+            variants = {"rerun": env}
+            if args.compare_src is not None:
+                variants["rerun (compare)"] = {
+                    **env,
+                    "PYTHONPATH": str(args.compare_src.resolve()),
+                }
+            samples: dict[str, list[tuple[float, float, float]]] = {v: [] for v in variants}
+            scans: list[tuple[float, float]] = []
             for _ in range(args.rounds):
-                seconds, rss, code = timed(rerun, env)
-                assert code == 0, f"no-op rerun failed ({code})"
-                reruns.append(seconds)
-                memory.append(rss)
-                seconds, _, code = timed(rescan, env)
+                for name, variant_env in variants.items():
+                    seconds, rss, code, cpu = timed(rerun, variant_env)
+                    assert code == 0, f"{name} failed ({code})"
+                    samples[name].append((seconds, cpu, rss))
+                seconds, _, code, cpu = timed(rescan, env)
                 assert code == 0, f"rescan failed ({code})"
-                scans.append(seconds)
-            row = {
-                "files": size,
-                "rerun_s": statistics.median(reruns),
-                "rescan_s": statistics.median(scans),
-                "rss_mib": statistics.median(memory),
-            }
+                scans.append((seconds, cpu))
+            scan_wall = statistics.median(w for w, _ in scans)
+            scan_cpu = statistics.median(c for _, c in scans)
+            row: dict[str, float] = {"files": size, "rescan_s": scan_wall}
+            print(f"{size} files: rescan wall {scan_wall:.2f} s, CPU {scan_cpu:.2f} s")
+            for name, values in samples.items():
+                wall = statistics.median(w for w, _, _ in values)
+                cpu = statistics.median(c for _, c, _ in values)
+                rss = statistics.median(r for _, _, r in values)
+                row[f"{name} wall"], row[f"{name} rss"] = wall, rss
+                print(
+                    f"  {name}: wall {wall:.2f} s ({wall / size * 1000:.3f} ms a file), "
+                    f"CPU {cpu:.2f} s, /rescan wall {wall / scan_wall:.2f}, "
+                    f"peak RSS {rss:.1f} MiB"
+                )
+            if args.compare_src is not None:
+                print(
+                    f"  rerun / compare: wall {row['rerun wall'] / row['rerun (compare) wall']:.2f}"
+                )
             rows.append(row)
-            print(
-                f"{size} files: no-op rerun {row['rerun_s']:.2f} s "
-                f"({row['rerun_s'] / size * 1000:.3f} ms a file), rescan {row['rescan_s']:.2f} s, "
-                f"rerun/rescan {row['rerun_s'] / row['rescan_s']:.2f}, "
-                f"peak RSS {row['rss_mib']:.1f} MiB"
-            )
             shutil.rmtree(root)
         if len(rows) > 1:
             first, last = rows[0], rows[-1]
-            per_file = (
-                (last["rss_mib"] - first["rss_mib"])
-                * 1024
-                * 1024
-                / (last["files"] - first["files"])
-            )
-            print(f"peak memory per extra file: {per_file:.0f} bytes")
+            extra = last["files"] - first["files"]
+            for name in ("rerun", "rerun (compare)"):
+                if f"{name} rss" in last:
+                    grown = (last[f"{name} rss"] - first[f"{name} rss"]) * 1024 * 1024
+                    print(f"{name}: peak memory per extra file {grown / extra:.0f} bytes")
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

@@ -16,7 +16,8 @@ round-trip; every other file goes to the executor as ``process_file(path,
 context, cached)`` (``plan_file`` for a dry run) — plain, picklable inputs and a
 FileResult out, so a ``ProcessPoolExecutor`` (or a distributed executor) works
 as well as threads. Results are recorded in small transactions after each disk
-change; unchanged files write no row (they count in the run's totals).
+change; a cached file that already conforms writes its record only (its cached
+probe is still right).
 """
 
 from __future__ import annotations
@@ -223,8 +224,8 @@ def _absolute(path: Path) -> Path:
 class _Recorder:
     """Buffers results and writes them in small transactions from the coordinator thread.
 
-    An unchanged file writes nothing: the library's probe of it is still right,
-    and the run's totals count it.
+    A cached file that already conforms gets its record, but its cached probe is
+    not rewritten (it is still right): one row insert, not a probe's worth.
     """
 
     def __init__(self, library: Library, run_id: int) -> None:
@@ -233,9 +234,11 @@ class _Recorder:
         self._pending: list[FileRecord] = []
 
     def add(self, result: FileResult) -> None:
+        record = _record_of(result)
         if result.status is FileStatus.UNCHANGED and result.evaluation is not None:
-            return  # finished from the cache in the coordinator: nothing new to store
-        self._pending.append(_record_of(result))
+            # Finished from the cache in the coordinator: the probe stored is still right.
+            record = replace(record, refresh_cache=False)
+        self._pending.append(record)
         if len(self._pending) >= _RECORD_BATCH:
             self.flush()
 

@@ -139,6 +139,7 @@ class FileRecord:
     bytes_saved: int | None = None
     encode_seconds: float | None = None  # wall time of the encode phase(s); None: no encode
     encode_speed: float | None = None  # seconds of media per second of encoding
+    refresh_cache: bool = True  # False: ``after`` came from the cache, which is still right
 
 
 @dataclass(frozen=True, slots=True)

@@ -104,7 +104,7 @@ def _file_id(connection: sqlite3.Connection, encoded_path: bytes) -> int | None:
 def insert_file_result(
     connection: sqlite3.Connection, run_id: int, record: FileRecord, now: float
 ) -> None:
-    if record.after is not None:
+    if record.after is not None and record.refresh_cache:
         if record.after.path != record.path:  # e.g. movie.mp4 became movie.mkv
             connection.execute(
                 "UPDATE files SET path = ? WHERE path = ? AND NOT EXISTS "
