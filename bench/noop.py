@@ -5,7 +5,7 @@
 For each size a library of copies of one small Matroska file that already
 conforms to the policy is built and scanned once (so the library's probe cache
 knows every file). Then, in interleaved rounds, each a fresh ``vpo`` process
-with stderr on a pipe (not a terminal, as under cron or a daemon):
+with stdout and stderr to a file (not a terminal, as under cron or a daemon):
 
 * ``vpo process -p noop.yaml LIB`` — the no-op rerun (nothing to change);
 * ``vpo scan LIB`` — the unchanged rescan of the same files, for the ratio.
@@ -61,16 +61,17 @@ def build_library(root: Path, count: int, source: Path) -> None:
 
 
 def timed(argv: list[str], env: dict[str, str]) -> tuple[float, float, int, float]:
-    """Wall seconds, peak RSS (MiB), exit code and CPU seconds of one child process."""
-    started = time.perf_counter()
-    process = subprocess.Popen(
-        argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env
-    )
-    assert process.stdout is not None and process.stderr is not None
-    process.stdout.read()
-    process.stderr.read()
-    _, status, usage = os.wait4(process.pid, 0)
-    seconds = time.perf_counter() - started
+    """Wall seconds, peak RSS (MiB), exit code and CPU seconds of one child process.
+
+    stdout and stderr go to a file, as under cron or a daemon (not a terminal).
+    """
+    with tempfile.TemporaryFile() as output:
+        started = time.perf_counter()
+        process = subprocess.Popen(
+            argv, stdin=subprocess.DEVNULL, stdout=output, stderr=output, env=env
+        )
+        _, status, usage = os.wait4(process.pid, 0)
+        seconds = time.perf_counter() - started
     process.returncode = os.waitstatus_to_exitcode(status)
     return seconds, usage.ru_maxrss / 1024, process.returncode, usage.ru_utime + usage.ru_stime
 
