@@ -37,6 +37,7 @@ from vpo.batch.runner import BatchLimits, BatchResult, BatchTally, Job, internal
 from vpo.discovery import iter_media_files
 from vpo.library import Library
 from vpo.library.records import FileRecord, RunCounts, RunOutcome, StatKey
+from vpo.media.model import MediaFile
 from vpo.policy.schema import Phase, Policy
 from vpo.probe.cheapest import CheapestProber
 from vpo.tools.locate import ToolPaths
@@ -211,7 +212,9 @@ def _lookup(paths: Sequence[Path], library: Library | None) -> dict[Path, Cached
         )
     ctimes = {path: key.ctime_ns for path, key in keys}
     return {
-        given[path]: CachedProbe(replace(media, path=given[path]), ctimes[path] or 0)
+        given[path]: CachedProbe(
+            media if given[path] == path else replace(media, path=given[path]), ctimes[path] or 0
+        )
         for path, media in library.cached_media_many(keys).items()
     }
 
@@ -252,15 +255,16 @@ def _record_of(result: FileResult) -> FileRecord:
     """The library record of ``result``, with absolute paths whatever the user typed."""
     kinds = [p.kind for p in result.phases if p.kind]
     order = ["noop", "metadata", "remux", "encode"]
-    before, after = result.before, result.after
+    before = _with_absolute_path(result.before)
+    after = before if result.after is result.before else _with_absolute_path(result.after)
     return FileRecord(
         path=_absolute(result.path),
         outcome=result.status,
         plan_kind=max(kinds, key=order.index) if kinds else None,
         tool=",".join(dict.fromkeys(result.tools)) or None,
         phase=",".join(p.phase for p in result.phases) or None,
-        before=None if before is None else replace(before, path=_absolute(before.path)),
-        after=None if after is None else replace(after, path=_absolute(after.path)),
+        before=before,
+        after=after,
         changes=tuple(change for p in result.phases for change in p.changes),
         bytes_written=result.bytes_written,
         seconds=result.seconds,
@@ -271,6 +275,12 @@ def _record_of(result: FileResult) -> FileRecord:
         encode_seconds=result.encode_seconds,
         encode_speed=result.encode_speed,
     )
+
+
+def _with_absolute_path(media: MediaFile | None) -> MediaFile | None:
+    if media is None or media.path.is_absolute():
+        return media
+    return replace(media, path=_absolute(media.path))
 
 
 def _run_outcome(batch: BatchResult, interrupted: bool) -> RunOutcome:

@@ -220,7 +220,7 @@ def _run(options: ProcessOptions, *, queue: bool = False, priority: int = 0) -> 
         ),
         policy_name=options.policy_path.name,
         policy_hash=hashlib.sha256(source).hexdigest()[:16],
-        keep_results=options.as_json,
+        keep_results=options.as_json and not options.dry_run,  # the dry-run view keeps its own
     )
     label = str(options.policy_path)
     if options.dry_run:
