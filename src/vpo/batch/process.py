@@ -112,7 +112,7 @@ def run_process_batch(
     stop = stop or threading.Event()
     unreadable = BatchTally(keep_results=request.keep_results)
     if not request.dry_run:
-        _recover(request.paths, observer)
+        _recover(request, observer)
 
     def discovery_error(path: Path, cause: str) -> None:
         unreadable.add(FileResult(path=path, status=FileStatus.FAILED, error=cause))
@@ -289,16 +289,23 @@ def _run_outcome(batch: BatchResult, interrupted: bool) -> RunOutcome:
     return RunOutcome.FAILED if batch.stopped_early else RunOutcome.COMPLETED
 
 
-def _recover(paths: Sequence[Path], observer: ProcessObserver) -> None:
-    """Undo what a killed earlier run left (journals, temp files) before touching anything."""
-    from vpo.apply.recovery import RecoveryKind, recover_leftovers  # real runs only
+def _recover(request: ProcessRequest, observer: ProcessObserver) -> None:
+    """Undo what a killed earlier run left (journals, temp files in the folders and in
+    the configured temp and scratch directories) before touching anything."""
+    from vpo.apply.recovery import (  # real runs only
+        RecoveryKind,
+        recover_leftovers,
+        recover_temp_dir,
+    )
 
-    for root in paths:
-        if not root.is_dir():
-            continue
-        for action in recover_leftovers(root):
-            observer.notice(
-                action.path,
-                f"recovery: {action.detail}",
-                important=action.kind is RecoveryKind.FAILED,
-            )
+    scratch = request.transcode.scratch_dir if request.transcode is not None else None
+    found = recover_temp_dir(request.settings.temp_dir, scratch)
+    for root in request.paths:
+        if root.is_dir():
+            found.extend(recover_leftovers(root))
+    for action in found:
+        observer.notice(
+            action.path,
+            f"recovery: {action.detail}",
+            important=action.kind in (RecoveryKind.FAILED, RecoveryKind.SET_ASIDE),
+        )
