@@ -72,7 +72,7 @@ class Events:
     def progress(self, progress: EncodeProgress) -> None:
         """Encodes only."""
 
-    def notice(self, path: Path, text: str, *, important: bool) -> None:
+    def notice(self, path: Path, text: str, *, important: bool, topic: str | None = None) -> None:
         self.notices.append(f"{path}: {text}")
 
 

@@ -87,8 +87,9 @@ class ProcessObserver(Protocol):
 
     def progress(self, progress: EncodeProgress) -> None: ...
 
-    def notice(self, path: Path, text: str, *, important: bool) -> None:
-        """A line about a path outside the results (recovery, unreadable paths)."""
+    def notice(self, path: Path, text: str, *, important: bool, topic: str | None = None) -> None:
+        """A line about a path outside the results: an unreadable path, or with
+        ``topic="recovery"`` what recovery did to a leftover of a killed run."""
 
 
 def run_process_batch(
@@ -306,6 +307,7 @@ def _recover(request: ProcessRequest, observer: ProcessObserver) -> None:
     for action in found:
         observer.notice(
             action.path,
-            f"recovery: {action.detail}",
+            action.detail,
             important=action.kind in (RecoveryKind.FAILED, RecoveryKind.SET_ASIDE),
+            topic="recovery",
         )

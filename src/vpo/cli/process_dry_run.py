@@ -87,7 +87,7 @@ class DryRunView:
     def progress(self, progress: EncodeProgress) -> None:
         """A dry run encodes nothing."""
 
-    def notice(self, path: Path, text: str, *, important: bool) -> None:
+    def notice(self, path: Path, text: str, *, important: bool, topic: str | None = None) -> None:
         self._error(path, text)
 
     def flush(self) -> None:

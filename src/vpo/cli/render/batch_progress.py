@@ -121,12 +121,13 @@ class BatchProgressDisplay:
         """ProcessObserver's name for ``encode_progress``."""
         self.encode_progress(progress)
 
-    def notice(self, path: Path, text: str, *, important: bool) -> None:
-        """A line about a path outside the results: shown even with ``-q`` if important."""
+    def notice(self, path: Path, text: str, *, important: bool, topic: str | None = None) -> None:
+        """``vpo: [TOPIC: ]PATH: TEXT``, shown even with ``-q`` if important."""
         if self._quiet and not important:
             return
+        where = f"{topic}: " if topic else ""
         with self._print_lock:
-            self._console.print(f"vpo: {display_path(path)}: {text}", markup=False)
+            self._console.print(f"vpo: {where}{display_path(path)}: {text}", markup=False)
 
     def message(self, text: str, style: str | None = None) -> None:
         """A log line that does not tear the live display."""
