@@ -73,6 +73,7 @@ class ProcessRequest:
     policy_name: str | None = None  # recorded with the run
     policy_hash: str | None = None  # of the bytes that were parsed
     keep_results: bool = False  # keep every FileResult (JSON output); else only failures
+    job_id: int | None = None  # the queued job this batch runs (vpo serve), recorded with the run
 
 
 class ProcessObserver(Protocol):
@@ -143,7 +144,10 @@ def run_process_batch(
     recorder = None
     if library is not None and not request.dry_run:
         run_id = library.start_run(
-            policy_name=request.policy_name, policy_hash=request.policy_hash, workers=workers
+            policy_name=request.policy_name,
+            policy_hash=request.policy_hash,
+            workers=workers,
+            job_id=request.job_id,
         )
         recorder = _Recorder(library, run_id)
     tally = BatchTally(keep_results=request.keep_results)

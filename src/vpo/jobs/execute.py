@@ -1,11 +1,10 @@
 """The one adapter between a job and the engine: a job in, a JobOutcome out.
 
-Process jobs go through the batch coordinator (``vpo.batch.runner.run_batch``)
-with the same per-file function, recorder and cache as ``vpo process``; scan
-jobs through ``vpo.library.scan``; plan and dry-run jobs probe and evaluate
-each file and store the plans. When branch engine-pipeline lands
-``run_process_batch(request, *, executor, observer, stop, library)``, only
-``_process`` changes.
+Process jobs go through the batch coordinator
+(``vpo.batch.process.run_process_batch``) exactly as ``vpo process`` does: same
+per-file function, cache, recorder and recovery; the job's StartGate is the
+batch's ``window``. Scan jobs go through ``vpo.library.scan``; plan and dry-run
+jobs probe and evaluate each file and store the plans.
 """
 
 from __future__ import annotations
@@ -14,19 +13,17 @@ import enum
 import hashlib
 import os
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from functools import partial
 from pathlib import Path
 from typing import Protocol
 
 from vpo.apply.encode import TranscodeSettings
-from vpo.apply.recovery import recover_leftovers
 from vpo.apply.settings import ApplySettings
-from vpo.batch.runner import run_batch
+from vpo.batch.process import ProcessRequest, run_process_batch
+from vpo.batch.runner import BatchLimits
 from vpo.batch.workers import resolve_worker_count
-from vpo.cli.process_run import _cached, _record_of, _run_outcome
 from vpo.cli.render import plan_json
 from vpo.config.models import VPOConfig
 from vpo.discovery import iter_media_files
@@ -35,7 +32,6 @@ from vpo.jobs.limits import Refusal, StartGate, StopKind
 from vpo.jobs.model import Job, JobProgress, JobType
 from vpo.library import Library
 from vpo.library.jobs import PlanItem
-from vpo.library.records import RunCounts
 from vpo.library.scan import ScanOptions, ScanProblem, scan_paths
 from vpo.media.model import MediaFile
 from vpo.policy.loader import parse_policy
@@ -45,7 +41,6 @@ from vpo.probe.cheapest import cheapest_prober
 from vpo.tools.locate import ToolPaths
 from vpo.tools.progress import EncodeProgress
 from vpo.tools.runner import ToolError
-from vpo.workflow.process_file import WorkflowContext, process_file
 from vpo.workflow.result import FileResult, FileStatus
 
 
@@ -153,20 +148,6 @@ def _files(job: Job, env: JobEnvironment, problems: list[FileResult]) -> Iterato
     )
 
 
-def _gated(
-    paths: Sequence[Path], gate: StartGate, stop: threading.Event, refused: list[Refusal]
-) -> Iterator[Path]:
-    """Yield paths while the gate admits them; a refusal stops the batch (files in flight
-    finish)."""
-    for path in paths:
-        refusal = gate.admit()
-        if refusal is not None:
-            refused.append(refusal)
-            stop.set()
-            return
-        yield path
-
-
 def _process(
     job: Job,
     env: JobEnvironment,
@@ -178,65 +159,44 @@ def _process(
     phases: tuple[Phase, ...],
 ) -> JobOutcome:
     config, library, tools = env.config, env.library, env.tools
-    for root in job.paths:
-        if Path(root).is_dir():
-            recover_leftovers(Path(root))
-    problems: list[FileResult] = []
-    files = list(_files(job, env, problems))
-    progress = _Progress(observer)
-    progress.total(len(files) + len(problems))
     decision = resolve_worker_count(
         config.processing.workers,
         max_workers=config.processing.max_workers,
         cpu_count=os.cpu_count(),
-        file_count=len(files),
     )
-    context = WorkflowContext(
+    refused: list[Refusal] = []  # why the gate closed, if it did
+
+    def admitted() -> bool:
+        refusal = gate.admit()
+        if refusal is not None:
+            refused.append(refusal)
+        return refusal is None
+
+    request = ProcessRequest(
+        paths=tuple(
+            Path(name)
+            for name in (job.options.files if job.options.files is not None else job.paths)
+        ),
         policy=policy,
         phases=phases,
         tools=tools,
+        extensions=tuple(config.discovery.extensions),
         settings=ApplySettings.from_jobs_config(config.jobs),
-        probe=cheapest_prober(tools, timeout=config.tools.probe_timeout),
-        cached_media=partial(_cached, library),
         transcode=TranscodeSettings.from_config(config.transcode),
-        on_progress=partial(_encode_detail, progress),
-    )
-    run_id = library.start_run(
+        probe_timeout=config.tools.probe_timeout,
+        workers=decision.effective,
+        limits=BatchLimits(window=admitted),
         policy_name=job.policy_name,
         policy_hash=_hash(policy_text),
-        workers=decision.effective,
         job_id=job.id,
     )
-    refused: list[Refusal] = []  # the gate sets ``stop`` too: refused tells them apart
-
-    def on_result(result: FileResult) -> None:
-        record = _record_of(result)
-        library.record_file_results(run_id, [record])
-        observer.file_result(_result_data(result))
-
-    for problem in problems:
-        on_result(problem)
-        progress.file_finished(problem)
+    reporter = _JobReporter(observer)
     with ThreadPoolExecutor(decision.effective, thread_name_prefix="vpo-job") as executor:
-        batch = run_batch(
-            _gated(files, gate, stop, refused),
-            partial(process_file, context=context),
-            executor=executor,
-            workers=decision.effective,
-            stop_on_failure=policy.config.on_error == "fail",
-            stop=stop,
-            observer=progress,
-            on_result=on_result,
+        batch = run_process_batch(
+            request, executor=executor, observer=reporter, stop=stop, library=library
         )
-    interrupted = stop.is_set() and not refused and batch.stop_reason == "interrupted"
-    results = (*problems, *batch.results)
-    counts = RunCounts.from_mapping(
-        {s.value: sum(1 for r in results if r.status is s) for s in FileStatus},
-        sum(r.bytes_written for r in results),
-    )
-    library.finish_run(run_id, counts, outcome=_run_outcome(batch, interrupted))
-    tally = {s.value: sum(1 for r in results if r.status is s) for s in FileStatus}
-    if interrupted:
+    tally = {s.value: batch.counts.get(s.value, 0) for s in FileStatus}
+    if stop.is_set() and batch.stop_reason == "interrupted":
         return JobOutcome(JobEnd.STOPPED, "interrupted", tally)
     if refused:
         end = JobEnd.WINDOW if refused[0].kind is StopKind.WINDOW else JobEnd.COMPLETED
@@ -244,6 +204,34 @@ def _process(
     if batch.stopped_early:
         return JobOutcome(JobEnd.FAILED, batch.stop_reason, tally)
     return JobOutcome(JobEnd.COMPLETED, None, tally)
+
+
+class _JobReporter:
+    """The coordinator's ProcessObserver for a job: progress and one result per file."""
+
+    def __init__(self, observer: JobObserver) -> None:
+        self._observer = observer
+        self._progress = _Progress(observer)
+
+    def batch_started(self, total: int) -> None:
+        self._progress.total(total)
+
+    def file_started(self, path: Path) -> None:
+        self._progress.file_started(path)
+
+    def file_finished(self, result: FileResult) -> None:
+        self._observer.file_result(_result_data(result))
+        self._progress.file_finished(result)
+
+    def progress(self, progress: EncodeProgress) -> None:
+        _encode_detail(self._progress, progress)
+
+    def notice(self, path: Path, text: str, *, important: bool, topic: str | None = None) -> None:
+        if topic is not None:
+            return  # recovery of a leftover: not a result of this job
+        self._observer.file_result(  # a path the walk could not read
+            _result_data(FileResult(path=path, status=FileStatus.FAILED, error=text))
+        )
 
 
 def _encode_detail(progress: _Progress, report: EncodeProgress) -> None:
