@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from vpo.media.model import MediaFile
+from vpo.policy.phases import FileEvaluation
 
 
 class FileStatus(str, enum.Enum):
@@ -60,6 +61,8 @@ class FileResult:
     worker: str | None = None  # thread name, for tests and logs
     started_at: float = 0.0  # time.monotonic() at start, for overlap checks
     finished_at: float = 0.0
+    # the plans the file was processed by (dry-run renders them); None before planning
+    evaluation: FileEvaluation | None = field(default=None, repr=False, compare=False)
 
     @property
     def tools(self) -> tuple[str, ...]:

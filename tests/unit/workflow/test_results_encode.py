@@ -4,6 +4,7 @@ apply here; tests/integration/test_library_v2.py runs a real encode)."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import textwrap
 import time
@@ -58,9 +59,9 @@ def source(path: Path) -> MediaFile:
     )
 
 
-def fake_apply(plan: Plan, *args: object, **kwargs: object) -> ApplyOutcome:
-    """What apply_plan reports: an encode shrinks 1000 → 600 bytes in 4 s; a header
-    edit keeps the size."""
+def fake_apply(plan: Plan, *, final: bool) -> ApplyOutcome:
+    """What a transaction step reports: an encode shrinks 1000 → 600 bytes in 4 s; a
+    header edit keeps the size."""
     result = plan.expected_result()
     if plan.kind.value == "encode":
         media = replace(result, size=600)
@@ -71,8 +72,23 @@ def fake_apply(plan: Plan, *args: object, **kwargs: object) -> ApplyOutcome:
     return ApplyOutcome(Tool.MKVPROPEDIT, "", 0.1, 40, result, in_place=True)
 
 
+class FakeSession:
+    def apply(self, plan: Plan, *, final: bool) -> ApplyOutcome:
+        return fake_apply(plan, final=final)
+
+
+class FakeExecutor:
+    """Stands in for ApplyExecutor: every step reports what fake_apply says."""
+
+    def __init__(self, *args: object) -> None:
+        pass
+
+    def session(self, path: Path, on_progress: object) -> contextlib.nullcontext[FakeSession]:
+        return contextlib.nullcontext(FakeSession())
+
+
 def run_file(monkeypatch: pytest.MonkeyPatch, path: Path) -> FileResult:
-    monkeypatch.setattr(process_file_module, "apply_plan", fake_apply)
+    monkeypatch.setattr(process_file_module, "ApplyExecutor", FakeExecutor)
     policy = parse_policy(textwrap.dedent(POLICY), "p.yaml")
     context = WorkflowContext(
         policy=policy,
