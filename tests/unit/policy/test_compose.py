@@ -180,7 +180,7 @@ def _encodes_twice(plans: list[Plan]) -> bool:
     return False
 
 
-PROPERTY = settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+PROPERTY = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 @PROPERTY
@@ -208,10 +208,10 @@ def test_composed_kind_is_the_costliest_the_one_pass_needs(plans: list[Plan]) ->
     if _encodes_twice(plans):
         return
     composed = compose_plans(plans)
-    if composed.kind is PlanKind.ENCODE:  # never more work than the chain
-        assert any(p.kind is PlanKind.ENCODE for p in plans)
-    if composed.kind is PlanKind.METADATA:  # header edits only: no phase moved anything
-        assert all(p.kind in (PlanKind.NOOP, PlanKind.METADATA) for p in plans)
+    order = list(PlanKind)  # cheapest first
+    # never more work than the costliest phase; often less (a move undone, an encode
+    # of a track a later phase drops)
+    assert order.index(composed.kind) <= max(order.index(p.kind) for p in plans)
 
 
 def test_a_language_changed_and_changed_back_keeps_the_original_ietf_tag(build: Build) -> None:
