@@ -10,6 +10,8 @@ remux (filter, then reorder + flags) against one ``mkvmerge`` per file, a 2-phas
 header edit (flags, then a title) against one ``mkvpropedit`` per file. The bare
 command is built from the composed plan of the same policy. Bare and vpo batches
 alternate, each on fresh copies; the ratio is taken per round, the median printed.
+``--compare-src DIR`` adds a third variant: ``vpo process`` run with
+``PYTHONPATH=DIR`` (the ``src`` of another checkout, e.g. the code before a change).
 
 For each batch the same argv runs on fresh copies of one generated file, file by
 file alternately: bare (run_tool, nothing else) and through apply_plan (lock,
@@ -221,6 +223,7 @@ def process_batch(
     work: Path,
     count: int,
     rounds: int,
+    compare_src: Path | None = None,
 ) -> None:
     template = generate_media(spec, work / f"{name}.mkv", tools)
     policy = work / f"{name}.yaml"
@@ -228,10 +231,14 @@ def process_batch(
     env = {**os.environ, "VPO_JOBS_STABLE_SECONDS": "0"}
     bare_ms: list[float] = []
     vpo_ms: list[float] = []
+    other_ms: list[float] = []
     for round_ in range(rounds):
         bare_dir, vpo_dir = work / f"{name}-bare-{round_}", work / f"{name}-vpo-{round_}"
+        other_dir = work / f"{name}-other-{round_}"
         bare_files = copies(template, bare_dir, count)
         copies(template, vpo_dir, count)
+        if compare_src is not None:
+            copies(template, other_dir, count)
         plan = composed_plan(policy_text, probe_matroska_headers(bare_files[0]))
 
         def bare(plan: Plan = plan, files: list[Path] = bare_files) -> float:
@@ -241,19 +248,29 @@ def process_batch(
                 run_tool(bare_argv(source, path), timeout=600, path=path, ok_codes=(0, 1))
             return time.perf_counter() - started
 
-        def vpo(directory: Path = vpo_dir, round_: int = round_) -> float:
-            argv = [str(VPO), "process", "-q", "-w", "1", "--db", str(work / f"{name}-{round_}.db"),
+        def vpo(directory: Path = vpo_dir, round_: int = round_, src: str = "") -> float:
+            database = work / f"{name}-{round_}{'-other' if src else ''}.db"
+            argv = [str(VPO), "process", "-q", "-w", "1", "--db", str(database),
                     "-p", str(policy), str(directory)]  # fmt: skip
             started = time.perf_counter()
-            subprocess.run(argv, check=True, env=env, stdout=subprocess.DEVNULL)
+            run_env = {**env, "PYTHONPATH": src} if src else env
+            subprocess.run(argv, check=True, env=run_env, stdout=subprocess.DEVNULL)
             return time.perf_counter() - started
 
-        first, second = (bare, vpo) if round_ % 2 == 0 else (vpo, bare)
-        timings = {first: first(), second: second()}
+        def other(directory: Path = other_dir, round_: int = round_) -> float:
+            return vpo(directory, round_, str(compare_src))
+
+        variants: list[Callable[[], float]] = [bare, vpo]
+        if compare_src is not None:
+            variants.append(other)
+        turn = round_ % len(variants)  # each variant goes first in turn
+        timings = {run: run() for run in variants[turn:] + variants[:turn]}
         bare_ms.append(timings[bare] / count * 1000)
         vpo_ms.append(timings[vpo] / count * 1000)
-        shutil.rmtree(bare_dir)
-        shutil.rmtree(vpo_dir)
+        if compare_src is not None:
+            other_ms.append(timings[other] / count * 1000)
+        for directory in (bare_dir, vpo_dir, other_dir):
+            shutil.rmtree(directory, ignore_errors=True)
     ratios = [v / b for v, b in zip(vpo_ms, bare_ms, strict=True)]
     print(
         f"{name:<24} x{count:<4} bare {statistics.median(bare_ms):7.1f}  "
@@ -261,6 +278,13 @@ def process_batch(
         f"vpo/bare median {statistics.median(ratios):4.2f} "
         f"(rounds: {', '.join(f'{r:.2f}' for r in ratios)})"
     )
+    if other_ms:
+        others = [o / b for o, b in zip(other_ms, bare_ms, strict=True)]
+        print(
+            f"{'':<24} --compare-src {statistics.median(other_ms):7.1f} ms/file   "
+            f"its /bare median {statistics.median(others):4.2f} "
+            f"(rounds: {', '.join(f'{r:.2f}' for r in others)})"
+        )
 
 
 def remux_to_beside(mkvmerge: str, plan: Plan, path: Path) -> list[str]:
@@ -278,6 +302,9 @@ def main() -> None:
     parser.add_argument(
         "--only", choices=["apply", "process"], default=None, help="run one section only"
     )
+    parser.add_argument(
+        "--compare-src", type=Path, default=None, help="also run vpo from this src directory"
+    )
     args = parser.parse_args()
     tools = locate_tools()
     with tempfile.TemporaryDirectory(prefix="vpo-bench-", dir=args.dir) as scratch:
@@ -287,12 +314,12 @@ def main() -> None:
             process_batch(
                 "2-phase remux", REMUX_SPEC, REMUX_POLICY,
                 lambda plan, path: remux_to_beside(mkvmerge, plan, path),
-                tools, work, args.process_files, args.rounds,
+                tools, work, args.process_files, args.rounds, args.compare_src,
             )  # fmt: skip
             process_batch(
                 "2-phase metadata", METADATA_SPEC, METADATA_POLICY,
                 lambda plan, path: build_mkvpropedit_argv(mkvpropedit, plan, path),
-                tools, work, args.process_files, args.rounds,
+                tools, work, args.process_files, args.rounds, args.compare_src,
             )  # fmt: skip
         if args.only == "process":
             return
