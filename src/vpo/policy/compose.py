@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-from vpo.plan import EncodeSettings, Plan, PlannedTrack, RemovedTrack
+from vpo.plan import UNCHANGED, EncodeSettings, Plan, PlannedTrack, RemovedTrack, Unchanged
 
 
 class NotComposableError(ValueError):
@@ -66,6 +66,7 @@ def compose_plans(plans: Sequence[Plan]) -> Plan:
     attachments: list[int] = []
     for plan in plans:
         attachments += [a for a in plan.removed_attachments if a not in attachments]
+    titles = [plan.title for plan in plans if not isinstance(plan.title, Unchanged)]
     return Plan(
         source=first.source,
         phase="+".join(dict.fromkeys(plan.phase for plan in plans)),
@@ -79,6 +80,7 @@ def compose_plans(plans: Sequence[Plan]) -> Plan:
         removed_attachments=tuple(attachments),
         warnings=tuple(dict.fromkeys(w for plan in plans for w in plan.warnings)),
         notes=tuple(dict.fromkeys(n for plan in plans for n in plan.notes)),
+        title=titles[-1] if titles else UNCHANGED,  # the container title the last setter left
     )
 
 

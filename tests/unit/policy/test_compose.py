@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 
 from vpo.media.model import Attachment, Container, MediaFile, Track, TrackFlags, TrackType
 from vpo.plan import (
+    UNCHANGED,
     AudioEncode,
     EncodeSettings,
     Plan,
@@ -80,6 +81,7 @@ def media_files(draw: st.DrawFn) -> MediaFile:
         ),
         duration=60.0,
         bit_rate=2_000_000,
+        title=draw(st.sampled_from([None, "Old title"])),
     )
 
 
@@ -128,6 +130,7 @@ def next_plan(draw: st.DrawFn, media: MediaFile, phase: str) -> Plan:
             )
         )
     attachments = [a.attachment_id for a in media.attachments]
+    title = draw(st.sampled_from([UNCHANGED, UNCHANGED, None, "Film", media.title]))
     return Plan(
         source=media,
         phase=phase,
@@ -137,6 +140,7 @@ def next_plan(draw: st.DrawFn, media: MediaFile, phase: str) -> Plan:
         removed_attachments=tuple(draw(st.lists(st.sampled_from(attachments), unique=True)))
         if attachments
         else (),
+        title=title,
     )
 
 
