@@ -11,7 +11,7 @@ import hashlib
 import json
 import os
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from functools import partial
@@ -65,12 +65,59 @@ def run_process(
         unreadable.append(FileResult(path=path, status=FileStatus.FAILED, error=cause))
         console.print(f"vpo: {display_path(path)}: {cause}", markup=False)
 
-    _recover(paths, (config.jobs.temp_dir, config.transcode.scratch_dir), console, quiet)
-    files = list(
-        iter_media_files(
-            paths, config.discovery.extensions, recursive=recursive, on_error=discovery_error
+    stop = threading.Event()
+    with InterruptController(
+        stop,
+        lambda text: console.print(f"vpo: {text}", style="yellow", markup=False),
+        stop_seconds=config.jobs.stop_seconds,
+    ) as interrupt:
+        return _run(
+            policy_path=policy_path,
+            policy=policy,
+            phases=phases,
+            paths=paths,
+            config=config,
+            tools=tools,
+            recursive=recursive,
+            as_json=as_json,
+            quiet=quiet,
+            workers_chosen=workers_chosen,
+            console=console,
+            unreadable=unreadable,
+            discovery_error=discovery_error,
+            stop=stop,
+            interrupt=interrupt,
         )
-    )
+
+
+def _run(
+    *,
+    policy_path: Path,
+    policy: Policy,
+    phases: tuple[Phase, ...],
+    paths: Sequence[Path],
+    config: VPOConfig,
+    tools: ToolPaths,
+    recursive: bool,
+    as_json: bool,
+    quiet: bool,
+    workers_chosen: bool,
+    console: Console,
+    unreadable: list[FileResult],
+    discovery_error: Callable[[Path, str], None],
+    stop: threading.Event,
+    interrupt: InterruptController,
+) -> ExitCode:
+    """The body of run_process, with SIGINT/SIGTERM/SIGHUP already handled: a stop
+    request before the batch starts means no file is started."""
+    _recover(paths, (config.jobs.temp_dir, config.transcode.scratch_dir), console, quiet)
+    files: list[Path] = []
+    for path in iter_media_files(
+        paths, config.discovery.extensions, recursive=recursive, on_error=discovery_error
+    ):
+        if stop.is_set():
+            break
+        files.append(path)
     decision = resolve_worker_count(
         config.processing.workers,
         max_workers=config.processing.max_workers,
@@ -95,16 +142,14 @@ def run_process(
             workers=decision.effective,
         )
         recorder = _Recorder(library, run_id)
-        stop = threading.Event()
         tracker = ProgressTracker(len(files))
         live = console.is_terminal and not as_json
+        plain_notify = interrupt.notify
         with (
             BatchProgressDisplay(tracker, console, live=live, quiet=quiet) as display,
-            InterruptController(
-                stop, lambda text: display.message(f"vpo: {text}", "yellow")
-            ) as interrupt,
             ThreadPoolExecutor(decision.effective, thread_name_prefix="vpo-worker") as executor,
         ):
+            interrupt.notify = lambda text: display.message(f"vpo: {text}", "yellow")
             context = replace(context, on_progress=display.encode_progress)
             batch = run_batch(
                 files,
@@ -116,6 +161,7 @@ def run_process(
                 observer=display,
                 on_result=recorder.add,
             )
+            interrupt.notify = plain_notify
         batch = replace(batch, results=(*unreadable, *batch.results))
         recorder.flush()
         library.finish_run(
@@ -125,7 +171,7 @@ def run_process(
         )
     _print_summary(batch, policy_path, phases, interrupt.interrupted, run_id, as_json, console)
     if interrupt.interrupted:
-        return ExitCode.INTERRUPTED
+        return interrupt.exit_code
     if batch.failed or batch.stopped_early:
         return ExitCode.FILES_FAILED
     return ExitCode.OK

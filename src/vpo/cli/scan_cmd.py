@@ -207,7 +207,7 @@ def scan(
     stop = threading.Event()
     with Library.open(config.library.database) as library:
         display = ScanDisplay(console, live=console.is_terminal, quiet=quiet)
-        with InterruptController(stop, display.notify), display:
+        with InterruptController(stop, display.notify) as interrupt, display:
             try:
                 summary = scan_paths(paths, library, prober, options, on_event=display, stop=stop)
             except ToolNotFoundError as error:
@@ -219,5 +219,5 @@ def scan(
         click.echo(summary_text(summary))
     sys.stdout.flush()
     if summary.interrupted:
-        ctx.exit(ExitCode.INTERRUPTED)
+        ctx.exit(interrupt.exit_code)
     ctx.exit(ExitCode.FILES_FAILED if summary.counts.errors else ExitCode.OK)
