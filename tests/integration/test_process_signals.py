@@ -121,7 +121,9 @@ def test_sigterm_and_sighup_stop_the_tool_leave_no_temp_and_record_the_run_inter
     assert len((tmp_path / "pids").read_text().split()) == 1, "a second file was started"
 
 
-def test_kill_9_of_vpo_takes_its_tool_with_it(media: Path, tmp_path: Path) -> None:
+def test_kill_9_of_vpo_takes_its_tool_with_it_and_the_next_start_closes_its_run(
+    media: Path, tmp_path: Path
+) -> None:
     process = start_vpo(media, tmp_path)
     tool = wait_for_tool(tmp_path, process)
     process.kill()
@@ -133,3 +135,22 @@ def test_kill_9_of_vpo_takes_its_tool_with_it(media: Path, tmp_path: Path) -> No
     if still:
         os.kill(tool, signal.SIGKILL)
     assert not still, "the tool kept running after vpo was killed"
+    assert run_outcomes(tmp_path / "lib.sqlite") == ["running"]
+
+    (tmp_path / "empty").mkdir()
+    again = subprocess.run(
+        [
+            str(VPO),
+            "process",
+            "--db",
+            str(tmp_path / "lib.sqlite"),
+            "-p",
+            str(tmp_path / "policy.yaml"),
+            str(tmp_path / "empty"),
+        ],
+        capture_output=True,
+        check=False,
+    )
+    assert again.returncode == 0, again.stderr.decode()
+    assert run_outcomes(tmp_path / "lib.sqlite") == ["interrupted", "completed"]
+    assert "recorded as interrupted" in again.stderr.decode()

@@ -136,6 +136,12 @@ def _run(
             cached_media=partial(_cached, library),
             transcode=TranscodeSettings.from_config(config.transcode),
         )
+        for closed in library.close_abandoned_runs():
+            if not quiet:
+                console.print(
+                    f"vpo: run {closed} did not finish (its vpo is gone): recorded as interrupted",
+                    markup=False,
+                )
         run_id = library.start_run(
             policy_name=policy_path.name,
             policy_hash=_file_hash(policy_path),
