@@ -11,6 +11,7 @@ import hashlib
 import json
 import os
 import threading
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
@@ -32,7 +33,7 @@ from vpo.cli.render.process_summary import process_document, summary_lines
 from vpo.config.models import VPOConfig
 from vpo.discovery import iter_media_files
 from vpo.errors import ExitCode
-from vpo.library import Library
+from vpo.library import Library, LibraryError
 from vpo.library.records import FileOutcome, FileRecord, RunCounts, RunOutcome
 from vpo.media.model import MediaFile
 from vpo.policy.schema import Phase, Policy
@@ -42,6 +43,7 @@ from vpo.workflow.process_file import WorkflowContext, process_file
 from vpo.workflow.result import FileResult, FileStatus
 
 _RECORD_BATCH = 64  # results per database transaction
+_RECORD_SECONDS = 1.0  # ... or fewer, but at least once a second
 
 
 def run_process(
@@ -147,7 +149,7 @@ def _run(
             policy_hash=_file_hash(policy_path),
             workers=decision.effective,
         )
-        recorder = _Recorder(library, run_id)
+        recorder = _Recorder(library, run_id, lambda text: _database_failed(text, stop, interrupt))
         tracker = ProgressTracker(len(files))
         live = console.is_terminal and not as_json
         plain_notify = interrupt.notify
@@ -169,13 +171,24 @@ def _run(
             )
             interrupt.notify = plain_notify
         batch = replace(batch, results=(*unreadable, *batch.results))
-        recorder.flush()
-        library.finish_run(
-            run_id,
-            RunCounts.from_mapping(batch.counts, sum(r.bytes_written for r in batch.results)),
-            outcome=_run_outcome(batch, interrupt.interrupted),
-        )
+        unrecorded: str | None = None
+        try:
+            recorder.flush()
+            library.finish_run(
+                run_id,
+                RunCounts.from_mapping(batch.counts, sum(r.bytes_written for r in batch.results)),
+                outcome=_run_outcome(batch, interrupt.interrupted or recorder.error is not None),
+            )
+        except LibraryError as error:
+            unrecorded = (
+                f"{error}; {recorder.pending} file result(s) of run {run_id} could not be "
+                "recorded (the files themselves are complete); the next vpo process closes "
+                "the run as interrupted"
+            )
     _print_summary(batch, policy_path, phases, interrupt.interrupted, run_id, as_json, console)
+    if unrecorded is not None or recorder.error is not None:
+        console.print(f"vpo: {unrecorded or recorder.error}", markup=False)
+        return ExitCode.USAGE
     if interrupt.interrupted:
         return interrupt.exit_code
     if batch.failed or batch.stopped_early:
@@ -188,22 +201,45 @@ def _cached(library: Library, path: Path, info: os.stat_result) -> MediaFile | N
 
 
 class _Recorder:
-    """Buffers results and writes them in small transactions from the coordinator thread."""
+    """Buffers results and writes them in small transactions from the coordinator thread.
 
-    def __init__(self, library: Library, run_id: int) -> None:
+    A write that fails (a full or damaged database) stops the batch: no new file
+    starts, since its change could not be recorded either; the results stay pending
+    for one more try at the end.
+    """
+
+    def __init__(self, library: Library, run_id: int, on_error: Callable[[str], None]) -> None:
         self._library = library
         self._run_id = run_id
+        self._on_error = on_error
         self._pending: list[FileRecord] = []
+        self._last_flush = time.monotonic()
+        self.error: str | None = None
+
+    @property
+    def pending(self) -> int:
+        return len(self._pending)
 
     def add(self, result: FileResult) -> None:
         self._pending.append(_record_of(result))
-        if len(self._pending) >= _RECORD_BATCH:
-            self.flush()
+        due = time.monotonic() - self._last_flush >= _RECORD_SECONDS
+        if self.error is None and (len(self._pending) >= _RECORD_BATCH or due):
+            try:
+                self.flush()
+            except LibraryError as error:
+                self.error = str(error)
+                self._on_error(self.error)
 
     def flush(self) -> None:
+        self._last_flush = time.monotonic()
         if self._pending:
             self._library.record_file_results(self._run_id, self._pending)
             self._pending = []
+
+
+def _database_failed(text: str, stop: threading.Event, interrupt: InterruptController) -> None:
+    stop.set()
+    interrupt.notify(f"{text}; starting no new files (the ones in progress finish)")
 
 
 def _record_of(result: FileResult) -> FileRecord:

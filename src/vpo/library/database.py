@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from vpo.library import rows
-from vpo.library.connection import connect, explain
+from vpo.library.connection import connect, explain, missing_wal, missing_wal_text
 from vpo.library.liveness import current_owner, owner_is_gone
 from vpo.library.migrate import current_version, migrate
 from vpo.library.paths import normalise_directory
@@ -95,6 +95,8 @@ class Library:
             ) from error
         if path.is_dir():
             raise LibraryError(f"{path}: is a directory, not a library database")
+        if missing_wal(path):
+            raise LibraryError(missing_wal_text(path))
         library = cls(path)
         try:
             migrate(library._connection(), path, migrations)
