@@ -7,7 +7,6 @@ Nothing here writes to media files.
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -27,6 +26,7 @@ from vpo.policy.loader import load_policy
 from vpo.policy.phases import FileEvaluation, evaluate_file, select_phases
 from vpo.policy.schema import Phase, Policy
 from vpo.probe.probe import probe_file
+from vpo.text import json_text
 from vpo.tools.locate import TOOL_NAMES, ToolPaths
 from vpo.tools.runner import ToolError, ToolNotFoundError
 
@@ -254,7 +254,7 @@ def _dry_run(
         document = plan_json.document(
             str(options.policy_path), [p.name for p in phases], documents, summary
         )
-        click.echo(json.dumps(document, indent=2, ensure_ascii=False))
+        click.echo(json_text(document))
     else:
         click.echo(plan_table.render_summary(dict(tally.kinds), tally.total))
     return ExitCode.FILES_FAILED if stopped or summary["errors"] else ExitCode.OK

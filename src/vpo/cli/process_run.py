@@ -8,7 +8,6 @@ happen only after the disk change succeeded.
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import threading
 import time
@@ -38,6 +37,7 @@ from vpo.library.records import FileOutcome, FileRecord, RunCounts, RunOutcome
 from vpo.media.model import MediaFile
 from vpo.policy.schema import Phase, Policy
 from vpo.probe.cheapest import cheapest_prober
+from vpo.text import json_text
 from vpo.tools.locate import ToolPaths
 from vpo.workflow.process_file import WorkflowContext, process_file
 from vpo.workflow.result import FileResult, FileStatus
@@ -307,7 +307,7 @@ def _print_summary(
             interrupted=interrupted,
             run_id=run_id,
         )
-        click.echo(json.dumps(document, indent=2, ensure_ascii=False))
+        click.echo(json_text(document))
         return
     for line in summary_lines(batch, interrupted=interrupted):
         click.echo(line)

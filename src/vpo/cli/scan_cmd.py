@@ -7,7 +7,6 @@ and prints the summary (stdout, or JSON).
 
 from __future__ import annotations
 
-import json
 import sys
 import threading
 import time
@@ -33,7 +32,7 @@ from vpo.library.scan import (
     scan_paths,
 )
 from vpo.probe.cheapest import cheapest_prober
-from vpo.text import one_line
+from vpo.text import json_text, one_line
 from vpo.tools.runner import ToolNotFoundError
 
 _PLAIN_INTERVAL = 5.0  # seconds between progress lines when stderr is not a terminal
@@ -214,7 +213,7 @@ def scan(
                 display.notify(str(error))
                 ctx.exit(ExitCode.TOOL_MISSING)
     if as_json:
-        click.echo(json.dumps(summary_json(summary, config.library.database), indent=2))
+        click.echo(json_text(summary_json(summary, config.library.database)))
     else:
         click.echo(summary_text(summary))
     sys.stdout.flush()
