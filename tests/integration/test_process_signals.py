@@ -137,6 +137,14 @@ def test_kill_9_of_vpo_takes_its_tool_with_it_and_the_next_start_closes_its_run(
     assert not still, "the tool kept running after vpo was killed"
     assert run_outcomes(tmp_path / "lib.sqlite") == ["running"]
 
+    # The temp it left has no writer any more: repair may (and does) remove it.
+    assert leftovers(media), "the killed remux should have left its temp"
+    repair = subprocess.run(
+        [str(VPO), "doctor", "--repair", str(media)], capture_output=True, check=False
+    )
+    assert repair.returncode == 0, repair.stderr.decode()
+    assert leftovers(media) == []
+
     (tmp_path / "empty").mkdir()
     again = subprocess.run(
         [

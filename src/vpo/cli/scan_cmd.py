@@ -206,7 +206,12 @@ def scan(
     stop = threading.Event()
     with Library.open(config.library.database) as library:
         display = ScanDisplay(console, live=console.is_terminal, quiet=quiet)
-        with InterruptController(stop, display.notify) as interrupt, display:
+        with (
+            InterruptController(
+                stop, display.notify, stop_seconds=config.jobs.stop_seconds
+            ) as interrupt,
+            display,
+        ):
             try:
                 summary = scan_paths(paths, library, prober, options, on_event=display, stop=stop)
             except ToolNotFoundError as error:
