@@ -1,6 +1,7 @@
 """Ctrl-C in the first tenth of a second of ``vpo``: one line, exit 130, no traceback.
 
-SIGINT is sent at delays spread over the first 100 ms, twice each. A run may end
+SIGINT is sent at 20 delays spread over the time one whole (dry) run takes (about
+0.1 s on an idle machine), twice each. A run may end
 before any vpo code ran (the interpreter's own start-up: killed by SIGINT with no
 output, a "Fatal Python error" from site, or a KeyboardInterrupt whose traceback
 holds only the launcher script and frozen import frames): vpo cannot act there
@@ -22,7 +23,7 @@ import pytest
 
 from vpo.errors import ExitCode
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 VPO = Path(sys.executable).with_name("vpo")
 FRAME = re.compile(r'File "([^"]+)"')
@@ -41,12 +42,20 @@ def test_ctrl_c_right_after_start_prints_one_line_and_no_traceback(tmp_path: Pat
     policy = tmp_path / "policy.yaml"
     policy.write_text("schema_version: 12\nphases:\n  - name: p\n", encoding="utf-8")
     argv = [str(VPO), "process", "--dry-run", "-p", str(policy), "--db", str(tmp_path / "db")]
+    started = time.monotonic()
+    whole = subprocess.run([*argv, str(tmp_path)], capture_output=True, check=False)
+    assert whole.returncode == ExitCode.OK, whole.stderr
+    # The start-up takes ~0.1 s on an idle machine and much longer on a loaded one:
+    # spread the signals over the time a whole run takes here and now.
+    seconds = time.monotonic() - started
     quiet = startup = finished = 0
-    for delay_ms in [*range(0, 101, 5)] * 2:
+    for step in [*range(20)] * 2:
+        delay = seconds * step / 20
+        delay_ms = round(delay * 1000)
         process = subprocess.Popen(
             [*argv, str(tmp_path)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=os.environ
         )
-        time.sleep(delay_ms / 1000)
+        time.sleep(delay)
         process.send_signal(signal.SIGINT)
         _, err = process.communicate(timeout=30)
         stderr = err.decode(errors="replace")
@@ -59,4 +68,4 @@ def test_ctrl_c_right_after_start_prints_one_line_and_no_traceback(tmp_path: Pat
             assert process.returncode == ExitCode.INTERRUPTED, stderr
             assert stderr.strip().endswith("vpo: interrupted"), stderr
             quiet += 1
-    assert quiet >= 20, (quiet, startup, finished)  # most signals did land in vpo's code
+    assert quiet >= 10, (quiet, startup, finished)  # many signals did land in vpo's code
