@@ -186,8 +186,15 @@ def _run(
                 "the run as interrupted"
             )
     _print_summary(batch, policy_path, phases, interrupt.interrupted, run_id, as_json, console)
-    if unrecorded is not None or recorder.error is not None:
-        console.print(f"vpo: {unrecorded or recorder.error}", markup=False)
+    if unrecorded is not None:
+        console.print(f"vpo: {unrecorded}", markup=False)
+        return ExitCode.USAGE
+    if recorder.error is not None:
+        console.print(
+            f"vpo: {recorder.error} (during the run: no new file was started; every "
+            "result was recorded once the database could be written again)",
+            markup=False,
+        )
         return ExitCode.USAGE
     if interrupt.interrupted:
         return interrupt.exit_code
