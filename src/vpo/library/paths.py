@@ -54,6 +54,8 @@ def _resolve_directory(directory: str) -> str:
         return os.path.realpath(key)  # gone or not a real directory: nothing to cache
     cached = _resolved.get(key)
     if cached is not None and (cached[1], cached[2]) == (info.st_dev, info.st_ino):
+        if cached[0] == key:  # no symlink on the way: the stat above was the check
+            return key
         try:
             again = os.stat(cached[0])
         except OSError:
