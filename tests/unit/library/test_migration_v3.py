@@ -108,3 +108,24 @@ def test_after_version_3_every_spelling_finds_the_one_row(
             tmp_path / "real" / "films" / "a.mkv",
         ):
             assert library.file_state(spelling) is not None, spelling
+
+
+def test_a_library_at_version_4_without_3_gets_3_applied(tmp_path: Path) -> None:
+    """vpo serve's schema 4 reached some libraries before schema 3: it is applied late."""
+    database = tmp_path / "library.db"
+    without_3 = tuple(m for m in MIGRATIONS if m.version != 3)
+    Library.open(database, migrations=without_3).close()
+    with sqlite3.connect(database) as raw:
+        versions = [row[0] for row in raw.execute("SELECT version FROM schema_migrations")]
+    raw.close()
+    assert 3 not in versions
+
+    with Library.open(database) as library:
+        run = library.start_run(policy_name="p", policy_hash="h", workers=1)  # needs runs.owner
+        assert library.close_abandoned_runs() == []
+        assert [r.run_id for r in library.runs()] == [run]
+    with sqlite3.connect(database) as raw:
+        versions = sorted(row[0] for row in raw.execute("SELECT version FROM schema_migrations"))
+    raw.close()
+    assert versions == sorted(m.version for m in MIGRATIONS)
+    assert list(tmp_path.glob("library.db.schema4-*.bak")), "backed up before the late step"
