@@ -227,7 +227,11 @@ def _run(options: ProcessOptions, *, queue: bool = False, priority: int = 0) -> 
         from vpo.cli.process_dry_run import run_dry_run
 
         return run_dry_run(
-            request, database=config.library.database, as_json=options.as_json, policy_label=label
+            request,
+            database=config.library.database,
+            as_json=options.as_json,
+            policy_label=label,
+            stop_seconds=config.jobs.stop_seconds,
         )
     from vpo.cli.process_run import run_process
 
@@ -237,6 +241,7 @@ def _run(options: ProcessOptions, *, queue: bool = False, priority: int = 0) -> 
         as_json=options.as_json,
         quiet=options.quiet,
         policy_label=label,
+        stop_seconds=config.jobs.stop_seconds,
     )
 
 

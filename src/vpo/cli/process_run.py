@@ -7,7 +7,6 @@ Ctrl-C handler and prints the summary.
 
 from __future__ import annotations
 
-import json
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -22,6 +21,7 @@ from vpo.cli.render.batch_progress import BatchProgressDisplay
 from vpo.cli.render.process_summary import process_document, summary_lines
 from vpo.errors import ExitCode
 from vpo.library import Library
+from vpo.text import json_text
 
 
 def _threads(workers: int) -> ThreadPoolExecutor:
@@ -35,6 +35,7 @@ def run_process(
     as_json: bool,
     quiet: bool,
     policy_label: str,
+    stop_seconds: float,
 ) -> ExitCode:
     """Process every file of ``request``; returns the exit code (README table)."""
     console = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -45,7 +46,9 @@ def run_process(
         Library.open(database) as library,
         BatchProgressDisplay(tracker, console, live=live, quiet=quiet) as display,
         InterruptController(
-            stop, lambda text: display.message(f"vpo: {text}", "yellow")
+            stop,
+            lambda text: display.message(f"vpo: {text}", "yellow"),
+            stop_seconds=stop_seconds,
         ) as interrupt,
         _threads(request.workers) as executor,
     ):
@@ -61,12 +64,15 @@ def run_process(
             interrupted=interrupted,
             run_id=batch.run_id,
         )
-        click.echo(json.dumps(document, indent=2, ensure_ascii=False))
+        click.echo(json_text(document))
     else:
         for line in summary_lines(batch, interrupted=interrupted):
             click.echo(line)
+    if batch.database_error is not None:
+        console.print(f"vpo: {batch.database_error}", markup=False)
+        return ExitCode.USAGE
     if interrupted:
-        return ExitCode.INTERRUPTED
+        return interrupt.exit_code
     if batch.failed or batch.stopped_early:
         return ExitCode.FILES_FAILED
     return ExitCode.OK

@@ -198,7 +198,10 @@ def _listen(bind: str, port: int) -> socket.socket:
 
 
 def _recover(library: Library) -> None:
-    """Jobs cut short by a crash or SIGTERM: leftovers recovered, jobs queued again."""
+    """Jobs cut short by a crash or SIGTERM: leftovers recovered, jobs queued again;
+    runs whose vpo died are closed as interrupted."""
+    for run_id in library.close_abandoned_runs():
+        log.info("run %d did not finish (its vpo is gone): recorded as interrupted", run_id)
     for job_id in library.jobs.recover():
         job = library.jobs.get(job_id)
         if job is None:
