@@ -269,4 +269,7 @@ def create_app(services: Services, *, token: str | None, max_body: int) -> Guard
             headers={"cache-control": "no-store", "x-accel-buffering": "no"},
         )
 
+    from vpo.web.pages import mount  # the web interface: pages on the same services
+
+    mount(api, services, token=token)
     return Guard(api, token=token, max_body=max_body)

@@ -11,8 +11,8 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -108,6 +108,9 @@ class Services:
     runner: JobRunner
     events: EventBus
     policy_dir: Path
+    # For the web interface's settings page (``vpo config show`` / ``vpo doctor``):
+    config_sources: Mapping[str, str] = field(default_factory=dict)
+    tool_versions: tuple[tuple[str, str | None, str], ...] = ()  # name, path, version
 
     def __post_init__(self) -> None:
         self.roots = resolved_roots(self.config.library.roots)
