@@ -17,8 +17,8 @@ import signal
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import partial
 from pathlib import Path
@@ -50,6 +50,7 @@ class ServeOptions:
     config_file: Path
     tools: ToolPaths
     announce: Callable[[str], None]  # one line for the user (stderr)
+    config_sources: Mapping[str, str] = field(default_factory=dict)  # for the settings page
 
 
 class _Server(uvicorn.Server):
@@ -148,6 +149,8 @@ def serve(options: ServeOptions) -> None:
             runner=runner,
             events=events,
             policy_dir=policy_dir_of(config, options.config_file),
+            config_sources=options.config_sources,
+            tool_versions=_tool_versions(options.tools),
         )
         app = create_app(services, token=config.server.token, max_body=config.server.max_body)
         server = _Server(
@@ -174,6 +177,24 @@ def serve(options: ServeOptions) -> None:
             runner.shutdown(config.server.shutdown_timeout)
             backups.stop()
             log.info("vpo serve stopped (%.1f s to shut down)", time.monotonic() - started)
+
+
+def _tool_versions(tools: ToolPaths) -> tuple[tuple[str, str | None, str], ...]:
+    """Each tool's path and version, read once at start for the web settings page."""
+    from vpo.tools.runner import ToolError
+    from vpo.tools.versions import UnrecognisedVersionError, read_tool_version
+
+    found = []
+    for name in ("ffprobe", "ffmpeg", "mkvmerge", "mkvpropedit"):
+        path = getattr(tools, name)
+        version = "not found"
+        if path is not None:
+            try:
+                version = read_tool_version(name, path, timeout=10).text
+            except (ToolError, UnrecognisedVersionError) as error:
+                version = f"unknown ({error})"
+        found.append((name, path, version))
+    return tuple(found)
 
 
 def _on_signal(runner: JobRunner, events: EventBus) -> None:
