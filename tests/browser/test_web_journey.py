@@ -266,11 +266,12 @@ def shoot_every_page(browser: object, served: Served, file_url: str, job_url: st
                     clock = f"{local.hour % 12 or 12}:{local.minute:02d}:{local.second:02d}"
                     assert clock in times.first.inner_text(), (path, clock)
                 name = path.strip("/").split("?")[0].replace("/", "-") or "dashboard"
-                page.screenshot(
-                    path=str(ARTIFACTS / f"{name}-{scheme}-{width}.png"), full_page=True
-                )
+                shot = ARTIFACTS / f"{name}-{scheme}-{width}"
+                page.screenshot(path=f"{shot}.png", full_page=True)
+                page.screenshot(path=f"{shot}.jpg", quality=80)  # the first screen, for docs
             context.close()
     assert len(list(ARTIFACTS.glob("*.png"))) == len(paths) * 4
+    assert len(list(ARTIFACTS.glob("*.jpg"))) == len(paths) * 4
 
 
 UNLABELLED = """
