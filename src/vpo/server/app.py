@@ -24,6 +24,7 @@ from vpo.library.file_queries import FileDetail, FileFilters, FileSummary, Resol
 from vpo.library.records import FileResultRow, LibraryError, LibraryTotals, RunRow
 from vpo.server.guard import Guard
 from vpo.server.services import (
+    Approval,
     PlanRequest,
     PlanSet,
     PolicyCheck,
@@ -228,8 +229,8 @@ def create_app(services: Services, *, token: str | None, max_body: int) -> Guard
         return services.plans(job_id)
 
     @api.post(f"{PREFIX}/plans/{{job_id}}/approve", status_code=201, tags=["plans"])
-    def approve(job_id: int) -> Job:
-        return services.approve(job_id)
+    def approve(job_id: int, body: Approval | None = None) -> Job:
+        return services.approve(job_id, None if body is None else body.files)
 
     @api.post(f"{PREFIX}/plans/{{job_id}}/reject", tags=["plans"])
     def reject(job_id: int) -> Job:

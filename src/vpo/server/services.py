@@ -91,6 +91,16 @@ class PlanRequest(BaseModel):
     priority: int = Field(default=0, ge=-100, le=100)
 
 
+class Approval(BaseModel):
+    """``POST /api/v1/plans/{id}/approve`` body (optional): approve only these files."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    files: list[str] | None = Field(
+        default=None, max_length=10_000, description="Paths of planned files; all when absent"
+    )
+
+
 class PlanSet(BaseModel):
     job: Job
     items: list[PlannedFile]
@@ -265,8 +275,9 @@ class Services:
             raise ServiceError(404, f"job {job_id} is a {job.type.value} job, not a plan")
         return job
 
-    def approve(self, job_id: int) -> Job:
-        """A process job for exactly the planned files, unless one changed since."""
+    def approve(self, job_id: int, only: Sequence[str] | None = None) -> Job:
+        """A process job for exactly the planned files (or the ``only`` ones among
+        them), unless one changed since."""
         job = self._plan_job(job_id)
         if job.status is not JobStatus.COMPLETED:
             raise ServiceError(409, f"plan {job_id} is {job.status.value}, not completed")
@@ -274,7 +285,14 @@ class Services:
         if existing is not None:
             raise ServiceError(409, f"plan {job_id} was already approved as job {existing}")
         files: list[str] = []
-        for item in self.library.jobs.plans(job_id):
+        planned = self.library.jobs.plans(job_id)
+        if only is not None:
+            chosen = set(only)
+            unknown = chosen - {str(item.path) for item in planned}
+            if unknown:
+                raise ServiceError(422, f"not in plan {job_id}: {sorted(unknown)[0]}")
+            planned = [item for item in planned if str(item.path) in chosen]
+        for item in planned:
             if item.kind in ("noop", "error"):
                 continue
             try:

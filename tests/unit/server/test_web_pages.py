@@ -240,3 +240,38 @@ def test_login_and_api_refuse_cross_site_posts(make_api: ApiFactory, origin: str
         headers={"content-type": "application/x-www-form-urlencoded"},
     )
     assert form.status_code == 415
+
+
+def test_approve_a_selection_of_the_plans(api: Api) -> None:
+    chosen, other = api.root / "a.mkv", api.root / "b.mkv"
+    for path in (chosen, other):
+        path.write_bytes(b"x")
+    job = api.client.post("/api/v1/plans", json={"policy": "good", "paths": [str(api.root)]})
+    plan = job.json()["id"]
+    items = []
+    for path in (chosen, other):
+        info = path.stat()
+        items.append(
+            PlanItem(
+                path,
+                info.st_size,
+                info.st_mtime_ns,
+                info.st_ino,
+                info.st_ctime_ns,
+                "metadata",
+                {"path": str(path)},
+            )
+        )
+    api.library.jobs.add_plans(plan, items)
+    api.library.jobs.claim_next()
+    api.library.jobs.finish(plan, JobStatus.COMPLETED)
+    html = api.client.get(f"/plans/{plan}").text
+    assert html.count("data-approve-file") == 2 and f'data-approve-selected="{plan}"' in html
+    stranger = api.client.post(
+        f"/api/v1/plans/{plan}/approve", json={"files": [str(api.outside / "x.mkv")]}
+    )
+    assert stranger.status_code == 422
+    approved = api.client.post(f"/api/v1/plans/{plan}/approve", json={"files": [str(chosen)]})
+    assert approved.status_code == 201, approved.text
+    assert approved.json()["options"]["files"] == [str(chosen)]
+    assert approved.json()["paths"] == [str(chosen)]

@@ -102,6 +102,15 @@
     };
     post("data-approve", (id) => "/api/v1/plans/" + id + "/approve",
       (job) => window.location.assign("/jobs/" + job.id));
+    for (const button of $$("[data-approve-selected]")) {
+      button.addEventListener("click", guarded(async () => {
+        const files = $$("input[data-approve-file]:checked").map((box) => box.value);
+        if (files.length === 0) throw new Error("Select at least one file to approve.");
+        const id = button.dataset.approveSelected;
+        const job = await api("POST", "/api/v1/plans/" + id + "/approve", { files });
+        window.location.assign("/jobs/" + job.id);
+      }));
+    }
     post("data-reject", (id) => "/api/v1/plans/" + id + "/reject", () => window.location.reload());
     post("data-cancel", (id) => "/api/v1/jobs/" + id + "/cancel", () => window.location.reload());
     post("data-retry", (id) => "/api/v1/jobs/" + id + "/retry", () => window.location.reload());
