@@ -144,6 +144,11 @@ def main() -> None:
             ("jobs", "/jobs"),
             ("job", f"/jobs/{job_id}"),
             ("settings", "/settings"),
+            (
+                "(API) files, 4 filters, for comparison",
+                "/api/v1/files?container=mkv"
+                "&audio_language=eng&resolution=fhd&never_processed=true",
+            ),
         ]
         sizes = {}
         for name, url in pages:  # warm up, and check every page answers

@@ -20,7 +20,13 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from vpo import __version__
 from vpo.jobs.model import Job, JobRequest, JobStatus, JobType
-from vpo.library.file_queries import FileDetail, FileFilters, FileSummary, Resolution
+from vpo.library.file_queries import (
+    FileDetail,
+    FileFilters,
+    FileOrder,
+    FileSummary,
+    Resolution,
+)
 from vpo.library.records import FileResultRow, LibraryError, LibraryTotals, RunRow
 from vpo.server.guard import Guard
 from vpo.server.services import (
@@ -126,6 +132,9 @@ def create_app(services: Services, *, token: str | None, max_body: int) -> Guard
         resolution: Resolution | None = None,
         never_processed: bool = False,
         last_failed: Annotated[bool, Query(description="Last processing result failed")] = False,
+        sort: Annotated[FileOrder, Query(description="Order; '-' first: descending")] = (
+            FileOrder.ID
+        ),
     ) -> Page[FileSummary]:
         filters = FileFilters(
             path_contains=path,
@@ -139,7 +148,7 @@ def create_app(services: Services, *, token: str | None, max_body: int) -> Guard
             never_processed=never_processed,
             last_failed=last_failed,
         )
-        items, total = library.files_page(filters, limit=limit, offset=offset)
+        items, total = library.files_page(filters, limit=limit, offset=offset, order=sort)
         return Page(items=items, total=total, limit=limit, offset=offset)
 
     @api.get(f"{PREFIX}/files/{{file_id}}", tags=["library"])

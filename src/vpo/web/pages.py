@@ -31,7 +31,7 @@ from vpo.config.keys import ALL_KEYS
 from vpo.config.models import SECTIONS
 from vpo.config.settings import render_value
 from vpo.jobs.model import JobStatus, JobType
-from vpo.library.file_queries import FileFilters, Resolution
+from vpo.library.file_queries import FileFilters, FileOrder, Resolution
 from vpo.probe.codecs import codec_label
 from vpo.server.guard import SESSION_COOKIE, session_value
 from vpo.server.services import ServiceError, Services
@@ -127,7 +127,7 @@ def mount(api: FastAPI, services: Services, *, token: str | None) -> None:
 
     @api.get("/", include_in_schema=False)
     def dashboard(request: Request) -> HTMLResponse:
-        totals = library.cached_totals(recent_runs=8)
+        totals = library.cached_totals()  # the API's cache (same recent_runs as /library)
         active, _ = library.jobs.page(
             statuses=(JobStatus.RUNNING, JobStatus.QUEUED), job_type=None, limit=20, offset=0
         )
@@ -170,10 +170,12 @@ def mount(api: FastAPI, services: Services, *, token: str | None) -> None:
         resolution: str = "",
         never_processed: bool = False,
         last_failed: bool = False,
+        sort: str = "id",
         limit: int = 50,
         offset: int = 0,
     ) -> HTMLResponse:
         limit, offset = views.clamp_page(limit, offset)
+        order = next((o for o in FileOrder if o.value == sort), FileOrder.ID)
         try:
             resolution_class = Resolution(resolution) if resolution else None
         except ValueError:
@@ -190,7 +192,7 @@ def mount(api: FastAPI, services: Services, *, token: str | None) -> None:
             never_processed=never_processed,
             last_failed=last_failed,
         )
-        items, total = library.files_page(filters, limit=limit, offset=offset)
+        items, total = library.files_page(filters, limit=limit, offset=offset, order=order)
         totals = library.cached_totals()
         query = {
             "q": q,
@@ -208,9 +210,13 @@ def mount(api: FastAPI, services: Services, *, token: str | None) -> None:
             for k, v in (("never_processed", never_processed), ("last_failed", last_failed))
             if v
         ]
+        sorted_by = tuple(kept)
+        if order is not FileOrder.ID:
+            kept.append(("sort", order.value))
         return page(
             request,
             "library.html",
+            sort_links=views.sort_links("/library", sorted_by, order.value),
             title="Library",
             items=items,
             pages=views.Pager(total, limit, offset, "/library", tuple(kept)),

@@ -50,6 +50,26 @@ class Pager:
         return None if end >= self.total else self.link(end)
 
 
+@dataclass(frozen=True, slots=True)
+class SortLink:
+    href: str
+    state: str  # aria-sort: none / ascending / descending
+
+
+def sort_links(base: str, query: tuple[tuple[str, str], ...], current: str) -> dict[str, SortLink]:
+    """Per sortable column: the link that sorts by it (toggling direction) and its state."""
+    links = {}
+    for column in ("path", "size"):
+        if current == column:
+            target, state = f"-{column}", "ascending"
+        elif current == f"-{column}":
+            target, state = column, "descending"
+        else:
+            target, state = column, "none"
+        links[column] = SortLink(f"{base}?{urlencode([*query, ('sort', target)])}", state)
+    return links
+
+
 def clamp_page(limit: int, offset: int, *, default: int = 50) -> tuple[int, int]:
     """Bounds a page request from the URL (a page never asks for more than 200 rows)."""
     if limit not in PAGE_SIZES:

@@ -3,6 +3,7 @@ escaping of hostile names, pagination, the token session and the page headers.""
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from pathlib import Path
 
@@ -275,3 +276,23 @@ def test_approve_a_selection_of_the_plans(api: Api) -> None:
     assert approved.status_code == 201, approved.text
     assert approved.json()["options"]["files"] == [str(chosen)]
     assert approved.json()["paths"] == [str(chosen)]
+
+
+def test_library_sorts_by_path_and_size_on_the_server(api: Api) -> None:
+    for name, size in (("b.mkv", 300), ("c.mkv", 100), ("a.mkv", 200)):
+        api.library.record_probe(media(api.root / name, size=size), 1)
+
+    def order(**params: str) -> list[str]:
+        html = api.client.get("/library", params=params).text
+        return list(re.findall(r">[^<>]*/([abc]\.mkv)</a>", html))
+
+    assert order() == ["b.mkv", "c.mkv", "a.mkv"]  # by id: as scanned
+    assert order(sort="path") == ["a.mkv", "b.mkv", "c.mkv"]
+    assert order(sort="-path") == ["c.mkv", "b.mkv", "a.mkv"]
+    assert order(sort="size") == ["c.mkv", "a.mkv", "b.mkv"]
+    assert order(sort="-size", q=".mkv") == ["b.mkv", "a.mkv", "c.mkv"]
+    html = api.client.get("/library", params={"sort": "size", "q": "mkv"}).text
+    assert 'aria-sort="ascending"><a href="/library?q=mkv&amp;sort=-size">' in html
+    listed = api.client.get("/api/v1/files", params={"sort": "-size"}).json()["items"]
+    assert [Path(i["path"]).name for i in listed] == ["b.mkv", "a.mkv", "c.mkv"]
+    assert api.client.get("/api/v1/files", params={"sort": "inode"}).status_code == 422
