@@ -138,6 +138,8 @@ def main() -> None:
                 "/library?container=mkv&audio_language=eng&resolution=fhd&never_processed=true",
             ),
             ("library ?last_failed, 200 rows", "/library?last_failed=true&limit=200"),
+            ("library by path", "/library?sort=path"),
+            ("library by size, largest first", "/library?sort=-size"),
             ("file", f"/files/{middle}"),
             ("policies + editor", "/policies?edit=order"),
             ("plan (50 files)", f"/plans/{plan_id}"),
