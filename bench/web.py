@@ -139,7 +139,7 @@ def main() -> None:
             ),
             ("library ?last_failed, 200 rows", "/library?last_failed=true&limit=200"),
             ("library by path", "/library?sort=path"),
-            ("library by size, largest first", "/library?sort=-size"),
+            ("library by path, descending", "/library?sort=-path"),
             ("file", f"/files/{middle}"),
             ("policies + editor", "/policies?edit=order"),
             ("plan (50 files)", f"/plans/{plan_id}"),

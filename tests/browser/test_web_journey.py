@@ -26,10 +26,9 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
+from playwright.sync_api import Browser, expect, sync_playwright
 
 from vpo.testmedia.spec import AudioSpec, MediaSpec
-
-playwright_api = pytest.importorskip("playwright.sync_api")
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration, pytest.mark.slow]
 
@@ -117,8 +116,8 @@ def served(tmp_path: Path) -> Iterator[Served]:
 
 
 @pytest.fixture
-def browser() -> Iterator[object]:
-    with playwright_api.sync_playwright() as driver:
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as driver:
         launched = driver.chromium.launch(
             executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
         )
@@ -147,16 +146,13 @@ def scan(served: Served) -> None:
 
 
 def test_full_journey_then_every_page_light_dark_wide_narrow(
-    served: Served, browser: object, media_factory: MediaFactory
+    served: Served, browser: Browser, media_factory: MediaFactory
 ) -> None:
     film = media_factory(FOREIGN_FIRST, "library/films/film.mkv")
     media_factory(MediaSpec(), "library/films/<script>alert(1)</script>.mkv")
     assert audio_languages(film) == [("fre", True), ("eng", False)]
     scan(served)
-    expect = playwright_api.expect
-    context = browser.new_context(  # type: ignore[attr-defined]
-        base_url=served.address, viewport={"width": 1280, "height": 900}
-    )
+    context = browser.new_context(base_url=served.address, viewport={"width": 1280, "height": 900})
     context.set_default_timeout(WAIT * 1000)
     expect.set_options(timeout=WAIT * 1000)
     page = context.new_page()
@@ -233,7 +229,7 @@ def test_full_journey_then_every_page_light_dark_wide_narrow(
 PAGES = ("/", "/library", "/policies?edit=english", "/jobs", "/settings")
 
 
-def shoot_every_page(browser: object, served: Served, file_url: str, job_url: str) -> None:
+def shoot_every_page(browser: Browser, served: Served, file_url: str, job_url: str) -> None:
     with httpx.Client(base_url=f"{served.address}/api/v1", timeout=WAIT) as client:
         plan_id = client.get("/jobs", params={"type": "plan"}).json()["items"][0]["id"]
     paths = [*PAGES, file_url.split(served.address, 1)[1], f"/plans/{plan_id}"]
@@ -243,7 +239,7 @@ def shoot_every_page(browser: object, served: Served, file_url: str, job_url: st
     ARTIFACTS.mkdir(parents=True)
     for scheme in ("light", "dark"):
         for width in (1280, 390):
-            context = browser.new_context(  # type: ignore[attr-defined]
+            context = browser.new_context(
                 base_url=served.address,
                 viewport={"width": width, "height": 900},
                 color_scheme=scheme,

@@ -59,7 +59,7 @@ class SortLink:
 def sort_links(base: str, query: tuple[tuple[str, str], ...], current: str) -> dict[str, SortLink]:
     """Per sortable column: the link that sorts by it (toggling direction) and its state."""
     links = {}
-    for column in ("path", "size"):
+    for column in ("path",):
         if current == column:
             target, state = f"-{column}", "ascending"
         elif current == f"-{column}":
