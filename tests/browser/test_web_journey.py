@@ -10,6 +10,7 @@ that every control has a label and that nothing overflows the narrow width.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -73,14 +74,15 @@ class Served:
     gate: Path
 
 
-@pytest.fixture
-def served(tmp_path: Path) -> Iterator[Served]:
+@contextlib.contextmanager
+def serve(tmp_path: Path, **extra_env: str) -> Iterator[Served]:
+    """A real ``vpo serve`` on a free loopback port (mkvmerge writes wait on a gate file)."""
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} is missing: ./quickstart.sh installs Debian's chromium")
     root = tmp_path / "library"
     policies = tmp_path / "policies"
-    root.mkdir()
-    policies.mkdir()
+    root.mkdir(exist_ok=True)
+    policies.mkdir(exist_ok=True)
     gate = tmp_path / "gate"
     env = {
         **os.environ,
@@ -92,6 +94,7 @@ def served(tmp_path: Path) -> Iterator[Served]:
         "VPO_PROCESSING_WORKERS": "1",
         "VPO_TOOLS_MKVMERGE": str(GATE_STUB),
         "VPO_STUB_GATE": str(gate),
+        **extra_env,
     }
     process = subprocess.Popen(
         [str(VPO), "serve", "--port", "0", "--log-file", str(tmp_path / "serve.log")],
@@ -113,6 +116,12 @@ def served(tmp_path: Path) -> Iterator[Served]:
             if process.poll() is None:
                 process.kill()
                 process.wait()
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[Served]:
+    with serve(tmp_path) as running:
+        yield running
 
 
 @pytest.fixture
@@ -276,3 +285,48 @@ UNLABELLED = """
                   && !(el.tagName === 'BUTTON' && el.textContent.trim()))
   .map((el) => el.outerHTML.slice(0, 80))
 """
+
+
+def test_the_token_is_asked_once_and_kept_in_an_httponly_cookie(
+    tmp_path: Path, browser: Browser
+) -> None:
+    token = "browser-test-token"
+    with serve(tmp_path, VPO_SERVER_TOKEN=token) as running:
+        context = browser.new_context(base_url=running.address)
+        context.set_default_timeout(WAIT * 1000)
+        expect.set_options(timeout=WAIT * 1000)
+        page = context.new_page()
+        page.goto("/jobs")
+        page.wait_for_url(re.compile(r"/login$"))
+        page.get_by_label("Access token").fill("wrong")
+        page.get_by_label("Access token").press("Enter")
+        expect(page.locator("#status")).to_have_text("wrong access token")
+        page.get_by_label("Access token").fill(token)
+        page.get_by_label("Access token").press("Enter")
+        expect(page.locator("h1")).to_have_text("Dashboard")
+        (cookie,) = context.cookies()
+        assert (cookie["name"], cookie["httpOnly"], cookie["sameSite"]) == (
+            "vpo_session",
+            True,
+            "Strict",
+        )
+        assert token not in cookie["value"]
+        assert page.evaluate("document.cookie") == ""  # script cannot read it
+        # the page's own API calls and event stream go through with the cookie alone
+        status = page.evaluate("fetch('/api/v1/health').then((answer) => answer.status)")
+        assert status == 200
+        opened = page.evaluate(
+            """() => new Promise((done) => {
+                 const source = new EventSource('/api/v1/events');
+                 source.onopen = () => { source.close(); done('open'); };
+                 source.onerror = () => { source.close(); done('error'); };
+               })"""
+        )
+        assert opened == "open"
+        page.goto("/settings")  # not asked again
+        expect(page.locator("h1")).to_have_text("Settings")
+        expect(page.locator("main")).not_to_contain_text(token)  # the token is not shown
+        page.get_by_role("button", name="Sign out").click()
+        page.wait_for_url(re.compile(r"/login$"))
+        assert context.cookies() == []
+        context.close()
