@@ -326,6 +326,9 @@ def test_the_token_is_asked_once_and_kept_in_an_httponly_cookie(
         page.goto("/settings")  # not asked again
         expect(page.locator("h1")).to_have_text("Settings")
         expect(page.locator("main")).not_to_contain_text(token)  # the token is not shown
+        versions = page.locator("[data-tools] [data-part=version]")  # from GET /api/v1/tools
+        expect(versions.nth(0)).to_contain_text("version")  # ffprobe, as vpo doctor says
+        expect(versions.nth(2)).to_contain_text("version")  # mkvmerge (the gate stub)
         page.get_by_role("button", name="Sign out").click()
         page.wait_for_url(re.compile(r"/login$"))
         assert context.cookies() == []

@@ -38,6 +38,7 @@ from vpo.server.services import (
     PolicyText,
     ServiceError,
     Services,
+    ToolInfo,
 )
 
 T = TypeVar("T")
@@ -113,6 +114,11 @@ def create_app(services: Services, *, token: str | None, max_body: int) -> Guard
             queue_length=library.jobs.count(JobStatus.QUEUED),
             running_jobs=[] if running is None else [running],
         )
+
+    @api.get(f"{PREFIX}/tools", tags=["service"])
+    def tools() -> list[ToolInfo]:
+        """The external tools and their versions (as ``vpo doctor``; read once)."""
+        return services.tool_report()
 
     @api.get(f"{PREFIX}/library", tags=["library"])
     def library_totals() -> LibraryTotals:

@@ -150,7 +150,7 @@ def serve(options: ServeOptions) -> None:
             events=events,
             policy_dir=policy_dir_of(config, options.config_file),
             config_sources=options.config_sources,
-            tool_versions=_tool_versions(options.tools),
+            tools=options.tools,
         )
         app = create_app(services, token=config.server.token, max_body=config.server.max_body)
         server = _Server(
@@ -177,24 +177,6 @@ def serve(options: ServeOptions) -> None:
             runner.shutdown(config.server.shutdown_timeout)
             backups.stop()
             log.info("vpo serve stopped (%.1f s to shut down)", time.monotonic() - started)
-
-
-def _tool_versions(tools: ToolPaths) -> tuple[tuple[str, str | None, str], ...]:
-    """Each tool's path and version, read once at start for the web settings page."""
-    from vpo.tools.runner import ToolError
-    from vpo.tools.versions import UnrecognisedVersionError, read_tool_version
-
-    found = []
-    for name in ("ffprobe", "ffmpeg", "mkvmerge", "mkvpropedit"):
-        path = getattr(tools, name)
-        version = "not found"
-        if path is not None:
-            try:
-                version = read_tool_version(name, path, timeout=10).text
-            except (ToolError, UnrecognisedVersionError) as error:
-                version = f"unknown ({error})"
-        found.append((name, path, version))
-    return tuple(found)
 
 
 def _on_signal(runner: JobRunner, events: EventBus) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,6 +41,7 @@ from vpo.server.security import (
     policy_file,
     resolved_roots,
 )
+from vpo.tools.locate import ToolPaths
 
 log = logging.getLogger("vpo.server")
 
@@ -73,6 +75,15 @@ class PolicyText(BaseModel):
     text: str
     valid: bool
     problems: list[PolicyProblem] = Field(default_factory=list)
+
+
+class ToolInfo(BaseModel):
+    """One external tool as ``vpo doctor`` reports it."""
+
+    name: str
+    path: str | None
+    state: str
+    detail: str
 
 
 class PolicyName(BaseModel):
@@ -120,10 +131,37 @@ class Services:
     policy_dir: Path
     # For the web interface's settings page (``vpo config show`` / ``vpo doctor``):
     config_sources: Mapping[str, str] = field(default_factory=dict)
-    tool_versions: tuple[tuple[str, str | None, str], ...] = ()  # name, path, version
+    tools: ToolPaths | None = None
 
     def __post_init__(self) -> None:
         self.roots = resolved_roots(self.config.library.roots)
+        self._tool_lock = threading.Lock()
+        self._tool_report: list[ToolInfo] | None = None
+
+    # ------------------------------------------------------------------ tools
+
+    def tool_report(self) -> list[ToolInfo]:
+        """Each tool's path and version, as ``vpo doctor`` reads them; read on the
+        first request (never at start: a daemon starts no tool it does not need)
+        and kept for the daemon's life."""
+        from vpo.tools.versions import check_tool
+
+        with self._tool_lock:
+            if self._tool_report is None:
+                tools = self.tools or ToolPaths()
+                report = []
+                for name in ("ffprobe", "ffmpeg", "mkvmerge", "mkvpropedit"):
+                    status = check_tool(name, getattr(tools, name))
+                    report.append(
+                        ToolInfo(
+                            name=name,
+                            path=status.path,
+                            state=status.state.value,
+                            detail=status.detail,
+                        )
+                    )
+                self._tool_report = report
+            return self._tool_report
 
     # ------------------------------------------------------------------ paths
 

@@ -406,7 +406,7 @@ def mount(api: FastAPI, services: Services, *, token: str | None) -> None:
             "settings.html",
             title="Settings",
             sections=sections,
-            tools=services.tool_versions,
+            tools=services.tools,
             database=database,
             database_size=_size_of(database),
             last_backup=backups[-1] if backups else None,

@@ -204,6 +204,11 @@ def test_settings_page(api: Api) -> None:
     assert "[library]" in html and "roots" in html and "VPO_LIBRARY_ROOTS" in html
     assert str(api.policies) in html
     assert "Last backup" in html
+    assert 'data-tool="mkvmerge"' in html  # versions come from GET /api/v1/tools
+    tools = api.client.get("/api/v1/tools").json()
+    assert [(t["name"], t["path"], t["state"]) for t in tools] == [
+        (name, None, "missing") for name in ("ffprobe", "ffmpeg", "mkvmerge", "mkvpropedit")
+    ]
 
 
 def test_pages_send_a_content_security_policy(api: Api) -> None:

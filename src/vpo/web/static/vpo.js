@@ -272,11 +272,29 @@
     window.addEventListener("pagehide", () => source.close());
   }
 
+  // ---------------------------------------------------------------- tools (settings)
+  async function tools() {
+    const body = $("[data-tools]");
+    if (!body) return;
+    try {
+      for (const tool of await api("GET", "/api/v1/tools")) {
+        const row = $('[data-tool="' + tool.name + '"]', body);
+        if (!row) continue;
+        $("td.path", row).textContent = tool.path || "not found";
+        const cell = $("[data-part=version]", row);
+        cell.textContent = tool.detail + (tool.state === "ok" ? "" : " (" + tool.state + ")");
+      }
+    } catch (error) {
+      say(error.message, true);
+    }
+  }
+
   document.addEventListener("DOMContentLoaded", () => {
     localTimes(document);
     session();
     actions();
     editor();
     live();
+    tools();
   });
 })();
