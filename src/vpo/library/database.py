@@ -55,7 +55,7 @@ from vpo.library.writes import insert_file_result, upsert_failure, upsert_media
 from vpo.media.model import MediaFile
 
 if TYPE_CHECKING:  # imported when used: commands that never see a job or the API skip them
-    from vpo.library.file_queries import FileDetail, FileFilters, FileSummary
+    from vpo.library.file_queries import FileDetail, FileFilters, FileOrder, FileSummary
     from vpo.library.jobs import JobQueue
 
 _PAGE = 1000  # rows per page when streaming large result sets
@@ -510,13 +510,13 @@ class Library:
     # --------------------------------------------------------- browsing (API)
 
     def files_page(
-        self, filters: FileFilters, *, limit: int, offset: int
+        self, filters: FileFilters, *, limit: int, offset: int, order: FileOrder | None = None
     ) -> tuple[list[FileSummary], int]:
-        """A page of files matching ``filters`` (ordered by id) and the number of matches."""
-        from vpo.library.file_queries import page_files
+        """A page of files matching ``filters`` (by id, or ``order``) and the number of matches."""
+        from vpo.library.file_queries import FileOrder, page_files
 
         with self._read() as connection:
-            return page_files(connection, filters, limit, offset)
+            return page_files(connection, filters, limit, offset, order or FileOrder.ID)
 
     def file_detail(self, file_id: int) -> FileDetail | None:
         from vpo.library.file_queries import file_detail
