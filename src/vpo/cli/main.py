@@ -31,6 +31,7 @@ COMMANDS: dict[str, str] = {
     "serve": "vpo.cli.serve_cmd:serve",
     "jobs": "vpo.cli.jobs_cmd:jobs",
     "db": "vpo.cli.db_cmd:db",
+    "watch": "vpo.cli.watch_cmd:watch",
 }
 
 

@@ -285,6 +285,38 @@ class ServerConfig(_Section):
     _expand = field_validator("policy_dir", mode="before")(_expand_user)
 
 
+class WatchConfig(_Section):
+    """Watched folders of vpo serve: new and changed files are queued once they settle."""
+
+    folders: tuple[str, ...] = Field(
+        default=(),
+        description='Folders to watch: "DIR" (uses policy) or "DIR=POLICY" (a policy per folder)',
+    )
+    policy: str | None = Field(
+        default=None,
+        description="Policy for folders without their own: a name in policy_dir or a path",
+    )
+    include: tuple[str, ...] = Field(
+        default=(),
+        description="Only files whose name or relative path matches one of these globs",
+    )
+    exclude: tuple[str, ...] = Field(
+        default=(), description="Files whose name or relative path matches one of these are skipped"
+    )
+    rescan_seconds: float = Field(
+        default=300.0,
+        ge=0,
+        strict=True,
+        allow_inf_nan=False,
+        description="Full rescan of the folders this often (shares without events); 0: never",
+    )
+    polling: bool = Field(
+        default=False,
+        strict=True,
+        description="Poll file times instead of inotify (network shares that send no events)",
+    )
+
+
 class VPOConfig(_Section):
     """All settings, one section per concern."""
 
@@ -295,6 +327,7 @@ class VPOConfig(_Section):
     jobs: JobsConfig = Field(default_factory=JobsConfig)
     transcode: TranscodeConfig = Field(default_factory=TranscodeConfig)
     server: ServerConfig = Field(default_factory=ServerConfig)
+    watch: WatchConfig = Field(default_factory=WatchConfig)
 
 
 SECTIONS: dict[str, type[BaseModel]] = {

@@ -23,6 +23,7 @@ from datetime import datetime, timedelta
 from functools import partial
 from pathlib import Path
 from types import FrameType
+from typing import TYPE_CHECKING
 
 import uvicorn
 
@@ -38,6 +39,9 @@ from vpo.server.events import EventBus
 from vpo.server.security import check_bind
 from vpo.server.services import Services, policy_dir_of
 from vpo.tools.locate import ToolPaths
+
+if TYPE_CHECKING:
+    from vpo.watch.watcher import Watcher
 
 log = logging.getLogger("vpo.server")
 
@@ -165,8 +169,11 @@ def serve(options: ServeOptions) -> None:
             on_signal=partial(_on_signal, runner, events),
         )
         backups = _DailyBackup(library, config.server.backup_keep)
+        watcher = _watcher(library, config, runner, services.policy_dir)
         runner.start()
         backups.start()
+        if watcher is not None:
+            watcher.start()
         log.info("vpo serve listening on %s (library %s)", address, library.path)
         options.announce(f"vpo serve: listening on {address}")
         try:
@@ -174,9 +181,26 @@ def serve(options: ServeOptions) -> None:
         finally:
             events.close()
             started = time.monotonic()
+            if watcher is not None:
+                watcher.stop()
             runner.shutdown(config.server.shutdown_timeout)
             backups.stop()
             log.info("vpo serve stopped (%.1f s to shut down)", time.monotonic() - started)
+
+
+def _watcher(
+    library: Library, config: VPOConfig, runner: JobRunner, policy_dir: Path
+) -> Watcher | None:
+    """``[watch] folders``: settled files become jobs on this daemon's queue."""
+    if not config.watch.folders:
+        return None
+    from vpo.watch.sink import QueueSink, watch_settings
+    from vpo.watch.watcher import Watcher
+
+    settings = watch_settings(config, config.watch.folders, config.watch.policy)
+    sink = QueueSink(library, policy_dir, runner.wake)
+    sink.check(settings.folders)  # a bad policy stops the start (exit 2), not a file later
+    return Watcher(library, settings, sink)
 
 
 def _on_signal(runner: JobRunner, events: EventBus) -> None:

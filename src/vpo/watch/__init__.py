@@ -1,0 +1,1 @@
+"""Watched folders: file-system events → settled files → one process job each (issue 15)."""
