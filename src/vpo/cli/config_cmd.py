@@ -10,7 +10,7 @@ import click
 from vpo.cli.common import load_config_or_exit
 from vpo.config import LoadedConfig, config_location
 from vpo.config.keys import ALL_KEYS
-from vpo.config.models import SECTIONS
+from vpo.config.models import SECTIONS, section_of
 from vpo.config.settings import render_value, shown
 from vpo.config.template import UNSET_MEANING
 
@@ -42,7 +42,7 @@ def path() -> None:
 
 
 def _value(loaded: LoadedConfig, section: str, name: str) -> object:
-    return getattr(getattr(loaded.config, section), name)
+    return getattr(section_of(loaded.config, section), name)
 
 
 def _json_value(value: object) -> object:

@@ -7,14 +7,14 @@ problem into one ConfigError line that names where the bad value came from.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
 from vpo.config.keys import KEYS_BY_DOTTED, ConfigKey, section_keys, suggest
-from vpo.config.models import SECTIONS, VPOConfig
+from vpo.config.models import GROUPS, SECTIONS, VPOConfig
 from vpo.config.settings import DEFAULT_SOURCE, Setting, render_value, shown
 from vpo.config.toml_file import ConfigFile
 from vpo.errors import ConfigError
@@ -33,7 +33,7 @@ class BuiltConfig:
 def file_layer(config_file: ConfigFile) -> dict[str, Setting]:
     """Settings from a parsed config file; unknown sections and keys are errors."""
     layer: dict[str, Setting] = {}
-    for section, table in config_file.data.items():
+    for section, table in _tables(config_file):
         if section not in SECTIONS:
             raise ConfigError(_unknown_section(config_file, section, table))
         if not isinstance(table, dict):
@@ -52,6 +52,16 @@ def file_layer(config_file: ConfigFile) -> dict[str, Setting]:
             where = config_file.location(section, name)
             layer[f"{section}.{name}"] = Setting(value, f"file {where}", where)
     return layer
+
+
+def _tables(config_file: ConfigFile) -> Iterator[tuple[str, object]]:
+    """Top-level tables; a group's sub-tables (``[integrations.radarr]``) by dotted name."""
+    for section, table in config_file.data.items():
+        if section in GROUPS and isinstance(table, dict):
+            for sub, inner in table.items():
+                yield f"{section}.{sub}", inner
+        else:
+            yield section, table
 
 
 def _unknown_section(config_file: ConfigFile, section: str, value: object) -> str:
@@ -92,8 +102,11 @@ def build_config(layers: Sequence[Layer]) -> BuiltConfig:
         merged.update(layer)
     nested: dict[str, dict[str, object]] = {}
     for dotted, setting in merged.items():
-        section, _, name = dotted.partition(".")
-        nested.setdefault(section, {})[name] = setting.value
+        section, _, name = dotted.rpartition(".")
+        target: dict[str, object] = nested.setdefault(section.split(".")[0], {})
+        for part in section.split(".")[1:]:
+            target = target.setdefault(part, {})  # type: ignore[assignment]
+        target[name] = setting.value
     try:
         config = VPOConfig.model_validate(nested)
     except ValidationError as error:
@@ -107,7 +120,8 @@ def build_config(layers: Sequence[Layer]) -> BuiltConfig:
 
 def _describe(error: ErrorDetails, merged: Mapping[str, Setting]) -> str:
     """One line: where the value came from, the key, what was wrong, the value."""
-    dotted = ".".join(str(part) for part in error["loc"][:2])
+    loc = [str(part) for part in error["loc"]]
+    dotted = ".".join(loc[:3]) if ".".join(loc[:3]) in KEYS_BY_DOTTED else ".".join(loc[:2])
     key = KEYS_BY_DOTTED[dotted]
     setting = merged.get(dotted)
     origin = setting.origin if setting is not None else DEFAULT_SOURCE

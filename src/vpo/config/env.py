@@ -37,7 +37,7 @@ def env_layer(env: Mapping[str, str]) -> dict[str, Setting]:
 
 def _reject_unknown_in_section(variable: str) -> None:
     for section in SECTIONS:
-        prefix = f"{ENV_PREFIX}{section.upper()}_"
+        prefix = f"{ENV_PREFIX}{section.upper().replace('.', '_')}_"
         if variable.startswith(prefix):
             known = [key.env_var for key in section_keys(section)]
             hint = suggest(variable, known)

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from pydantic.fields import FieldInfo
 
-from vpo.config.models import SECTIONS, VPOConfig
+from vpo.config.models import SECTIONS, VPOConfig, section_of
 
 ENV_PREFIX = "VPO_"
 
@@ -69,7 +69,7 @@ class ConfigKey:
 
     @property
     def env_var(self) -> str:
-        return f"{ENV_PREFIX}{self.section.upper()}_{self.name.upper()}"
+        return f"{ENV_PREFIX}{self.section.upper().replace('.', '_')}_{self.name.upper()}"
 
 
 def _kind_of(annotation: object) -> ValueKind:
@@ -123,4 +123,4 @@ def suggest(word: str, choices: typing.Iterable[str]) -> str | None:
 def default_values() -> dict[str, object]:
     """Dotted key → default value (computed now: the database default depends on XDG dirs)."""
     defaults = VPOConfig()
-    return {key.dotted: getattr(getattr(defaults, key.section), key.name) for key in ALL_KEYS}
+    return {key.dotted: getattr(section_of(defaults, key.section), key.name) for key in ALL_KEYS}

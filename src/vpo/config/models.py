@@ -317,6 +317,29 @@ class WatchConfig(_Section):
     )
 
 
+class ArrConfig(_Section):
+    """A Sonarr or Radarr server: the policy for its hooks, its API, and path maps."""
+
+    policy: str | None = Field(
+        default=None,
+        description="Policy for files its hooks name: a name in policy_dir or a path",
+    )
+    url: str | None = Field(default=None, description="Base URL of its web UI and API")
+    api_key: str | None = Field(default=None, description="Its API key (Settings > General)")
+    path_map: tuple[str, ...] = Field(
+        default=(),
+        description='Path prefixes it sees mapped to what vpo sees, "THEIRS=OURS" '
+        '(e.g. "/movies=/srv/media/films")',
+    )
+
+
+class IntegrationsConfig(_Section):
+    """Programs vpo talks to; each is a sub-table, e.g. [integrations.radarr]."""
+
+    sonarr: ArrConfig = Field(default_factory=ArrConfig)
+    radarr: ArrConfig = Field(default_factory=ArrConfig)
+
+
 class VPOConfig(_Section):
     """All settings, one section per concern."""
 
@@ -328,9 +351,30 @@ class VPOConfig(_Section):
     transcode: TranscodeConfig = Field(default_factory=TranscodeConfig)
     server: ServerConfig = Field(default_factory=ServerConfig)
     watch: WatchConfig = Field(default_factory=WatchConfig)
+    integrations: IntegrationsConfig = Field(default_factory=IntegrationsConfig)
 
 
-SECTIONS: dict[str, type[BaseModel]] = {
-    name: field.annotation  # type: ignore[misc]
-    for name, field in VPOConfig.model_fields.items()
-}
+GROUPS: dict[str, type[BaseModel]] = {"integrations": IntegrationsConfig}
+"""Sections made only of sub-tables: their sections are named ``group.name``."""
+
+
+def _sections() -> dict[str, type[BaseModel]]:
+    found: dict[str, type[BaseModel]] = {}
+    for name, field in VPOConfig.model_fields.items():
+        if name in GROUPS:
+            for sub, inner in GROUPS[name].model_fields.items():
+                found[f"{name}.{sub}"] = inner.annotation  # type: ignore[assignment]
+        else:
+            found[name] = field.annotation  # type: ignore[assignment]
+    return found
+
+
+SECTIONS: dict[str, type[BaseModel]] = _sections()
+
+
+def section_of(config: BaseModel, section: str) -> BaseModel:
+    """The settings object of a (possibly dotted) section name."""
+    found = config
+    for part in section.split("."):
+        found = getattr(found, part)
+    return found
