@@ -32,6 +32,7 @@ COMMANDS: dict[str, str] = {
     "jobs": "vpo.cli.jobs_cmd:jobs",
     "db": "vpo.cli.db_cmd:db",
     "watch": "vpo.cli.watch_cmd:watch",
+    "hook": "vpo.cli.hook_cmd:hook",
 }
 
 

@@ -1,0 +1,1 @@
+"""Sonarr/Radarr hooks (custom script, later webhooks and metadata), issue 15."""

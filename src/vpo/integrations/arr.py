@@ -1,0 +1,121 @@
+"""What a Sonarr or Radarr custom-script call means (pure).
+
+Both programs pass everything in environment variables named
+``<program>_<field>`` (``radarr_eventtype``, ``radarr_moviefile_path`` …); on
+Linux they arrive in lower case, but the names are read case-insensitively.
+The variable sets follow their ``CustomScript.cs``: ``Download`` (also an
+upgrade, with ``*_deletedpaths``), ``Rename`` (``*_paths`` and
+``*_previouspaths``, ``|``-separated), ``EpisodeFileDelete`` /
+``MovieFileDelete`` and ``Test``; every other event needs nothing from vpo.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+
+
+class Arr(str, enum.Enum):
+    SONARR = "sonarr"
+    RADARR = "radarr"
+
+    @property
+    def program(self) -> str:
+        return self.value.capitalize()
+
+    @property
+    def file_field(self) -> str:
+        return "episodefile" if self is Arr.SONARR else "moviefile"
+
+    @property
+    def delete_event(self) -> str:
+        return "EpisodeFileDelete" if self is Arr.SONARR else "MovieFileDelete"
+
+    @property
+    def title_field(self) -> str:
+        return "series_title" if self is Arr.SONARR else "movie_title"
+
+
+class HookAction(enum.Enum):
+    TEST = "test"  # the Test button in Settings > Connect: answer success
+    PROCESS = "process"  # a file was imported (or upgraded): make it conform
+    RENAME = "rename"  # files were renamed: the library follows
+    DELETE = "delete"  # a file was deleted: the library marks it missing
+    IGNORE = "ignore"  # Grab, health, updates…: nothing for vpo
+
+
+@dataclass(frozen=True, slots=True)
+class HookEvent:
+    arr: Arr
+    event: str
+    action: HookAction
+    files: tuple[str, ...] = ()  # PROCESS: the imported file; RENAME: the new names; DELETE
+    previous: tuple[str, ...] = ()  # RENAME: the old names, in the same order
+    replaced: tuple[str, ...] = ()  # PROCESS of an upgrade: the files it replaced
+    title: str | None = None
+
+
+def parse_hook_env(arr: Arr, environ: Mapping[str, str]) -> HookEvent:
+    """The event in ``environ``; ValueError (one line) when it is not a call from ``arr``."""
+    env = {key.lower(): value for key, value in environ.items()}
+    prefix = f"{arr.value}_"
+
+    def get(name: str) -> str:
+        return env.get(prefix + name, "").strip()
+
+    def split(name: str) -> tuple[str, ...]:
+        return tuple(part for part in get(name).split("|") if part)
+
+    event = get("eventtype")
+    if not event:
+        raise ValueError(
+            f"{prefix}eventtype is not set: vpo hook {arr.value} is meant to be run by "
+            f"{arr.program} (Settings > Connect > Custom Script)"
+        )
+    title = get(arr.title_field) or None
+    file_field = arr.file_field
+    if event == "Test":
+        return HookEvent(arr, event, HookAction.TEST)
+    if event == "Download":
+        path = get(f"{file_field}_path")
+        if not path:
+            raise ValueError(f"{arr.program} sent {event} without {prefix}{file_field}_path")
+        return HookEvent(
+            arr, event, HookAction.PROCESS, (path,), replaced=split("deletedpaths"), title=title
+        )
+    if event == "Rename":
+        new, old = split(f"{file_field}_paths"), split(f"{file_field}_previouspaths")
+        if len(new) != len(old):
+            raise ValueError(
+                f"{arr.program} sent {event} with {len(new)} new and {len(old)} previous paths"
+            )
+        return HookEvent(arr, event, HookAction.RENAME, new, old, title=title)
+    if event == arr.delete_event:
+        path = get(f"{file_field}_path")
+        return HookEvent(arr, event, HookAction.DELETE, (path,) if path else (), title=title)
+    return HookEvent(arr, event, HookAction.IGNORE, title=title)
+
+
+PathMaps = tuple[tuple[PurePosixPath, PurePosixPath], ...]
+
+
+def parse_path_map(entries: Sequence[str]) -> PathMaps:
+    """``"THEIRS=OURS"`` entries, longest THEIRS first; ValueError for a malformed one."""
+    pairs = []
+    for entry in entries:
+        theirs, sep, ours = entry.partition("=")
+        if not sep or not theirs.strip().startswith("/") or not ours.strip().startswith("/"):
+            raise ValueError(f'path_map entry {entry!r} must be "/their/prefix=/our/prefix"')
+        pairs.append((PurePosixPath(theirs.strip()), PurePosixPath(ours.strip())))
+    return tuple(sorted(pairs, key=lambda pair: len(pair[0].parts), reverse=True))
+
+
+def map_path(path: str, maps: PathMaps) -> str:
+    """``path`` as vpo sees it: the longest matching prefix (whole components) replaced."""
+    pure = PurePosixPath(path)
+    for theirs, ours in maps:
+        if pure == theirs or theirs in pure.parents:
+            return str(ours / pure.relative_to(theirs))
+    return path

@@ -1,0 +1,145 @@
+"""``vpo hook sonarr|radarr``: act on one custom-script call and exit.
+
+An imported file is queued to a running ``vpo serve`` (which is woken at
+once) or, when none runs, processed right here like ``vpo process``. A rename
+or a deletion only updates the library. Every outcome is one line on stderr,
+which Sonarr/Radarr write to their log at Info level.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from vpo.config.models import ArrConfig, VPOConfig
+from vpo.errors import ConfigError, ExitCode, FatalError
+from vpo.integrations.arr import (
+    Arr,
+    HookAction,
+    HookEvent,
+    PathMaps,
+    map_path,
+    parse_hook_env,
+    parse_path_map,
+)
+from vpo.library import Library
+from vpo.library.maintenance import running_daemon
+from vpo.library.records import FileStatus, MovedFile, StatKey
+from vpo.tools.locate import ToolPaths
+
+
+@dataclass(frozen=True, slots=True)
+class HookContext:
+    config: VPOConfig
+    policy_dir: Path
+    tools: ToolPaths
+    say: Callable[[str], None]  # one line to stderr
+
+
+def run_hook(arr: Arr, environ: Mapping[str, str], context: HookContext) -> ExitCode:
+    settings: ArrConfig = getattr(context.config.integrations, arr.value)
+    try:
+        event = parse_hook_env(arr, environ)
+        maps = parse_path_map(settings.path_map)
+    except ValueError as error:
+        raise ConfigError(str(error)) from None
+    head = f"vpo hook {arr.value}: {event.event}"
+    if event.action is HookAction.TEST:
+        context.say(f"{head}: OK, vpo is reachable from {arr.program}")
+        return ExitCode.OK
+    if event.action is HookAction.IGNORE:
+        context.say(f"{head}: nothing to do")
+        return ExitCode.OK
+    files = [Path(map_path(path, maps)) for path in event.files]
+    if event.action is HookAction.DELETE:
+        gone = _forget(context.config, files)
+        context.say(f"{head}: {gone} file(s) marked missing in the library")
+        return ExitCode.OK
+    if event.action is HookAction.RENAME:
+        previous = [Path(map_path(path, maps)) for path in event.previous]
+        moved = _follow(context.config, list(zip(previous, files, strict=True)))
+        context.say(f"{head}: the library follows {moved} of {len(files)} renamed file(s)")
+        return ExitCode.OK
+    return _process(event, files, settings, maps, context, head)
+
+
+def _process(
+    event: HookEvent,
+    files: list[Path],
+    settings: ArrConfig,
+    maps: PathMaps,
+    context: HookContext,
+    head: str,
+) -> ExitCode:
+    from vpo.watch.sink import read_policy
+
+    arr = event.arr
+    if not settings.policy:
+        raise ConfigError(f"set [integrations.{arr.value}] policy: the policy for its files")
+    (path,) = files
+    if not path.is_file():
+        raise FatalError(
+            f"{head}: {path} not found (is [integrations.{arr.value}] path_map right? "
+            f"{arr.program} reported {event.files[0]})"
+        )
+    if event.replaced:
+        replaced = [Path(map_path(p, maps)) for p in event.replaced]
+        _forget(context.config, replaced)
+    policy_path, text = read_policy(settings.policy, context.policy_dir)
+    address = running_daemon(context.config.library.database)
+    if address is not None:
+        from vpo.jobs.enqueue import enqueue, queued_line
+        from vpo.jobs.model import JobType
+
+        queued = enqueue(context.config, JobType.PROCESS, [path], policy_path=policy_path)
+        context.say(f"{head}: {path.name}: {queued_line(queued)}")
+        if queued.warning:
+            context.say(f"vpo hook {arr.value}: {queued.warning}")
+        return ExitCode.OK
+    from vpo.cli.process_run import run_process
+    from vpo.policy.loader import parse_policy
+    from vpo.policy.phases import select_phases
+
+    policy = parse_policy(text, str(policy_path))
+    context.say(f"{head}: {path.name}: no vpo serve is running, processing it now")
+    return run_process(
+        policy_path=policy_path,
+        policy=policy,
+        phases=select_phases(policy, None),
+        paths=[path],
+        config=context.config,
+        tools=context.tools,
+        recursive=False,
+        as_json=False,
+        quiet=False,
+    )
+
+
+def _forget(config: VPOConfig, paths: list[Path]) -> int:
+    with Library.open(config.library.database) as library:
+        known = [
+            path
+            for path in paths
+            if not os.path.lexists(path)
+            and (state := library.file_state(path)) is not None
+            and state.status is not FileStatus.MISSING
+        ]
+        library.mark_missing(known)
+    return len(known)
+
+
+def _follow(config: VPOConfig, pairs: list[tuple[Path, Path]]) -> int:
+    moves = []
+    with Library.open(config.library.database) as library:
+        for old, new in pairs:
+            if library.file_state(old) is None or library.file_state(new) is not None:
+                continue
+            try:
+                key = StatKey.of(new.stat())
+            except OSError:
+                continue
+            moves.append(MovedFile(old, new, key.ctime_ns))
+        library.write_scan_batch(moved=moves)
+    return len(moves)

@@ -1,0 +1,160 @@
+"""Custom-script variable sets exactly as Sonarr/Radarr send them (their CustomScript.cs;
+names arrive lower-cased on Linux)."""
+
+from __future__ import annotations
+
+import pytest
+
+from vpo.integrations.arr import (
+    Arr,
+    HookAction,
+    HookEvent,
+    map_path,
+    parse_hook_env,
+    parse_path_map,
+)
+
+RADARR_DOWNLOAD = {
+    "radarr_eventtype": "Download",
+    "radarr_isupgrade": "True",
+    "radarr_movie_id": "2173",
+    "radarr_movie_title": "The French Dispatch",
+    "radarr_movie_year": "2021",
+    "radarr_movie_path": "/movies/The French Dispatch (2021)",
+    "radarr_movie_imdbid": "tt8847712",
+    "radarr_movie_tmdbid": "542178",
+    "radarr_movie_in_cinemas_date": "10/22/2021 00:00:00",
+    "radarr_movie_physical_release_date": "12/21/2021 00:00:00",
+    "radarr_moviefile_id": "991",
+    "radarr_moviefile_relativepath": "The French Dispatch (2021).mkv",
+    "radarr_moviefile_path": "/movies/The French Dispatch (2021)/The French Dispatch (2021).mkv",
+    "radarr_moviefile_quality": "Bluray-1080p",
+    "radarr_moviefile_qualityversion": "1",
+    "radarr_moviefile_releasegroup": "GRP",
+    "radarr_moviefile_scenename": "The.French.Dispatch.2021.1080p.BluRay.x264-GRP",
+    "radarr_moviefile_sourcepath": "/downloads/tfd/tfd.mkv",
+    "radarr_moviefile_sourcefolder": "/downloads/tfd",
+    "radarr_download_client": "qBittorrent",
+    "radarr_download_client_type": "qBittorrent",
+    "radarr_download_id": "ABCDEF0123",
+    "radarr_deletedrelativepaths": "The French Dispatch (2021) 720p.mkv",
+    "radarr_deletedpaths": "/movies/The French Dispatch (2021)/The French Dispatch (2021) 720p.mkv",
+}
+SONARR_DOWNLOAD = {
+    "sonarr_eventtype": "Download",
+    "sonarr_isupgrade": "False",
+    "sonarr_series_id": "12",
+    "sonarr_series_title": "Frieren",
+    "sonarr_series_path": "/tv/Frieren",
+    "sonarr_series_tvdbid": "424536",
+    "sonarr_series_tvmazeid": "61372",
+    "sonarr_series_imdbid": "tt22248376",
+    "sonarr_series_type": "Anime",
+    "sonarr_episodefile_id": "77",
+    "sonarr_episodefile_episodecount": "1",
+    "sonarr_episodefile_relativepath": "Season 1/Frieren - S01E01.mkv",
+    "sonarr_episodefile_path": "/tv/Frieren/Season 1/Frieren - S01E01.mkv",
+    "sonarr_episodefile_episodeids": "501",
+    "sonarr_episodefile_seasonnumber": "1",
+    "sonarr_episodefile_episodenumbers": "1",
+    "sonarr_episodefile_episodeairdates": "2023-09-29",
+    "sonarr_episodefile_episodeairdatesutc": "9/29/2023 2:00:00 PM",
+    "sonarr_episodefile_episodetitles": "The Journey's End",
+    "sonarr_episodefile_quality": "WEBDL-1080p",
+    "sonarr_episodefile_qualityversion": "1",
+    "sonarr_episodefile_releasegroup": "SubsPlease",
+    "sonarr_episodefile_scenename": "",
+    "sonarr_episodefile_sourcepath": "/downloads/frieren/01.mkv",
+    "sonarr_episodefile_sourcefolder": "/downloads/frieren",
+    "sonarr_download_client": "SABnzbd",
+    "sonarr_download_id": "SABnzbd_nzo_1",
+}
+
+
+def test_radarr_download_of_an_upgrade() -> None:
+    event = parse_hook_env(Arr.RADARR, RADARR_DOWNLOAD)
+    assert event == HookEvent(
+        Arr.RADARR,
+        "Download",
+        HookAction.PROCESS,
+        ("/movies/The French Dispatch (2021)/The French Dispatch (2021).mkv",),
+        replaced=("/movies/The French Dispatch (2021)/The French Dispatch (2021) 720p.mkv",),
+        title="The French Dispatch",
+    )
+
+
+def test_sonarr_download_with_mixed_case_names() -> None:
+    environ = {key.replace("sonarr_", "Sonarr_"): value for key, value in SONARR_DOWNLOAD.items()}
+    event = parse_hook_env(Arr.SONARR, environ)
+    assert event.action is HookAction.PROCESS
+    assert event.files == ("/tv/Frieren/Season 1/Frieren - S01E01.mkv",)
+    assert (event.replaced, event.title) == ((), "Frieren")
+
+
+@pytest.mark.parametrize("arr", list(Arr))
+def test_the_test_button(arr: Arr) -> None:
+    assert parse_hook_env(arr, {f"{arr.value}_eventtype": "Test"}).action is HookAction.TEST
+
+
+def test_radarr_rename() -> None:
+    event = parse_hook_env(
+        Arr.RADARR,
+        {
+            "radarr_eventtype": "Rename",
+            "radarr_movie_id": "5",
+            "radarr_movie_title": "Amélie",
+            "radarr_movie_path": "/movies/Amelie (2001)",
+            "radarr_moviefile_ids": "8,9",
+            "radarr_moviefile_relativepaths": "Amelie (2001).mkv|Amelie (2001) cut.mkv",
+            "radarr_moviefile_paths": "/movies/Amelie (2001)/Amelie (2001).mkv|"
+            "/movies/Amelie (2001)/Amelie (2001) cut.mkv",
+            "radarr_moviefile_previousrelativepaths": "a.mkv|b.mkv",
+            "radarr_moviefile_previouspaths": "/movies/Amelie (2001)/a.mkv|"
+            "/movies/Amelie (2001)/b.mkv",
+        },
+    )
+    assert event.action is HookAction.RENAME
+    assert event.previous == ("/movies/Amelie (2001)/a.mkv", "/movies/Amelie (2001)/b.mkv")
+    assert event.files[1] == "/movies/Amelie (2001)/Amelie (2001) cut.mkv"
+
+
+def test_sonarr_episode_file_delete() -> None:
+    event = parse_hook_env(
+        Arr.SONARR,
+        {
+            "sonarr_eventtype": "EpisodeFileDelete",
+            "sonarr_episodefile_deletereason": "Upgrade",
+            "sonarr_series_title": "Frieren",
+            "sonarr_episodefile_path": "/tv/Frieren/Season 1/old.mkv",
+        },
+    )
+    assert (event.action, event.files) == (HookAction.DELETE, ("/tv/Frieren/Season 1/old.mkv",))
+
+
+@pytest.mark.parametrize("event", ["Grab", "HealthIssue", "MovieDelete", "ApplicationUpdate"])
+def test_other_events_need_nothing(event: str) -> None:
+    assert parse_hook_env(Arr.RADARR, {"radarr_eventtype": event}).action is HookAction.IGNORE
+
+
+def test_not_called_by_the_program() -> None:
+    with pytest.raises(ValueError, match="radarr_eventtype is not set: vpo hook radarr is meant"):
+        parse_hook_env(Arr.RADARR, {"sonarr_eventtype": "Download"})
+
+
+def test_download_without_a_path_is_refused() -> None:
+    with pytest.raises(ValueError, match="Radarr sent Download without radarr_moviefile_path"):
+        parse_hook_env(Arr.RADARR, {"radarr_eventtype": "Download"})
+
+
+def test_path_maps_use_the_longest_whole_component_prefix() -> None:
+    maps = parse_path_map(["/movies=/srv/films", "/movies/kids=/srv/kids"])
+    assert map_path("/movies/A (2001)/a.mkv", maps) == "/srv/films/A (2001)/a.mkv"
+    assert map_path("/movies/kids/b.mkv", maps) == "/srv/kids/b.mkv"
+    assert map_path("/movies-old/c.mkv", maps) == "/movies-old/c.mkv"  # not a component match
+    assert map_path("/tv/d.mkv", maps) == "/tv/d.mkv"
+
+
+@pytest.mark.parametrize("entry", ["/movies", "movies=/srv", "/movies=srv", "=/srv"])
+def test_malformed_path_maps(entry: str) -> None:
+    with pytest.raises(ValueError, match="must be"):
+        parse_path_map([entry])
