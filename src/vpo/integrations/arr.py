@@ -119,3 +119,56 @@ def map_path(path: str, maps: PathMaps) -> str:
         if pure == theirs or theirs in pure.parents:
             return str(ours / pure.relative_to(theirs))
     return path
+
+
+def parse_webhook(arr: Arr, payload: Mapping[str, object]) -> HookEvent:
+    """A Sonarr/Radarr webhook body (their ``Webhook*Payload`` classes, camelCase JSON):
+    ``eventType``; ``movieFile``/``episodeFile`` with ``path``; ``deletedFiles`` on an
+    upgrade; ``renamedMovieFiles``/``renamedEpisodeFiles`` with ``path`` and
+    ``previousPath``. ValueError (one line) for a body that is not one."""
+    event = payload.get("eventType")
+    if not isinstance(event, str) or not event:
+        raise ValueError(f"not a {arr.program} webhook: eventType is missing")
+    item = "series" if arr is Arr.SONARR else "movie"
+    media = payload.get(item)
+    title = media.get("title") if isinstance(media, Mapping) else None
+    title = title if isinstance(title, str) else None
+    file_key = "episodeFile" if arr is Arr.SONARR else "movieFile"
+    if event == "Test":
+        return HookEvent(arr, event, HookAction.TEST, title=title)
+    if event == "Download":
+        path = _path_of(payload.get(file_key))
+        if path is None:
+            raise ValueError(f"{arr.program} sent {event} without {file_key}.path")
+        replaced = tuple(p for p in map(_path_of, _list(payload.get("deletedFiles"))) if p)
+        return HookEvent(arr, event, HookAction.PROCESS, (path,), replaced=replaced, title=title)
+    if event == "Rename":
+        renamed = _list(
+            payload.get("renamedEpisodeFiles" if arr is Arr.SONARR else "renamedMovieFiles")
+        )
+        pairs = [(_path_of(r), _path_of(r, "previousPath")) for r in renamed]
+        complete = [(new, old) for new, old in pairs if new and old]
+        return HookEvent(
+            arr,
+            event,
+            HookAction.RENAME,
+            tuple(new for new, _ in complete),
+            tuple(old for _, old in complete),
+            title=title,
+        )
+    if event == arr.delete_event:
+        path = _path_of(payload.get(file_key))
+        return HookEvent(arr, event, HookAction.DELETE, (path,) if path else (), title=title)
+    return HookEvent(arr, event, HookAction.IGNORE, title=title)
+
+
+def _path_of(value: object, key: str = "path") -> str | None:
+    if isinstance(value, Mapping):
+        path = value.get(key)
+        if isinstance(path, str) and path:
+            return path
+    return None
+
+
+def _list(value: object) -> list[object]:
+    return list(value) if isinstance(value, list) else []

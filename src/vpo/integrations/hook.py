@@ -8,7 +8,6 @@ which Sonarr/Radarr write to their log at Info level.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,9 +23,9 @@ from vpo.integrations.arr import (
     parse_hook_env,
     parse_path_map,
 )
+from vpo.integrations.library_sync import follow_renames, forget_deleted
 from vpo.library import Library
 from vpo.library.maintenance import running_daemon
-from vpo.library.records import FileStatus, MovedFile, StatKey
 from vpo.tools.locate import ToolPaths
 
 
@@ -119,27 +118,9 @@ def _process(
 
 def _forget(config: VPOConfig, paths: list[Path]) -> int:
     with Library.open(config.library.database) as library:
-        known = [
-            path
-            for path in paths
-            if not os.path.lexists(path)
-            and (state := library.file_state(path)) is not None
-            and state.status is not FileStatus.MISSING
-        ]
-        library.mark_missing(known)
-    return len(known)
+        return forget_deleted(library, paths)
 
 
 def _follow(config: VPOConfig, pairs: list[tuple[Path, Path]]) -> int:
-    moves = []
     with Library.open(config.library.database) as library:
-        for old, new in pairs:
-            if library.file_state(old) is None or library.file_state(new) is not None:
-                continue
-            try:
-                key = StatKey.of(new.stat())
-            except OSError:
-                continue
-            moves.append(MovedFile(old, new, key.ctime_ns))
-        library.write_scan_batch(moved=moves)
-    return len(moves)
+        return follow_renames(library, pairs)

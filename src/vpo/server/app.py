@@ -12,13 +12,15 @@ import asyncio
 import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import Annotated, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import FastAPI, Query, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from vpo import __version__
+from vpo.integrations.arr import Arr
+from vpo.integrations.webhook import WebhookAnswer, handle_webhook
 from vpo.jobs.model import Job, JobRequest, JobStatus, JobType
 from vpo.library.file_queries import (
     FileDetail,
@@ -205,6 +207,12 @@ def create_app(services: Services, *, token: str | None, max_body: int) -> Guard
     @api.post(f"{PREFIX}/jobs/{{job_id}}/retry", tags=["jobs"])
     def retry(job_id: int) -> Job:
         return services.retry(job_id)
+
+    @api.post(f"{PREFIX}/hooks/{{program}}", tags=["hooks"])
+    def arr_webhook(program: Arr, payload: dict[str, Any], request: Request) -> WebhookAnswer:
+        """A Sonarr/Radarr webhook (Settings > Connect > Webhook): Test, Download, Rename,
+        *FileDelete; see docs/automation.md."""
+        return handle_webhook(program, payload, services, client(request))
 
     @api.post(f"{PREFIX}/queue/wake", status_code=204, tags=["jobs"])
     def wake() -> Response:

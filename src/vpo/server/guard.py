@@ -6,6 +6,7 @@ token), only method, path, status and time.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import json
@@ -25,6 +26,7 @@ log = logging.getLogger("vpo.server.requests")
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 SESSION_COOKIE = "vpo_session"
+HOOKS_PREFIX = "/api/v1/hooks/"  # the webhook endpoints also take Basic credentials
 # Pages anyone may load on a public bind: the token form and what it needs.
 _OPEN_PATHS = frozenset({"/login", "/static/vpo.css", "/static/vpo.js", "/favicon.ico"})
 
@@ -90,7 +92,7 @@ class Guard:
         length = headers.get("content-length")
         if length is not None and (not length.isdigit() or int(length) > self._max_body):
             return 413, self._too_large, {}
-        if self._token is not None and not self._authorised(headers):
+        if self._token is not None and not self._authorised(headers, scope["path"]):
             path = scope["path"]
             if path.startswith("/api/"):
                 return 401, "missing or wrong access token", {"www-authenticate": "Bearer"}
@@ -100,12 +102,17 @@ class Guard:
             return _cross_site(headers)
         return None
 
-    def _authorised(self, headers: dict[str, str]) -> bool:
-        """``Authorization: Bearer <token>``, or the web session cookie the token gave."""
+    def _authorised(self, headers: dict[str, str], path: str) -> bool:
+        """``Authorization: Bearer <token>``, or the web session cookie the token gave;
+        on the webhook endpoints also HTTP Basic with the token as password (Sonarr/Radarr
+        webhooks have Username/Password fields)."""
         scheme, _, value = headers.get("authorization", "").partition(" ")
+        if scheme.lower() == "basic" and path.startswith(HOOKS_PREFIX):
+            scheme, value = "bearer", _basic_password(value)
         if (
             self._token is not None
             and scheme.lower() == "bearer"
+            and value.strip()
             and hmac.compare_digest(value.strip().encode("utf-8"), self._token)
         ):
             return True
@@ -115,6 +122,15 @@ class Guard:
             and cookie is not None
             and hmac.compare_digest(cookie.encode("utf-8"), self._session)
         )
+
+
+def _basic_password(encoded: str) -> str:
+    """The password of HTTP Basic credentials (the user name is not checked)."""
+    try:
+        decoded = base64.b64decode(encoded.strip(), validate=True).decode("utf-8")
+    except (ValueError, UnicodeDecodeError):
+        return ""
+    return decoded.partition(":")[2]
 
 
 def _cookie(header: str, name: str) -> str | None:

@@ -267,6 +267,10 @@ class Services:
         digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
         return {"policy_name": name, "policy_text": text, "policy_hash": digest}
 
+    def queue(self, new: NewJob) -> Job:
+        """Store a checked job, announce it and wake the runner (webhooks use it too)."""
+        return self._queue(new)
+
     def _queue(self, new: NewJob) -> Job:
         job = self.library.jobs.add(new)
         log.info("job %d queued: %s %s", job.id, job.type.value, " ".join(job.paths))

@@ -42,6 +42,19 @@ def read_policy(reference: str, policy_dir: Path) -> tuple[Path, str]:
     return path, text
 
 
+def process_job(files: Sequence[str], reference: str, policy_dir: Path) -> NewJob:
+    """A process job for exactly ``files`` with a snapshot of the policy (name, text, hash)."""
+    path, text = read_policy(reference, policy_dir)
+    return NewJob(
+        type=JobType.PROCESS,
+        paths=list(files),
+        options=JobOptions(files=list(files)),
+        policy_name=path.stem,
+        policy_text=text,
+        policy_hash=hashlib.sha256(text.encode("utf-8")).hexdigest()[:16],
+    )
+
+
 def watch_settings(
     config: VPOConfig, folders: Sequence[str], default_policy: str | None
 ) -> WatchSettings:
@@ -81,20 +94,10 @@ class QueueSink:
 
     def submit(self, folder: WatchFolder, paths: Sequence[Path]) -> None:
         try:
-            path, text = read_policy(folder.policy, self._policy_dir)
+            new = process_job([str(p) for p in paths], folder.policy, self._policy_dir)
         except VpoError as error:
             log.error("watch: %d file(s) in %s not queued: %s", len(paths), folder.path, error)
             return
-        files = [str(p) for p in paths]
-        job = self._library.jobs.add(
-            NewJob(
-                type=JobType.PROCESS,
-                paths=files,
-                policy_name=path.stem,
-                policy_text=text,
-                policy_hash=hashlib.sha256(text.encode("utf-8")).hexdigest()[:16],
-                options=JobOptions(files=files),
-            )
-        )
+        job = self._library.jobs.add(new)
         log.info("watch: job %d queued for %s", job.id, ", ".join(p.name for p in paths[:5]))
         self._wake()
