@@ -333,11 +333,26 @@ class ArrConfig(_Section):
     )
 
 
+class MediaServerConfig(_Section):
+    """A media server told about every file vpo changes (failures are warnings)."""
+
+    url: str | None = Field(default=None, description="Base URL; unset: not told")
+    token: str | None = Field(
+        default=None, description="Jellyfin/Emby API key, or Plex token (X-Plex-Token)"
+    )
+    path_map: tuple[str, ...] = Field(
+        default=(),
+        description='Path prefixes it sees mapped to what vpo sees, "THEIRS=OURS"',
+    )
+
+
 class IntegrationsConfig(_Section):
     """Programs vpo talks to; each is a sub-table, e.g. [integrations.radarr]."""
 
     sonarr: ArrConfig = Field(default_factory=ArrConfig)
     radarr: ArrConfig = Field(default_factory=ArrConfig)
+    jellyfin: MediaServerConfig = Field(default_factory=MediaServerConfig)
+    plex: MediaServerConfig = Field(default_factory=MediaServerConfig)
 
 
 class VPOConfig(_Section):

@@ -12,6 +12,7 @@ import threading
 import time
 from collections.abc import Callable
 from datetime import datetime
+from pathlib import Path
 from typing import Protocol
 
 from vpo.errors import VpoError
@@ -42,12 +43,14 @@ class JobRunner:
         window: RunWindow | None = None,
         clock: Clock = datetime.now,
         run: Callable[..., JobOutcome] = run_job,
+        on_changed: Callable[[Path], None] | None = None,
     ) -> None:
         self._env = env
         self._events = events
         self._window = window
         self._clock = clock
         self._run = run
+        self._on_changed = on_changed  # told about every file a job changed (media servers)
         self._condition = threading.Condition()
         self._closing = False
         self._current: Job | None = None
@@ -204,6 +207,8 @@ class JobRunner:
             f" ({data['error']})" if data.get("error") else "",
         )
         self._events.publish(JobEvent(event="file", job_id=job_id, data=data))
+        if self._on_changed is not None and data.get("status") == "changed":
+            self._on_changed(Path(str(data["path"])))
 
 
 class _Observer:

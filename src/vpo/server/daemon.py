@@ -146,7 +146,12 @@ def serve(options: ServeOptions) -> None:
         _recover(library)
         optimize_planner(library)  # fresh statistics for the API's filter queries
         events = EventBus()
-        runner = JobRunner(JobEnvironment(library, config, options.tools), events, window=window)
+        runner = JobRunner(
+            JobEnvironment(library, config, options.tools),
+            events,
+            window=window,
+            on_changed=_media_servers(config),
+        )
         services = Services(
             library=library,
             config=config,
@@ -186,6 +191,14 @@ def serve(options: ServeOptions) -> None:
             runner.shutdown(config.server.shutdown_timeout)
             backups.stop()
             log.info("vpo serve stopped (%.1f s to shut down)", time.monotonic() - started)
+
+
+def _media_servers(config: VPOConfig) -> Callable[[Path], None] | None:
+    """``[integrations.jellyfin|plex]``: told about every file a job changes."""
+    from vpo.integrations.media_servers import MediaServers
+
+    servers = MediaServers.from_config(config.integrations)
+    return servers.changed if servers else None
 
 
 def _watcher(

@@ -18,6 +18,7 @@ from types import FrameType
 from typing import Any
 
 from vpo.config.models import VPOConfig
+from vpo.integrations.media_servers import MediaServers
 from vpo.jobs.execute import JobEnvironment
 from vpo.jobs.model import JobEvent
 from vpo.jobs.runner import JobRunner
@@ -57,7 +58,12 @@ def watch_foreground(options: WatchOptions) -> None:
         daemon = running_daemon(config.library.database)
         runner: JobRunner | None = None
         if daemon is None:
-            runner = JobRunner(JobEnvironment(library, config, options.tools), _NoEvents())
+            servers = MediaServers.from_config(config.integrations)
+            runner = JobRunner(
+                JobEnvironment(library, config, options.tools),
+                _NoEvents(),
+                on_changed=servers.changed if servers else None,
+            )
             wake = runner.wake
         else:
             wake = _remote_wake(daemon, config.server.token)
