@@ -224,7 +224,10 @@ def test_a_wrong_path_map_is_one_clear_line(env: dict[str, str]) -> None:
     done = hook(env, radarr_download("/movies/X/x.mkv"))
     assert done.returncode == 2
     assert done.stderr.count("\n") == 1 and "Traceback" not in done.stderr
-    assert "/movies/X/x.mkv not found (is [integrations.radarr] path_map right?" in done.stderr
+    assert done.stderr.startswith(
+        "vpo: hook radarr: Download: /movies/X/x.mkv not found (is [integrations.radarr] "
+        "path_map right? Radarr reported /movies/X/x.mkv)"
+    )
 
 
 def test_without_a_policy_it_says_which_key_to_set(env: dict[str, str]) -> None:

@@ -8,7 +8,6 @@ from pathlib import Path
 import click
 
 from vpo.cli.common import load_config_or_exit, tool_paths
-from vpo.errors import ExitCode
 
 CLI_FLAGS = {"library.database": "--db"}
 
@@ -37,6 +36,3 @@ def hook(ctx: click.Context, program: str, database: Path | None) -> None:
         ),
     )
     ctx.exit(code)
-
-
-__all__ = ["ExitCode", "hook"]

@@ -80,8 +80,8 @@ def _process(
     (path,) = files
     if not path.is_file():
         raise FatalError(
-            f"{head}: {path} not found (is [integrations.{arr.value}] path_map right? "
-            f"{arr.program} reported {event.files[0]})"
+            f"hook {arr.value}: {event.event}: {path} not found (is "
+            f"[integrations.{arr.value}] path_map right? {arr.program} reported {event.files[0]})"
         )
     if event.replaced:
         replaced = [Path(map_path(p, maps)) for p in event.replaced]
