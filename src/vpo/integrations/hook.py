@@ -97,22 +97,39 @@ def _process(
         if queued.warning:
             context.say(f"vpo hook {arr.value}: {queued.warning}")
         return ExitCode.OK
+    import hashlib
+
+    from vpo.apply.encode import TranscodeSettings
+    from vpo.apply.settings import ApplySettings
+    from vpo.batch.process import ProcessRequest
     from vpo.cli.process_run import run_process
     from vpo.policy.loader import parse_policy
     from vpo.policy.phases import select_phases
 
+    config = context.config
     policy = parse_policy(text, str(policy_path))
     context.say(f"{head}: {path.name}: no vpo serve is running, processing it now")
-    return run_process(
-        policy_path=policy_path,
+    request = ProcessRequest(
+        paths=(path,),
         policy=policy,
         phases=select_phases(policy, None),
-        paths=[path],
-        config=context.config,
         tools=context.tools,
+        extensions=tuple(config.discovery.extensions),
+        settings=ApplySettings.from_jobs_config(config.jobs),
+        transcode=TranscodeSettings.from_config(config.transcode),
+        probe_timeout=config.tools.probe_timeout,
         recursive=False,
+        workers=1,
+        policy_name=policy_path.name,
+        policy_hash=hashlib.sha256(text.encode("utf-8")).hexdigest()[:16],
+    )
+    return run_process(
+        request,
+        database=config.library.database,
         as_json=False,
         quiet=False,
+        policy_label=str(policy_path),
+        stop_seconds=config.jobs.stop_seconds,
     )
 
 
