@@ -219,6 +219,8 @@ def _jobs(
                     known = unchanged_result(context, hit)
                 except Exception as error:  # a bug in the evaluation fails the file only
                     known = internal_error(path, error)
+                else:
+                    known = None if known is None else replace(known, from_cache=True)
             yield path, known or functools.partial(work, path, context, hit)
 
 
@@ -274,7 +276,7 @@ class _Recorder:
 
     def add(self, result: FileResult) -> None:
         record = _record_of(result)
-        if result.status is FileStatus.UNCHANGED and result.evaluation is not None:
+        if result.status is FileStatus.UNCHANGED and result.from_cache:
             # Finished from the cache in the coordinator: the probe stored is still right.
             record = replace(record, refresh_cache=False)
         self._pending.append(record)

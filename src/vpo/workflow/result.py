@@ -61,6 +61,8 @@ class FileResult:
     finished_at: float = 0.0
     # the plans the file was processed by (dry-run renders them); None before planning
     evaluation: FileEvaluation | None = field(default=None, repr=False, compare=False)
+    # finished by the coordinator from the library's cached probe (nothing new to store)
+    from_cache: bool = False
 
     @property
     def tools(self) -> tuple[str, ...]:
