@@ -28,7 +28,7 @@ from pydantic import BaseModel, ConfigDict
 from vpo import __version__
 from vpo.cli.render.tracks import flags_text, human_duration, track_details, track_language
 from vpo.config.keys import ALL_KEYS
-from vpo.config.models import SECTIONS
+from vpo.config.models import SECTIONS, section_of
 from vpo.config.settings import render_value
 from vpo.jobs.model import JobStatus, JobType
 from vpo.library.file_queries import FileFilters, FileOrder, Resolution
@@ -382,7 +382,7 @@ def mount(api: FastAPI, services: Services, *, token: str | None) -> None:
         for section in SECTIONS:
             rows = []
             for key in (k for k in ALL_KEYS if k.section == section):
-                value = getattr(getattr(config, section), key.name)
+                value = getattr(section_of(config, section), key.name)
                 if key.dotted == "server.token" and value:
                     value = "(set, not shown)"
                 rows.append(
