@@ -9,13 +9,13 @@ from __future__ import annotations
 import json
 import threading
 from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
 
+from vpo.batch.executors import open_executor
 from vpo.batch.process import ProcessRequest, run_process_batch
 from vpo.cli.interrupt import InterruptController
 from vpo.cli.render import plan_json, plan_table
@@ -28,7 +28,12 @@ if TYPE_CHECKING:
 
 
 def run_dry_run(
-    request: ProcessRequest, *, database: Path, as_json: bool, policy_label: str
+    request: ProcessRequest,
+    *,
+    database: Path,
+    as_json: bool,
+    policy_label: str,
+    executor: str = "threads",
 ) -> ExitCode:
     """The dry run: the same coordinator, prober, cache and workers, with ``plan_file``
     as the per-file work; plans are printed in the order of the files."""
@@ -38,11 +43,9 @@ def run_dry_run(
     with (
         library if library is not None else nullcontext(),
         InterruptController(stop, lambda text: click.echo(f"vpo: {text}", err=True)) as interrupt,
-        ThreadPoolExecutor(request.workers, thread_name_prefix="vpo-worker") as executor,
+        open_executor(executor, request.workers) as pool,
     ):
-        batch = run_process_batch(
-            request, executor=executor, observer=view, stop=stop, library=library
-        )
+        batch = run_process_batch(request, executor=pool, observer=view, stop=stop, library=library)
     view.flush()
     if as_json:
         document = plan_json.document(

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import json
 import threading
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import click
 from rich.console import Console
 
+from vpo.batch.executors import open_executor
 from vpo.batch.process import ProcessRequest, run_process_batch
 from vpo.batch.progress import ProgressTracker
 from vpo.cli.interrupt import InterruptController
@@ -24,10 +24,6 @@ from vpo.errors import ExitCode
 from vpo.library import Library
 
 
-def _threads(workers: int) -> ThreadPoolExecutor:
-    return ThreadPoolExecutor(workers, thread_name_prefix="vpo-worker")
-
-
 def run_process(
     request: ProcessRequest,
     *,
@@ -35,6 +31,7 @@ def run_process(
     as_json: bool,
     quiet: bool,
     policy_label: str,
+    executor: str = "threads",
 ) -> ExitCode:
     """Process every file of ``request``; returns the exit code (README table)."""
     console = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -47,10 +44,10 @@ def run_process(
         InterruptController(
             stop, lambda text: display.message(f"vpo: {text}", "yellow")
         ) as interrupt,
-        _threads(request.workers) as executor,
+        open_executor(executor, request.workers) as pool,
     ):
         batch = run_process_batch(
-            request, executor=executor, observer=display, stop=stop, library=library
+            request, executor=pool, observer=display, stop=stop, library=library
         )
     interrupted = interrupt.interrupted
     if as_json:
