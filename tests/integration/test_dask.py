@@ -8,8 +8,10 @@ to the coordinator's folder, joined by ``[paths] map``), and always stop them.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import shutil
+import signal
 import socket
 import sqlite3
 import subprocess
@@ -73,8 +75,10 @@ class Cluster:
     workers: dict[str, subprocess.Popen[bytes]]
     log_dir: Path
 
-    def add_worker(self, name: str, path: str | None = None) -> None:
-        env = dict(os.environ)
+    def add_worker(
+        self, name: str, path: str | None = None, extra: dict[str, str] | None = None
+    ) -> None:
+        env = dict(os.environ, **(extra or {}))
         if path is not None:
             env["PATH"] = path
         log = (self.log_dir / f"worker-{name}.log").open("wb")
@@ -183,7 +187,8 @@ def records(db: Path) -> dict[str, tuple[object, ...]]:
     """File name → what the library recorded for it (outcome, plan, changes, after)."""
     with sqlite3.connect(db) as connection:
         rows = connection.execute(
-            "SELECT path, outcome, plan_kind, phase, changes, after_summary, error FROM file_results"
+            "SELECT path, outcome, plan_kind, phase, changes, after_summary, error"
+            " FROM file_results"
         ).fetchall()
     return {Path(os.fsdecode(row[0])).name: tuple(row[1:]) for row in rows}
 
@@ -307,3 +312,89 @@ def test_no_scheduler_at_the_address_fails_fast_in_one_line(
     assert len(lines) == 1
     assert lines[0].startswith(f"vpo: cannot reach the Dask scheduler at dask://127.0.0.1:{port}")
     assert not (tmp_path / "lib.sqlite").exists() or records(tmp_path / "lib.sqlite") == {}
+
+
+PAUSING_MKVMERGE = """#!/bin/sh
+# mkvmerge that answers --version and -J, but on a writing call marks $STUB_MARK
+# and waits until its worker (its parent) is gone.
+case " $* " in *" --version "*|*" -J "*) exec "$REAL_MKVMERGE" "$@" ;; esac
+touch "$STUB_MARK"
+while kill -0 "$PPID" 2>/dev/null; do sleep 0.1; done
+exit 1
+"""
+
+
+def pausing_path(tmp_path: Path, mark: Path) -> tuple[str, dict[str, str]]:
+    """A PATH whose mkvmerge pauses on its first write, and the variables it reads."""
+    stub_dir = tmp_path / "pausing-bin"
+    stub_dir.mkdir()
+    stub = stub_dir / "mkvmerge"
+    stub.write_text(PAUSING_MKVMERGE, encoding="utf-8")
+    stub.chmod(0o755)
+    real = shutil.which("mkvmerge")
+    assert real is not None
+    return f"{stub_dir}:{os.environ['PATH']}", {"STUB_MARK": str(mark), "REAL_MKVMERGE": real}
+
+
+def wait_for_file(path: Path, process: subprocess.Popen[bytes], timeout: float = 90.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not path.exists():
+        assert process.poll() is None, "vpo ended before the worker paused"
+        assert time.monotonic() < deadline, f"{path} never appeared"
+        time.sleep(0.1)
+
+
+def test_a_worker_killed_mid_file_its_file_is_retried_elsewhere_and_the_batch_completes(
+    media_factory: MediaFactory,
+    policy: Path,
+    tmp_path: Path,
+    isolated_home: Path,
+    library_dirs: tuple[Path, dict[str, Path]],
+) -> None:
+    media, views = library_dirs
+    originals = {}
+    for index in range(6):
+        path = media_factory(FOREIGN_FIRST, f"coordinator/media/f{index}.mkv")
+        originals[path.name] = path.read_bytes()
+    mark = tmp_path / "paused"
+    path, extra = pausing_path(tmp_path, mark)
+    write_config(isolated_home, path_map(media, views))
+    vpo = Path(sys.executable).with_name("vpo")
+    with cluster(tmp_path, {"wa": None}) as running:
+        running.add_worker("wb", path, extra)
+        running.wait_for(2)
+        log = (tmp_path / "vpo.log").open("wb")
+        coordinator = subprocess.Popen(
+            [
+                str(vpo),
+                "process",
+                "--db",
+                str(tmp_path / "lib.sqlite"),
+                "-p",
+                str(policy),
+                "--executor",
+                f"dask://{running.address}",
+                "--json",
+                str(media),
+            ],
+            stdout=subprocess.PIPE,
+            stderr=log,
+        )
+        try:
+            wait_for_file(mark, coordinator)
+            os.killpg(running.workers["wb"].pid, signal.SIGKILL)  # mid-write on wb
+            running.workers["wb"].wait()  # reaped: its pid is gone, as on another machine
+            out, _ = coordinator.communicate(timeout=120)
+        finally:
+            if coordinator.poll() is None:
+                coordinator.kill()
+                coordinator.wait()
+    assert coordinator.returncode == 0, (tmp_path / "vpo.log").read_text()
+    assert json.loads(out)["summary"]["changed"] == 6
+    got = records(tmp_path / "lib.sqlite")
+    assert [outcome for outcome, *_ in got.values()] == ["changed"] * 6
+    # every file is the result (not the original, not damaged); no leftover beside them
+    assert sorted(p.name for p in media.iterdir()) == sorted(originals)
+    assert "vpo: recovery: " in (tmp_path / "vpo.log").read_text()  # the killed write's temp
+    for name, before in originals.items():
+        assert (media / name).read_bytes() != before
