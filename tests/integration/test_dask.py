@@ -398,3 +398,100 @@ def test_a_worker_killed_mid_file_its_file_is_retried_elsewhere_and_the_batch_co
     assert "vpo: recovery: " in (tmp_path / "vpo.log").read_text()  # the killed write's temp
     for name, before in originals.items():
         assert (media / name).read_bytes() != before
+
+
+HELD_MKVMERGE = """#!/bin/sh
+# mkvmerge whose writing calls mark $STUB_MARK.<pid> and wait for $STUB_RELEASE.
+case " $* " in *" --version "*|*" -J "*) exec "$REAL_MKVMERGE" "$@" ;; esac
+touch "$STUB_MARK.$$"
+while [ ! -e "$STUB_RELEASE" ]; do sleep 0.1; done
+exec "$REAL_MKVMERGE" "$@"
+"""
+
+
+def wait_until(check: Callable[[], bool], process: subprocess.Popen[bytes], what: str) -> None:
+    deadline = time.monotonic() + 90.0
+    while not check():
+        assert process.poll() is None, f"vpo ended before {what}"
+        assert time.monotonic() < deadline, f"never: {what}"
+        time.sleep(0.1)
+
+
+@pytest.mark.parametrize("presses", [1, 2])
+def test_ctrl_c_on_the_coordinator(
+    media_factory: MediaFactory,
+    policy: Path,
+    tmp_path: Path,
+    isolated_home: Path,
+    library_dirs: tuple[Path, dict[str, Path]],
+    presses: int,
+) -> None:
+    """Once: the two files on the workers finish, no other starts. Twice: the tools
+    on the workers are stopped, every original intact."""
+    media, views = library_dirs
+    originals = {}
+    for index in range(6):
+        path = media_factory(FOREIGN_FIRST, f"coordinator/media/f{index}.mkv")
+        originals[path.name] = path.read_bytes()
+    stub_dir = tmp_path / "held-bin"
+    stub_dir.mkdir()
+    (stub_dir / "mkvmerge").write_text(HELD_MKVMERGE, encoding="utf-8")
+    (stub_dir / "mkvmerge").chmod(0o755)
+    release = tmp_path / "release"
+    extra = {
+        "STUB_MARK": str(tmp_path / "held"),
+        "STUB_RELEASE": str(release),
+        "REAL_MKVMERGE": str(shutil.which("mkvmerge")),
+    }
+    held_path = f"{stub_dir}:{os.environ['PATH']}"
+    write_config(isolated_home, path_map(media, views))
+    vpo = Path(sys.executable).with_name("vpo")
+    log_path = tmp_path / "vpo.log"
+    with cluster(tmp_path, {}) as running:
+        running.add_worker("wa", held_path, extra)
+        running.add_worker("wb", held_path, extra)
+        running.wait_for(2)
+        log = log_path.open("wb")
+        coordinator = subprocess.Popen(
+            [
+                str(vpo),
+                "process",
+                "--db",
+                str(tmp_path / "lib.sqlite"),
+                "-p",
+                str(policy),
+                "--executor",
+                f"dask://{running.address}",
+                str(media),
+            ],  # fmt: skip
+            stdout=subprocess.DEVNULL,
+            stderr=log,
+        )
+        try:
+            held = lambda: len(list(tmp_path.glob("held.*"))) == 2  # noqa: E731
+            wait_until(held, coordinator, "both workers hold a file")
+            coordinator.send_signal(signal.SIGINT)
+            wait_until(
+                lambda: "Interrupted" in log_path.read_text(), coordinator, "the first press"
+            )
+            if presses == 2:
+                coordinator.send_signal(signal.SIGINT)
+            else:
+                release.touch()
+            coordinator.wait(timeout=120)
+        finally:
+            release.touch()
+            if coordinator.poll() is None:
+                coordinator.kill()
+                coordinator.wait()
+    assert coordinator.returncode == 130, log_path.read_text()
+    outcomes = sorted(outcome for outcome, *_ in records(tmp_path / "lib.sqlite").values())
+    changed = [name for name, before in originals.items() if (media / name).read_bytes() != before]
+    if presses == 1:
+        assert outcomes == ["changed", "changed"]
+        assert len(changed) == 2
+    else:
+        assert "Aborting" in log_path.read_text()
+        assert outcomes == ["failed", "failed"]
+        assert changed == []
+    assert sorted(p.name for p in media.iterdir()) == sorted(originals)

@@ -92,6 +92,15 @@ class DaskExecutor(Executor):
         self._executor = self._make_executor()
         return failed
 
+    def stop_tools(self) -> None:
+        """Ask every worker that got files to stop its running tools (no waiting:
+        called from the Ctrl-C handler)."""
+        from vpo.batch.remote import stop_tools
+
+        self._client.run(
+            stop_tools, workers=[worker.address for worker in self._allowed], wait=False
+        )
+
     def _make_executor(self) -> Executor:
         return self._client.get_executor(  # type: ignore[no-untyped-call,no-any-return]
             workers=[worker.address for worker in self._allowed],

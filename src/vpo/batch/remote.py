@@ -9,7 +9,6 @@ coordinator's paths; the coordinator alone records it.
 
 from __future__ import annotations
 
-import os
 import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
@@ -163,6 +162,9 @@ class Preflight:
         return None
 
 
-def process_id() -> int:
-    """The worker process's id (tests kill a worker by it)."""
-    return os.getpid()
+async def stop_tools() -> int:
+    """On a worker: stop every tool it runs (the second Ctrl-C on the coordinator).
+    A coroutine, as ``Client.run(..., wait=False)`` requires; it only sends signals."""
+    from vpo.tools.runner import terminate_all_tools
+
+    return terminate_all_tools()

@@ -18,9 +18,16 @@ from vpo.tools.runner import terminate_all_tools
 class InterruptController:
     """Installs a SIGINT handler for the duration of a batch (main thread only)."""
 
-    def __init__(self, stop: threading.Event, notify: Callable[[str], None]) -> None:
+    def __init__(
+        self,
+        stop: threading.Event,
+        notify: Callable[[str], None],
+        *,
+        on_abort: Callable[[], None] | None = None,
+    ) -> None:
         self._stop = stop
         self._notify = notify
+        self._on_abort = on_abort  # the second press: also stop tools elsewhere (Dask workers)
         self.presses = 0
         self._previous: Any = None
 
@@ -52,4 +59,6 @@ class InterruptController:
             )
         else:
             killed = terminate_all_tools()
+            if self._on_abort is not None:
+                self._on_abort()
             self._notify(f"Aborting: stopped {killed} running tool process(es); cleaning up")

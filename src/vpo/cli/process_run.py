@@ -41,10 +41,12 @@ def run_process(
     with (
         Library.open(database) as library,
         BatchProgressDisplay(tracker, console, live=live, quiet=quiet) as display,
-        InterruptController(
-            stop, lambda text: display.message(f"vpo: {text}", "yellow")
-        ) as interrupt,
         open_executor(executor, request.workers) as pool,
+        InterruptController(
+            stop,
+            lambda text: display.message(f"vpo: {text}", "yellow"),
+            on_abort=getattr(pool, "stop_tools", None),  # remote workers' tools too
+        ) as interrupt,
     ):
         batch = run_process_batch(
             request, executor=pool, observer=display, stop=stop, library=library
