@@ -463,7 +463,7 @@ def test_ctrl_c_on_the_coordinator(
                 "--executor",
                 f"dask://{running.address}",
                 str(media),
-            ],  # fmt: skip
+            ],
             stdout=subprocess.DEVNULL,
             stderr=log,
         )
@@ -474,11 +474,13 @@ def test_ctrl_c_on_the_coordinator(
             wait_until(
                 lambda: "Interrupted" in log_path.read_text(), coordinator, "the first press"
             )
+            pressed = time.monotonic()
             if presses == 2:
                 coordinator.send_signal(signal.SIGINT)
             else:
                 release.touch()
             coordinator.wait(timeout=120)
+            took = time.monotonic() - pressed
         finally:
             release.touch()
             if coordinator.poll() is None:
@@ -493,5 +495,9 @@ def test_ctrl_c_on_the_coordinator(
     else:
         assert "Aborting" in log_path.read_text()
         assert outcomes == ["failed", "failed"]
+        # stopped by the press, not by the 60 s tool timeout
+        assert took < 30
+        errors = [error for *_, error in records(tmp_path / "lib.sqlite").values()]
+        assert not any("timed out" in str(error) for error in errors), errors
         assert changed == []
     assert sorted(p.name for p in media.iterdir()) == sorted(originals)
