@@ -26,6 +26,7 @@ from click.testing import CliRunner, Result
 
 from vpo.cli.main import cli
 from vpo.testmedia.spec import AudioSpec, MediaSpec
+from vpo.workflow.result import FileStatus
 
 pytest.importorskip("distributed")
 
@@ -501,3 +502,80 @@ def test_ctrl_c_on_the_coordinator(
         assert not any("timed out" in str(error) for error in errors), errors
         assert changed == []
     assert sorted(p.name for p in media.iterdir()) == sorted(originals)
+
+
+PROGRESS_FFMPEG = """#!/bin/sh
+# ffmpeg that, on an encode, first reports half of a 1 s file done, then runs the real one.
+case " $* " in *" -progress "*)
+    printf 'frame=12\\nfps=24.0\\nout_time_us=500000\\nspeed=2.0x\\nprogress=continue\\n'
+    sleep 0.5 ;;
+esac
+exec "$REAL_FFMPEG" "$@"
+"""
+
+
+class Recorder:
+    """A ProcessObserver that keeps what the coordinator reports."""
+
+    def __init__(self) -> None:
+        self.progress_seen: list[object] = []
+        self.notices: list[str] = []
+
+    def batch_started(self, total: int) -> None: ...
+
+    def file_started(self, path: Path) -> None: ...
+
+    def file_finished(self, result: object) -> None: ...
+
+    def progress(self, progress: object) -> None:
+        self.progress_seen.append(progress)
+
+    def notice(self, path: Path, text: str, *, important: bool, topic: str | None = None) -> None:
+        self.notices.append(f"{topic}: {path}: {text}")
+
+
+def test_encode_progress_on_a_worker_reaches_the_coordinators_observer(
+    media_factory: MediaFactory,
+    tmp_path: Path,
+    library_dirs: tuple[Path, dict[str, Path]],
+) -> None:
+    from vpo.apply.settings import ApplySettings
+    from vpo.batch.dask_executor import DaskExecutor
+    from vpo.batch.pathmap import PathMap
+    from vpo.batch.process import ProcessRequest, run_process_batch
+    from vpo.policy.loader import load_policy
+    from vpo.tools.locate import locate_tools
+    from vpo.tools.progress import EncodeProgress
+
+    media, views = library_dirs
+    path = media_factory(TO_ENCODE, "coordinator/media/enc.mkv")
+    stub_dir = tmp_path / "progress-bin"
+    stub_dir.mkdir()
+    (stub_dir / "ffmpeg").write_text(PROGRESS_FFMPEG, encoding="utf-8")
+    (stub_dir / "ffmpeg").chmod(0o755)
+    policy_file = tmp_path / "policy.yaml"
+    policy_file.write_text(POLICY, encoding="utf-8")
+    policy = load_policy(policy_file)
+    extra = {"REAL_FFMPEG": str(shutil.which("ffmpeg"))}
+    observer = Recorder()
+    with cluster(tmp_path, {}) as running:
+        running.add_worker("wa", f"{stub_dir}:{os.environ['PATH']}", extra)
+        running.wait_for(1)
+        request = ProcessRequest(
+            paths=(media,),
+            policy=policy,
+            phases=policy.phases,
+            tools=locate_tools(),
+            extensions=("mkv",),
+            settings=ApplySettings(stable_seconds=0),
+            path_map=PathMap.parse([f"wa:{media}={views['wa']}"]),
+        )
+        with DaskExecutor.connect(running.address, timeout=10) as executor:
+            batch = run_process_batch(request, executor=executor, observer=observer)
+    assert batch.count(FileStatus.CHANGED) == 1, batch.failed
+    first = observer.progress_seen[0]
+    assert isinstance(first, EncodeProgress)
+    assert first.path == path  # the coordinator's path, not the worker's
+    assert first.percent is not None
+    assert 40 < first.percent < 60  # 0.5 s of a file of about 1 s
+    assert first.speed == pytest.approx(2.0)

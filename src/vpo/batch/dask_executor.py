@@ -8,6 +8,7 @@ work to the workers that passed and hands back ``concurrent.futures`` futures.
 from __future__ import annotations
 
 import contextlib
+import uuid
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import Executor, Future
 from dataclasses import dataclass
@@ -16,6 +17,7 @@ from typing import Any
 from distributed import Client
 
 from vpo.batch.executors import ExecutorError
+from vpo.tools.progress import EncodeProgress
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +93,24 @@ class DaskExecutor(Executor):
         self._allowed = passed
         self._executor = self._make_executor()
         return failed
+
+    @contextlib.contextmanager
+    def progress_events(self, receive: Callable[[EncodeProgress], None]) -> Iterator[str]:
+        """A fresh event topic whose messages (encode progress sent by the workers)
+        reach ``receive`` on the client's thread while the block runs."""
+        from vpo.batch.remote import progress_of
+
+        topic = f"vpo-progress-{uuid.uuid4().hex}"
+
+        def handler(event: tuple[float, Any]) -> None:
+            with contextlib.suppress(Exception):  # a display hiccup never ends the batch
+                receive(progress_of(event[1]))
+
+        self._client.subscribe_topic(topic, handler)  # type: ignore[no-untyped-call]
+        try:
+            yield topic
+        finally:
+            self._client.unsubscribe_topic(topic)  # type: ignore[no-untyped-call]
 
     def stop_tools(self) -> None:
         """Ask every worker that got files to stop its running tools (no waiting:

@@ -22,6 +22,7 @@ probe is still right).
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import threading
@@ -94,6 +95,10 @@ class RemoteExecutor(Protocol):
     def capacity(self) -> int: ...
 
     def preflight(self, check: Callable[..., str | None]) -> Sequence[tuple[RemoteWorker, str]]: ...
+
+    def progress_events(
+        self, receive: Callable[[EncodeProgress], None]
+    ) -> contextlib.AbstractContextManager[str]: ...
 
 
 class NoWorkerError(FatalError):
@@ -187,18 +192,22 @@ def run_process_batch(
     tally = BatchTally(keep_results=request.keep_results)
     for result in unreadable.kept:
         tally.add(result)
-    batch = run_batch(
-        _jobs(files, request, context, library, remote=remote is not None),
-        executor=executor,
-        workers=workers,
-        stop_on_failure=request.policy.config.on_error == "fail",
-        stop=stop,
-        observer=observer,
-        on_result=recorder.add if recorder is not None else None,
-        limits=request.limits,
-        clock=clock,
-        tally=tally,
-    )
+    with contextlib.ExitStack() as listening:
+        topic = None
+        if remote is not None and not request.dry_run:
+            topic = listening.enter_context(remote.progress_events(observer.progress))
+        batch = run_batch(
+            _jobs(files, request, context, library, remote=remote is not None, topic=topic),
+            executor=executor,
+            workers=workers,
+            stop_on_failure=request.policy.config.on_error == "fail",
+            stop=stop,
+            observer=observer,
+            on_result=recorder.add if recorder is not None else None,
+            limits=request.limits,
+            clock=clock,
+            tally=tally,
+        )
     if remote is not None and not request.dry_run:
         _recover(request, observer)  # what a worker lost mid-file left on the shared storage
     if recorder is not None and library is not None and run_id is not None:
@@ -218,6 +227,7 @@ def _jobs(
     library: Library | None,
     *,
     remote: bool = False,
+    topic: str | None = None,
 ) -> Iterator[Job]:
     """Each file with its cached probe (looked up a page at a time) and its work:
     the finished result when the coordinator can tell already, else the call a
@@ -237,7 +247,7 @@ def _jobs(
             if known is not None:
                 yield path, known
             elif remote:
-                yield path, RemoteWork(work, path, context, hit, request.path_map)
+                yield path, RemoteWork(work, path, context, hit, request.path_map, topic)
             else:
                 yield path, functools.partial(work, path, context, hit)
 

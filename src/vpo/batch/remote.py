@@ -10,15 +10,17 @@ coordinator's paths; the coordinator alone records it.
 from __future__ import annotations
 
 import tempfile
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from vpo.batch.pathmap import PathMap, reverse, translate
 from vpo.media.model import MediaFile
 from vpo.probe.cheapest import CheapestProber
 from vpo.tools.locate import TOOL_NAMES, locate_tools
+from vpo.tools.progress import EncodeProgress
 from vpo.workflow.context import CachedProbe, WorkflowContext
 from vpo.workflow.result import FileResult
 
@@ -54,6 +56,7 @@ class RemoteWork:
     context: WorkflowContext
     cached: CachedProbe | None
     path_map: PathMap
+    progress_topic: str | None = None  # Dask event topic the coordinator listens on
 
     def __call__(self) -> FileResult:
         names = worker_names()
@@ -67,13 +70,66 @@ class RemoteWork:
             probe=CheapestProber(tools, _timeout(self.context)),
             settings=_map_settings(self.context.settings, pairs),
             transcode=_map_settings(self.context.transcode, pairs),
-            on_progress=None,
+            on_progress=(
+                ProgressSender(self.progress_topic, self.path)
+                if self.progress_topic is not None
+                else None
+            ),
         )
         cached = self.cached
         if cached is not None:
             cached = CachedProbe(replace(cached.media, path=here), cached.ctime_ns)
         result = self.work(here, context, cached)
         return _result_back(result, self.path, back, names[0] if names else None)
+
+
+class ProgressSender:
+    """On a worker: an encode's progress as Dask events to the coordinator, in the
+    coordinator's path, at most one every ``interval`` seconds (and the last one)."""
+
+    def __init__(self, topic: str, path: Path, interval: float = 0.5) -> None:
+        self._topic = topic
+        self._path = path
+        self._interval = interval
+        self._last = float("-inf")
+
+    def __call__(self, progress: EncodeProgress) -> None:
+        now = time.monotonic()
+        done = progress.percent is not None and progress.percent >= 100.0
+        if now - self._last < self._interval and not done:
+            return
+        self._last = now
+        try:
+            from distributed import get_worker
+
+            get_worker().log_event(
+                self._topic, progress_message(replace(progress, path=self._path))
+            )
+        except (ImportError, ValueError):
+            return  # not on a worker: nobody to tell
+
+
+def progress_message(progress: EncodeProgress) -> dict[str, object]:
+    """An EncodeProgress as plain data (what Dask events carry)."""
+    return {
+        "path": str(progress.path),
+        "percent": progress.percent,
+        "fps": progress.fps,
+        "speed": progress.speed,
+        "eta_seconds": progress.eta_seconds,
+        "out_time": progress.out_time,
+    }
+
+
+def progress_of(message: dict[str, Any]) -> EncodeProgress:
+    return EncodeProgress(
+        path=Path(message["path"]),
+        percent=message.get("percent"),
+        fps=message.get("fps"),
+        speed=message.get("speed"),
+        eta_seconds=message.get("eta_seconds"),
+        out_time=message.get("out_time"),
+    )
 
 
 def _timeout(context: WorkflowContext) -> float:
