@@ -210,10 +210,13 @@ def local_cluster(work: Path) -> Iterator[str]:
             client.wait_for_workers(2, timeout=60)
         yield address
     finally:
-        for process in processes:
+        for process in reversed(processes):  # workers first, then the scheduler
             process.terminate()
-        for process in processes:
-            process.wait(timeout=30)
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
 
 
 def dask_comparison(source: Path, count: int, rounds: int, work: Path, policy: Path) -> None:
