@@ -4,7 +4,8 @@
 #   ./quickstart.sh demo   build a demo library in ./demo-library and show vpo on it
 #   ./quickstart.sh test   lint, type-check and run the whole test suite
 #
-# Both first install what is missing (ffmpeg, mkvtoolnix, python3 with apt-get;
+# Both first install what is missing (ffmpeg, mkvtoolnix, python3 with apt-get, and
+# for `test` Debian's chromium for the web interface's browser tests;
 # uv into .tools/ when it is not on PATH) and set up .venv from uv.lock. Running
 # them again skips everything already in place.
 set -euo pipefail
@@ -66,6 +67,10 @@ ensure_system_packages() {
     fi
     if ! command -v setfacl >/dev/null 2>&1; then
         packages+=(acl) # setfacl/getfacl: the tests check ACLs survive a remux
+    fi
+    # The web interface's browser tests drive Debian's chromium (never a downloaded browser).
+    if [ "${1:-}" = test ] && [ ! -x /usr/bin/chromium ]; then
+        packages+=(chromium)
     fi
     if [ "${#packages[@]}" -gt 0 ]; then
         apt_install "${packages[@]}"
@@ -135,7 +140,7 @@ main() {
     demo | test) ;;
     *) usage ;;
     esac
-    ensure_system_packages
+    ensure_system_packages "$command"
     sync_environment
     if [ "$command" = demo ]; then
         run .venv/bin/vpo demo "$@"

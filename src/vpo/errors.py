@@ -18,7 +18,9 @@ class ExitCode(enum.IntEnum):
     USAGE = 2  # bad arguments, invalid policy or configuration
     TOOL_MISSING = 3  # a required external tool is missing or too old
     INTERNAL = 4  # a bug in vpo: please report it
-    INTERRUPTED = 130  # Ctrl-C
+    HANGUP = 129  # SIGHUP (a closed terminal): 128 + 1
+    INTERRUPTED = 130  # Ctrl-C (SIGINT): 128 + 2
+    TERMINATED = 143  # SIGTERM (systemd, Docker, kill): 128 + 15
 
 
 class VpoError(Exception):

@@ -178,8 +178,8 @@ def test_real_run_does_what_dry_run_showed_and_a_second_run_nothing(
     assert applied.exit_code == ExitCode.OK, applied.stderr
     real = {Path(f["path"]).name: f for f in document(applied)["files"]}
     assert set(real) == set(dry)
-    expected_tools = {  # one tool per changed phase: strip, then order
-        "remux.mkv": {"mkvmerge", "mkvpropedit"},
+    expected_tools = {  # strip and order: one transaction, one mkvmerge write
+        "remux.mkv": {"mkvmerge"},
         "metadata.mkv": {"mkvpropedit"},
         "clip.mp4": {"ffmpeg"},
     }
@@ -321,7 +321,7 @@ def test_library_records_every_processed_file(
     rows = {Path(row["path"]).name: row for row in json.loads(report.stdout)}
     assert set(rows) == {"remux.mkv", "metadata.mkv", "clip.mp4", "fine.mkv"}
     assert {name: (row["outcome"], row["tool"]) for name, row in rows.items()} == {
-        "remux.mkv": ("changed", "mkvmerge,mkvpropedit"),
+        "remux.mkv": ("changed", "mkvmerge"),
         "metadata.mkv": ("changed", "mkvpropedit"),
         "clip.mp4": ("changed", "ffmpeg"),
         "fine.mkv": ("unchanged", None),
@@ -341,7 +341,7 @@ def test_a_policy_that_does_not_converge_is_reported_not_looped(
     (entry,) = document(result)["files"]
     assert entry["status"] == "failed"
     assert "does not converge" in entry["error"] and "flip" in entry["error"]
-    assert [t[1] for t in tracks_on_disk(movie)][1:] == ["fre"]  # applied once, not looped
+    assert [t[1] for t in tracks_on_disk(movie)][1:] == ["eng"]  # found while planning: untouched
 
 
 def test_missing_path_and_empty_file_give_one_line_each(

@@ -248,10 +248,9 @@ def test_on_error_skip_reports_every_result_and_every_failure(
     assert not any(line.startswith("Stopped early") for line in lines)
 
 
-@pytest.mark.parametrize(("on_error", "titled"), [("continue", True), ("skip", False)])
-def test_on_error_continue_runs_the_next_phase_and_skip_does_not(
+@pytest.mark.parametrize("on_error", ["continue", "skip"])
+def test_a_failed_write_fails_every_phase_it_carries_and_leaves_the_original(
     on_error: str,
-    titled: bool,
     media_factory: MediaFactory,
     stub_env: Path,
     policy: Callable[..., Path],
@@ -265,15 +264,18 @@ def test_on_error_continue_runs_the_next_phase_and_skip_does_not(
     (entry,) = document(result)["files"]
     assert entry["status"] == "failed"
     phases = {p["phase"]: p for p in entry["phases"]}
-    assert phases["order"]["status"] == "failed"
+    # one transaction: order and titles are one mkvmerge write; when it fails, neither
+    # is applied (on_error continue/skip decide on phases that cannot be planned)
+    assert (phases["order"]["status"], phases["titles"]["status"]) == ("failed", "failed")
+    assert entry["error"].startswith("phase 'order+titles': ")
     identified = subprocess.run(
         ["mkvmerge", "-J", str(media / "f00.mkv")], capture_output=True, check=True
     )
     tracks = json.loads(identified.stdout)["tracks"]
     french = next(t for t in tracks if t["properties"].get("language") == "fre")
     assert [t["properties"].get("language") for t in tracks[1:]] == ["fre", "eng"]  # not reordered
-    assert (french["properties"].get("track_name") == "Français") is titled
-    assert (phases.get("titles", {}).get("tool") == "mkvpropedit") is titled
+    assert french["properties"].get("track_name") is None
+    assert phases["titles"]["tool"] is None
 
 
 def test_json_stays_one_document_while_progress_runs(

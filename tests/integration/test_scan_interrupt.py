@@ -1,4 +1,5 @@
-"""Ctrl-C during ``vpo scan``: finished probes are kept, the summary says so, exit 130."""
+"""Ctrl-C or SIGTERM during ``vpo scan``: finished probes are kept, the summary says so,
+exit 130 (143 after SIGTERM)."""
 
 from __future__ import annotations
 
@@ -30,7 +31,16 @@ def stored_files(database: Path) -> int:
         return 0  # not created yet
 
 
-def test_first_ctrl_c_stops_cleanly(media_factory: Any, tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("signum", "code", "notice"),
+    [
+        (signal.SIGINT, 130, "Interrupted: finishing the files in progress"),
+        (signal.SIGTERM, 143, "SIGTERM received: starting no new files"),
+    ],
+)
+def test_first_ctrl_c_or_sigterm_stops_cleanly(
+    media_factory: Any, tmp_path: Path, signum: signal.Signals, code: int, notice: str
+) -> None:
     source = media_factory(MediaSpec(container="mkv", audio=(AudioSpec(),)), "source.mkv")
     for n in range(FILES):
         folder = tmp_path / "lib" / f"{n // 100:03}"
@@ -47,11 +57,11 @@ def test_first_ctrl_c_stops_cleanly(media_factory: Any, tmp_path: Path) -> None:
     deadline = time.monotonic() + 60
     while stored_files(database) == 0 and time.monotonic() < deadline:
         time.sleep(0.05)  # wait until the first batch is written: the handler is installed
-    scan.send_signal(signal.SIGINT)
+    scan.send_signal(signum)
     stdout, stderr = scan.communicate(timeout=60)
 
-    assert scan.returncode == 130, stderr
-    assert "Interrupted: finishing the files in progress" in stderr
+    assert scan.returncode == code, stderr
+    assert notice in stderr
     assert "Traceback" not in stderr
     summary = json.loads(stdout)
     assert summary["interrupted"] is True

@@ -7,24 +7,20 @@ decode of the first and the last second without errors. With ``keep_if_larger``
 false an output that is not smaller leaves the original in place (reported as
 skipped, with both sizes).
 
-The caller (apply_plan) holds the file lock and has recovered any journal.
+The safe-rewrite skeleton around it (lock, destination, preflight, temp, install)
+is vpo.apply.execute's, shared with remuxes.
 """
 
 from __future__ import annotations
 
 import contextlib
-import os
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import ClassVar, Protocol
 
 from vpo.apply.errors import ApplyError, PreflightError, VerificationError
-from vpo.apply.fsio import fsync_file, same_filesystem
-from vpo.apply.names import destination_path
-from vpo.apply.preflight import check_free_space, free_bytes, run_preflight, space_needed
-from vpo.apply.replace import install_output, temp_output, with_stat
-from vpo.apply.settings import ApplySettings
+from vpo.apply.fsio import fsync_file
 from vpo.apply.verify import verify_result
 from vpo.media.model import MediaFile, TrackType
 from vpo.plan import Hardware, Plan
@@ -124,34 +120,31 @@ class EncodeResult:
         return duration / self.encode_seconds
 
 
-def encode_file(
+@dataclass(frozen=True, slots=True)
+class EncodeWrite:
+    """An encode written into a private temp and checked (not yet installed)."""
+
+    media: MediaFile  # the verified probe of the temp
+    encode_seconds: float
+    encoders: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+
+
+def encode_into(
     plan: Plan,
     tools: ToolPaths,
-    settings: ApplySettings,
     transcode: TranscodeSettings,
-    current: os.stat_result,
+    temp: Path,
     on_progress: ProgressCallback | None = None,
-) -> EncodeResult:
-    """Encode ``plan.source`` as the plan says, check the output, replace the original."""
-    path = plan.source.path
-    destination = destination_path(path, plan.source.container, plan.container)
-    if destination != path and os.path.lexists(destination):
-        raise PreflightError(
-            path, f"cannot convert: {destination.name} already exists in the same directory"
-        )
-    work_dir = _scratch_directory(path, transcode.scratch_dir or settings.temp_dir)
-    run_preflight(
-        path,
-        plan.source,
-        current,
-        stable_seconds=settings.stable_seconds,
-        rewrite_into=work_dir,
-        preserve_mtime=settings.preserve_mtime,
-        copy_back=settings.copy_back and destination == path,
-    )
-    staged_elsewhere = work_dir != path.parent and not same_filesystem(work_dir, path.parent)
-    if staged_elsewhere:
-        check_free_space(path, path.parent, space_needed(current.st_size), free_bytes(path.parent))
+    *,
+    name: Path | None = None,
+) -> EncodeWrite:
+    """Encode ``plan.source`` into ``temp`` as the plan says, fsync and check it.
+
+    The rest of the safe rewrite (destination, preflight, temp, install) is
+    vpo.apply.execute's. Errors name ``name`` (the original file; default: the source).
+    """
+    path = name or plan.source.path
     ffmpeg = tools.require("ffmpeg")
     try:
         inventory = encoder_inventory(ffmpeg, plan)  # tests only what the plan can use
@@ -159,45 +152,33 @@ def encode_file(
     except EncoderUnavailableError as error:
         raise PreflightError(path, f"cannot encode: {error}") from error
     notes = [c.note for c in choices if c is not None and c.note]
-    with temp_output(work_dir, destination.name) as temp:
-        try:
-            seconds = _run_encode(plan, ffmpeg, inventory, temp, transcode, on_progress)
-        except (ToolTimeoutError, ToolStalledError):
+    try:
+        seconds = _run_encode(plan, ffmpeg, inventory, temp, transcode, on_progress, path)
+    except (ToolTimeoutError, ToolStalledError):
+        raise  # a stalled encode is not the hardware's fault: no CPU retry
+    except ToolError as error:
+        if not _may_retry_on_cpu(plan, choices):
             raise
-        except ToolError as error:
-            if not _may_retry_on_cpu(plan, choices):
-                raise
-            # a hardware encoder that passed its test frame can still fail on a real
-            # file (profile, size, driver): fallback_to_cpu means try the CPU
-            inventory = replace(inventory, working_hardware=frozenset())
-            choices = choose_encoders(plan, inventory)
-            notes.append(f"hardware encode failed ({error.cause}); encoded on the CPU")
-            seconds = _run_encode(plan, ffmpeg, inventory, temp, transcode, on_progress)
-        fsync_file(temp)
-        media = _checked_output(plan, tools, temp, ffmpeg)
-        written = temp.stat().st_size
-        if not transcode.keep_if_larger and written >= current.st_size:
-            raise EncodeNotSmallerError(path, current.st_size, written)
-        backup = install_output(
-            path,
-            current,
-            temp,
-            destination,
-            staged_elsewhere=staged_elsewhere,
-            preserve_mtime=settings.preserve_mtime,
-            keep_backup=settings.keep_backup,
-            copy_back=settings.copy_back,
-        )
-    final = with_stat(media, destination)
-    return EncodeResult(
-        media=final,
-        bytes_written=written,
-        original_size=current.st_size,
+        # a hardware encoder that passed its test frame can still fail on a real
+        # file (profile, size, driver): fallback_to_cpu means try the CPU
+        inventory = replace(inventory, working_hardware=frozenset())
+        choices = choose_encoders(plan, inventory)
+        notes.append(f"hardware encode failed ({error.cause}); encoded on the CPU")
+        seconds = _run_encode(plan, ffmpeg, inventory, temp, transcode, on_progress, path)
+    fsync_file(temp)
+    media = _checked_output(plan, tools, temp, ffmpeg, path)
+    return EncodeWrite(
+        media=media,
         encode_seconds=seconds,
-        backup=backup,
         encoders=tuple(c.name for c in choices if c is not None),
         notes=tuple(notes),
     )
+
+
+def check_smaller(path: Path, transcode: TranscodeSettings, original: int, written: int) -> None:
+    """keep_if_larger: false and the encode is not smaller: the original stays."""
+    if not transcode.keep_if_larger and written >= original:
+        raise EncodeNotSmallerError(path, original, written)
 
 
 def _may_retry_on_cpu(plan: Plan, choices: tuple[EncoderChoice | None, ...]) -> bool:
@@ -219,9 +200,9 @@ def _run_encode(
     temp: Path,
     transcode: TranscodeSettings,
     on_progress: ProgressCallback | None,
+    path: Path,
 ) -> float:
     """One pass, or two when a video track asks for it; returns the seconds spent."""
-    path = plan.source.path
     duration = plan.source.duration
     limits = StreamLimits(
         stall_seconds=transcode.stall_seconds,
@@ -267,9 +248,8 @@ def _run_encode(
     return seconds
 
 
-def _checked_output(plan: Plan, tools: ToolPaths, temp: Path, ffmpeg: str) -> MediaFile:
+def _checked_output(plan: Plan, tools: ToolPaths, temp: Path, ffmpeg: str, path: Path) -> MediaFile:
     """verify_result, then the encode-specific checks; errors name the original."""
-    path = plan.source.path
     try:
         media = verify_result(temp, plan, tools, rewrite=True)
     except VerificationError as error:
@@ -360,7 +340,7 @@ def decode_errors(ffmpeg: str, output: Path, start: float, path: Path) -> str | 
     return None
 
 
-def _scratch_directory(path: Path, scratch: Path | None) -> Path:
+def scratch_directory(path: Path, scratch: Path | None) -> Path:
     if scratch is None:
         return path.parent
     if not scratch.is_dir():

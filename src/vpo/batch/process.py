@@ -39,7 +39,7 @@ from vpo.batch.remote import Preflight, RemoteWork
 from vpo.batch.runner import BatchLimits, BatchResult, BatchTally, Job, internal_error, run_batch
 from vpo.discovery import iter_media_files
 from vpo.errors import ExitCode, FatalError
-from vpo.library import Library
+from vpo.library import Library, LibraryError
 from vpo.library.records import FileRecord, RunCounts, RunOutcome, StatKey
 from vpo.media.model import MediaFile
 from vpo.policy.schema import Phase, Policy
@@ -56,6 +56,7 @@ from vpo.workflow.result import FileResult, FileStatus
 
 _LOOKUP_CHUNK = 256  # files stat-ed and looked up in the library at once
 _RECORD_BATCH = 64  # results per database transaction
+_RECORD_SECONDS = 1.0  # ... or fewer, but at least once a second
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,14 +155,13 @@ def run_process_batch(
         unreadable.add(FileResult(path=path, status=FileStatus.FAILED, error=cause))
         observer.notice(path, cause, important=True)
 
-    files = list(
-        iter_media_files(
-            request.paths,
-            request.extensions,
-            recursive=request.recursive,
-            on_error=discovery_error,
-        )
-    )
+    files: list[Path] = []
+    for path in iter_media_files(
+        request.paths, request.extensions, recursive=request.recursive, on_error=discovery_error
+    ):
+        if stop.is_set():  # SIGINT/SIGTERM/SIGHUP during discovery: start nothing
+            break
+        files.append(path)
     remote = executor if isinstance(executor, RemoteExecutor) else None
     wanted = request.workers
     if remote is not None:
@@ -182,13 +182,21 @@ def run_process_batch(
     run_id = None
     recorder = None
     if library is not None and not request.dry_run:
+        for closed in library.close_abandoned_runs():
+            observer.notice(
+                library.path,
+                f"run {closed} did not finish (its vpo is gone): recorded as interrupted",
+                important=False,
+            )
         run_id = library.start_run(
             policy_name=request.policy_name,
             policy_hash=request.policy_hash,
             workers=workers,
             job_id=request.job_id,
         )
-        recorder = _Recorder(library, run_id)
+        recorder = _Recorder(
+            library, run_id, lambda text: _database_failed(library.path, text, stop, observer)
+        )
     tally = BatchTally(keep_results=request.keep_results)
     for result in unreadable.kept:
         tally.add(result)
@@ -210,14 +218,29 @@ def run_process_batch(
         )
     if remote is not None and not request.dry_run:
         _recover(request, observer)  # what a worker lost mid-file left on the shared storage
+    database_error: str | None = None
     if recorder is not None and library is not None and run_id is not None:
-        recorder.flush()
-        library.finish_run(
-            run_id,
-            RunCounts.from_mapping(dict(batch.counts), batch.bytes_written),
-            outcome=_run_outcome(batch, stop.is_set() and batch.stop_reason == "interrupted"),
-        )
-    return replace(batch, run_id=run_id)
+        interrupted = stop.is_set() and batch.stop_reason == "interrupted"
+        try:
+            recorder.flush()
+            library.finish_run(
+                run_id,
+                RunCounts.from_mapping(dict(batch.counts), batch.bytes_written),
+                outcome=_run_outcome(batch, interrupted or recorder.error is not None),
+            )
+        except LibraryError as error:
+            database_error = (
+                f"{error}; {recorder.pending} file result(s) of run {run_id} could not be "
+                "recorded (the files themselves are complete); the next vpo process closes "
+                "the run as interrupted"
+            )
+        else:
+            if recorder.error is not None:
+                database_error = (
+                    f"{recorder.error} (during the run: no new file was started; every "
+                    "result was recorded once the database could be written again)"
+                )
+    return replace(batch, run_id=run_id, database_error=database_error)
 
 
 def _jobs(
@@ -322,13 +345,21 @@ class _Recorder:
     """Buffers results and writes them in small transactions from the coordinator thread.
 
     A cached file that already conforms gets its record, but its cached probe is
-    not rewritten (it is still right): one row insert, not a probe's worth.
+    not rewritten (it is still right): one row insert, not a probe's worth. A write
+    that fails (a full or damaged database) stops the batch.
     """
 
-    def __init__(self, library: Library, run_id: int) -> None:
+    def __init__(self, library: Library, run_id: int, on_error: Callable[[str], None]) -> None:
         self._library = library
         self._run_id = run_id
+        self._on_error = on_error
         self._pending: list[FileRecord] = []
+        self._last_flush = time.monotonic()
+        self.error: str | None = None
+
+    @property
+    def pending(self) -> int:
+        return len(self._pending)
 
     def add(self, result: FileResult) -> None:
         record = _record_of(result)
@@ -336,13 +367,30 @@ class _Recorder:
             # Finished from the cache in the coordinator: the probe stored is still right.
             record = replace(record, refresh_cache=False)
         self._pending.append(record)
-        if len(self._pending) >= _RECORD_BATCH:
-            self.flush()
+        due = time.monotonic() - self._last_flush >= _RECORD_SECONDS
+        if self.error is None and (len(self._pending) >= _RECORD_BATCH or due):
+            try:
+                self.flush()
+            except LibraryError as error:
+                self.error = str(error)
+                self._on_error(self.error)
 
     def flush(self) -> None:
+        self._last_flush = time.monotonic()
         if self._pending:
             self._library.record_file_results(self._run_id, self._pending)
             self._pending = []
+
+
+def _database_failed(
+    database: Path, text: str, stop: threading.Event, observer: ProcessObserver
+) -> None:
+    """A record write failed: start no new file, since its change could not be
+    recorded either; the results stay pending for one more try at the end."""
+    stop.set()
+    observer.notice(
+        database, f"{text}; starting no new files (the ones in progress finish)", important=True
+    )
 
 
 def _record_of(result: FileResult) -> FileRecord:

@@ -84,6 +84,7 @@ class BatchResult:
     bytes_saved: int = 0
     failed: tuple[FileResult, ...] = ()
     run_id: int | None = None  # the library's processing run, when one was recorded
+    database_error: str | None = None  # a record write failed (the files are complete)
 
     def count(self, status: FileStatus) -> int:
         return self.counts.get(status.value, 0)

@@ -22,6 +22,7 @@ from vpo.cli.doctor_repair import repair, repair_exit_code, repair_lines
 from vpo.config import LoadedConfig
 from vpo.config.settings import shown
 from vpo.errors import ExitCode
+from vpo.library.connection import quick_check
 from vpo.tools.commands.encoders import (
     AUDIO_ENCODERS,
     SOFTWARE_VIDEO,
@@ -131,9 +132,21 @@ def config_file_result(loaded: LoadedConfig) -> CheckResult:
     return CheckResult("config file", Level.OK, summary, data=data)
 
 
-def database_result(path: Path, exists: bool, blocker: str | None) -> CheckResult:
-    """Pure: can the library database be used or created? ``blocker`` says why not."""
-    data = {"path": str(path), "exists": exists, "problem": blocker}
+def database_result(
+    path: Path, exists: bool, blocker: str | None, damage: str | None = None
+) -> CheckResult:
+    """Pure: can the library database be used or created? ``blocker`` says why not;
+    ``damage`` is what SQLite's quick_check (or a missing log) found wrong with it."""
+    data = {"path": str(path), "exists": exists, "problem": damage or blocker}
+    if damage is not None:
+        return CheckResult(
+            "database",
+            Level.FAIL,
+            f"{shown(path)}  (damaged)",
+            (damage,),
+            exit_code=ExitCode.USAGE,
+            data=data,
+        )
     if blocker is not None:
         return CheckResult("database", Level.WARN, f"{shown(path)}  ({blocker})", data=data)
     state = "exists" if exists else "not created yet; created by the first scan"
@@ -175,7 +188,12 @@ def check_setup(context: DoctorContext) -> list[CheckResult]:
     temp_dir = config.jobs.temp_dir
     return [
         config_file_result(context.loaded),
-        database_result(database, database.is_file(), writable_blocker(database, directory=False)),
+        database_result(
+            database,
+            database.is_file(),
+            writable_blocker(database, directory=False),
+            quick_check(database) if database.is_file() else None,
+        ),
         temp_dir_result(temp_dir, writable_blocker(temp_dir, directory=True) if temp_dir else None),
     ]
 

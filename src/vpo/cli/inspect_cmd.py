@@ -7,7 +7,6 @@ code says whether every file could be read (docs/inspect.md).
 from __future__ import annotations
 
 import functools
-import json
 import os
 import sys
 from collections.abc import Sequence
@@ -32,6 +31,7 @@ from vpo.errors import ExitCode
 from vpo.media.model import MediaFile
 from vpo.probe.errors import ProbeError
 from vpo.probe.probe import probe_file
+from vpo.text import json_text
 from vpo.tools.locate import ToolPaths
 from vpo.tools.runner import ToolError
 
@@ -105,7 +105,7 @@ def inspect(ctx: click.Context, files: tuple[Path, ...], as_json: bool) -> None:
             if not as_json:
                 _print_media(console, outcome, first=len(probed) == 1)
     if as_json:
-        _write_stdout(json.dumps(inspect_document(probed, failures), indent=2) + "\n")
+        _write_stdout(json_text(inspect_document(probed, failures)) + "\n")
     elif probed:
         console.print(FLAG_LEGEND, style="dim", markup=False, soft_wrap=True)
     ctx.exit(ExitCode.FILES_FAILED if failures else ExitCode.OK)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import signal
 import sys
 
 import click
@@ -77,8 +78,10 @@ def cli() -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Console-script entry: run the CLI and map every outcome to a documented exit code."""
+    """Run the CLI and map every outcome to a documented exit code (called by
+    vpo.cli.entry, which keeps Ctrl-C quiet until this point)."""
     try:
+        signal.signal(signal.SIGINT, signal.default_int_handler)  # from here: KeyboardInterrupt
         result = cli.main(args=argv, prog_name="vpo", standalone_mode=False)
     except (KeyboardInterrupt, click.exceptions.Abort):
         click.echo("vpo: interrupted", err=True)

@@ -251,6 +251,7 @@ def _run(options: ProcessOptions, *, queue: bool = False, priority: int = 0) -> 
             database=config.library.database,
             as_json=options.as_json,
             policy_label=label,
+            stop_seconds=config.jobs.stop_seconds,
             executor=config.processing.executor,
         )
     from vpo.cli.process_run import run_process
@@ -261,6 +262,7 @@ def _run(options: ProcessOptions, *, queue: bool = False, priority: int = 0) -> 
         as_json=options.as_json,
         quiet=options.quiet,
         policy_label=label,
+        stop_seconds=config.jobs.stop_seconds,
         executor=config.processing.executor,
     )
 

@@ -6,7 +6,6 @@ apply machinery.
 
 from __future__ import annotations
 
-import json
 import threading
 from collections import Counter
 from contextlib import nullcontext
@@ -21,6 +20,7 @@ from vpo.cli.interrupt import InterruptController
 from vpo.cli.render import plan_json, plan_table
 from vpo.errors import ExitCode
 from vpo.library import Library
+from vpo.text import json_text
 from vpo.workflow.result import FileResult
 
 if TYPE_CHECKING:
@@ -33,6 +33,7 @@ def run_dry_run(
     database: Path,
     as_json: bool,
     policy_label: str,
+    stop_seconds: float,
     executor: str = "threads",
 ) -> ExitCode:
     """The dry run: the same coordinator, prober, cache and workers, with ``plan_file``
@@ -42,7 +43,9 @@ def run_dry_run(
     library = Library.open(database) if database.is_file() else None  # read only: never created
     with (
         library if library is not None else nullcontext(),
-        InterruptController(stop, lambda text: click.echo(f"vpo: {text}", err=True)) as interrupt,
+        InterruptController(
+            stop, lambda text: click.echo(f"vpo: {text}", err=True), stop_seconds=stop_seconds
+        ) as interrupt,
         open_executor(executor, request.workers) as pool,
     ):
         batch = run_process_batch(request, executor=pool, observer=view, stop=stop, library=library)
@@ -51,11 +54,11 @@ def run_dry_run(
         document = plan_json.document(
             policy_label, [p.name for p in request.phases], view.documents, view.summary()
         )
-        click.echo(json.dumps(document, indent=2, ensure_ascii=False))
+        click.echo(json_text(document))
     else:
         click.echo(plan_table.render_summary(dict(view.kinds), view.total))
     if interrupt.interrupted:
-        return ExitCode.INTERRUPTED
+        return interrupt.exit_code
     if view.stopped or view.kinds.get("errors"):
         return ExitCode.FILES_FAILED
     return ExitCode.FILES_FAILED if batch.stopped_early else ExitCode.OK

@@ -7,7 +7,6 @@ Ctrl-C handler and prints the summary.
 
 from __future__ import annotations
 
-import json
 import threading
 from pathlib import Path
 
@@ -22,6 +21,7 @@ from vpo.cli.render.batch_progress import BatchProgressDisplay
 from vpo.cli.render.process_summary import process_document, summary_lines
 from vpo.errors import ExitCode
 from vpo.library import Library
+from vpo.text import json_text
 
 
 def run_process(
@@ -31,6 +31,7 @@ def run_process(
     as_json: bool,
     quiet: bool,
     policy_label: str,
+    stop_seconds: float,
     executor: str = "threads",
 ) -> ExitCode:
     """Process every file of ``request``; returns the exit code (README table)."""
@@ -45,6 +46,7 @@ def run_process(
         InterruptController(
             stop,
             lambda text: display.message(f"vpo: {text}", "yellow"),
+            stop_seconds=stop_seconds,
             on_abort=getattr(pool, "stop_tools", None),  # remote workers' tools too
         ) as interrupt,
     ):
@@ -60,12 +62,15 @@ def run_process(
             interrupted=interrupted,
             run_id=batch.run_id,
         )
-        click.echo(json.dumps(document, indent=2, ensure_ascii=False))
+        click.echo(json_text(document))
     else:
         for line in summary_lines(batch, interrupted=interrupted):
             click.echo(line)
+    if batch.database_error is not None:
+        console.print(f"vpo: {batch.database_error}", markup=False)
+        return ExitCode.USAGE
     if interrupted:
-        return ExitCode.INTERRUPTED
+        return interrupt.exit_code
     if batch.failed or batch.stopped_early:
         return ExitCode.FILES_FAILED
     return ExitCode.OK

@@ -7,7 +7,6 @@ a report over a million records needs no more memory than one page.
 from __future__ import annotations
 
 import csv
-import json
 import sys
 from collections.abc import Iterable
 from datetime import datetime
@@ -32,6 +31,7 @@ from vpo.library.reporting import (
     run_record,
     saved_text,
 )
+from vpo.text import json_text
 
 REPORT_KINDS = ("runs", "files", "changes")
 
@@ -92,7 +92,7 @@ def write_json_array(records: Iterable[dict[str, Any]], out: TextIO) -> int:
     out.write("[")
     for record in records:
         out.write(",\n  " if count else "\n  ")
-        out.write(json.dumps(record, ensure_ascii=False))
+        out.write(json_text(record, indent=None))
         count += 1
     out.write("\n]\n" if count else "]\n")
     return count

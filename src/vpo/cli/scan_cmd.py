@@ -7,7 +7,6 @@ and prints the summary (stdout, or JSON).
 
 from __future__ import annotations
 
-import json
 import sys
 import threading
 import time
@@ -34,7 +33,7 @@ from vpo.library.scan import (
     scan_paths,
 )
 from vpo.probe.cheapest import cheapest_prober
-from vpo.text import one_line
+from vpo.text import json_text, one_line
 
 _PLAIN_INTERVAL = 5.0  # seconds between progress lines when stderr is not a terminal
 REQUIRED_TOOLS = ("ffprobe", "mkvmerge")
@@ -212,15 +211,20 @@ def scan(
         ThreadPoolExecutor(workers, thread_name_prefix="vpo-scan") as executor,
     ):
         display = ScanDisplay(console, live=console.is_terminal, quiet=quiet)
-        with InterruptController(stop, display.notify), display:
+        with (
+            InterruptController(
+                stop, display.notify, stop_seconds=config.jobs.stop_seconds
+            ) as interrupt,
+            display,
+        ):
             summary = scan_paths(
                 paths, library, prober, options, on_event=display, stop=stop, executor=executor
             )
     if as_json:
-        click.echo(json.dumps(summary_json(summary, config.library.database), indent=2))
+        click.echo(json_text(summary_json(summary, config.library.database)))
     else:
         click.echo(summary_text(summary))
     sys.stdout.flush()
     if summary.interrupted:
-        ctx.exit(ExitCode.INTERRUPTED)
+        ctx.exit(interrupt.exit_code)
     ctx.exit(ExitCode.FILES_FAILED if summary.counts.errors else ExitCode.OK)

@@ -68,6 +68,7 @@ def serve(
             config_file=loaded.path,
             tools=tools,
             announce=lambda line: click.echo(line, err=True),
+            config_sources=loaded.sources,
         )
     )
     ctx.exit(ExitCode.OK)

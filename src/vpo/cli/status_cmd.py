@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -12,6 +11,7 @@ import click
 from vpo.cli.common import load_config_or_exit
 from vpo.library import Library, LibraryTotals
 from vpo.library.reporting import human_bytes, run_line, run_record
+from vpo.text import json_text
 
 TOP = 8  # values shown per breakdown line; the rest are summed as "N more"
 
@@ -97,7 +97,7 @@ def status(as_json: bool, recent: int, db: Path | None) -> None:
     with Library.open(database) as library:
         totals = library.totals(recent_runs=recent)
     if as_json:
-        click.echo(json.dumps(status_json(totals, database), indent=2, ensure_ascii=False))
+        click.echo(json_text(status_json(totals, database)))
     else:
         for line in status_text(totals, database):
             click.echo(line)

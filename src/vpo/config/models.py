@@ -225,6 +225,15 @@ class JobsConfig(_Section):
         default=None,
         description='Daily run window of vpo serve, "HH:MM-HH:MM": no file starts outside it',
     )
+    stop_seconds: float = Field(
+        default=5.0,
+        ge=0,
+        le=3600,
+        strict=True,
+        allow_inf_nan=False,
+        description="After SIGTERM or SIGHUP, how long files in progress may take to finish "
+        "before their tools are stopped",
+    )
 
     _expand = field_validator("temp_dir", mode="before")(_expand_user)
 

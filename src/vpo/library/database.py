@@ -16,15 +16,17 @@ import sqlite3
 import threading
 import time
 import uuid
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from vpo.library import rows
-from vpo.library.connection import connect, explain
+from vpo.library.connection import connect, explain, missing_wal, missing_wal_text
+from vpo.library.liveness import current_owner, owner_is_gone
 from vpo.library.migrate import current_version, migrate
+from vpo.library.paths import normalise_directory
 from vpo.library.records import (
     FileOutcome,
     FileRecord,
@@ -53,7 +55,7 @@ from vpo.library.writes import insert_file_result, upsert_failure, upsert_media
 from vpo.media.model import MediaFile
 
 if TYPE_CHECKING:  # imported when used: commands that never see a job or the API skip them
-    from vpo.library.file_queries import FileDetail, FileFilters, FileSummary
+    from vpo.library.file_queries import FileDetail, FileFilters, FileOrder, FileSummary
     from vpo.library.jobs import JobQueue
 
 _PAGE = 1000  # rows per page when streaming large result sets
@@ -95,6 +97,8 @@ class Library:
             ) from error
         if path.is_dir():
             raise LibraryError(f"{path}: is a directory, not a library database")
+        if missing_wal(path):
+            raise LibraryError(missing_wal_text(path))
         library = cls(path)
         try:
             migrate(library._connection(), path, migrations)
@@ -255,6 +259,8 @@ class Library:
 
         Pages through the index, so no transaction stays open between pages.
         """
+        if root.is_dir():
+            root = normalise_directory(root)
         encoded = rows.path_to_db(root)
         with self._errors():
             exact = (
@@ -327,13 +333,49 @@ class Library:
                 values.append(job_id)
             cursor = connection.execute(
                 "INSERT INTO runs (batch_id, policy_name, policy_hash, started_at, workers, "
-                f"outcome, bytes_saved{job_column}) VALUES (?, ?, ?, ?, ?, 'running', 0"
+                f"outcome, bytes_saved, owner{job_column}) VALUES (?, ?, ?, ?, ?, 'running', 0, ?"
                 f"{', ?' if job_id is not None else ''})",
-                values,
+                [*values[:5], current_owner(), *values[5:]],
             )
             run_id = cursor.lastrowid
         assert run_id is not None
         return run_id
+
+    def close_abandoned_runs(
+        self, *, is_gone: Callable[[str | None], bool] | None = None
+    ) -> list[int]:
+        """Close as ``interrupted`` every ``running`` run whose vpo process is gone
+        (killed, crashed, lost power); returns their ids.
+
+        The counts are rebuilt from the records the run left; it ends at its last
+        record (or its start when it recorded nothing). ``is_gone`` decides from the
+        run's owner (default: vpo.library.liveness.owner_is_gone for this process).
+        """
+        me = current_owner()
+        gone = is_gone or (lambda owner: owner_is_gone(owner, me))
+        closed: list[int] = []
+        with self._write() as connection:
+            running = connection.execute(
+                "SELECT id, owner FROM runs WHERE outcome = 'running'"
+            ).fetchall()
+            for run_id, owner in running:
+                if not gone(owner):
+                    continue
+                connection.execute(
+                    "UPDATE runs SET outcome = 'interrupted', "
+                    "finished_at = COALESCE((SELECT MAX(recorded_at) FROM file_results "
+                    "WHERE run_id = runs.id), started_at), "
+                    + ", ".join(
+                        f"files_{name} = (SELECT COUNT(*) FROM file_results "
+                        f"WHERE run_id = runs.id AND outcome = '{name}')"
+                        for name in ("changed", "unchanged", "skipped", "failed")
+                    )
+                    + ", bytes_written = (SELECT COALESCE(SUM(bytes_written), 0) "
+                    "FROM file_results WHERE run_id = runs.id) WHERE id = ?",
+                    (run_id,),
+                )
+                closed.append(run_id)
+        return closed
 
     def record_file_result(
         self, run_id: int, record: FileRecord, *, recorded_at: float | None = None
@@ -468,13 +510,13 @@ class Library:
     # --------------------------------------------------------- browsing (API)
 
     def files_page(
-        self, filters: FileFilters, *, limit: int, offset: int
+        self, filters: FileFilters, *, limit: int, offset: int, order: FileOrder | None = None
     ) -> tuple[list[FileSummary], int]:
-        """A page of files matching ``filters`` (ordered by id) and the number of matches."""
-        from vpo.library.file_queries import page_files
+        """A page of files matching ``filters`` (by id, or ``order``) and the number of matches."""
+        from vpo.library.file_queries import FileOrder, page_files
 
         with self._read() as connection:
-            return page_files(connection, filters, limit, offset)
+            return page_files(connection, filters, limit, offset, order or FileOrder.ID)
 
     def file_detail(self, file_id: int) -> FileDetail | None:
         from vpo.library.file_queries import file_detail

@@ -37,6 +37,24 @@ _HEIGHTS = {
 }
 
 
+class FileOrder(str, enum.Enum):
+    """Sort orders of the file list (``-`` first: descending); ties broken by id.
+
+    Only orders an index serves: at 100,000 files a sort by size (no index) took
+    0.6 s per page (bench/web.py), so it is left for a schema change."""
+
+    ID = "id"
+    PATH = "path"
+    PATH_DESC = "-path"
+
+
+_ORDER_SQL = {
+    FileOrder.ID: "f.id",
+    FileOrder.PATH: "f.path, f.id",
+    FileOrder.PATH_DESC: "f.path DESC, f.id DESC",
+}
+
+
 @dataclass(frozen=True, slots=True)
 class FileFilters:
     """``GET /api/v1/files`` filters; None means "any"."""
@@ -126,7 +144,11 @@ def _where(filters: FileFilters) -> tuple[str, list[object]]:
 
 
 def page_files(
-    connection: sqlite3.Connection, filters: FileFilters, limit: int, offset: int
+    connection: sqlite3.Connection,
+    filters: FileFilters,
+    limit: int,
+    offset: int,
+    order: FileOrder = FileOrder.ID,
 ) -> tuple[list[FileSummary], int]:
     where, params = _where(filters)
     (total,) = connection.execute(f"SELECT COUNT(*) FROM files f{where}", params).fetchone()
@@ -142,7 +164,7 @@ def page_files(
         " WHERE t.file_id = f.id AND +t.type = 'audio'), "
         "(SELECT group_concat(t.language, ',') FROM tracks t "
         " WHERE t.file_id = f.id AND +t.type = 'subtitle') "
-        f"FROM files f{where} ORDER BY f.id LIMIT ? OFFSET ?",
+        f"FROM files f{where} ORDER BY {_ORDER_SQL[order]} LIMIT ? OFFSET ?",
         [*params, limit, offset],
     ).fetchall()
     return [_summary(row) for row in found], int(total)

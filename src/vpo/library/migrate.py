@@ -24,11 +24,18 @@ def current_version(connection: sqlite3.Connection) -> int:
     return int(version)
 
 
+def applied_versions(connection: sqlite3.Connection) -> set[int]:
+    return {int(row[0]) for row in connection.execute("SELECT version FROM schema_migrations")}
+
+
 def migrate(connection: sqlite3.Connection, path: Path, migrations: Sequence[Migration]) -> None:
     """Apply pending migrations, each in its own transaction, recorded as applied.
 
-    The version is re-read inside the write transaction, so two vpo processes
-    opening a new database at once do not both apply a migration.
+    A migration is pending when its version is not recorded, even below the highest
+    recorded one: version 4 (vpo serve) reached some libraries before version 3
+    (path normalisation), which is then applied after it. Whether a migration is
+    still pending is re-read inside its write transaction, so two vpo processes
+    opening a new database at once do not both apply it.
     """
     latest = migrations[-1].version if migrations else 0
     try:
@@ -36,6 +43,7 @@ def migrate(connection: sqlite3.Connection, path: Path, migrations: Sequence[Mig
         connection.execute("BEGIN")  # one snapshot: another opener may be migrating
         try:
             current = current_version(connection)
+            applied = applied_versions(connection)
             foreign = current == 0 and _has_foreign_tables(connection)
         finally:
             connection.execute("COMMIT")
@@ -52,13 +60,13 @@ def migrate(connection: sqlite3.Connection, path: Path, migrations: Sequence[Mig
         )
     held_data = current > 0  # a database created just now has nothing to back up
     for migration in migrations:
-        if migration.version <= current:
+        if migration.version in applied:
             continue
         backup = (
             _backup(connection, path, current) if migration.rewrites_data and held_data else None
         )
         _apply(connection, path, migration, backup)
-        current = migration.version
+        current = max(current, migration.version)
 
 
 def _apply(
@@ -67,9 +75,11 @@ def _apply(
     try:
         connection.execute("BEGIN IMMEDIATE")
         try:
-            if current_version(connection) < migration.version:
+            if migration.version not in applied_versions(connection):
                 for statement in migration.statements:
                     connection.execute(statement)
+                if migration.rewrite is not None:
+                    migration.rewrite(connection)
                 connection.execute(
                     "INSERT INTO schema_migrations (version, description, applied_at) "
                     "VALUES (?, ?, ?)",

@@ -30,7 +30,8 @@ class FileStatus(str, enum.Enum):
 
 
 class RunOutcome(str, enum.Enum):
-    """How a processing run ended; RUNNING until ``finish_run`` (or forever after a crash)."""
+    """How a processing run ended; RUNNING until ``finish_run`` (after a crash: until the
+    next start finds its vpo gone and closes it as INTERRUPTED)."""
 
     RUNNING = "running"
     COMPLETED = "completed"

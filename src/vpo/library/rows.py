@@ -1,7 +1,9 @@
 """Pure conversions between MediaFile and the column tuples the database stores.
 
 Kept apart from the SQL so the round trip (MediaFile → rows → MediaFile gives
-the same object) is a plain property test, with no database involved.
+the same object) is a plain property test, with no database involved. The one
+exception is ``path_to_db``: every path is normalised on its way in
+(vpo.library.paths), which resolves directory symlinks on disk.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
+from vpo.library.paths import db_key
 from vpo.media.model import Attachment, Container, MediaFile, Track, TrackFlags, TrackType
 
 # Column order of the ``tracks`` table after ``file_id`` (see schema.py).
@@ -46,8 +49,9 @@ MediaRow = tuple[object, ...]
 
 
 def path_to_db(path: Path) -> bytes:
-    """Paths are stored as their raw bytes: any name the filesystem allows round-trips."""
-    return os.fsencode(path)
+    """Paths are stored as their raw bytes (any name the filesystem allows round-trips),
+    absolute and with directory symlinks resolved (vpo.library.paths.normalise)."""
+    return db_key(path)
 
 
 def path_from_db(value: bytes) -> Path:

@@ -6,14 +6,20 @@ backup copy of the database first, taken with SQLite's online backup API.
 Version 1 is the first schema; later versions are appended, never edited.
 Version 2 adds ``ctime_ns`` to the cache key and the size/encode figures of
 each processing record (rows written by version 1 get NULL: "unknown").
-Version 3 belongs to path normalisation (branch signals-db); version 4 adds the
-job queue of ``vpo serve``: jobs, the plans a plan job waits with, and a job id
-on each processing run (a job's per-file results are its runs' file_results).
+Version 3 stores paths normalised (merging duplicates, vpo.library.path_merge)
+and records which vpo process owns a run, so runs whose vpo died are closed.
+Version 4 adds the job queue of ``vpo serve``: jobs, the plans a plan job waits
+with, and a job id on each processing run (a job's per-file results are its runs'
+file_results).
 """
 
 from __future__ import annotations
 
+import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass
+
+from vpo.library.path_merge import merge_duplicate_paths
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,6 +30,9 @@ class Migration:
     description: str
     statements: tuple[str, ...]
     rewrites_data: bool = False  # True: back the database up before applying
+    # Python step run after the statements, in the same transaction (data rewrites
+    # that need the file system, e.g. normalising paths).
+    rewrite: Callable[[sqlite3.Connection], None] | None = None
 
 
 MIGRATIONS_TABLE = """
@@ -161,6 +170,11 @@ _V2_FILE_RESULTS_FIGURES = (
 # (a crashed run still shows what it saved); NULL for runs recorded by version 1.
 _V2_RUNS_SAVED = "ALTER TABLE runs ADD COLUMN bytes_saved INTEGER"
 
+# "host boot-id pid start-ticks" of the vpo process running it (NULL: unknown, rows
+# before version 3). A 'running' run whose owner is gone is closed as interrupted
+# at the next start (vpo.library.liveness).
+_V3_RUNS_OWNER = "ALTER TABLE runs ADD COLUMN owner TEXT"
+
 # One row per job of vpo serve / vpo jobs. paths and options are JSON; the policy is
 # a snapshot (text and hash) so a later edit of the file does not change a queued job.
 _V4_JOBS = """
@@ -239,6 +253,13 @@ MIGRATIONS: tuple[Migration, ...] = (
         # Only adds NULL columns, but it is the first change to a library that holds
         # users' history: a copy from before costs seconds and makes a downgrade possible.
         rewrites_data=True,
+    ),
+    Migration(
+        version=3,
+        description="paths stored absolute and normalised (duplicates merged); run owner",
+        statements=(_V3_RUNS_OWNER,),
+        rewrites_data=True,
+        rewrite=merge_duplicate_paths,
     ),
     Migration(
         version=4,

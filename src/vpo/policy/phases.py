@@ -169,13 +169,17 @@ def run_phases(
     phases: Sequence[Phase],
     media: MediaFile,
     execute: PhaseExecutor,
+    *,
+    prior: Sequence[PhaseResult] = (),
 ) -> FileEvaluation:
     """Run ``phases`` in order on one file, each on the previous one's result.
 
     The one implementation of skip_when, depends_on, run_if and on_error, shared by
-    dry-run and real runs so both decide exactly alike.
+    dry-run and real runs so both decide exactly alike. ``prior`` are the results of
+    the phases before ``phases`` when a run continues on a real probe (after an
+    encode); depends_on and run_if see them. They are not repeated in the result.
     """
-    done: dict[str, PhaseResult] = {}
+    done: dict[str, PhaseResult] = {result.phase: result for result in prior}
     results: list[PhaseResult] = []
     current = media
     for phase in phases:

@@ -20,10 +20,17 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from vpo import __version__
 from vpo.jobs.model import Job, JobRequest, JobStatus, JobType
-from vpo.library.file_queries import FileDetail, FileFilters, FileSummary, Resolution
+from vpo.library.file_queries import (
+    FileDetail,
+    FileFilters,
+    FileOrder,
+    FileSummary,
+    Resolution,
+)
 from vpo.library.records import FileResultRow, LibraryError, LibraryTotals, RunRow
 from vpo.server.guard import Guard
 from vpo.server.services import (
+    Approval,
     PlanRequest,
     PlanSet,
     PolicyCheck,
@@ -31,6 +38,7 @@ from vpo.server.services import (
     PolicyText,
     ServiceError,
     Services,
+    ToolInfo,
 )
 
 T = TypeVar("T")
@@ -107,6 +115,11 @@ def create_app(services: Services, *, token: str | None, max_body: int) -> Guard
             running_jobs=[] if running is None else [running],
         )
 
+    @api.get(f"{PREFIX}/tools", tags=["service"])
+    def tools() -> list[ToolInfo]:
+        """The external tools and their versions (as ``vpo doctor``; read once)."""
+        return services.tool_report()
+
     @api.get(f"{PREFIX}/library", tags=["library"])
     def library_totals() -> LibraryTotals:
         return library.cached_totals()
@@ -125,6 +138,9 @@ def create_app(services: Services, *, token: str | None, max_body: int) -> Guard
         resolution: Resolution | None = None,
         never_processed: bool = False,
         last_failed: Annotated[bool, Query(description="Last processing result failed")] = False,
+        sort: Annotated[FileOrder, Query(description="Order; '-' first: descending")] = (
+            FileOrder.ID
+        ),
     ) -> Page[FileSummary]:
         filters = FileFilters(
             path_contains=path,
@@ -138,7 +154,7 @@ def create_app(services: Services, *, token: str | None, max_body: int) -> Guard
             never_processed=never_processed,
             last_failed=last_failed,
         )
-        items, total = library.files_page(filters, limit=limit, offset=offset)
+        items, total = library.files_page(filters, limit=limit, offset=offset, order=sort)
         return Page(items=items, total=total, limit=limit, offset=offset)
 
     @api.get(f"{PREFIX}/files/{{file_id}}", tags=["library"])
@@ -228,8 +244,8 @@ def create_app(services: Services, *, token: str | None, max_body: int) -> Guard
         return services.plans(job_id)
 
     @api.post(f"{PREFIX}/plans/{{job_id}}/approve", status_code=201, tags=["plans"])
-    def approve(job_id: int) -> Job:
-        return services.approve(job_id)
+    def approve(job_id: int, body: Approval | None = None) -> Job:
+        return services.approve(job_id, None if body is None else body.files)
 
     @api.post(f"{PREFIX}/plans/{{job_id}}/reject", tags=["plans"])
     def reject(job_id: int) -> Job:
@@ -269,4 +285,7 @@ def create_app(services: Services, *, token: str | None, max_body: int) -> Guard
             headers={"cache-control": "no-store", "x-accel-buffering": "no"},
         )
 
+    from vpo.web.pages import mount  # the web interface: pages on the same services
+
+    mount(api, services, token=token)
     return Guard(api, token=token, max_body=max_body)

@@ -17,8 +17,8 @@ import signal
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import partial
 from pathlib import Path
@@ -50,6 +50,7 @@ class ServeOptions:
     config_file: Path
     tools: ToolPaths
     announce: Callable[[str], None]  # one line for the user (stderr)
+    config_sources: Mapping[str, str] = field(default_factory=dict)  # for the settings page
 
 
 class _Server(uvicorn.Server):
@@ -148,6 +149,8 @@ def serve(options: ServeOptions) -> None:
             runner=runner,
             events=events,
             policy_dir=policy_dir_of(config, options.config_file),
+            config_sources=options.config_sources,
+            tools=options.tools,
         )
         app = create_app(services, token=config.server.token, max_body=config.server.max_body)
         server = _Server(
@@ -198,7 +201,10 @@ def _listen(bind: str, port: int) -> socket.socket:
 
 
 def _recover(library: Library) -> None:
-    """Jobs cut short by a crash or SIGTERM: leftovers recovered, jobs queued again."""
+    """Jobs cut short by a crash or SIGTERM: leftovers recovered, jobs queued again;
+    runs whose vpo died are closed as interrupted."""
+    for run_id in library.close_abandoned_runs():
+        log.info("run %d did not finish (its vpo is gone): recorded as interrupted", run_id)
     for job_id in library.jobs.recover():
         job = library.jobs.get(job_id)
         if job is None:

@@ -6,6 +6,7 @@ token), only method, path, status and time.
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import json
 import logging
@@ -23,12 +24,21 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 log = logging.getLogger("vpo.server.requests")
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+SESSION_COOKIE = "vpo_session"
+# Pages anyone may load on a public bind: the token form and what it needs.
+_OPEN_PATHS = frozenset({"/login", "/static/vpo.css", "/static/vpo.js", "/favicon.ico"})
+
+
+def session_value(token: str) -> str:
+    """The web session cookie: an HMAC of the token (changing the token ends every session)."""
+    return hmac.new(token.encode("utf-8"), b"vpo web session", hashlib.sha256).hexdigest()
 
 
 class Guard:
     def __init__(self, app: ASGIApp, *, token: str | None, max_body: int) -> None:
         self._app = app
         self._token = token.encode("utf-8") if token else None
+        self._session = session_value(token).encode("ascii") if token else None
         self._max_body = max_body
         self._too_large = f"request body larger than {max_body} bytes"
 
@@ -80,16 +90,39 @@ class Guard:
         length = headers.get("content-length")
         if length is not None and (not length.isdigit() or int(length) > self._max_body):
             return 413, self._too_large, {}
-        if self._token is not None and scope["path"].startswith("/api/"):
-            given = headers.get("authorization", "")
-            scheme, _, value = given.partition(" ")
-            if scheme.lower() != "bearer" or not hmac.compare_digest(
-                value.strip().encode("utf-8"), self._token
-            ):
+        if self._token is not None and not self._authorised(headers):
+            path = scope["path"]
+            if path.startswith("/api/"):
                 return 401, "missing or wrong access token", {"www-authenticate": "Bearer"}
+            if path not in _OPEN_PATHS:  # a page: ask for the token once (web session)
+                return 303, "sign in with the access token", {"location": "/login"}
         if scope["method"] not in SAFE_METHODS:
             return _cross_site(headers)
         return None
+
+    def _authorised(self, headers: dict[str, str]) -> bool:
+        """``Authorization: Bearer <token>``, or the web session cookie the token gave."""
+        scheme, _, value = headers.get("authorization", "").partition(" ")
+        if (
+            self._token is not None
+            and scheme.lower() == "bearer"
+            and hmac.compare_digest(value.strip().encode("utf-8"), self._token)
+        ):
+            return True
+        cookie = _cookie(headers.get("cookie", ""), SESSION_COOKIE)
+        return (
+            self._session is not None
+            and cookie is not None
+            and hmac.compare_digest(cookie.encode("utf-8"), self._session)
+        )
+
+
+def _cookie(header: str, name: str) -> str | None:
+    for part in header.split(";"):
+        key, _, value = part.strip().partition("=")
+        if key == name:
+            return value
+    return None
 
 
 def _cross_site(headers: dict[str, str]) -> tuple[int, str, dict[str, str]] | None:

@@ -11,8 +11,9 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-from collections.abc import Sequence
-from dataclasses import dataclass
+import threading
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -40,6 +41,7 @@ from vpo.server.security import (
     policy_file,
     resolved_roots,
 )
+from vpo.tools.locate import ToolPaths
 
 log = logging.getLogger("vpo.server")
 
@@ -75,6 +77,15 @@ class PolicyText(BaseModel):
     problems: list[PolicyProblem] = Field(default_factory=list)
 
 
+class ToolInfo(BaseModel):
+    """One external tool as ``vpo doctor`` reports it."""
+
+    name: str
+    path: str | None
+    state: str
+    detail: str
+
+
 class PolicyName(BaseModel):
     name: str
     size: int
@@ -89,6 +100,16 @@ class PlanRequest(BaseModel):
     policy: str
     paths: list[str] = Field(min_length=1, max_length=10_000)
     priority: int = Field(default=0, ge=-100, le=100)
+
+
+class Approval(BaseModel):
+    """``POST /api/v1/plans/{id}/approve`` body (optional): approve only these files."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    files: list[str] | None = Field(
+        default=None, max_length=10_000, description="Paths of planned files; all when absent"
+    )
 
 
 class PlanSet(BaseModel):
@@ -108,9 +129,39 @@ class Services:
     runner: JobRunner
     events: EventBus
     policy_dir: Path
+    # For the web interface's settings page (``vpo config show`` / ``vpo doctor``):
+    config_sources: Mapping[str, str] = field(default_factory=dict)
+    tools: ToolPaths | None = None
 
     def __post_init__(self) -> None:
         self.roots = resolved_roots(self.config.library.roots)
+        self._tool_lock = threading.Lock()
+        self._tool_report: list[ToolInfo] | None = None
+
+    # ------------------------------------------------------------------ tools
+
+    def tool_report(self) -> list[ToolInfo]:
+        """Each tool's path and version, as ``vpo doctor`` reads them; read on the
+        first request (never at start: a daemon starts no tool it does not need)
+        and kept for the daemon's life."""
+        from vpo.tools.versions import check_tool
+
+        with self._tool_lock:
+            if self._tool_report is None:
+                tools = self.tools or ToolPaths()
+                report = []
+                for name in ("ffprobe", "ffmpeg", "mkvmerge", "mkvpropedit"):
+                    status = check_tool(name, getattr(tools, name))
+                    report.append(
+                        ToolInfo(
+                            name=name,
+                            path=status.path,
+                            state=status.state.value,
+                            detail=status.detail,
+                        )
+                    )
+                self._tool_report = report
+            return self._tool_report
 
     # ------------------------------------------------------------------ paths
 
@@ -262,8 +313,9 @@ class Services:
             raise ServiceError(404, f"job {job_id} is a {job.type.value} job, not a plan")
         return job
 
-    def approve(self, job_id: int) -> Job:
-        """A process job for exactly the planned files, unless one changed since."""
+    def approve(self, job_id: int, only: Sequence[str] | None = None) -> Job:
+        """A process job for exactly the planned files (or the ``only`` ones among
+        them), unless one changed since."""
         job = self._plan_job(job_id)
         if job.status is not JobStatus.COMPLETED:
             raise ServiceError(409, f"plan {job_id} is {job.status.value}, not completed")
@@ -271,7 +323,14 @@ class Services:
         if existing is not None:
             raise ServiceError(409, f"plan {job_id} was already approved as job {existing}")
         files: list[str] = []
-        for item in self.library.jobs.plans(job_id):
+        planned = self.library.jobs.plans(job_id)
+        if only is not None:
+            chosen = set(only)
+            unknown = chosen - {str(item.path) for item in planned}
+            if unknown:
+                raise ServiceError(422, f"not in plan {job_id}: {sorted(unknown)[0]}")
+            planned = [item for item in planned if str(item.path) in chosen]
+        for item in planned:
             if item.kind in ("noop", "error"):
                 continue
             try:

@@ -27,6 +27,7 @@ from vpo.tools.runner import (
     ToolStalledError,
     ToolTimeoutError,
     check_result,
+    spawn,
     tracked_process,
 )
 
@@ -147,13 +148,7 @@ def run_with_progress(
     tool = Path(argv[0]).name
     started = time.monotonic()
     try:
-        process = subprocess.Popen(  # noqa: S603 - tools layer: argv list, never a shell
-            list(argv),
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            start_new_session=True,
-        )
+        process = spawn(argv)
     except FileNotFoundError as error:
         raise ToolNotFoundError(tool, argv[0]) from error
     except PermissionError as error:

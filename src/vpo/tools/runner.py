@@ -7,14 +7,20 @@ timeout, and one error type that names the tool, the file and the cause.
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import ctypes.util
 import os
+import queue
 import signal
 import subprocess
+import sys
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from vpo.errors import ExitCode, VpoError
 
@@ -139,14 +145,7 @@ def run_tool(
     tool = Path(argv[0]).name
     started = time.monotonic()
     try:
-        process = subprocess.Popen(  # noqa: S603 - the one seam: argv list, never a shell
-            list(argv),
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            env=env,
-            start_new_session=True,
-        )
+        process = spawn(argv, env=env)
     except FileNotFoundError as error:
         raise ToolNotFoundError(tool, argv[0]) from error
     except PermissionError as error:
@@ -223,3 +222,123 @@ def terminate_all_tools() -> int:
     for process in running:
         _kill_group(process)
     return len(running)
+
+
+# ------------------------------------------------------------ process lifetime
+#
+# Tools must never outlive vpo, whatever ends it (kill -9 included). On Linux
+# every tool is started with PR_SET_PDEATHSIG = SIGKILL: the kernel kills it when
+# the *thread* that forked it ends. Tools are therefore forked by one long-lived
+# spawner thread (it lives as long as the vpo process), never by the worker
+# threads of a ThreadPoolExecutor, which may end while a tool still runs.
+# See docs/apply.md ("Tools never outlive vpo").
+
+_PR_SET_PDEATHSIG = 1
+
+
+def _load_prctl() -> Callable[..., int] | None:
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+    except OSError:
+        return None
+    prctl: Callable[..., int] = libc.prctl
+    return prctl
+
+
+_prctl = _load_prctl()
+
+
+def _die_with_parent(parent_pid: int) -> Callable[[], None]:
+    """The child-side step (runs between fork and exec): ask the kernel for SIGKILL
+    when the forking thread ends, and leave at once if vpo already died before
+    that request could be made. Only pre-built objects are used (no imports, no
+    allocation-heavy work) since it runs in a forked child of a threaded process."""
+    prctl = _prctl
+    assert prctl is not None
+    kill = int(signal.SIGKILL)
+    getppid = os.getppid
+    leave = os._exit
+
+    def step() -> None:
+        prctl(_PR_SET_PDEATHSIG, kill, 0, 0, 0)
+        if getppid() != parent_pid:
+            leave(255)
+
+    return step
+
+
+_Request = tuple[list[str], dict[str, Any], "Future[subprocess.Popen[bytes]]"]
+
+
+class _Spawner:
+    """One long-lived daemon thread that forks every tool (see above)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._requests: queue.SimpleQueue[_Request] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._pid = 0
+
+    def popen(self, argv: list[str], kwargs: dict[str, Any]) -> subprocess.Popen[bytes]:
+        if _prctl is None:  # no parent-death signal on this platform: fork in place
+            return _popen(argv, kwargs)
+        thread = self._ensure_thread()
+        if threading.current_thread() is thread:
+            return _popen(argv, {**kwargs, "preexec_fn": _die_with_parent(os.getpid())})
+        future: Future[subprocess.Popen[bytes]] = Future()
+        self._requests.put((argv, kwargs, future))
+        return future.result()
+
+    def _ensure_thread(self) -> threading.Thread:
+        with self._lock:
+            # A forked child (a process pool worker) inherits no threads: start anew.
+            if self._thread is None or self._pid != os.getpid() or not self._thread.is_alive():
+                self._requests = queue.SimpleQueue()
+                self._thread = threading.Thread(
+                    target=self._serve, args=(self._requests,), name="vpo-spawner", daemon=True
+                )
+                self._pid = os.getpid()
+                self._thread.start()
+            return self._thread
+
+    @staticmethod
+    def _serve(requests: queue.SimpleQueue[_Request]) -> None:
+        parent = os.getpid()
+        while True:
+            argv, kwargs, future = requests.get()
+            if not future.set_running_or_notify_cancel():
+                continue
+            try:
+                process = _popen(argv, {**kwargs, "preexec_fn": _die_with_parent(parent)})
+            except BaseException as error:  # handed to the caller's thread
+                future.set_exception(error)
+            else:
+                future.set_result(process)
+
+
+def _popen(argv: list[str], kwargs: dict[str, Any]) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(argv, **kwargs)  # noqa: S603 - the one seam: argv list, no shell
+
+
+_spawner = _Spawner()
+
+
+def spawn(
+    argv: Sequence[str],
+    *,
+    stdout: int = subprocess.PIPE,
+    stderr: int = subprocess.PIPE,
+    env: dict[str, str] | None = None,
+) -> subprocess.Popen[bytes]:
+    """Start a tool: stdin closed, in its own session (the terminal's Ctrl-C reaches
+    only vpo), and killed by the kernel if vpo dies (Linux). Raises what Popen raises."""
+    kwargs: dict[str, Any] = {
+        "stdin": subprocess.DEVNULL,
+        "stdout": stdout,
+        "stderr": stderr,
+        "env": env,
+        "start_new_session": True,
+    }
+    return _spawner.popen(list(argv), kwargs)

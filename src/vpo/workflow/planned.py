@@ -1,7 +1,7 @@
 """Files that need no write: the dry-run worker, and cached files that already conform.
 
 ``plan_file`` is the dry-run twin of ``process_file``: the same inputs (path,
-context, cached probe), the same probe, the same phase evaluation, with the
+context, cached probe), the same probe, the same transaction (vpo.workflow.transaction), with the
 simulating executor instead of the tools. ``unchanged_result`` lets the
 coordinator finish a cached file whose every phase is a no-op without handing it
 to a worker.
@@ -11,18 +11,17 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import replace
 from pathlib import Path
 
 from vpo.errors import FileError
 from vpo.media.model import MediaFile
 from vpo.plan import Plan
-from vpo.policy.phases import FileEvaluation, evaluate_file, run_phases
+from vpo.policy.phases import run_phases
 from vpo.policy.schema import Phase
 from vpo.tools.runner import ToolError
 from vpo.workflow.context import CachedProbe, WorkflowContext, current_media, finish_early
-from vpo.workflow.process_file import _result_from
 from vpo.workflow.result import FileResult, FileStatus
+from vpo.workflow.transaction import SimulateExecutor, planned_result, run_transaction
 
 
 def plan_file(
@@ -35,20 +34,14 @@ def plan_file(
     started = time.monotonic()
     worker = threading.current_thread().name
     try:
-        media, _ = current_media(path, context, cached)
+        media, ctime_ns = current_media(path, context, cached)
     except (FileError, ToolError) as error:
         return finish_early(
             path, started, worker, status=FileStatus.FAILED, error=error.without_path()
         )
-    return planned_result(path, evaluate_file(context.policy, context.phases, media), started)
-
-
-def planned_result(
-    path: Path, evaluation: FileEvaluation, started: float, ctime_ns: int | None = None
-) -> FileResult:
-    """The result of a file whose phases were planned and nothing was written."""
-    result = _result_from(path, evaluation, {}, started, threading.current_thread().name)
-    return replace(result, evaluation=evaluation, after_ctime_ns=ctime_ns)
+    return run_transaction(
+        path, media, context.policy, context.phases, SimulateExecutor(), before_ctime_ns=ctime_ns
+    )
 
 
 class _NeedsWork(Exception):

@@ -59,7 +59,8 @@ class FileResult:
     worker: str | None = None  # thread name, for tests and logs
     started_at: float = 0.0  # time.monotonic() at start, for overlap checks
     finished_at: float = 0.0
-    evaluation: FileEvaluation | None = field(default=None, repr=False, compare=False)  # plans
+    # the plans the file was processed by (dry-run renders them); None before planning
+    evaluation: FileEvaluation | None = field(default=None, repr=False, compare=False)
 
     @property
     def tools(self) -> tuple[str, ...]:

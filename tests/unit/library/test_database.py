@@ -31,7 +31,7 @@ CTIME = 1_700_000_000_500_000_000
 
 
 def test_cached_media_round_trips_every_field(library: Library, make_media: MediaBuilder) -> None:
-    media = make_media(Path("/lib/a movie.mkv"), subtitle_languages=("fre",))
+    media = make_media(Path("/media-lib/a movie.mkv"), subtitle_languages=("fre",))
     media = dataclasses.replace(
         media,
         attachments=(Attachment(1, "font.ttf", "font/ttf", 1234, "a font"),),
@@ -57,7 +57,7 @@ def test_cached_media_round_trips_every_field(library: Library, make_media: Medi
 def test_cache_misses_when_any_stat_field_differs(
     library: Library, make_media: MediaBuilder, size: int, mtime_ns: int, inode: int, ctime_ns: int
 ) -> None:
-    media = make_media(Path("/lib/movie.mkv"))
+    media = make_media(Path("/media-lib/movie.mkv"))
     library.record_probe(media, CTIME)
 
     assert library.cached_media(media.path, size, mtime_ns, inode, ctime_ns) is None
@@ -66,7 +66,7 @@ def test_cache_misses_when_any_stat_field_differs(
 def test_a_probe_stored_without_ctime_is_never_a_hit(
     library: Library, make_media: MediaBuilder
 ) -> None:
-    media = make_media(Path("/lib/movie.mkv"))
+    media = make_media(Path("/media-lib/movie.mkv"))
     library.record_probe(media, None)
 
     assert library.cached_media(media.path, media.size, media.mtime_ns, 42, CTIME) is None
@@ -78,7 +78,7 @@ def test_a_result_without_after_ctime_drops_the_cache_hit(
     library: Library, make_media: MediaBuilder
 ) -> None:
     """The coordinator could not confirm the file on disk is the one described: no hit."""
-    media = make_media(Path("/lib/movie.mkv"))
+    media = make_media(Path("/media-lib/movie.mkv"))
     library.record_probe(media, CTIME)
     run = library.start_run(policy_name="p", policy_hash=None, workers=1)
     library.record_file_result(run, FileRecord(media.path, FileOutcome.UNCHANGED, after=media))
@@ -87,7 +87,7 @@ def test_a_result_without_after_ctime_drops_the_cache_hit(
 
 
 def test_reprobe_replaces_tracks(library: Library, make_media: MediaBuilder) -> None:
-    path = Path("/lib/movie.mkv")
+    path = Path("/media-lib/movie.mkv")
     library.record_probe(make_media(path, audio_languages=("eng", "jpn", "fre")), CTIME)
     newer = make_media(path, audio_languages=("jpn",), mtime_ns=5)
     library.record_probe(newer, CTIME)
@@ -98,7 +98,7 @@ def test_reprobe_replaces_tracks(library: Library, make_media: MediaBuilder) -> 
 def test_probe_failure_is_not_a_cache_hit_and_keeps_the_error(
     library: Library, make_media: MediaBuilder
 ) -> None:
-    path = Path("/lib/broken.mkv")
+    path = Path("/media-lib/broken.mkv")
     library.record_probe(make_media(path), CTIME)
     key = StatKey(10, 20, 42, 7, CTIME)
     library.write_scan_batch(failures=(ProbeFailure(path, key, "truncated Matroska file"),))
@@ -116,7 +116,7 @@ def test_probe_failure_is_not_a_cache_hit_and_keeps_the_error(
 def test_media_without_inode_is_stored_but_never_a_hit(
     library: Library, make_media: MediaBuilder
 ) -> None:
-    media = dataclasses.replace(make_media(Path("/lib/x.mkv")), inode=None, device=None)
+    media = dataclasses.replace(make_media(Path("/media-lib/x.mkv")), inode=None, device=None)
     library.record_probe(media, CTIME)
 
     assert library.file_state(media.path) is not None
@@ -124,7 +124,7 @@ def test_media_without_inode_is_stored_but_never_a_hit(
 
 
 def test_missing_restore_move_and_prune(library: Library, make_media: MediaBuilder) -> None:
-    a, b = Path("/lib/a.mkv"), Path("/lib/b.mkv")
+    a, b = Path("/media-lib/a.mkv"), Path("/media-lib/b.mkv")
     library.record_probe(make_media(a, inode=1), CTIME)
     library.record_probe(make_media(b, inode=2), CTIME)
 
@@ -133,7 +133,7 @@ def test_missing_restore_move_and_prune(library: Library, make_media: MediaBuild
     library.write_scan_batch(restored=[a])
     assert _status(library, a) is FileStatus.OK
 
-    renamed = Path("/lib/renamed.mkv")
+    renamed = Path("/media-lib/renamed.mkv")
     assert library.find_moved(StatKey(1000, 1_700_000_000_000_000_000, 2, 7, CTIME + 1)) == (b,)
     library.write_scan_batch(moved=[MovedFile(b, renamed, CTIME + 1)])
     assert library.file_state(b) is None
@@ -146,31 +146,38 @@ def test_missing_restore_move_and_prune(library: Library, make_media: MediaBuild
 def test_paths_under_a_root_exclude_siblings_with_the_same_prefix(
     library: Library, make_media: MediaBuilder
 ) -> None:
-    names = ["/lib", "/lib/a.mkv", "/lib/sub/b.mkv", "/lib2/c.mkv", "/lib-x/d.mkv", "/li.mkv"]
+    names = [
+        "/media-lib",
+        "/media-lib/a.mkv",
+        "/media-lib/sub/b.mkv",
+        "/media-lib2/c.mkv",
+        "/media-lib-x/d.mkv",
+        "/li.mkv",
+    ]
     for n, name in enumerate(names):
         library.record_probe(make_media(Path(name), inode=n + 1), CTIME)
 
-    under = [path for path, _ in library.iter_paths_under(Path("/lib"))]
+    under = [path for path, _ in library.iter_paths_under(Path("/media-lib"))]
 
-    assert under == [Path("/lib"), Path("/lib/a.mkv"), Path("/lib/sub/b.mkv")]
+    assert under == [Path("/media-lib"), Path("/media-lib/a.mkv"), Path("/media-lib/sub/b.mkv")]
     assert len(list(library.iter_paths_under(Path("/")))) == len(names)
 
 
 def test_paths_under_pages_through_many_rows(library: Library, make_media: MediaBuilder) -> None:
     library.write_scan_batch(
         probed=[
-            ProbedFile(make_media(Path(f"/lib/{n:05}.mkv"), inode=n + 1), CTIME)
+            ProbedFile(make_media(Path(f"/media-lib/{n:05}.mkv"), inode=n + 1), CTIME)
             for n in range(2500)
         ]
     )
 
-    under = [path for path, _ in library.iter_paths_under(Path("/lib"))]
+    under = [path for path, _ in library.iter_paths_under(Path("/media-lib"))]
 
-    assert under == [Path(f"/lib/{n:05}.mkv") for n in range(2500)]
+    assert under == [Path(f"/media-lib/{n:05}.mkv") for n in range(2500)]
 
 
 def test_run_history_and_reports(library: Library, make_media: MediaBuilder) -> None:
-    before = make_media(Path("/lib/a.mkv"), audio_languages=("eng", "jpn"))
+    before = make_media(Path("/media-lib/a.mkv"), audio_languages=("eng", "jpn"))
     after = dataclasses.replace(
         before,
         size=900,
@@ -200,7 +207,7 @@ def test_run_history_and_reports(library: Library, make_media: MediaBuilder) -> 
     )
     library.record_file_result(
         first,
-        FileRecord(path=Path("/lib/bad.mkv"), outcome=FileOutcome.FAILED, error="boom"),
+        FileRecord(path=Path("/media-lib/bad.mkv"), outcome=FileOutcome.FAILED, error="boom"),
         recorded_at=111.0,
     )
     library.finish_run(first, RunCounts(changed=1, failed=1, bytes_written=900), finished_at=120.0)
@@ -243,7 +250,7 @@ def test_run_history_and_reports(library: Library, make_media: MediaBuilder) -> 
 
 def test_file_results_stream_past_one_page(library: Library) -> None:
     run = library.start_run(policy_name="p", policy_hash=None, workers=1)
-    records = [FileRecord(Path(f"/lib/{n}.mkv"), FileOutcome.UNCHANGED) for n in range(2100)]
+    records = [FileRecord(Path(f"/media-lib/{n}.mkv"), FileOutcome.UNCHANGED) for n in range(2100)]
     library.record_file_results(run, records)
 
     assert len(list(library.iter_file_results())) == 2100
@@ -297,7 +304,7 @@ def test_many_threads_write_and_read_at_once(library: Library, make_media: Media
     def work(worker: int) -> None:
         try:
             for n in range(50):
-                path = Path(f"/lib/w{worker}/{n}.mkv")
+                path = Path(f"/media-lib/w{worker}/{n}.mkv")
                 inode = worker * 1000 + n + 1
                 media = make_media(path, inode=inode)
                 library.record_probe(media, CTIME)
@@ -321,8 +328,8 @@ def test_two_library_objects_share_one_file(tmp_path: Path, make_media: MediaBui
     """Like two vpo processes: WAL lets one read while the other writes."""
     path = tmp_path / "library.db"
     with Library.open(path) as writer, Library.open(path) as reader:
-        writer.record_probe(make_media(Path("/lib/a.mkv")), CTIME)
-        assert reader.file_state(Path("/lib/a.mkv")) is not None
+        writer.record_probe(make_media(Path("/media-lib/a.mkv")), CTIME)
+        assert reader.file_state(Path("/media-lib/a.mkv")) is not None
 
 
 def test_a_fresh_database_is_at_the_latest_schema(tmp_path: Path) -> None:
@@ -386,7 +393,7 @@ def _status(library: Library, path: Path) -> FileStatus:
 
 
 def test_flags_survive_storage(library: Library, make_media: MediaBuilder) -> None:
-    media = make_media(Path("/lib/f.mkv"), audio_languages=("eng",))
+    media = make_media(Path("/media-lib/f.mkv"), audio_languages=("eng",))
     flagged = media.tracks[1].with_flags(
         default=True, forced=True, hearing_impaired=True, commentary=True, original=True
     )
@@ -402,12 +409,12 @@ def test_flags_survive_storage(library: Library, make_media: MediaBuilder) -> No
 def test_a_result_that_renamed_the_file_moves_its_row_and_history(
     library: Library, make_media: MediaBuilder
 ) -> None:
-    source = make_media(Path("/lib/movie.mp4"), container=Container.MP4)
+    source = make_media(Path("/media-lib/movie.mp4"), container=Container.MP4)
     library.record_probe(source, CTIME)
     first = library.start_run(policy_name="p", policy_hash=None, workers=1)
     library.record_file_result(first, FileRecord(source.path, FileOutcome.UNCHANGED))
     converted = dataclasses.replace(
-        source, path=Path("/lib/movie.mkv"), container=Container.MATROSKA, inode=43
+        source, path=Path("/media-lib/movie.mkv"), container=Container.MATROSKA, inode=43
     )
     second = library.start_run(policy_name="p", policy_hash=None, workers=1)
     library.record_file_result(
@@ -434,7 +441,7 @@ def test_bytes_saved_add_up_per_run_and_per_policy(library: Library) -> None:
         library.record_file_result(
             run,
             FileRecord(
-                Path(f"/lib/{name}.mkv"),
+                Path(f"/media-lib/{name}.mkv"),
                 FileOutcome.CHANGED if saved else FileOutcome.UNCHANGED,
                 original_size=None if saved is None else 10_000,
                 bytes_saved=saved,
@@ -473,7 +480,7 @@ def test_a_failed_probe_keeps_its_ctime_so_an_unchanged_file_is_not_probed_again
     library: Library,
 ) -> None:
     key = StatKey(10, 20, 42, 7, CTIME)
-    library.write_scan_batch(failures=(ProbeFailure(Path("/lib/bad.mkv"), key, "truncated"),))
+    library.write_scan_batch(failures=(ProbeFailure(Path("/media-lib/bad.mkv"), key, "truncated"),))
 
-    state = library.file_state(Path("/lib/bad.mkv"))
+    state = library.file_state(Path("/media-lib/bad.mkv"))
     assert state is not None and state.key.matches(key)

@@ -20,6 +20,7 @@ from vpo.library.schema import LATEST_VERSION, MIGRATIONS, Migration
 from vpo.media.model import MediaFile
 
 VERSION_1 = MIGRATIONS[:1]
+UP_TO_2 = MIGRATIONS[:2]
 MTIME = 1_700_000_000_000_000_000
 
 
@@ -193,10 +194,10 @@ def test_a_version_1_library_with_data_migrates_to_version_2(
     path = tmp_path / "library.db"
     with Library.open(path, migrations=VERSION_1) as old:
         assert old.schema_version() == 1
-    media = make_media(Path("/lib/a movie.mkv"), size=900, mtime_ns=MTIME, inode=42)
+    media = make_media(Path("/media-lib/a movie.mkv"), size=900, mtime_ns=MTIME, inode=42)
     _fill_version_1(path, media)
 
-    with Library.open(path, migrations=MIGRATIONS[:2]) as library:
+    with Library.open(path, migrations=UP_TO_2) as library:
         assert library.schema_version() == 2
         assert [v for v, _, _ in applied(path)] == [1, 2]
 
@@ -227,6 +228,7 @@ def test_a_version_1_library_with_data_migrates_to_version_2(
         library.record_probe(media, 5)
         assert library.cached_media(media.path, 900, MTIME, 42, 5) == media
 
+    with Library.open(path) as library:
         # New runs record what they saved; the old run keeps "unknown".
         new = library.start_run(policy_name="anime", policy_hash="h2", workers=1)
         library.record_file_result(
@@ -262,7 +264,7 @@ def test_concurrent_opens_of_a_version_1_library_migrate_once(
 ) -> None:
     path = tmp_path / "library.db"
     Library.open(path, migrations=VERSION_1).close()
-    _fill_version_1(path, make_media(Path("/lib/a.mkv"), size=900, mtime_ns=MTIME))
+    _fill_version_1(path, make_media(Path("/media-lib/a.mkv"), size=900, mtime_ns=MTIME))
     errors: list[BaseException] = []
 
     def open_and_close() -> None:

@@ -68,7 +68,7 @@ def media_files(draw: st.DrawFn, path: Path | None = None) -> MediaFile:
         )
     )
     return MediaFile(
-        path=path or Path("/library") / f"{name}.mkv",
+        path=path or Path("/media-library") / f"{name}.mkv",
         container=draw(st.sampled_from(Container)),
         size=draw(st.integers(min_value=0, max_value=2**50)),
         mtime_ns=draw(st.integers(min_value=0, max_value=2**62)),
@@ -110,7 +110,12 @@ def test_uids_fit_a_signed_sqlite_integer(uid: int) -> None:
 
 
 @pytest.mark.parametrize(
-    "raw", [b"/lib/plain.mkv", b"/lib/\xff\xfe-not-utf8.mkv", "/lib/映画 'x'\n.mkv".encode()]
+    "raw",
+    [
+        b"/media-lib/plain.mkv",
+        b"/media-lib/\xff\xfe-not-utf8.mkv",
+        "/media-lib/映画 'x'\n.mkv".encode(),
+    ],
 )
 def test_paths_round_trip_as_bytes(raw: bytes) -> None:
     path = Path(os.fsdecode(raw))

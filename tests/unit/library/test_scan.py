@@ -469,9 +469,7 @@ def _stat(path: Path) -> tuple[int, int, int]:
 
 
 @pytest.mark.slow
-def test_a_rescan_of_10000_unchanged_files_probes_nothing(
-    tmp_path: Path, library: Library
-) -> None:
+def test_a_rescan_of_10000_unchanged_files_probes_nothing(tmp_path: Path, library: Library) -> None:
     """ctime joined the key without a reprobe. How fast that is is measured by
     bench/scan.py, not asserted here: a wall-clock limit fails on a loaded machine."""
     for folder in range(100):

@@ -4,6 +4,7 @@ apply here; tests/integration/test_library_v2.py runs a real encode)."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import textwrap
 import time
@@ -14,7 +15,6 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from vpo.apply import execute as execute_module
 from vpo.apply.choose import Tool
 from vpo.apply.encode import EncodeResult
 from vpo.apply.execute import ApplyOutcome
@@ -27,8 +27,10 @@ from vpo.media.model import Container, MediaFile, Track, TrackType
 from vpo.plan import Plan
 from vpo.policy.loader import parse_policy
 from vpo.tools.locate import ToolPaths
-from vpo.workflow.process_file import WorkflowContext, ctime_if_unchanged, process_file
+from vpo.workflow import transaction as transaction_module
+from vpo.workflow.process_file import WorkflowContext, process_file
 from vpo.workflow.result import FileResult, FileStatus, PhaseResult, PhaseStatus
+from vpo.workflow.transaction import ctime_if_unchanged
 
 POLICY = """\
 schema_version: 12
@@ -58,9 +60,9 @@ def source(path: Path) -> MediaFile:
     )
 
 
-def fake_apply(plan: Plan, *args: object, **kwargs: object) -> ApplyOutcome:
-    """What apply_plan reports: an encode shrinks 1000 → 600 bytes in 4 s; a header
-    edit keeps the size."""
+def fake_apply(plan: Plan, *, final: bool) -> ApplyOutcome:
+    """What a transaction step reports: an encode shrinks 1000 → 600 bytes in 4 s; a
+    header edit keeps the size."""
     result = plan.expected_result()
     if plan.kind.value == "encode":
         media = replace(result, size=600)
@@ -71,8 +73,23 @@ def fake_apply(plan: Plan, *args: object, **kwargs: object) -> ApplyOutcome:
     return ApplyOutcome(Tool.MKVPROPEDIT, "", 0.1, 40, result, in_place=True)
 
 
+class FakeSession:
+    def apply(self, plan: Plan, *, final: bool) -> ApplyOutcome:
+        return fake_apply(plan, final=final)
+
+
+class FakeExecutor:
+    """Stands in for ApplyExecutor: every step reports what fake_apply says."""
+
+    def __init__(self, *args: object) -> None:
+        pass
+
+    def session(self, path: Path, on_progress: object) -> contextlib.nullcontext[FakeSession]:
+        return contextlib.nullcontext(FakeSession())
+
+
 def run_file(monkeypatch: pytest.MonkeyPatch, path: Path) -> FileResult:
-    monkeypatch.setattr(execute_module, "apply_plan", fake_apply)  # imported at first change
+    monkeypatch.setattr(transaction_module, "ApplyExecutor", FakeExecutor)  # imported per file
     policy = parse_policy(textwrap.dedent(POLICY), "p.yaml")
     context = WorkflowContext(
         policy=policy,

@@ -1,0 +1,1 @@
+"""The web interface of ``vpo serve`` (pages, templates, static files)."""

@@ -1,0 +1,56 @@
+"""InterruptController: which signals it takes, the exit code each gives, and the
+grace period after SIGTERM/SIGHUP before running tools are stopped."""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+
+import pytest
+
+from vpo.cli import interrupt as interrupt_module
+from vpo.cli.interrupt import InterruptController
+from vpo.errors import ExitCode
+
+
+@pytest.mark.parametrize(
+    ("signum", "code"),
+    [
+        (signal.SIGINT, ExitCode.INTERRUPTED),
+        (signal.SIGTERM, ExitCode.TERMINATED),
+        (signal.SIGHUP, ExitCode.HANGUP),
+    ],
+)
+def test_each_signal_stops_the_batch_with_its_exit_code(
+    signum: signal.Signals, code: ExitCode
+) -> None:
+    stop = threading.Event()
+    notes: list[str] = []
+    with InterruptController(stop, notes.append, stop_seconds=60) as controller:
+        os.kill(os.getpid(), signum)
+    assert stop.is_set()
+    assert controller.exit_code == code
+    assert len(notes) == 1
+
+
+def test_sigterm_stops_the_tools_after_the_grace_period(monkeypatch: pytest.MonkeyPatch) -> None:
+    aborted = threading.Event()
+    monkeypatch.setattr(interrupt_module, "terminate_all_tools", lambda: aborted.set() or 1)
+    with InterruptController(threading.Event(), lambda _: None, stop_seconds=0.05):
+        os.kill(os.getpid(), signal.SIGTERM)
+        assert aborted.wait(10), "the tools were never stopped"
+
+
+def test_ctrl_c_waits_for_a_second_press_and_handlers_are_restored(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    aborted = threading.Event()
+    monkeypatch.setattr(interrupt_module, "terminate_all_tools", lambda: aborted.set() or 1)
+    before = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}
+    with InterruptController(threading.Event(), lambda _: None, stop_seconds=0.01):
+        os.kill(os.getpid(), signal.SIGINT)
+        assert not aborted.wait(0.2)  # no timer after Ctrl-C: files in progress finish
+        os.kill(os.getpid(), signal.SIGTERM)  # a second signal of any kind aborts at once
+        assert aborted.is_set()
+    assert {s: signal.getsignal(s) for s in before} == before
