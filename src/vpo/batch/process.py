@@ -181,6 +181,7 @@ def run_process_batch(
     )
     run_id = None
     recorder = None
+    from_cache: set[Path] = set()  # finished by the coordinator from the library's probe
     if library is not None and not request.dry_run:
         for closed in library.close_abandoned_runs():
             observer.notice(
@@ -195,7 +196,10 @@ def run_process_batch(
             job_id=request.job_id,
         )
         recorder = _Recorder(
-            library, run_id, lambda text: _database_failed(library.path, text, stop, observer)
+            library,
+            run_id,
+            lambda text: _database_failed(library.path, text, stop, observer),
+            from_cache,
         )
     tally = BatchTally(keep_results=request.keep_results)
     for result in unreadable.kept:
@@ -205,7 +209,15 @@ def run_process_batch(
         if remote is not None and not request.dry_run:
             topic = listening.enter_context(remote.progress_events(observer.progress))
         batch = run_batch(
-            _jobs(files, request, context, library, remote=remote is not None, topic=topic),
+            _jobs(
+                files,
+                request,
+                context,
+                library,
+                remote=remote is not None,
+                topic=topic,
+                from_cache=from_cache,
+            ),
             executor=executor,
             workers=workers,
             stop_on_failure=request.policy.config.on_error == "fail",
@@ -251,6 +263,7 @@ def _jobs(
     *,
     remote: bool = False,
     topic: str | None = None,
+    from_cache: set[Path] | None = None,
 ) -> Iterator[Job]:
     """Each file with its cached probe (looked up a page at a time) and its work:
     the finished result when the coordinator can tell already, else the call a
@@ -267,6 +280,9 @@ def _jobs(
                     known = unchanged_result(context, hit)
                 except Exception as error:  # a bug in the evaluation fails the file only
                     known = internal_error(path, error)
+                else:
+                    if known is not None and from_cache is not None:
+                        from_cache.add(known.path)
             if known is not None:
                 yield path, known
             elif remote:
@@ -349,10 +365,19 @@ class _Recorder:
     that fails (a full or damaged database) stops the batch.
     """
 
-    def __init__(self, library: Library, run_id: int, on_error: Callable[[str], None]) -> None:
+    def __init__(
+        self,
+        library: Library,
+        run_id: int,
+        on_error: Callable[[str], None],
+        from_cache: set[Path] | None = None,
+    ) -> None:
         self._library = library
         self._run_id = run_id
         self._on_error = on_error
+        # Paths _jobs finished from the cache. Not ``result.evaluation``: every
+        # transaction's result carries its plans, a freshly probed file's too.
+        self._from_cache = from_cache if from_cache is not None else set()
         self._pending: list[FileRecord] = []
         self._last_flush = time.monotonic()
         self.error: str | None = None
@@ -363,7 +388,9 @@ class _Recorder:
 
     def add(self, result: FileResult) -> None:
         record = _record_of(result)
-        if result.status is FileStatus.UNCHANGED and result.evaluation is not None:
+        cached = result.path in self._from_cache
+        self._from_cache.discard(result.path)
+        if cached and result.status is FileStatus.UNCHANGED:
             # Finished from the cache in the coordinator: the probe stored is still right.
             record = replace(record, refresh_cache=False)
         self._pending.append(record)
