@@ -12,6 +12,13 @@ VPO_PROCESSING_MAX_WORKERS) on fresh copies of one generated file:
 
 The wall time includes vpo's start-up, discovery and the library writes, as a
 user sees it. Speed-up is time(1 worker) / time(N workers), measured in this run.
+With ``--dask ROUNDS`` it instead compares the ``--files`` remux batch at 2 workers
+through a local Dask cluster (a ``dask scheduler`` and two ``dask worker
+--nthreads 1`` on loopback, started and stopped here) with the thread executor,
+in interleaved rounds (medians), and measures the coordinator's dispatch rate:
+files per second it submits to the cluster, collects and records in a library
+when the per-file work does nothing.
+
 The last check runs ``--library-files`` metadata edits at 8 workers and counts
 the records in the library (``vpo report files``): every file must be there and
 no "database is locked" may appear.
@@ -20,19 +27,24 @@ no "database is locked" may appear.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import shutil
+import socket
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from vpo.testmedia.factory import generate_media
 from vpo.testmedia.spec import AudioSpec, MediaSpec
 from vpo.tools.locate import ToolPaths, locate_tools
+from vpo.workflow.result import FileResult, FileStatus
 
 VPO = Path(sys.executable).with_name("vpo")
 POLICY = """\
@@ -156,6 +168,119 @@ def library_check(source: Path, count: int, work: Path, policy: Path) -> None:
     shutil.rmtree(media)
 
 
+@contextlib.contextmanager
+def local_cluster(work: Path) -> Iterator[str]:
+    """A scheduler and two one-thread workers on loopback; their address."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    dask = str(Path(sys.executable).with_name("dask"))
+    address = f"127.0.0.1:{port}"
+    log = (work / "cluster.log").open("wb")
+    common = {"stdout": log, "stderr": subprocess.STDOUT, "start_new_session": True}
+    processes = [
+        subprocess.Popen(
+            [dask, "scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"],
+            **common,  # type: ignore[call-overload]
+        )
+    ]
+    try:
+        for name in ("w1", "w2"):
+            processes.append(
+                subprocess.Popen(
+                    [
+                        dask,
+                        "worker",
+                        f"tcp://{address}",
+                        "--name",
+                        name,
+                        "--nthreads",
+                        "1",
+                        "--no-dashboard",
+                        "--no-nanny",
+                        "--host",
+                        "127.0.0.1",
+                    ],
+                    **common,  # type: ignore[call-overload]
+                )
+            )
+        from distributed import Client
+
+        with Client(f"tcp://{address}", timeout="30s", set_as_default=False) as client:
+            client.wait_for_workers(2, timeout=60)
+        yield address
+    finally:
+        for process in reversed(processes):  # workers first, then the scheduler
+            process.terminate()
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def dask_comparison(source: Path, count: int, rounds: int, work: Path, policy: Path) -> None:
+    threads: list[float] = []
+    dask: list[float] = []
+    with local_cluster(work) as address:
+        for _ in range(rounds):
+            for kind, times in (("threads", threads), (f"dask://{address}", dask)):
+                media = copies(source, work / "remux-dask", count)
+                database = work / f"dask-{len(times)}-{len(threads)}.sqlite"
+                os.environ["VPO_PROCESSING_EXECUTOR"] = kind
+                try:
+                    seconds, summary, _ = run_vpo(media, database, policy, 2)
+                finally:
+                    del os.environ["VPO_PROCESSING_EXECUTOR"]
+                if summary["changed"] != count:
+                    raise SystemExit(f"{kind}: {summary['changed']}/{count} changed")
+                times.append(seconds)
+        rate = dispatch_rate(address, 2000, work)
+    t, d = statistics.median(threads), statistics.median(dask)
+    print(f"\nremux: {count} files at 2 workers, {rounds} interleaved rounds (medians)")
+    print(f"  threads {t:.2f} s, dask (local 2-worker cluster) {d:.2f} s: {d / t:.2f}x")
+    print(f"dispatch: {rate:.0f} files/s submitted, collected and recorded (no-op work)")
+
+
+def _noop(path: Path) -> FileResult:
+    return FileResult(path=path, status=FileStatus.UNCHANGED)
+
+
+def dispatch_rate(address: str, count: int, work: Path) -> float:
+    """Files per second the coordinator dispatches to the cluster and records, when the
+    per-file work is nothing: the ceiling of what a cluster can be fed."""
+    import functools
+
+    from vpo.batch.dask_executor import DaskExecutor
+    from vpo.batch.runner import run_batch
+    from vpo.library import Library
+    from vpo.library.records import FileRecord
+
+    jobs = [(Path(f"/m/f{i}.mkv"), functools.partial(_noop, Path(f"/m/f{i}.mkv")))
+            for i in range(count)]  # fmt: skip
+    with (
+        DaskExecutor.connect(address, timeout=10) as executor,
+        Library.open(work / "dispatch.sqlite") as library,
+    ):
+        run_id = library.start_run(policy_name="bench", policy_hash=None, workers=8)
+        pending: list[FileRecord] = []
+
+        def record(result: FileResult) -> None:
+            pending.append(FileRecord(path=result.path, outcome=result.status))
+            if len(pending) >= 64:
+                library.record_file_results(run_id, pending)
+                pending.clear()
+
+        started = time.perf_counter()
+        batch = run_batch(
+            jobs, executor=executor, workers=8, stop_on_failure=False, on_result=record
+        )
+        library.record_file_results(run_id, pending)
+        seconds = time.perf_counter() - started
+    assert batch.total == count
+    return count / seconds
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--files", type=int, default=40)
@@ -163,6 +288,7 @@ def main() -> None:
     parser.add_argument("--large-mb", type=int, default=20)
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2, 4])
     parser.add_argument("--library-files", type=int, default=2000)
+    parser.add_argument("--dask", type=int, default=0, metavar="ROUNDS")
     args = parser.parse_args()
     tools = locate_tools()
     print(f"cpus: {os.cpu_count()}, load average: {os.getloadavg()[0]:.2f}")
@@ -171,6 +297,9 @@ def main() -> None:
         policy = work / "policy.yaml"
         policy.write_text(POLICY, encoding="utf-8")
         sources = make_sources(work, tools, args.large_mb)
+        if args.dask:
+            dask_comparison(sources["remux"], args.files, args.dask, work, policy)
+            return
         plan = [
             ("metadata", args.files),
             ("remux", args.files),

@@ -134,6 +134,22 @@ def test_a_small_real_batch_runs_through_a_process_pool(
         assert [r.outcome.value for r in rows[3:]] == ["unchanged"] * 3  # `vpo status` counts
 
 
+def test_a_file_that_already_conforms_is_cached_by_its_first_run(
+    media_factory: MediaFactory, tools: ToolPaths, tmp_path: Path
+) -> None:
+    conforming = MediaSpec(
+        audio=(AudioSpec(language="eng", default=True),),
+        subtitles=(SubtitleSpec(language="eng"),),
+    )
+    path = media_factory(conforming, "lib/ok.mkv")
+    with Library.open(tmp_path / "library.db") as library:
+        first, _ = run(request(path.parent, tools), ThreadPoolExecutor(1), library)
+        assert first.count(FileStatus.UNCHANGED) == 1, [r.error for r in first.results]
+        # probed by a worker, not from the cache: its probe is stored for the next run
+        again, _ = run(request(path.parent, tools), _NoSubmit(), library)
+        assert again.count(FileStatus.UNCHANGED) == 1
+
+
 class _NoSubmit(ThreadPoolExecutor):
     """An executor that fails the test when any work reaches it."""
 

@@ -22,6 +22,7 @@ probe is still right).
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import threading
@@ -30,17 +31,20 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from vpo.apply.settings import ApplySettings
+from vpo.batch.pathmap import PathMap
+from vpo.batch.remote import Preflight, RemoteWork
 from vpo.batch.runner import BatchLimits, BatchResult, BatchTally, Job, internal_error, run_batch
 from vpo.discovery import iter_media_files
+from vpo.errors import ExitCode, FatalError
 from vpo.library import Library, LibraryError
 from vpo.library.records import FileRecord, RunCounts, RunOutcome, StatKey
 from vpo.media.model import MediaFile
 from vpo.policy.schema import Phase, Policy
 from vpo.probe.cheapest import CheapestProber
-from vpo.tools.locate import ToolPaths
+from vpo.tools.locate import TOOL_NAMES, ToolPaths
 from vpo.workflow.context import CachedProbe, WorkflowContext
 from vpo.workflow.planned import plan_file, unchanged_result
 from vpo.workflow.process_file import process_file
@@ -69,12 +73,42 @@ class ProcessRequest:
     probe_timeout: float = 60.0
     recursive: bool = True
     dry_run: bool = False
-    workers: int = 1  # files in flight at once (the executor should have as many)
+    workers: int = 1  # files in flight at once (0: as many as a remote executor has threads)
     limits: BatchLimits = field(default_factory=BatchLimits)
     policy_name: str | None = None  # recorded with the run
     policy_hash: str | None = None  # of the bytes that were parsed
     keep_results: bool = False  # keep every FileResult (JSON output); else only failures
     job_id: int | None = None  # the queued job this batch runs (vpo serve), recorded with the run
+    path_map: PathMap = field(default_factory=PathMap)  # [paths] map, for remote workers
+
+
+class RemoteWorker(Protocol):
+    @property
+    def label(self) -> str: ...
+
+
+@runtime_checkable
+class RemoteExecutor(Protocol):
+    """An executor on other machines (vpo.batch.dask_executor.DaskExecutor): its
+    workers are checked before the batch and see the files through a path map."""
+
+    @property
+    def capacity(self) -> int: ...
+
+    def preflight(self, check: Callable[..., str | None]) -> Sequence[tuple[RemoteWorker, str]]: ...
+
+    def progress_events(
+        self, receive: Callable[[EncodeProgress], None]
+    ) -> contextlib.AbstractContextManager[str]: ...
+
+
+class NoWorkerError(FatalError):
+    """No remote worker passed the preflight: the batch does not start."""
+
+    def __init__(self, text: str, *, tools_only: bool) -> None:
+        super().__init__(text)
+        if tools_only:
+            self.exit_code = ExitCode.TOOL_MISSING
 
 
 class ProcessObserver(Protocol):
@@ -128,8 +162,13 @@ def run_process_batch(
         if stop.is_set():  # SIGINT/SIGTERM/SIGHUP during discovery: start nothing
             break
         files.append(path)
+    remote = executor if isinstance(executor, RemoteExecutor) else None
+    wanted = request.workers
+    if remote is not None:
+        _preflight(remote, request, files, observer)
+        wanted = min(wanted or remote.capacity, remote.capacity)
     observer.batch_started(len(files))
-    workers = max(1, min(request.workers, len(files) or 1))
+    workers = max(1, min(wanted, len(files) or 1))
     in_process = isinstance(executor, ThreadPoolExecutor)
     context = WorkflowContext(
         policy=request.policy,
@@ -156,23 +195,38 @@ def run_process_batch(
             job_id=request.job_id,
         )
         recorder = _Recorder(
-            library, run_id, lambda text: _database_failed(library.path, text, stop, observer)
+            library,
+            run_id,
+            lambda text: _database_failed(library.path, text, stop, observer),
         )
     tally = BatchTally(keep_results=request.keep_results)
     for result in unreadable.kept:
         tally.add(result)
-    batch = run_batch(
-        _jobs(files, request, context, library),
-        executor=executor,
-        workers=workers,
-        stop_on_failure=request.policy.config.on_error == "fail",
-        stop=stop,
-        observer=observer,
-        on_result=recorder.add if recorder is not None else None,
-        limits=request.limits,
-        clock=clock,
-        tally=tally,
-    )
+    with contextlib.ExitStack() as listening:
+        topic = None
+        if remote is not None and not request.dry_run:
+            topic = listening.enter_context(remote.progress_events(observer.progress))
+        batch = run_batch(
+            _jobs(
+                files,
+                request,
+                context,
+                library,
+                remote=remote is not None,
+                topic=topic,
+            ),
+            executor=executor,
+            workers=workers,
+            stop_on_failure=request.policy.config.on_error == "fail",
+            stop=stop,
+            observer=observer,
+            on_result=recorder.add if recorder is not None else None,
+            limits=request.limits,
+            clock=clock,
+            tally=tally,
+        )
+    if remote is not None and not request.dry_run:
+        _recover(request, observer)  # what a worker lost mid-file left on the shared storage
     database_error: str | None = None
     if recorder is not None and library is not None and run_id is not None:
         interrupted = stop.is_set() and batch.stop_reason == "interrupted"
@@ -203,6 +257,9 @@ def _jobs(
     request: ProcessRequest,
     context: WorkflowContext,
     library: Library | None,
+    *,
+    remote: bool = False,
+    topic: str | None = None,
 ) -> Iterator[Job]:
     """Each file with its cached probe (looked up a page at a time) and its work:
     the finished result when the coordinator can tell already, else the call a
@@ -221,7 +278,48 @@ def _jobs(
                     known = internal_error(path, error)
                 else:
                     known = None if known is None else replace(known, from_cache=True)
-            yield path, known or functools.partial(work, path, context, hit)
+            if known is not None:
+                yield path, known
+            elif remote:
+                yield path, RemoteWork(work, path, context, hit, request.path_map, topic)
+            else:
+                yield path, functools.partial(work, path, context, hit)
+
+
+def _preflight(
+    remote: RemoteExecutor,
+    request: ProcessRequest,
+    files: Sequence[Path],
+    observer: ProcessObserver,
+) -> None:
+    """Check every remote worker; name the failing ones, which get no files; raise
+    NoWorkerError when none passes."""
+    sample = _absolute(files[0]) if files else None
+    scratch: list[Path] = []
+    if not request.dry_run:
+        configured = [
+            request.settings.temp_dir,
+            request.transcode.scratch_dir if request.transcode is not None else None,
+        ]
+        scratch = [d for d in configured if d is not None]
+        if sample is not None and request.settings.temp_dir is None:
+            scratch.append(sample.parent)  # temp files go beside the media file
+    tools = ("ffprobe", "mkvmerge") if request.dry_run else TOOL_NAMES
+    check = Preflight(sample, tuple(scratch), request.path_map, tools)
+    failed = remote.preflight(check)
+    for worker, reason in failed:
+        observer.notice(
+            Path(worker.label), f"{reason}; it gets no files", important=True, topic="worker"
+        )
+    if remote.capacity < 1:
+        reasons = "; ".join(f"{worker.label}: {reason}" for worker, reason in failed)
+        tools_only = bool(failed) and all(
+            reason.split(" ", 1)[0] in TOOL_NAMES for _, reason in failed
+        )
+        raise NoWorkerError(
+            f"no worker passed the check, the batch does not start ({reasons or 'no workers'})",
+            tools_only=tools_only,
+        )
 
 
 def _lookup(paths: Sequence[Path], library: Library | None) -> dict[Path, CachedProbe]:
@@ -262,7 +360,12 @@ class _Recorder:
     that fails (a full or damaged database) stops the batch.
     """
 
-    def __init__(self, library: Library, run_id: int, on_error: Callable[[str], None]) -> None:
+    def __init__(
+        self,
+        library: Library,
+        run_id: int,
+        on_error: Callable[[str], None],
+    ) -> None:
         self._library = library
         self._run_id = run_id
         self._on_error = on_error

@@ -39,10 +39,14 @@ class InterruptController:
         notify: Callable[[str], None],
         *,
         stop_seconds: float = DEFAULT_STOP_SECONDS,
+        on_abort: Callable[[], None] | None = None,
     ) -> None:
         self._stop = stop
         self.notify = notify
         self._stop_seconds = stop_seconds
+        self._on_abort = (
+            on_abort  # when tools are stopped: also stop tools elsewhere (Dask workers)
+        )
         self.presses = 0
         self.first_signal: signal.Signals | None = None
         self._previous: dict[signal.Signals, Any] = {}
@@ -101,4 +105,6 @@ class InterruptController:
 
     def _abort(self) -> None:
         killed = terminate_all_tools()
+        if self._on_abort is not None:
+            self._on_abort()
         self.notify(f"Aborting: stopped {killed} running tool process(es); cleaning up")

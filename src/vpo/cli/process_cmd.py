@@ -28,6 +28,7 @@ CLI_FLAGS = {
     "processing.workers": "--workers",
     "jobs.keep_backup": "--keep-backup",
     "library.database": "--db",
+    "processing.executor": "--executor",
 }
 
 
@@ -48,6 +49,7 @@ class ProcessOptions:
     max_files: int | None = None
     max_duration: float | None = None  # seconds
     end_by: str | None = None  # HH:MM, local time
+    executor: str | None = None  # threads, processes or dask://HOST:PORT
 
     def config_overrides(self) -> dict[str, object]:
         """Options that override configuration keys (None: not given)."""
@@ -55,6 +57,7 @@ class ProcessOptions:
             "processing.workers": self.workers,
             "jobs.keep_backup": True if self.keep_backup else None,
             "library.database": self.database,
+            "processing.executor": self.executor,
         }
 
 
@@ -102,6 +105,12 @@ def end_by_timestamp(text: str, now: dt.datetime) -> float:
     default=None,
     help="Files processed at once (default: [processing] workers, 2).",
 )
+@click.option(
+    "--executor",
+    default=None,
+    metavar="threads|processes|dask://HOST:PORT",
+    help="Where files are processed (default: [processing] executor, threads).",
+)
 @click.option("--keep-backup", is_flag=True, help="Keep each original beside its new version.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress lines on stderr.")
 @click.option(
@@ -135,6 +144,7 @@ def process(
     phases_text: str | None,
     recursive: bool,
     workers: int | None,
+    executor: str | None,
     keep_backup: bool,
     quiet: bool,
     database: Path | None,
@@ -167,6 +177,7 @@ def process(
         max_files=max_files,
         max_duration=max_duration,
         end_by=end_by,
+        executor=executor,
     )
     ctx.exit(_run(options, queue=queue, priority=priority))
 
@@ -174,6 +185,7 @@ def process(
 def _run(options: ProcessOptions, *, queue: bool = False, priority: int = 0) -> ExitCode:
     # Imported here: `vpo process --help` and a usage error need none of the engine.
     from vpo.apply.settings import ApplySettings
+    from vpo.batch.pathmap import PathMap
     from vpo.batch.process import ProcessRequest
     from vpo.batch.runner import BatchLimits
     from vpo.batch.workers import resolve_worker_count
@@ -194,15 +206,22 @@ def _run(options: ProcessOptions, *, queue: bool = False, priority: int = 0) -> 
     if queue:
         return _queue(options, config, priority)
     tools = tool_paths(config)
-    require_tools(tools, ("ffprobe", "mkvmerge") if options.dry_run else TOOL_NAMES)
+    if not config.processing.executor.startswith("dask://"):  # remote workers: checked there
+        require_tools(tools, ("ffprobe", "mkvmerge") if options.dry_run else TOOL_NAMES)
     decision = resolve_worker_count(
         config.processing.workers,
         max_workers=config.processing.max_workers,
         cpu_count=os.cpu_count(),
     )
     chosen = loaded.sources.get("processing.workers", "default") != "default"
-    if decision.warning and chosen and not options.quiet and not options.dry_run:
-        click.echo(f"vpo: {decision.warning}", err=True)  # the default needs no apology
+    remote = config.processing.executor.startswith("dask://")
+    if remote:
+        # at most that many files in flight across the cluster; default: all its threads
+        workers = config.processing.workers if chosen else 0
+    else:
+        workers = decision.effective
+        if decision.warning and chosen and not options.quiet and not options.dry_run:
+            click.echo(f"vpo: {decision.warning}", err=True)  # the default needs no apology
     request = ProcessRequest(
         paths=options.paths,
         policy=policy,
@@ -214,7 +233,8 @@ def _run(options: ProcessOptions, *, queue: bool = False, priority: int = 0) -> 
         probe_timeout=config.tools.probe_timeout,
         recursive=options.recursive,
         dry_run=options.dry_run,
-        workers=decision.effective,
+        workers=workers,
+        path_map=PathMap.parse(config.paths.map),
         limits=BatchLimits(
             max_files=options.max_files, max_duration=options.max_duration, end_by=end_by
         ),
@@ -232,6 +252,7 @@ def _run(options: ProcessOptions, *, queue: bool = False, priority: int = 0) -> 
             as_json=options.as_json,
             policy_label=label,
             stop_seconds=config.jobs.stop_seconds,
+            executor=config.processing.executor,
         )
     from vpo.cli.process_run import run_process
 
@@ -242,6 +263,7 @@ def _run(options: ProcessOptions, *, queue: bool = False, priority: int = 0) -> 
         quiet=options.quiet,
         policy_label=label,
         stop_seconds=config.jobs.stop_seconds,
+        executor=config.processing.executor,
     )
 
 

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
 
+from vpo.batch.executors import open_executor
 from vpo.batch.process import ProcessRequest, run_process_batch
 from vpo.cli.interrupt import InterruptController
 from vpo.cli.render import plan_json, plan_table
@@ -34,6 +34,7 @@ def run_dry_run(
     as_json: bool,
     policy_label: str,
     stop_seconds: float,
+    executor: str = "threads",
 ) -> ExitCode:
     """The dry run: the same coordinator, prober, cache and workers, with ``plan_file``
     as the per-file work; plans are printed in the order of the files."""
@@ -45,11 +46,9 @@ def run_dry_run(
         InterruptController(
             stop, lambda text: click.echo(f"vpo: {text}", err=True), stop_seconds=stop_seconds
         ) as interrupt,
-        ThreadPoolExecutor(request.workers, thread_name_prefix="vpo-worker") as executor,
+        open_executor(executor, request.workers) as pool,
     ):
-        batch = run_process_batch(
-            request, executor=executor, observer=view, stop=stop, library=library
-        )
+        batch = run_process_batch(request, executor=pool, observer=view, stop=stop, library=library)
     view.flush()
     if as_json:
         document = plan_json.document(

@@ -8,12 +8,12 @@ Ctrl-C handler and prints the summary.
 from __future__ import annotations
 
 import threading
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import click
 from rich.console import Console
 
+from vpo.batch.executors import open_executor
 from vpo.batch.process import ProcessRequest, run_process_batch
 from vpo.batch.progress import ProgressTracker
 from vpo.cli.interrupt import InterruptController
@@ -24,10 +24,6 @@ from vpo.library import Library
 from vpo.text import json_text
 
 
-def _threads(workers: int) -> ThreadPoolExecutor:
-    return ThreadPoolExecutor(workers, thread_name_prefix="vpo-worker")
-
-
 def run_process(
     request: ProcessRequest,
     *,
@@ -36,6 +32,7 @@ def run_process(
     quiet: bool,
     policy_label: str,
     stop_seconds: float,
+    executor: str = "threads",
 ) -> ExitCode:
     """Process every file of ``request``; returns the exit code (README table)."""
     console = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -45,15 +42,16 @@ def run_process(
     with (
         Library.open(database) as library,
         BatchProgressDisplay(tracker, console, live=live, quiet=quiet) as display,
+        open_executor(executor, request.workers) as pool,
         InterruptController(
             stop,
             lambda text: display.message(f"vpo: {text}", "yellow"),
             stop_seconds=stop_seconds,
+            on_abort=getattr(pool, "stop_tools", None),  # remote workers' tools too
         ) as interrupt,
-        _threads(request.workers) as executor,
     ):
         batch = run_process_batch(
-            request, executor=executor, observer=display, stop=stop, library=library
+            request, executor=pool, observer=display, stop=stop, library=library
         )
     interrupted = interrupt.interrupted
     if as_json:

@@ -143,6 +143,22 @@ class ProcessingConfig(_Section):
         default="auto",
         description='Upper bound for workers: a whole number, or "auto" (half the CPU cores)',
     )
+    executor: str = Field(
+        default="threads",
+        description='Where files are processed: "threads", "processes" or "dask://HOST:PORT"',
+    )
+
+    @field_validator("executor", mode="after")
+    @classmethod
+    def _check_executor(cls, value: str) -> str:
+        text = value.strip()
+        if text in ("threads", "processes") or (
+            text.startswith("dask://") and len(text) > len("dask://")
+        ):
+            return text
+        raise PydanticCustomError(
+            "executor", 'must be "threads", "processes" or "dask://HOST:PORT"'
+        )
 
     @field_validator("max_workers", mode="before")
     @classmethod
@@ -152,6 +168,28 @@ class ProcessingConfig(_Section):
         if isinstance(value, int) and not isinstance(value, bool) and value >= 1:
             return value
         raise PydanticCustomError("max_workers", 'must be a whole number of at least 1 or "auto"')
+
+
+class PathsConfig(_Section):
+    """How the coordinator's paths read on remote (Dask) workers."""
+
+    map: tuple[str, ...] = Field(
+        default=(),
+        description='Path maps for remote workers: "FROM=TO", or "WORKER:FROM=TO" for one '
+        "worker (Dask worker name or resource tag)",
+    )
+
+    @field_validator("map", mode="after")
+    @classmethod
+    def _check_map(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        from vpo.batch.pathmap import PathMap
+        from vpo.errors import ConfigError
+
+        try:
+            PathMap.parse(value)
+        except ConfigError as error:
+            raise PydanticCustomError("path_map", str(error)) from None
+        return value
 
 
 class JobsConfig(_Section):
@@ -362,6 +400,7 @@ class VPOConfig(_Section):
     library: LibraryConfig = Field(default_factory=LibraryConfig)
     discovery: DiscoveryConfig = Field(default_factory=DiscoveryConfig)
     processing: ProcessingConfig = Field(default_factory=ProcessingConfig)
+    paths: PathsConfig = Field(default_factory=PathsConfig)
     jobs: JobsConfig = Field(default_factory=JobsConfig)
     transcode: TranscodeConfig = Field(default_factory=TranscodeConfig)
     server: ServerConfig = Field(default_factory=ServerConfig)

@@ -14,13 +14,14 @@ import hashlib
 import os
 import threading
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
 from vpo.apply.encode import TranscodeSettings
 from vpo.apply.settings import ApplySettings
+from vpo.batch.executors import open_executor
+from vpo.batch.pathmap import PathMap
 from vpo.batch.process import ProcessRequest, run_process_batch
 from vpo.batch.runner import BatchLimits
 from vpo.batch.workers import resolve_worker_count
@@ -165,6 +166,7 @@ def _process(
         cpu_count=os.cpu_count(),
     )
     refused: list[Refusal] = []  # why the gate closed, if it did
+    remote = config.processing.executor.startswith("dask://")
 
     def admitted() -> bool:
         refusal = gate.admit()
@@ -184,14 +186,15 @@ def _process(
         settings=ApplySettings.from_jobs_config(config.jobs),
         transcode=TranscodeSettings.from_config(config.transcode),
         probe_timeout=config.tools.probe_timeout,
-        workers=decision.effective,
+        workers=0 if remote else decision.effective,  # remote: the cluster's threads
+        path_map=PathMap.parse(config.paths.map),
         limits=BatchLimits(window=admitted),
         policy_name=job.policy_name,
         policy_hash=_hash(policy_text),
         job_id=job.id,
     )
     reporter = _JobReporter(observer)
-    with ThreadPoolExecutor(decision.effective, thread_name_prefix="vpo-job") as executor:
+    with open_executor(config.processing.executor, decision.effective) as executor:
         batch = run_process_batch(
             request, executor=executor, observer=reporter, stop=stop, library=library
         )

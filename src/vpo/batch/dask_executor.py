@@ -1,0 +1,140 @@
+"""A Dask cluster as the coordinator's executor (imported only for ``dask://``).
+
+The coordinator keeps everything else (library, display, ``on_error``, Ctrl-C,
+records); this executor only connects, checks the workers, submits the per-file
+work to the workers that passed and hands back ``concurrent.futures`` futures.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import uuid
+from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import Executor, Future
+from dataclasses import dataclass
+from typing import Any
+
+from distributed import Client
+
+from vpo.batch.executors import ExecutorError
+from vpo.tools.progress import EncodeProgress
+
+
+@dataclass(frozen=True, slots=True)
+class DaskWorker:
+    address: str
+    name: str
+    threads: int
+
+    @property
+    def label(self) -> str:
+        return self.name if self.name and self.name != self.address else self.address
+
+
+class DaskExecutor(Executor):
+    """Submits to the cluster's workers that passed the preflight (all until then)."""
+
+    def __init__(self, client: Client, address: str) -> None:
+        self._client = client
+        self.address = address
+        self._allowed: list[DaskWorker] = self.workers()
+        self._executor = self._make_executor()
+
+    @classmethod
+    @contextlib.contextmanager
+    def connect(cls, address: str, *, timeout: float) -> Iterator[DaskExecutor]:
+        """Connected to the scheduler at ``address``, or ExecutorError in one line."""
+        try:
+            client = Client(  # type: ignore[no-untyped-call]
+                f"tcp://{address}" if "://" not in address else address,
+                timeout=f"{timeout}s",
+                set_as_default=False,
+            )
+        except (OSError, TimeoutError) as error:
+            raise ExecutorError(
+                f"cannot reach the Dask scheduler at dask://{address}: {_reason(error)}"
+            ) from None
+        try:
+            executor = cls(client, address)
+            if not executor._allowed:
+                raise ExecutorError(f"the Dask scheduler at dask://{address} has no workers")
+            yield executor
+        finally:
+            client.close()  # type: ignore[no-untyped-call]
+
+    def workers(self) -> list[DaskWorker]:
+        """Every worker the scheduler knows now."""
+        info: Mapping[str, Any] = self._client.scheduler_info(n_workers=-1)["workers"]
+        return [
+            DaskWorker(address, str(item.get("name", address)), int(item.get("nthreads", 1)))
+            for address, item in sorted(info.items())
+        ]
+
+    @property
+    def capacity(self) -> int:
+        """Worker threads of the workers that may get files."""
+        return sum(worker.threads for worker in self._allowed)
+
+    def preflight(self, check: Callable[..., str | None]) -> list[tuple[DaskWorker, str]]:
+        """Run ``check`` on every worker; keep only those it passes; return the others
+        with the reason."""
+        workers = self.workers()
+        answers = self._client.run(check, on_error="return")
+        failed: list[tuple[DaskWorker, str]] = []
+        passed: list[DaskWorker] = []
+        for worker in workers:
+            answer = answers.get(worker.address, "did not answer the check")
+            if isinstance(answer, BaseException):
+                answer = f"the check failed: {type(answer).__name__}: {answer}"
+            if answer is None:
+                passed.append(worker)
+            else:
+                failed.append((worker, str(answer)))
+        self._allowed = passed
+        self._executor = self._make_executor()
+        return failed
+
+    @contextlib.contextmanager
+    def progress_events(self, receive: Callable[[EncodeProgress], None]) -> Iterator[str]:
+        """A fresh event topic whose messages (encode progress sent by the workers)
+        reach ``receive`` on the client's thread while the block runs."""
+        from vpo.batch.remote import progress_of
+
+        topic = f"vpo-progress-{uuid.uuid4().hex}"
+
+        def handler(event: tuple[float, Any]) -> None:
+            with contextlib.suppress(Exception):  # a display hiccup never ends the batch
+                receive(progress_of(event[1]))
+
+        self._client.subscribe_topic(topic, handler)  # type: ignore[no-untyped-call]
+        try:
+            yield topic
+        finally:
+            self._client.unsubscribe_topic(topic)  # type: ignore[no-untyped-call]
+
+    def stop_tools(self) -> None:
+        """Ask every worker that got files to stop its running tools (no waiting:
+        called from the Ctrl-C handler)."""
+        from vpo.batch.remote import stop_tools
+
+        self._client.run(
+            stop_tools, workers=[worker.address for worker in self._allowed], wait=False
+        )
+
+    def _make_executor(self) -> Executor:
+        return self._client.get_executor(  # type: ignore[no-untyped-call,no-any-return]
+            workers=[worker.address for worker in self._allowed],
+            allow_other_workers=False,
+            pure=False,
+        )
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+        return self._executor.submit(fn, *args, **kwargs)
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        self._executor.shutdown(wait=wait and not cancel_futures)
+
+
+def _reason(error: BaseException) -> str:
+    text = str(error).strip().splitlines()
+    return text[0] if text else type(error).__name__

@@ -1,0 +1,581 @@
+"""``vpo process --executor dask://…`` on a real Dask cluster on loopback.
+
+The tests start a ``dask scheduler`` and ``dask worker`` processes (``--nthreads
+1``, no dashboard), each worker seeing the media under its own path (a symlink
+to the coordinator's folder, joined by ``[paths] map``), and always stop them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from vpo.cli.main import cli
+from vpo.testmedia.spec import AudioSpec, MediaSpec
+from vpo.workflow.result import FileStatus
+
+pytest.importorskip("distributed")
+
+pytestmark = pytest.mark.integration
+
+MediaFactory = Callable[..., Path]
+DASK = Path(sys.executable).with_name("dask")
+START_TIMEOUT = 60.0
+
+FOREIGN_FIRST = MediaSpec(
+    audio=(AudioSpec(language="fre", default=True), AudioSpec(language="eng"))
+)
+WRONG_DEFAULT = MediaSpec(
+    audio=(AudioSpec(language="eng"), AudioSpec(language="fre", default=True))
+)
+CONFORMING = MediaSpec(audio=(AudioSpec(language="eng", default=True),))
+TO_ENCODE = MediaSpec(
+    video_codec="mpeg4", audio=(AudioSpec(language="eng", default=True),), duration=1.0
+)
+
+POLICY = """\
+schema_version: 12
+config:
+  audio_language_preference: [eng]
+  on_error: skip
+phases:
+  - name: order
+    track_order: [video, audio_main, audio_alternate]
+    default_flags: {set_preferred_audio_default: true, clear_other_defaults: true}
+  - name: encode
+    skip_when: {video_codec: [h264, hevc]}
+    transcode:
+      video: {target_codec: hevc, quality: {mode: crf, crf: 40, preset: ultrafast}}
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class Cluster:
+    address: str
+    scheduler: subprocess.Popen[bytes]
+    workers: dict[str, subprocess.Popen[bytes]]
+    log_dir: Path
+
+    def add_worker(
+        self, name: str, path: str | None = None, extra: dict[str, str] | None = None
+    ) -> None:
+        env = dict(os.environ, **(extra or {}))
+        if path is not None:
+            env["PATH"] = path
+        log = (self.log_dir / f"worker-{name}.log").open("wb")
+        self.workers[name] = subprocess.Popen(
+            [
+                str(DASK),
+                "worker",
+                f"tcp://{self.address}",
+                "--name",
+                name,
+                "--nthreads",
+                "1",
+                "--no-dashboard",
+                "--no-nanny",
+                "--host",
+                "127.0.0.1",
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=env,
+            start_new_session=True,
+        )
+
+    def wait_for(self, count: int) -> None:
+        from distributed import Client
+
+        deadline = time.monotonic() + START_TIMEOUT
+        with Client(f"tcp://{self.address}", timeout="20s", set_as_default=False) as client:
+            while len(client.scheduler_info(n_workers=-1)["workers"]) < count:
+                if time.monotonic() > deadline:
+                    pytest.fail(f"Dask workers did not start; logs in {self.log_dir}")
+                time.sleep(0.2)
+
+    def stop(self) -> None:
+        for process in [*self.workers.values(), self.scheduler]:
+            with contextlib.suppress(ProcessLookupError):
+                process.terminate()
+        for process in [*self.workers.values(), self.scheduler]:
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+@contextlib.contextmanager
+def cluster(log_dir: Path, workers: dict[str, str | None]) -> Iterator[Cluster]:
+    """A scheduler and the named workers (name → PATH, None: this PATH), stopped on exit."""
+    port = free_port()
+    log = (log_dir / "scheduler.log").open("wb")
+    env = dict(os.environ, DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES="1")
+    scheduler = subprocess.Popen(
+        [str(DASK), "scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env=env,
+        start_new_session=True,
+    )
+    running = Cluster(f"127.0.0.1:{port}", scheduler, {}, log_dir)
+    try:
+        for name, path in workers.items():
+            running.add_worker(name, path)
+        running.wait_for(len(workers))
+        yield running
+    finally:
+        running.stop()
+
+
+@pytest.fixture
+def library_dirs(tmp_path: Path) -> tuple[Path, dict[str, Path]]:
+    """The coordinator's media folder and each worker's view of it (a symlink)."""
+    media = tmp_path / "coordinator" / "media"
+    media.mkdir(parents=True)
+    views = {}
+    for name in ("wa", "wb"):
+        view = tmp_path / f"mnt-{name}"
+        view.symlink_to(media)
+        views[name] = view
+    return media, views
+
+
+def make_library(media_factory: MediaFactory, folder: str) -> Path:
+    """A mixed batch under tmp_path/folder: remuxes, metadata edits, files that
+    already conform, one small encode."""
+    specs = [FOREIGN_FIRST] * 5 + [WRONG_DEFAULT] * 5 + [CONFORMING] * 3 + [TO_ENCODE]
+    made = [media_factory(spec, f"{folder}/f{i:02d}.mkv") for i, spec in enumerate(specs)]
+    return made[0].parent
+
+
+def write_config(home: Path, text: str) -> None:
+    """``text`` as the config; fresh test files count as finished (no stable wait)."""
+    config = "[jobs]\nstable_seconds = 0\n" + text
+    (home / ".config" / "vpo" / "config.toml").write_text(config, encoding="utf-8")
+
+
+def path_map(media: Path, views: dict[str, Path]) -> str:
+    entries = ", ".join(f'"{name}:{media}={view}"' for name, view in views.items())
+    return f"[paths]\nmap = [{entries}]\n"
+
+
+def run(db: Path, policy: Path, *args: str) -> Result:
+    return CliRunner().invoke(cli, ["process", "--db", str(db), "-p", str(policy), "-q", *args])
+
+
+def records(db: Path) -> dict[str, tuple[object, ...]]:
+    """File name → what the library recorded for it (outcome, plan, changes, after)."""
+    with sqlite3.connect(db) as connection:
+        rows = connection.execute(
+            "SELECT path, outcome, plan_kind, phase, changes, after_summary, error"
+            " FROM file_results"
+        ).fetchall()
+    return {Path(os.fsdecode(row[0])).name: tuple(row[1:]) for row in rows}
+
+
+@pytest.fixture
+def policy(tmp_path: Path) -> Path:
+    path = tmp_path / "policy.yaml"
+    path.write_text(POLICY, encoding="utf-8")
+    return path
+
+
+def test_a_two_worker_cluster_gives_the_thread_executors_results_file_by_file(
+    media_factory: MediaFactory,
+    policy: Path,
+    tmp_path: Path,
+    isolated_home: Path,
+    library_dirs: tuple[Path, dict[str, Path]],
+) -> None:
+    local = make_library(media_factory, "local")
+    media, views = library_dirs
+    make_library(media_factory, "coordinator/media")
+    write_config(isolated_home, "")
+    threads = run(tmp_path / "threads.sqlite", policy, "--workers", "2", str(local))
+    assert threads.exit_code == 0, threads.output
+
+    write_config(isolated_home, path_map(media, views))
+    with cluster(tmp_path, {"wa": None, "wb": None}) as running:
+        dask = run(
+            tmp_path / "dask.sqlite", policy, "--executor", f"dask://{running.address}", str(media)
+        )
+    assert dask.exit_code == 0, dask.output
+    expected = records(tmp_path / "threads.sqlite")
+    got = records(tmp_path / "dask.sqlite")
+    assert len(expected) == 14
+    assert got == expected
+    kinds = {kind for _, kind, *_ in got.values()}
+    assert {"remux", "metadata", "encode"} <= kinds
+    # recorded in the coordinator's paths (the workers saw other ones)
+    with sqlite3.connect(tmp_path / "dask.sqlite") as connection:
+        paths = {os.fsdecode(row[0]) for row in connection.execute("SELECT path FROM files")}
+    assert paths == {str(media / name) for name in got}
+
+
+def test_a_worker_without_mkvmerge_is_named_and_gets_no_files(
+    media_factory: MediaFactory,
+    policy: Path,
+    tmp_path: Path,
+    isolated_home: Path,
+    library_dirs: tuple[Path, dict[str, Path]],
+    tools: object,
+) -> None:
+    media, views = library_dirs
+    for index in range(4):
+        media_factory(FOREIGN_FIRST, f"coordinator/media/f{index}.mkv")
+    bare = tmp_path / "bin-without-mkvmerge"
+    bare.mkdir()
+    for name in ("ffmpeg", "ffprobe", "mkvpropedit"):
+        found = shutil.which(name)
+        assert found is not None
+        (bare / name).symlink_to(found)
+    write_config(isolated_home, path_map(media, views))
+    with cluster(tmp_path, {"wa": None, "wb": str(bare)}) as running:
+        result = run(
+            tmp_path / "lib.sqlite", policy, "--executor", f"dask://{running.address}", str(media)
+        )
+        assert result.exit_code == 0, result.output
+        assert "vpo: worker: wb: mkvmerge missing: not on PATH; it gets no files" in result.stderr
+        with sqlite3.connect(tmp_path / "lib.sqlite") as connection:
+            outcomes = [row[0] for row in connection.execute("SELECT outcome FROM file_results")]
+        assert outcomes == ["changed"] * 4
+
+        # no worker passes: the batch does not start (exit 3: a tool is missing)
+        running.workers.pop("wa").terminate()
+        time.sleep(0.5)
+        running.wait_for(1)
+        refused = run(
+            tmp_path / "lib2.sqlite",
+            policy,
+            "--executor",
+            f"dask://{running.address}",
+            str(media),
+        )
+    assert refused.exit_code == 3, refused.output
+    assert "no worker passed the check, the batch does not start" in refused.stderr
+
+
+def test_a_wrong_path_map_excludes_the_worker_with_the_path_it_could_not_see(
+    media_factory: MediaFactory,
+    policy: Path,
+    tmp_path: Path,
+    isolated_home: Path,
+    library_dirs: tuple[Path, dict[str, Path]],
+) -> None:
+    media, views = library_dirs
+    media_factory(FOREIGN_FIRST, "coordinator/media/f0.mkv")
+    write_config(
+        isolated_home, f'[paths]\nmap = ["wa:{media}={views["wa"]}", "wb:{media}=/nowhere"]\n'
+    )
+    with cluster(tmp_path, {"wa": None, "wb": None}) as running:
+        result = run(
+            tmp_path / "lib.sqlite", policy, "--executor", f"dask://{running.address}", str(media)
+        )
+    assert result.exit_code == 0, result.output
+    assert f"vpo: worker: wb: cannot see /nowhere/f0.mkv (mapped from {media}/f0.mkv)" in (
+        result.stderr
+    )
+
+
+def test_no_scheduler_at_the_address_fails_fast_in_one_line(
+    policy: Path, tmp_path: Path, media_factory: MediaFactory
+) -> None:
+    media = make_library(media_factory, "media")
+    port = free_port()  # bound and released: nothing listens there
+    started = time.monotonic()
+    result = run(
+        tmp_path / "lib.sqlite", policy, "--executor", f"dask://127.0.0.1:{port}", str(media)
+    )
+    assert time.monotonic() - started < 30
+    assert result.exit_code == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1
+    assert lines[0].startswith(f"vpo: cannot reach the Dask scheduler at dask://127.0.0.1:{port}")
+    assert not (tmp_path / "lib.sqlite").exists() or records(tmp_path / "lib.sqlite") == {}
+
+
+PAUSING_MKVMERGE = """#!/bin/sh
+# mkvmerge that answers --version and -J, but on a writing call marks $STUB_MARK
+# and waits until its worker (its parent) is gone.
+case " $* " in *" --version "*|*" -J "*) exec "$REAL_MKVMERGE" "$@" ;; esac
+touch "$STUB_MARK"
+while kill -0 "$PPID" 2>/dev/null; do sleep 0.1; done
+exit 1
+"""
+
+
+def pausing_path(tmp_path: Path, mark: Path) -> tuple[str, dict[str, str]]:
+    """A PATH whose mkvmerge pauses on its first write, and the variables it reads."""
+    stub_dir = tmp_path / "pausing-bin"
+    stub_dir.mkdir()
+    stub = stub_dir / "mkvmerge"
+    stub.write_text(PAUSING_MKVMERGE, encoding="utf-8")
+    stub.chmod(0o755)
+    real = shutil.which("mkvmerge")
+    assert real is not None
+    return f"{stub_dir}:{os.environ['PATH']}", {"STUB_MARK": str(mark), "REAL_MKVMERGE": real}
+
+
+def wait_for_file(path: Path, process: subprocess.Popen[bytes], timeout: float = 90.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not path.exists():
+        assert process.poll() is None, "vpo ended before the worker paused"
+        assert time.monotonic() < deadline, f"{path} never appeared"
+        time.sleep(0.1)
+
+
+def test_a_worker_killed_mid_file_its_file_is_retried_elsewhere_and_the_batch_completes(
+    media_factory: MediaFactory,
+    policy: Path,
+    tmp_path: Path,
+    isolated_home: Path,
+    library_dirs: tuple[Path, dict[str, Path]],
+) -> None:
+    media, views = library_dirs
+    originals = {}
+    for index in range(6):
+        path = media_factory(FOREIGN_FIRST, f"coordinator/media/f{index}.mkv")
+        originals[path.name] = path.read_bytes()
+    mark = tmp_path / "paused"
+    path, extra = pausing_path(tmp_path, mark)
+    write_config(isolated_home, path_map(media, views))
+    vpo = Path(sys.executable).with_name("vpo")
+    with cluster(tmp_path, {"wa": None}) as running:
+        running.add_worker("wb", path, extra)
+        running.wait_for(2)
+        log = (tmp_path / "vpo.log").open("wb")
+        coordinator = subprocess.Popen(
+            [
+                str(vpo),
+                "process",
+                "--db",
+                str(tmp_path / "lib.sqlite"),
+                "-p",
+                str(policy),
+                "--executor",
+                f"dask://{running.address}",
+                "--json",
+                str(media),
+            ],
+            stdout=subprocess.PIPE,
+            stderr=log,
+        )
+        try:
+            wait_for_file(mark, coordinator)
+            os.killpg(running.workers["wb"].pid, signal.SIGKILL)  # mid-write on wb
+            running.workers["wb"].wait()  # reaped: its pid is gone, as on another machine
+            out, _ = coordinator.communicate(timeout=120)
+        finally:
+            if coordinator.poll() is None:
+                coordinator.kill()
+                coordinator.wait()
+    assert coordinator.returncode == 0, (tmp_path / "vpo.log").read_text()
+    assert json.loads(out)["summary"]["changed"] == 6
+    got = records(tmp_path / "lib.sqlite")
+    assert [outcome for outcome, *_ in got.values()] == ["changed"] * 6
+    # every file is the result (not the original, not damaged); no leftover beside them
+    assert sorted(p.name for p in media.iterdir()) == sorted(originals)
+    assert "vpo: recovery: " in (tmp_path / "vpo.log").read_text()  # the killed write's temp
+    for name, before in originals.items():
+        assert (media / name).read_bytes() != before
+
+
+HELD_MKVMERGE = """#!/bin/sh
+# mkvmerge whose writing calls mark $STUB_MARK.<pid> and wait for $STUB_RELEASE.
+case " $* " in *" --version "*|*" -J "*) exec "$REAL_MKVMERGE" "$@" ;; esac
+touch "$STUB_MARK.$$"
+while [ ! -e "$STUB_RELEASE" ]; do sleep 0.1; done
+exec "$REAL_MKVMERGE" "$@"
+"""
+
+
+def wait_until(check: Callable[[], bool], process: subprocess.Popen[bytes], what: str) -> None:
+    deadline = time.monotonic() + 90.0
+    while not check():
+        assert process.poll() is None, f"vpo ended before {what}"
+        assert time.monotonic() < deadline, f"never: {what}"
+        time.sleep(0.1)
+
+
+@pytest.mark.parametrize("presses", [1, 2])
+def test_ctrl_c_on_the_coordinator(
+    media_factory: MediaFactory,
+    policy: Path,
+    tmp_path: Path,
+    isolated_home: Path,
+    library_dirs: tuple[Path, dict[str, Path]],
+    presses: int,
+) -> None:
+    """Once: the two files on the workers finish, no other starts. Twice: the tools
+    on the workers are stopped, every original intact."""
+    media, views = library_dirs
+    originals = {}
+    for index in range(6):
+        path = media_factory(FOREIGN_FIRST, f"coordinator/media/f{index}.mkv")
+        originals[path.name] = path.read_bytes()
+    stub_dir = tmp_path / "held-bin"
+    stub_dir.mkdir()
+    (stub_dir / "mkvmerge").write_text(HELD_MKVMERGE, encoding="utf-8")
+    (stub_dir / "mkvmerge").chmod(0o755)
+    release = tmp_path / "release"
+    extra = {
+        "STUB_MARK": str(tmp_path / "held"),
+        "STUB_RELEASE": str(release),
+        "REAL_MKVMERGE": str(shutil.which("mkvmerge")),
+    }
+    held_path = f"{stub_dir}:{os.environ['PATH']}"
+    write_config(isolated_home, path_map(media, views))
+    vpo = Path(sys.executable).with_name("vpo")
+    log_path = tmp_path / "vpo.log"
+    with cluster(tmp_path, {}) as running:
+        running.add_worker("wa", held_path, extra)
+        running.add_worker("wb", held_path, extra)
+        running.wait_for(2)
+        log = log_path.open("wb")
+        coordinator = subprocess.Popen(
+            [
+                str(vpo),
+                "process",
+                "--db",
+                str(tmp_path / "lib.sqlite"),
+                "-p",
+                str(policy),
+                "--executor",
+                f"dask://{running.address}",
+                str(media),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=log,
+        )
+        try:
+            held = lambda: len(list(tmp_path.glob("held.*"))) == 2  # noqa: E731
+            wait_until(held, coordinator, "both workers hold a file")
+            coordinator.send_signal(signal.SIGINT)
+            wait_until(
+                lambda: "Interrupted" in log_path.read_text(), coordinator, "the first press"
+            )
+            pressed = time.monotonic()
+            if presses == 2:
+                coordinator.send_signal(signal.SIGINT)
+            else:
+                release.touch()
+            coordinator.wait(timeout=120)
+            took = time.monotonic() - pressed
+        finally:
+            release.touch()
+            if coordinator.poll() is None:
+                coordinator.kill()
+                coordinator.wait()
+    assert coordinator.returncode == 130, log_path.read_text()
+    outcomes = sorted(outcome for outcome, *_ in records(tmp_path / "lib.sqlite").values())
+    changed = [name for name, before in originals.items() if (media / name).read_bytes() != before]
+    if presses == 1:
+        assert outcomes == ["changed", "changed"]
+        assert len(changed) == 2
+    else:
+        assert "Aborting" in log_path.read_text()
+        assert outcomes == ["failed", "failed"]
+        # stopped by the press, not by the 60 s tool timeout
+        assert took < 30
+        errors = [error for *_, error in records(tmp_path / "lib.sqlite").values()]
+        assert not any("timed out" in str(error) for error in errors), errors
+        assert changed == []
+    assert sorted(p.name for p in media.iterdir()) == sorted(originals)
+
+
+PROGRESS_FFMPEG = """#!/bin/sh
+# ffmpeg that, on an encode, first reports half of a 1 s file done, then runs the real one.
+case " $* " in *" -progress "*)
+    printf 'frame=12\\nfps=24.0\\nout_time_us=500000\\nspeed=2.0x\\nprogress=continue\\n'
+    sleep 0.5 ;;
+esac
+exec "$REAL_FFMPEG" "$@"
+"""
+
+
+class Recorder:
+    """A ProcessObserver that keeps what the coordinator reports."""
+
+    def __init__(self) -> None:
+        self.progress_seen: list[object] = []
+        self.notices: list[str] = []
+
+    def batch_started(self, total: int) -> None: ...
+
+    def file_started(self, path: Path) -> None: ...
+
+    def file_finished(self, result: object) -> None: ...
+
+    def progress(self, progress: object) -> None:
+        self.progress_seen.append(progress)
+
+    def notice(self, path: Path, text: str, *, important: bool, topic: str | None = None) -> None:
+        self.notices.append(f"{topic}: {path}: {text}")
+
+
+def test_encode_progress_on_a_worker_reaches_the_coordinators_observer(
+    media_factory: MediaFactory,
+    tmp_path: Path,
+    library_dirs: tuple[Path, dict[str, Path]],
+) -> None:
+    from vpo.apply.settings import ApplySettings
+    from vpo.batch.dask_executor import DaskExecutor
+    from vpo.batch.pathmap import PathMap
+    from vpo.batch.process import ProcessRequest, run_process_batch
+    from vpo.policy.loader import load_policy
+    from vpo.tools.locate import locate_tools
+    from vpo.tools.progress import EncodeProgress
+
+    media, views = library_dirs
+    path = media_factory(TO_ENCODE, "coordinator/media/enc.mkv")
+    stub_dir = tmp_path / "progress-bin"
+    stub_dir.mkdir()
+    (stub_dir / "ffmpeg").write_text(PROGRESS_FFMPEG, encoding="utf-8")
+    (stub_dir / "ffmpeg").chmod(0o755)
+    policy_file = tmp_path / "policy.yaml"
+    policy_file.write_text(POLICY, encoding="utf-8")
+    policy = load_policy(policy_file)
+    extra = {"REAL_FFMPEG": str(shutil.which("ffmpeg"))}
+    observer = Recorder()
+    with cluster(tmp_path, {}) as running:
+        running.add_worker("wa", f"{stub_dir}:{os.environ['PATH']}", extra)
+        running.wait_for(1)
+        request = ProcessRequest(
+            paths=(media,),
+            policy=policy,
+            phases=policy.phases,
+            tools=locate_tools(),
+            extensions=("mkv",),
+            settings=ApplySettings(stable_seconds=0),
+            path_map=PathMap.parse([f"wa:{media}={views['wa']}"]),
+        )
+        with DaskExecutor.connect(running.address, timeout=10) as executor:
+            batch = run_process_batch(request, executor=executor, observer=observer)
+    assert batch.count(FileStatus.CHANGED) == 1, batch.failed
+    first = observer.progress_seen[0]
+    assert isinstance(first, EncodeProgress)
+    assert first.path == path  # the coordinator's path, not the worker's
+    assert first.percent is not None
+    assert 40 < first.percent < 60  # 0.5 s of a file of about 1 s
+    assert first.speed == pytest.approx(2.0)
