@@ -103,11 +103,15 @@ def _process(
     from vpo.apply.settings import ApplySettings
     from vpo.batch.process import ProcessRequest
     from vpo.cli.process_run import run_process
+    from vpo.integrations.notify import Notifier
     from vpo.policy.loader import parse_policy
     from vpo.policy.phases import select_phases
 
     config = context.config
     policy = parse_policy(text, str(policy_path))
+    notifier = Notifier.from_config(  # a bad URL: exit 2, file untouched
+        config.notifications, warn=lambda line: context.say(f"vpo hook {arr.value}: {line}")
+    )
     context.say(f"{head}: {path.name}: no vpo serve is running, processing it now")
     request = ProcessRequest(
         paths=(path,),
@@ -130,6 +134,8 @@ def _process(
         quiet=False,
         policy_label=str(policy_path),
         stop_seconds=config.jobs.stop_seconds,
+        notifier=notifier,
+        what=f"vpo hook {arr.value}: {event.event} {path.name}",
     )
 
 
