@@ -235,3 +235,220 @@ def test_without_a_policy_it_says_which_key_to_set(env: dict[str, str]) -> None:
     done = hook(env, radarr_download("/movies/X/x.mkv"))
     assert done.returncode == 2
     assert done.stderr == "vpo: set [integrations.radarr] policy: the policy for its files\n"
+
+
+def sonarr_series(path: str = "/tv/Frieren") -> dict[str, str]:
+    """The series variables every Sonarr v4 file event carries (CustomScript.cs)."""
+    return {
+        "sonarr_instancename": "Sonarr",
+        "sonarr_applicationurl": "",
+        "sonarr_series_id": "12",
+        "sonarr_series_title": "Frieren",
+        "sonarr_series_titleslug": "frieren",
+        "sonarr_series_path": path,
+        "sonarr_series_tvdbid": "424536",
+        "sonarr_series_tvmazeid": "61372",
+        "sonarr_series_imdbid": "tt22248376",
+        "sonarr_series_type": "Anime",
+    }
+
+
+def sonarr_download(their_path: str, deleted: str | None = None) -> dict[str, str]:
+    """Sonarr's OnDownload ("On Import" / "On Upgrade"): one episode file."""
+    relative = their_path.removeprefix("/tv/Frieren/")
+    variables = {
+        "sonarr_eventtype": "Download",
+        **sonarr_series(),
+        "sonarr_isupgrade": str(deleted is not None),
+        "sonarr_episodefile_id": "77",
+        "sonarr_episodefile_episodecount": "1",
+        "sonarr_episodefile_relativepath": relative,
+        "sonarr_episodefile_path": their_path,
+        "sonarr_episodefile_episodeids": "501",
+        "sonarr_episodefile_seasonnumber": "1",
+        "sonarr_episodefile_episodenumbers": "1",
+        "sonarr_episodefile_episodeairdates": "2023-09-29",
+        "sonarr_episodefile_episodeairdatesutc": "9/29/2023 2:00:00 PM",
+        "sonarr_episodefile_episodetitles": "The Journey's End",
+        "sonarr_episodefile_episodeoverviews": "",
+        "sonarr_episodefile_quality": "WEBDL-1080p",
+        "sonarr_episodefile_qualityversion": "1",
+        "sonarr_episodefile_releasegroup": "SubsPlease",
+        "sonarr_episodefile_scenename": "",
+        "sonarr_episodefile_sourcepath": "/downloads/frieren/01.mkv",
+        "sonarr_episodefile_sourcefolder": "/downloads/frieren",
+        "sonarr_download_client": "SABnzbd",
+        "sonarr_download_client_type": "SABnzbd",
+        "sonarr_download_id": "SABnzbd_nzo_1",
+        "sonarr_episodefile_mediainfo_audiochannels": "2",
+        "sonarr_episodefile_mediainfo_audiocodec": "AAC",
+        "sonarr_episodefile_mediainfo_audiolanguages": "French / English",
+        "sonarr_episodefile_mediainfo_languages": "French / English",
+        "sonarr_episodefile_mediainfo_height": "240",
+        "sonarr_episodefile_mediainfo_width": "320",
+        "sonarr_episodefile_mediainfo_subtitles": "",
+        "sonarr_episodefile_mediainfo_videocodec": "h264",
+        "sonarr_episodefile_mediainfo_videodynamicrangetype": "",
+    }
+    if deleted is not None:
+        variables["sonarr_deletedrelativepaths"] = deleted.removeprefix("/tv/Frieren/")
+        variables["sonarr_deletedpaths"] = deleted
+        variables["sonarr_deleteddateadded"] = "12/1/2026 10:00:00 AM"
+    return variables
+
+
+def sonarr_hook(env: dict[str, str], variables: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(VPO), "hook", "sonarr"],
+        env={**env, **variables},
+        capture_output=True,
+        text=True,
+        timeout=WAIT,
+        stdin=subprocess.DEVNULL,
+    )
+
+
+@pytest.fixture
+def sonarr_env(env: dict[str, str], tmp_path: Path) -> dict[str, str]:
+    (tmp_path / "tv").mkdir()
+    return {
+        **{k: v for k, v in env.items() if not k.lower().startswith("sonarr_")},
+        "VPO_LIBRARY_ROOTS": str(tmp_path / "tv"),
+        "VPO_INTEGRATIONS_SONARR_POLICY": "order",
+        "VPO_INTEGRATIONS_SONARR_PATH_MAP": f"/tv={tmp_path / 'tv'}",
+    }
+
+
+def test_sonarr_v4_calls_test_import_complete_upgrade_rename_delete_and_others(
+    sonarr_env: dict[str, str], media_factory: MediaFactory, tmp_path: Path
+) -> None:
+    env = sonarr_env
+    done = sonarr_hook(
+        env,
+        {"sonarr_eventtype": "Test", "sonarr_instancename": "Sonarr", "sonarr_applicationurl": ""},
+    )
+    assert (done.returncode, done.stderr) == (
+        0,
+        "vpo hook sonarr: Test: OK, vpo is reachable from Sonarr\n",
+    )
+
+    # "On Import Complete": Download with every file of the release, plural variables only
+    e1 = media_factory(FOREIGN_FIRST, "tv/Frieren/Season 1/e1.mkv")
+    e2 = media_factory(FOREIGN_FIRST, "tv/Frieren/Season 1/e2.mkv")
+    done = sonarr_hook(
+        env,
+        {
+            "sonarr_eventtype": "Download",
+            **sonarr_series(),
+            "sonarr_episodefile_ids": "77|78",
+            "sonarr_episodefile_count": "2",
+            "sonarr_episodefile_relativepaths": "Season 1/e1.mkv|Season 1/e2.mkv",
+            "sonarr_episodefile_paths": "/tv/Frieren/Season 1/e1.mkv|/tv/Frieren/Season 1/e2.mkv",
+            "sonarr_episodefile_episodeids": "501,502",
+            "sonarr_episodefile_seasonnumber": "1",
+            "sonarr_episodefile_episodenumbers": "1,2",
+            "sonarr_episodefile_qualities": "WEBDL-1080p|WEBDL-1080p",
+            "sonarr_download_client": "SABnzbd",
+            "sonarr_download_id": "SABnzbd_nzo_2",
+            "sonarr_release_title": "[SubsPlease] Frieren - 01-02 (1080p)",
+            "sonarr_sourcepath": "/downloads/frieren",
+            "sonarr_destinationpath": "/tv/Frieren/Season 1",
+        },
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.splitlines()[0] == (
+        "vpo hook sonarr: Download: 2 files: no vpo serve is running, processing it now"
+    )
+    assert audio_languages(e1) == audio_languages(e2) == [("eng", True), ("fre", False)]
+
+    # "On Upgrade": a better e1 replaces the old one, which Sonarr deleted
+    better = media_factory(FOREIGN_FIRST, "tv/Frieren/Season 1/e1 [1080p].mkv")
+    e1.unlink()
+    done = sonarr_hook(
+        env,
+        sonarr_download(
+            "/tv/Frieren/Season 1/e1 [1080p].mkv", deleted="/tv/Frieren/Season 1/e1.mkv"
+        ),
+    )
+    assert done.returncode == 0, done.stderr
+    assert audio_languages(better) == [("eng", True), ("fre", False)]
+
+    # "On Rename"
+    renamed = e2.with_name("Frieren - S01E02.mkv")
+    e2.rename(renamed)
+    done = sonarr_hook(
+        env,
+        {
+            "sonarr_eventtype": "Rename",
+            **sonarr_series(),
+            "sonarr_episodefile_ids": "78",
+            "sonarr_episodefile_relativepaths": "Season 1/Frieren - S01E02.mkv",
+            "sonarr_episodefile_paths": "/tv/Frieren/Season 1/Frieren - S01E02.mkv",
+            "sonarr_episodefile_previousrelativepaths": "Season 1/e2.mkv",
+            "sonarr_episodefile_previouspaths": "/tv/Frieren/Season 1/e2.mkv",
+        },
+    )
+    assert done.stderr == "vpo hook sonarr: Rename: the library follows 1 of 1 renamed file(s)\n"
+
+    # "On Episode File Delete"
+    renamed.unlink()
+    done = sonarr_hook(
+        env,
+        {
+            "sonarr_eventtype": "EpisodeFileDelete",
+            **sonarr_series(),
+            "sonarr_episodefile_deletereason": "Manual",
+            "sonarr_episodefile_id": "78",
+            "sonarr_episodefile_episodecount": "1",
+            "sonarr_episodefile_relativepath": "Season 1/Frieren - S01E02.mkv",
+            "sonarr_episodefile_path": "/tv/Frieren/Season 1/Frieren - S01E02.mkv",
+            "sonarr_episodefile_episodeids": "502",
+            "sonarr_episodefile_seasonnumber": "1",
+            "sonarr_episodefile_episodenumbers": "2",
+            "sonarr_episodefile_quality": "WEBDL-1080p",
+            "sonarr_episodefile_qualityversion": "1",
+            "sonarr_episodefile_releasegroup": "SubsPlease",
+            "sonarr_episodefile_scenename": "",
+        },
+    )
+    assert done.stderr == (
+        "vpo hook sonarr: EpisodeFileDelete: 1 file(s) marked missing in the library\n"
+    )
+
+    # events vpo has nothing to do for, and one it has never heard of
+    for event in ("SeriesAdd", "Grab", "HealthIssue", "SomethingNew"):
+        done = sonarr_hook(env, {"sonarr_eventtype": event, **sonarr_series()})
+        assert (done.returncode, done.stderr) == (0, f"vpo hook sonarr: {event}: nothing to do\n")
+
+    with Library.open(Path(env["VPO_LIBRARY_DATABASE"])) as library:
+        old = library.file_state(e1)
+        assert old is not None and old.status is FileStatus.MISSING  # replaced by the upgrade
+        assert library.file_state(e2) is None  # followed the rename ...
+        gone = library.file_state(renamed)
+        assert gone is not None and gone.status is FileStatus.MISSING  # ... then deleted
+        kept = library.file_state(better)
+        assert kept is not None and kept.status is FileStatus.OK
+
+
+def test_a_radarr_upgrade_marks_the_replaced_file_missing(
+    env: dict[str, str], media_factory: MediaFactory
+) -> None:
+    old = media_factory(FOREIGN_FIRST, "films/Film (2021)/Film (2021) 720p.mkv")
+    assert hook(env, radarr_download("/movies/Film (2021)/Film (2021) 720p.mkv")).returncode == 0
+    better = media_factory(FOREIGN_FIRST, "films/Film (2021)/Film (2021) 1080p.mkv")
+    old.unlink()
+    upgrade = radarr_download("/movies/Film (2021)/Film (2021) 1080p.mkv")
+    upgrade.update(
+        {
+            "radarr_isupgrade": "True",
+            "radarr_deletedrelativepaths": "Film (2021) 720p.mkv",
+            "radarr_deletedpaths": "/movies/Film (2021)/Film (2021) 720p.mkv",
+            "radarr_deleteddateadded": "12/1/2026 10:00:00 AM",
+        }
+    )
+    done = hook(env, upgrade)
+    assert done.returncode == 0, done.stderr
+    assert audio_languages(better) == [("eng", True), ("fre", False)]
+    with Library.open(Path(env["VPO_LIBRARY_DATABASE"])) as library:
+        gone = library.file_state(old)
+        assert gone is not None and gone.status is FileStatus.MISSING

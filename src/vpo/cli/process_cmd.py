@@ -255,7 +255,9 @@ def _run(options: ProcessOptions, *, queue: bool = False, priority: int = 0) -> 
             executor=config.processing.executor,
         )
     from vpo.cli.process_run import run_process
+    from vpo.integrations.notify import Notifier
 
+    notify = config.notifications.process  # opt-in: a bad URL stops the run before any file
     return run_process(
         request,
         database=config.library.database,
@@ -264,6 +266,8 @@ def _run(options: ProcessOptions, *, queue: bool = False, priority: int = 0) -> 
         policy_label=label,
         stop_seconds=config.jobs.stop_seconds,
         executor=config.processing.executor,
+        notifier=Notifier.from_config(config.notifications, warn=_warn) if notify else None,
+        what=f"vpo process ({options.policy_path.name})",
     )
 
 
@@ -290,3 +294,7 @@ def _transcode_settings(config: VPOConfig) -> TranscodeSettings:
     from vpo.apply.encode import TranscodeSettings
 
     return TranscodeSettings.from_config(config.transcode)
+
+
+def _warn(line: str) -> None:
+    click.echo(f"vpo: {line}", err=True)

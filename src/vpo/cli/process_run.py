@@ -14,14 +14,18 @@ import click
 from rich.console import Console
 
 from vpo.batch.executors import open_executor
-from vpo.batch.process import ProcessRequest, run_process_batch
+from vpo.batch.process import ProcessObserver, ProcessRequest, run_process_batch
 from vpo.batch.progress import ProgressTracker
+from vpo.batch.runner import BatchResult
 from vpo.cli.interrupt import InterruptController
 from vpo.cli.render.batch_progress import BatchProgressDisplay
 from vpo.cli.render.process_summary import process_document, summary_lines
 from vpo.errors import ExitCode
+from vpo.integrations.notify import LISTED_FAILURES, Notifier, RunReport
 from vpo.library import Library
 from vpo.text import json_text
+from vpo.tools.progress import EncodeProgress
+from vpo.workflow.result import FileResult, FileStatus
 
 
 def run_process(
@@ -33,8 +37,12 @@ def run_process(
     policy_label: str,
     stop_seconds: float,
     executor: str = "threads",
+    notifier: Notifier | None = None,
+    what: str = "vpo process",
 ) -> ExitCode:
-    """Process every file of ``request``; returns the exit code (README table)."""
+    """Process every file of ``request``; returns the exit code (README table).
+
+    With a ``notifier``, failed files and the run's end are notified as ``what``."""
     console = Console(stderr=True, highlight=False, soft_wrap=True)
     stop = threading.Event()
     tracker = ProgressTracker(None)
@@ -50,10 +58,14 @@ def run_process(
             on_abort=getattr(pool, "stop_tools", None),  # remote workers' tools too
         ) as interrupt,
     ):
+        observer = display if notifier is None else _Notifying(display, notifier, what)
         batch = run_process_batch(
-            request, executor=pool, observer=display, stop=stop, library=library
+            request, executor=pool, observer=observer, stop=stop, library=library
         )
     interrupted = interrupt.interrupted
+    if notifier is not None:
+        notifier.run_finished(run_report(batch, what, interrupted=interrupted))
+        notifier.close()
     if as_json:
         document = process_document(
             batch,
@@ -74,3 +86,49 @@ def run_process(
     if batch.failed or batch.stopped_early:
         return ExitCode.FILES_FAILED
     return ExitCode.OK
+
+
+def run_report(batch: BatchResult, what: str, *, interrupted: bool) -> RunReport:
+    """How an inline run ended, for its notification."""
+    if interrupted:
+        end = "interrupted"
+    elif batch.stopped_early or batch.database_error is not None:
+        end = "failed"
+    else:
+        end = "completed"
+    return RunReport(
+        what=what,
+        end=end,
+        counts={status.value: batch.count(status) for status in FileStatus},
+        failures=tuple(
+            (str(result.path), result.error or "failed")
+            for result in batch.failed[:LISTED_FAILURES]
+        ),
+        reason=batch.database_error or (batch.stop_reason if end != "completed" else None),
+    )
+
+
+class _Notifying:
+    """The display, plus a notification for each failed file as it fails."""
+
+    def __init__(self, inner: ProcessObserver, notifier: Notifier, what: str) -> None:
+        self._inner = inner
+        self._notifier = notifier
+        self._what = what
+
+    def batch_started(self, total: int) -> None:
+        self._inner.batch_started(total)
+
+    def file_started(self, path: Path) -> None:
+        self._inner.file_started(path)
+
+    def file_finished(self, result: FileResult) -> None:
+        self._inner.file_finished(result)
+        if result.status is FileStatus.FAILED:
+            self._notifier.file_failed(self._what, str(result.path), result.error or "failed")
+
+    def progress(self, progress: EncodeProgress) -> None:
+        self._inner.progress(progress)
+
+    def notice(self, path: Path, text: str, *, important: bool, topic: str | None = None) -> None:
+        self._inner.notice(path, text, important=important, topic=topic)

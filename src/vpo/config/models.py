@@ -393,6 +393,47 @@ class IntegrationsConfig(_Section):
     plex: MediaServerConfig = Field(default_factory=MediaServerConfig)
 
 
+NotifyOn = Literal["job_finished", "job_failed", "file_failed"]
+
+
+class NotificationsConfig(_Section):
+    """Messages when jobs finish or files fail, through apprise URLs; off while urls is empty."""
+
+    urls: tuple[str, ...] = Field(
+        default=(),
+        description="Apprise URLs to notify (ntfy://, discord://, mailtos://, json://, ...); "
+        "empty: no notifications",
+    )
+    on: tuple[NotifyOn, ...] = Field(
+        default=("job_finished",),
+        description='When: "job_finished" (every job, with its counts), "job_failed" (a job '
+        'with failed files, or that failed), "file_failed" (each failed file at once)',
+    )
+    timeout: float = Field(
+        default=10.0,
+        gt=0,
+        le=300,
+        strict=True,
+        allow_inf_nan=False,
+        description="Seconds one message may take per URL (connect and answer) before it is "
+        "abandoned with a warning",
+    )
+    process: bool = Field(
+        default=False,
+        strict=True,
+        description="Also notify for vpo process runs (vpo serve, vpo watch and vpo hook "
+        "always do)",
+    )
+
+    @field_validator("urls", mode="after")
+    @classmethod
+    def _check_urls(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        bad = next((url for url in value if "://" not in url), None)
+        if bad is not None:
+            raise PydanticCustomError("notify_url", f"{bad!r} is not an apprise URL (SCHEME://...)")
+        return value
+
+
 class VPOConfig(_Section):
     """All settings, one section per concern."""
 
@@ -406,6 +447,7 @@ class VPOConfig(_Section):
     server: ServerConfig = Field(default_factory=ServerConfig)
     watch: WatchConfig = Field(default_factory=WatchConfig)
     integrations: IntegrationsConfig = Field(default_factory=IntegrationsConfig)
+    notifications: NotificationsConfig = Field(default_factory=NotificationsConfig)
 
 
 GROUPS: dict[str, type[BaseModel]] = {"integrations": IntegrationsConfig}

@@ -4,7 +4,8 @@ Both programs pass everything in environment variables named
 ``<program>_<field>`` (``radarr_eventtype``, ``radarr_moviefile_path`` …); on
 Linux they arrive in lower case, but the names are read case-insensitively.
 The variable sets follow their ``CustomScript.cs``: ``Download`` (also an
-upgrade, with ``*_deletedpaths``), ``Rename`` (``*_paths`` and
+upgrade, with ``*_deletedpaths``; Sonarr v4's "On Import Complete" sends
+``Download`` with ``sonarr_episodefile_paths``, several files), ``Rename`` (``*_paths`` and
 ``*_previouspaths``, ``|``-separated), ``EpisodeFileDelete`` /
 ``MovieFileDelete`` and ``Test``; every other event needs nothing from vpo.
 """
@@ -51,7 +52,7 @@ class HookEvent:
     arr: Arr
     event: str
     action: HookAction
-    files: tuple[str, ...] = ()  # PROCESS: the imported file; RENAME: the new names; DELETE
+    files: tuple[str, ...] = ()  # PROCESS: the imported file(s); RENAME: the new names; DELETE
     previous: tuple[str, ...] = ()  # RENAME: the old names, in the same order
     replaced: tuple[str, ...] = ()  # PROCESS of an upgrade: the files it replaced
     title: str | None = None
@@ -78,12 +79,13 @@ def parse_hook_env(arr: Arr, environ: Mapping[str, str]) -> HookEvent:
     file_field = arr.file_field
     if event == "Test":
         return HookEvent(arr, event, HookAction.TEST)
-    if event == "Download":
-        path = get(f"{file_field}_path")
-        if not path:
+    if event == "Download":  # one import (or upgrade); Sonarr's Import Complete: several
+        single = get(f"{file_field}_path")
+        paths = (single,) if single else split(f"{file_field}_paths")
+        if not paths:
             raise ValueError(f"{arr.program} sent {event} without {prefix}{file_field}_path")
         return HookEvent(
-            arr, event, HookAction.PROCESS, (path,), replaced=split("deletedpaths"), title=title
+            arr, event, HookAction.PROCESS, paths, replaced=split("deletedpaths"), title=title
         )
     if event == "Rename":
         new, old = split(f"{file_field}_paths"), split(f"{file_field}_previouspaths")
@@ -136,12 +138,13 @@ def parse_webhook(arr: Arr, payload: Mapping[str, object]) -> HookEvent:
     file_key = "episodeFile" if arr is Arr.SONARR else "movieFile"
     if event == "Test":
         return HookEvent(arr, event, HookAction.TEST, title=title)
-    if event == "Download":
+    if event == "Download":  # Sonarr's Import Complete: "episodeFiles", a list
         path = _path_of(payload.get(file_key))
-        if path is None:
+        paths = (path,) if path else _paths_of(payload.get(f"{file_key}s"))
+        if not paths:
             raise ValueError(f"{arr.program} sent {event} without {file_key}.path")
-        replaced = tuple(p for p in map(_path_of, _list(payload.get("deletedFiles"))) if p)
-        return HookEvent(arr, event, HookAction.PROCESS, (path,), replaced=replaced, title=title)
+        replaced = _paths_of(payload.get("deletedFiles"))
+        return HookEvent(arr, event, HookAction.PROCESS, paths, replaced=replaced, title=title)
     if event == "Rename":
         renamed = _list(
             payload.get("renamedEpisodeFiles" if arr is Arr.SONARR else "renamedMovieFiles")
@@ -168,6 +171,10 @@ def _path_of(value: object, key: str = "path") -> str | None:
         if isinstance(path, str) and path:
             return path
     return None
+
+
+def _paths_of(value: object) -> tuple[str, ...]:
+    return tuple(p for p in map(_path_of, _list(value)) if p)
 
 
 def _list(value: object) -> list[object]:

@@ -77,12 +77,13 @@ def _process(
     arr = event.arr
     if not settings.policy:
         raise ConfigError(f"set [integrations.{arr.value}] policy: the policy for its files")
-    (path,) = files
-    if not path.is_file():
-        raise FatalError(
-            f"hook {arr.value}: {event.event}: {path} not found (is "
-            f"[integrations.{arr.value}] path_map right? {arr.program} reported {event.files[0]})"
-        )
+    for path, reported in zip(files, event.files, strict=True):
+        if not path.is_file():
+            raise FatalError(
+                f"hook {arr.value}: {event.event}: {path} not found (is "
+                f"[integrations.{arr.value}] path_map right? {arr.program} reported {reported})"
+            )
+    names = files[0].name if len(files) == 1 else f"{len(files)} files"
     if event.replaced:
         replaced = [Path(map_path(p, maps)) for p in event.replaced]
         _forget(context.config, replaced)
@@ -92,8 +93,8 @@ def _process(
         from vpo.jobs.enqueue import enqueue, queued_line
         from vpo.jobs.model import JobType
 
-        queued = enqueue(context.config, JobType.PROCESS, [path], policy_path=policy_path)
-        context.say(f"{head}: {path.name}: {queued_line(queued)}")
+        queued = enqueue(context.config, JobType.PROCESS, files, policy_path=policy_path)
+        context.say(f"{head}: {names}: {queued_line(queued)}")
         if queued.warning:
             context.say(f"vpo hook {arr.value}: {queued.warning}")
         return ExitCode.OK
@@ -103,14 +104,18 @@ def _process(
     from vpo.apply.settings import ApplySettings
     from vpo.batch.process import ProcessRequest
     from vpo.cli.process_run import run_process
+    from vpo.integrations.notify import Notifier
     from vpo.policy.loader import parse_policy
     from vpo.policy.phases import select_phases
 
     config = context.config
     policy = parse_policy(text, str(policy_path))
-    context.say(f"{head}: {path.name}: no vpo serve is running, processing it now")
+    notifier = Notifier.from_config(  # a bad URL: exit 2, file untouched
+        config.notifications, warn=lambda line: context.say(f"vpo hook {arr.value}: {line}")
+    )
+    context.say(f"{head}: {names}: no vpo serve is running, processing it now")
     request = ProcessRequest(
-        paths=(path,),
+        paths=tuple(files),
         policy=policy,
         phases=select_phases(policy, None),
         tools=context.tools,
@@ -130,6 +135,8 @@ def _process(
         quiet=False,
         policy_label=str(policy_path),
         stop_seconds=config.jobs.stop_seconds,
+        notifier=notifier,
+        what=f"vpo hook {arr.value}: {event.event} {names}",
     )
 
 

@@ -62,18 +62,23 @@ def handle_webhook(
         forget_deleted(library, [Path(p) for p in replaced])
     if not settings.policy:
         raise ServiceError(422, f"set [integrations.{arr.value}] policy: the policy for its files")
-    if not Path(files[0]).is_file():
+    missing = next((name for name in files if not Path(name).is_file()), None)
+    if missing is not None:
         raise ServiceError(
-            404, f"{files[0]} not found (is [integrations.{arr.value}] path_map right?)"
+            404, f"{missing} not found (is [integrations.{arr.value}] path_map right?)"
         )
     from vpo.watch.sink import process_job
 
     try:
-        new = process_job(files[:1], settings.policy, services.policy_dir)
+        new = process_job(files, settings.policy, services.policy_dir)
     except VpoError as error:
         raise ServiceError(422, str(error)) from None
     job = services.queue(new)
-    log.info("%s webhook %s: job %d for %s", arr.program, event.event, job.id, files[0])
+    log.info("%s webhook %s: job %d for %s", arr.program, event.event, job.id, ", ".join(files))
     return WebhookAnswer(
-        event=event.event, action=action, job_id=job.id, files=1, message=f"job {job.id} queued"
+        event=event.event,
+        action=action,
+        job_id=job.id,
+        files=len(files),
+        message=f"job {job.id} queued",
     )

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Protocol
 
 from vpo.errors import VpoError
+from vpo.integrations.notify import LISTED_FAILURES, Notifier, RunReport
 from vpo.jobs.execute import JobEnd, JobEnvironment, JobOutcome, run_job
 from vpo.jobs.limits import Clock, StartGate
 from vpo.jobs.model import Job, JobEvent, JobProgress, JobStatus
@@ -44,6 +45,7 @@ class JobRunner:
         clock: Clock = datetime.now,
         run: Callable[..., JobOutcome] = run_job,
         on_changed: Callable[[Path], None] | None = None,
+        notifier: Notifier | None = None,
     ) -> None:
         self._env = env
         self._events = events
@@ -51,6 +53,8 @@ class JobRunner:
         self._clock = clock
         self._run = run
         self._on_changed = on_changed  # told about every file a job changed (media servers)
+        self._notifier = notifier  # [notifications]: finished jobs, failed files
+        self._failures: list[tuple[str, str]] = []  # of the running job, for its message
         self._condition = threading.Condition()
         self._closing = False
         self._current: Job | None = None
@@ -129,6 +133,7 @@ class JobRunner:
                     if job is not None:
                         self._current = job
                         self._current_stop = threading.Event()
+                        self._failures = []
                         return job
                     self._condition.wait()  # woken by wake(), retry() or shutdown
                 else:
@@ -178,7 +183,20 @@ class JobRunner:
                 f" ({error})" if error else "",
                 " ".join(f"{k}={v}" for k, v in outcome.counts.items()),
             )
-        self._state(jobs.get(job.id))
+        final = jobs.get(job.id)
+        self._state(final)
+        if self._notifier is not None and status is not JobStatus.QUEUED:
+            with self._condition:
+                failures = tuple(self._failures)
+            self._notifier.run_finished(
+                RunReport(
+                    what=_job_label(job),
+                    end=(final.status if final is not None else status).value,
+                    counts=outcome.counts,
+                    failures=failures,
+                    reason=error,
+                )
+            )
 
     # ------------------------------------------------------------------ events
 
@@ -207,8 +225,19 @@ class JobRunner:
             f" ({data['error']})" if data.get("error") else "",
         )
         self._events.publish(JobEvent(event="file", job_id=job_id, data=data))
+        if self._notifier is not None and data.get("status") == "failed":
+            cause = str(data.get("error") or "failed")
+            with self._condition:
+                if len(self._failures) < LISTED_FAILURES:
+                    self._failures.append((str(data["path"]), cause))
+            self._notifier.file_failed(f"job {job_id}", str(data["path"]), cause)
         if self._on_changed is not None and data.get("status") == "changed":
             self._on_changed(Path(str(data["path"])))
+
+
+def _job_label(job: Job) -> str:
+    policy = f", policy {job.policy_name}" if job.policy_name else ""
+    return f"job {job.id} ({job.type.value}{policy})"
 
 
 class _Observer:

@@ -29,6 +29,7 @@ import uvicorn
 
 from vpo.apply.recovery import RecoveryKind, recover_leftovers
 from vpo.config.models import VPOConfig
+from vpo.integrations.notify import Notifier
 from vpo.jobs.execute import JobEnvironment
 from vpo.jobs.runner import JobRunner
 from vpo.jobs.window import parse_window
@@ -146,11 +147,13 @@ def serve(options: ServeOptions) -> None:
         _recover(library)
         optimize_planner(library)  # fresh statistics for the API's filter queries
         events = EventBus()
+        notifier = Notifier.from_config(config.notifications)  # a bad URL: exit 2 now
         runner = JobRunner(
             JobEnvironment(library, config, options.tools),
             events,
             window=window,
             on_changed=_media_servers(config),
+            notifier=notifier,
         )
         services = Services(
             library=library,
@@ -189,6 +192,8 @@ def serve(options: ServeOptions) -> None:
             if watcher is not None:
                 watcher.stop()
             runner.shutdown(config.server.shutdown_timeout)
+            if notifier is not None:
+                notifier.close()
             backups.stop()
             log.info("vpo serve stopped (%.1f s to shut down)", time.monotonic() - started)
 

@@ -19,6 +19,7 @@ from typing import Any
 
 from vpo.config.models import VPOConfig
 from vpo.integrations.media_servers import MediaServers
+from vpo.integrations.notify import Notifier
 from vpo.jobs.execute import JobEnvironment
 from vpo.jobs.model import JobEvent
 from vpo.jobs.runner import JobRunner
@@ -57,12 +58,15 @@ def watch_foreground(options: WatchOptions) -> None:
     with Library.open(config.library.database) as library:
         daemon = running_daemon(config.library.database)
         runner: JobRunner | None = None
-        if daemon is None:
+        notifier: Notifier | None = None
+        if daemon is None:  # with a daemon, its runner notifies
             servers = MediaServers.from_config(config.integrations)
+            notifier = Notifier.from_config(config.notifications)
             runner = JobRunner(
                 JobEnvironment(library, config, options.tools),
                 _NoEvents(),
                 on_changed=servers.changed if servers else None,
+                notifier=notifier,
             )
             wake = runner.wake
         else:
@@ -86,6 +90,8 @@ def watch_foreground(options: WatchOptions) -> None:
             watcher.stop()
             if runner is not None:
                 runner.shutdown(config.server.shutdown_timeout)
+            if notifier is not None:
+                notifier.close()
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
 

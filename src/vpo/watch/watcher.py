@@ -12,6 +12,7 @@ folder). Everything else goes to the sink, one job per sweep and policy.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import os
 import stat
@@ -86,17 +87,10 @@ class Watcher:
                     "watch: %s is not a folder (yet); its events start when it exists", folder.path
                 )
         folders = [str(folder.path) for folder in self._settings.folders if folder.path.is_dir()]
-        self._rescan(time.monotonic(), catch_up=True)
-        last_rescan = time.monotonic()
         tick_ms = int(self._settings.tick * 1000)
-        log.info(
-            "watching %s (stable after %g s%s)",
-            ", ".join(folders) or "nothing",
-            self._settings.stable_seconds,
-            ", polling" if self._settings.polling else "",
-        )
         if not folders:
-            self._ready.set()
+            self._rescan(time.monotonic(), catch_up=True)
+            self._watching("nothing")
             self._stop.wait()
             return
         changes_seen = watchfiles.watch(
@@ -111,8 +105,13 @@ class Watcher:
             poll_delay_ms=tick_ms,
             ignore_permission_denied=True,
         )
-        self._ready.set()
-        for changes in changes_seen:
+        # watchfiles registers its watches when the generator first runs: only then
+        # catch up and say "watching", or a file landing in between is never seen
+        first: set[tuple[watchfiles.Change, str]] = next(changes_seen, set())
+        self._rescan(time.monotonic(), catch_up=True)
+        last_rescan = time.monotonic()
+        self._watching(", ".join(folders))
+        for changes in itertools.chain([first], changes_seen):
             now = time.monotonic()
             for change, raw in changes:
                 self._event(Path(raw), change, now)
@@ -121,6 +120,15 @@ class Watcher:
                 self._rescan(now, catch_up=False)
                 last_rescan = now
             self._sweep(now)
+
+    def _watching(self, folders: str) -> None:
+        log.info(
+            "watching %s (stable after %g s%s)",
+            folders,
+            self._settings.stable_seconds,
+            ", polling" if self._settings.polling else "",
+        )
+        self._ready.set()
 
     def _guarded_run(self) -> None:
         try:

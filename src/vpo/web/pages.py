@@ -383,7 +383,7 @@ def mount(api: FastAPI, services: Services, *, token: str | None) -> None:
             rows = []
             for key in (k for k in ALL_KEYS if k.section == section):
                 value = getattr(section_of(config, section), key.name)
-                if key.dotted == "server.token" and value:
+                if _secret(key.dotted) and value:
                     value = "(set, not shown)"
                 rows.append(
                     {
@@ -422,3 +422,10 @@ def _size_of(database: Path) -> int:
         with contextlib.suppress(OSError):
             total += Path(f"{database}{suffix}").stat().st_size
     return total
+
+
+def _secret(dotted: str) -> bool:
+    """Keys whose values are credentials (notification URLs carry tokens too)."""
+    return dotted in ("server.token", "notifications.urls") or dotted.endswith(
+        (".api_key", ".token")
+    )

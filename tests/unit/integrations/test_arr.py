@@ -12,6 +12,7 @@ from vpo.integrations.arr import (
     map_path,
     parse_hook_env,
     parse_path_map,
+    parse_webhook,
 )
 
 RADARR_DOWNLOAD = {
@@ -158,3 +159,84 @@ def test_path_maps_use_the_longest_whole_component_prefix() -> None:
 def test_malformed_path_maps(entry: str) -> None:
     with pytest.raises(ValueError, match="must be"):
         parse_path_map([entry])
+
+
+# Sonarr v4's "On Import Complete" (CustomScript.OnImportComplete): event type Download,
+# every imported file of the release in pipe-separated plural variables, no singular path.
+SONARR_IMPORT_COMPLETE = {
+    "sonarr_eventtype": "Download",
+    "sonarr_instancename": "Sonarr",
+    "sonarr_applicationurl": "",
+    "sonarr_series_id": "12",
+    "sonarr_series_title": "Frieren",
+    "sonarr_series_titleslug": "frieren",
+    "sonarr_series_path": "/tv/Frieren",
+    "sonarr_series_tvdbid": "424536",
+    "sonarr_series_tvmazeid": "61372",
+    "sonarr_series_tmdbid": "209867",
+    "sonarr_series_imdbid": "tt22248376",
+    "sonarr_series_type": "Anime",
+    "sonarr_series_year": "2023",
+    "sonarr_series_originallanguage": "jpn",
+    "sonarr_series_genres": "Animation|Fantasy",
+    "sonarr_series_tags": "anime",
+    "sonarr_episodefile_ids": "77|78",
+    "sonarr_episodefile_count": "2",
+    "sonarr_episodefile_relativepaths": "Season 1/Frieren - S01E01.mkv|"
+    "Season 1/Frieren - S01E02.mkv",
+    "sonarr_episodefile_paths": "/tv/Frieren/Season 1/Frieren - S01E01.mkv|"
+    "/tv/Frieren/Season 1/Frieren - S01E02.mkv",
+    "sonarr_episodefile_episodeids": "501,502",
+    "sonarr_episodefile_seasonnumber": "1",
+    "sonarr_episodefile_episodenumbers": "1,2",
+    "sonarr_episodefile_qualities": "WEBDL-1080p|WEBDL-1080p",
+    "sonarr_episodefile_qualityversions": "1|1",
+    "sonarr_episodefile_releasegroups": "SubsPlease|SubsPlease",
+    "sonarr_episodefile_scenenames": "|",
+    "sonarr_download_client": "SABnzbd",
+    "sonarr_download_client_type": "SABnzbd",
+    "sonarr_download_id": "SABnzbd_nzo_2",
+    "sonarr_release_group": "SubsPlease",
+    "sonarr_release_quality": "WEBDL-1080p",
+    "sonarr_release_qualityversion": "1",
+    "sonarr_release_indexer": "Nyaa",
+    "sonarr_release_size": "2800000000",
+    "sonarr_release_title": "[SubsPlease] Frieren - 01-02 (1080p)",
+    "sonarr_release_releasetype": "MultiEpisode",
+    "sonarr_sourcepath": "/downloads/frieren",
+    "sonarr_sourcefolder": "/downloads",
+    "sonarr_destinationpath": "/tv/Frieren/Season 1",
+    "sonarr_destinationfolder": "/tv/Frieren",
+}
+
+
+def test_sonarr_import_complete_names_every_imported_file() -> None:
+    event = parse_hook_env(Arr.SONARR, SONARR_IMPORT_COMPLETE)
+    assert event.action is HookAction.PROCESS
+    assert event.files == (
+        "/tv/Frieren/Season 1/Frieren - S01E01.mkv",
+        "/tv/Frieren/Season 1/Frieren - S01E02.mkv",
+    )
+
+
+def test_sonarr_import_complete_webhook_lists_episode_files() -> None:
+    body = {
+        "eventType": "Download",  # WebhookImportCompletePayload: EventType = Download
+        "instanceName": "Sonarr",
+        "series": {"id": 12, "title": "Frieren", "path": "/tv/Frieren", "tvdbId": 424536},
+        "episodes": [{"id": 501, "episodeNumber": 1}, {"id": 502, "episodeNumber": 2}],
+        "episodeFiles": [
+            {"id": 77, "relativePath": "Season 1/e1.mkv", "path": "/tv/Frieren/Season 1/e1.mkv"},
+            {"id": 78, "relativePath": "Season 1/e2.mkv", "path": "/tv/Frieren/Season 1/e2.mkv"},
+        ],
+        "release": {"releaseTitle": "[SubsPlease] Frieren - 01-02 (1080p)"},
+        "downloadClient": "SABnzbd",
+        "downloadClientType": "SABnzbd",
+        "downloadId": "SABnzbd_nzo_2",
+        "fileCount": 2,
+        "sourcePath": "/downloads/frieren",
+        "destinationPath": "/tv/Frieren/Season 1",
+    }
+    event = parse_webhook(Arr.SONARR, body)
+    assert (event.action, event.title) == (HookAction.PROCESS, "Frieren")
+    assert event.files == ("/tv/Frieren/Season 1/e1.mkv", "/tv/Frieren/Season 1/e2.mkv")

@@ -10,6 +10,7 @@ import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -56,7 +57,7 @@ ApiFactory = Callable[..., Api]
 def make_api(tmp_path: Path) -> Iterator[ApiFactory]:
     opened: list[tuple[Library, TestClient]] = []
 
-    def make(*, token: str | None = None, max_body: int = 64 * 1024) -> Api:
+    def make(*, token: str | None = None, max_body: int = 64 * 1024, **sections: Any) -> Api:
         root = tmp_path / "library"
         policies = tmp_path / "policies"
         outside = tmp_path / "outside"
@@ -66,6 +67,7 @@ def make_api(tmp_path: Path) -> Iterator[ApiFactory]:
         config = VPOConfig(
             library=LibraryConfig(database=tmp_path / "lib.db", roots=(root,)),
             server=ServerConfig(token=token, policy_dir=policies, max_body=max_body),
+            **sections,
         )
         library = Library.open(config.library.database)
         events = EventBus()

@@ -9,6 +9,12 @@ from pathlib import Path
 
 import pytest
 
+from vpo.config.models import (
+    ArrConfig,
+    IntegrationsConfig,
+    MediaServerConfig,
+    NotificationsConfig,
+)
 from vpo.jobs.model import JobStatus
 from vpo.library.jobs import PlanItem
 from vpo.library.records import FileOutcome, FileRecord, RunCounts
@@ -209,6 +215,21 @@ def test_settings_page(api: Api) -> None:
     assert [(t["name"], t["path"], t["state"]) for t in tools] == [
         (name, None, "missing") for name in ("ffprobe", "ffmpeg", "mkvmerge", "mkvpropedit")
     ]
+
+
+def test_settings_page_hides_secrets(make_api: ApiFactory) -> None:
+    api = make_api(
+        notifications=NotificationsConfig(urls=("discord://1234/s3cret-webhook-token",)),
+        integrations=IntegrationsConfig(
+            radarr=ArrConfig(api_key="radarr-s3cret"),
+            jellyfin=MediaServerConfig(url="http://jf:8096", token="jellyfin-s3cret"),
+        ),
+    )
+    html = api.client.get("/settings").text
+    assert "http://jf:8096" in html  # what is not a secret is shown
+    for secret in ("s3cret-webhook-token", "radarr-s3cret", "jellyfin-s3cret"):
+        assert secret not in html
+    assert html.count("(set, not shown)") == 3
 
 
 def test_pages_send_a_content_security_policy(api: Api) -> None:

@@ -299,3 +299,131 @@ def test_bad_bodies(hooks: Hooks, body: dict[str, object], status: int, detail: 
 def test_other_events_are_acknowledged(hooks: Hooks) -> None:
     answer = hooks.post("radarr", {"eventType": "Grab", "movie": movie()})
     assert (answer["status"], answer["action"]) == (200, "ignore")
+
+
+SERIES = {
+    "id": 12,
+    "title": "Frieren",
+    "titleSlug": "frieren",
+    "path": "/tv/Frieren",
+    "tvdbId": 424536,
+    "tvMazeId": 61372,
+    "tmdbId": 209867,
+    "imdbId": "tt22248376",
+    "type": "anime",
+    "year": 2023,
+    "genres": ["Animation"],
+    "tags": ["anime"],
+    "originalLanguage": {"id": 8, "name": "Japanese"},
+}
+
+
+def episode_file(path: str, **extra: object) -> dict[str, object]:
+    return {
+        "id": 77,
+        "relativePath": path.removeprefix("/tv/Frieren/"),
+        "path": path,
+        "quality": "WEBDL-1080p",
+        "qualityVersion": 1,
+        "releaseGroup": "SubsPlease",
+        "size": 1,
+        "dateAdded": "2026-12-03T10:00:00Z",
+        **extra,
+    }
+
+
+def test_a_sonarr_import_complete_queues_every_file_in_one_job(hooks: Hooks) -> None:
+    """Sonarr v4 "On Import Complete": WebhookImportCompletePayload, eventType Download,
+    ``episodeFiles`` a list and no ``episodeFile``."""
+    names = [hooks.root / "Frieren" / "Season 1" / f"e{n}.mkv" for n in (1, 2)]
+    names[0].parent.mkdir(parents=True)
+    for name in names:
+        name.write_bytes(b"x")
+    body = {
+        "eventType": "Download",
+        "instanceName": "Sonarr",
+        "applicationUrl": "",
+        "series": SERIES,
+        "episodes": [{"id": 501, "episodeNumber": 1}, {"id": 502, "episodeNumber": 2}],
+        "episodeFiles": [episode_file(f"/tv/Frieren/Season 1/e{n}.mkv") for n in (1, 2)],
+        "release": {"releaseTitle": "[SubsPlease] Frieren - 01-02 (1080p)", "size": 2},
+        "downloadClient": "SABnzbd",
+        "downloadClientType": "SABnzbd",
+        "downloadId": "SABnzbd_nzo_2",
+        "fileCount": 2,
+        "sourcePath": "/downloads/frieren",
+        "destinationPath": "/tv/Frieren/Season 1",
+    }
+    answer = hooks.post("sonarr", body)
+    assert (answer["status"], answer["action"], answer["files"]) == (200, "process", 2)
+    job = hooks.library.jobs.get(int(answer["job_id"]))  # type: ignore[arg-type]
+    assert job is not None and job.options.files == [str(name) for name in names]
+
+
+def test_a_sonarr_upgrade_marks_the_replaced_episode_missing(hooks: Hooks) -> None:
+    new, old = (hooks.root / "Frieren" / name for name in ("e1 1080p.mkv", "e1 720p.mkv"))
+    stored(hooks, old)
+    old.unlink()
+    new.write_bytes(b"x")
+    body = {
+        "eventType": "Download",
+        "series": SERIES,
+        "episodes": [{"id": 501, "episodeNumber": 1, "seasonNumber": 1}],
+        "episodeFile": episode_file("/tv/Frieren/e1 1080p.mkv"),
+        "isUpgrade": True,
+        "deletedFiles": [episode_file("/tv/Frieren/e1 720p.mkv", recycleBinPath="")],
+        "downloadClient": "SABnzbd",
+        "downloadId": "nzo",
+        "customFormatInfo": {"customFormats": [], "customFormatScore": 0},
+    }
+    answer = hooks.post("sonarr", body)
+    assert (answer["status"], answer["action"], answer["files"]) == (200, "process", 1)
+    gone = hooks.library.file_state(old)
+    assert gone is not None and gone.status is FileStatus.MISSING
+
+
+def test_sonarr_rename_and_episode_file_delete(hooks: Hooks) -> None:
+    old, new, deleted = (hooks.root / "Frieren" / n for n in ("a.mkv", "S01E01.mkv", "b.mkv"))
+    stored(hooks, old)
+    stored(hooks, deleted)
+    old.rename(new)
+    deleted.unlink()
+    renamed = episode_file(
+        "/tv/Frieren/S01E01.mkv", previousRelativePath="a.mkv", previousPath="/tv/Frieren/a.mkv"
+    )
+    answer = hooks.post(
+        "sonarr", {"eventType": "Rename", "series": SERIES, "renamedEpisodeFiles": [renamed]}
+    )
+    assert (answer["status"], answer["action"], answer["files"]) == (200, "rename", 1)
+    answer = hooks.post(
+        "sonarr",
+        {
+            "eventType": "EpisodeFileDelete",
+            "series": SERIES,
+            "episodes": [{"id": 502, "episodeNumber": 2}],
+            "episodeFile": episode_file("/tv/Frieren/b.mkv"),
+            "deleteReason": "manual",
+        },
+    )
+    assert (answer["status"], answer["action"], answer["files"]) == (200, "delete", 1)
+    assert hooks.library.file_state(old) is None
+    assert hooks.library.file_state(new) is not None
+    state = hooks.library.file_state(deleted)
+    assert state is not None and state.status is FileStatus.MISSING
+
+
+@pytest.mark.parametrize("program", ["sonarr", "radarr"])
+@pytest.mark.parametrize(
+    "event", ["Grab", "SeriesAdd", "MovieAdded", "HealthIssue", "ManualInteractionRequired"]
+)
+def test_both_hooks_need_the_token_and_acknowledge_other_events(
+    hooks: Hooks, program: str, event: str
+) -> None:
+    body = {"eventType": event, "instanceName": program.capitalize()}
+    assert hooks.client.post(f"/api/v1/hooks/{program}", json=body).status_code == 401
+    answer = hooks.post(program, body)
+    assert (answer["status"], answer["action"], answer["message"]) == (
+        200,
+        "ignore",
+        "nothing to do",
+    )

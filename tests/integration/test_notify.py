@@ -1,0 +1,286 @@
+"""``[notifications]`` end to end: a real ``vpo serve`` / ``vpo hook`` / ``vpo process``,
+real tools on generated media, and apprise's ``json://`` URL pointing at a stand-in HTTP
+server in the test that records every message it receives."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import httpx
+import pytest
+
+from vpo.testmedia.spec import AudioSpec, MediaSpec
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+MediaFactory = Callable[..., Path]
+VPO = Path(sys.executable).with_name("vpo")
+WAIT = 60.0
+FOREIGN_FIRST = MediaSpec(
+    audio=(AudioSpec(language="fre", default=True), AudioSpec(language="eng"))
+)
+ENGLISH_FIRST = MediaSpec(
+    audio=(AudioSpec(language="eng", default=True), AudioSpec(language="fre"))
+)
+POLICY = """\
+schema_version: 12
+config:
+  audio_language_preference: [eng]
+phases:
+  - name: order
+    track_order: [video, audio_main, audio_alternate]
+    default_flags: {set_preferred_audio_default: true, clear_other_defaults: true}
+"""
+
+
+@dataclass
+class Receiver:
+    """Stands in for a notification service: records each JSON message apprise posts."""
+
+    url: str
+    messages: list[dict[str, object]] = field(default_factory=list)
+    arrived: threading.Condition = field(default_factory=threading.Condition)
+
+    def wait_for(self, count: int) -> list[dict[str, object]]:
+        with self.arrived:
+            assert self.arrived.wait_for(lambda: len(self.messages) >= count, WAIT), self.messages
+            return list(self.messages)
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    state = Receiver(url="")
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+        def do_POST(self) -> None:
+            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+            with state.arrived:
+                state.messages.append(body)
+                state.arrived.notify_all()
+            self.send_response(200)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    state.url = f"json://127.0.0.1:{server.server_address[1]}/vpo"
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield state
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> dict[str, str]:
+    policies = tmp_path / "policies"
+    policies.mkdir()
+    (policies / "order.yaml").write_text(POLICY, encoding="utf-8")
+    (tmp_path / "library").mkdir()
+    return {
+        **{k: v for k, v in os.environ.items() if not k.lower().startswith("radarr_")},
+        "VPO_CONFIG": str(tmp_path / "config.toml"),
+        "VPO_LIBRARY_DATABASE": str(tmp_path / "lib.db"),
+        "VPO_LIBRARY_ROOTS": str(tmp_path / "library"),
+        "VPO_SERVER_POLICY_DIR": str(policies),
+        "VPO_SERVER_BACKUP_KEEP": "0",
+        "VPO_JOBS_STABLE_SECONDS": "0",
+        "VPO_PROCESSING_WORKERS": "1",
+    }
+
+
+def broken(path: Path) -> Path:
+    """A .mkv that no tool can read: its file fails."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(b"not a matroska file\n" * 50)
+    return path
+
+
+def dead_url() -> str:
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        return f"json://127.0.0.1:{probe.getsockname()[1]}/vpo"
+
+
+def serve(env: dict[str, str], log: Path) -> tuple[subprocess.Popen[bytes], str]:
+    process = subprocess.Popen(
+        [str(VPO), "serve", "--port", "0", "--log-file", str(log)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        env=env,
+    )
+    assert process.stderr is not None
+    line = process.stderr.readline().decode()
+    assert "listening on" in line, line + process.stderr.read().decode()
+    return process, line.rsplit(" ", 1)[1].strip()
+
+
+def wait_job(client: httpx.Client, job_id: int) -> dict[str, object]:
+    deadline = time.monotonic() + WAIT
+    while True:
+        job: dict[str, object] = client.get(f"/jobs/{job_id}").json()
+        if job["status"] in ("completed", "failed", "interrupted"):
+            return job
+        assert time.monotonic() < deadline, job
+        time.sleep(0.05)
+
+
+def test_serve_sends_one_message_per_finished_job_and_one_per_failed_file(
+    env: dict[str, str], receiver: Receiver, media_factory: MediaFactory, tmp_path: Path
+) -> None:
+    first = tmp_path / "library" / "first"
+    changing = media_factory(FOREIGN_FIRST, "library/first/changing.mkv")
+    media_factory(ENGLISH_FIRST, "library/first/conformant.mkv")
+    bad = broken(first / "bad.mkv")
+    media_factory(FOREIGN_FIRST, "library/second/other.mkv")
+    env["VPO_NOTIFICATIONS_URLS"] = receiver.url
+    env["VPO_NOTIFICATIONS_ON"] = "job_finished,file_failed"
+    process, address = serve(env, tmp_path / "serve.log")
+    try:
+        with httpx.Client(base_url=f"{address}/api/v1", timeout=WAIT) as client:
+            ids = []
+            for folder in ("first", "second"):
+                created = client.post(
+                    "/jobs",
+                    json={
+                        "type": "process",
+                        "policy": "order",
+                        "paths": [str(first.parent / folder)],
+                    },
+                )
+                assert created.status_code == 201, created.text
+                ids.append(created.json()["id"])
+            for job_id in ids:
+                assert wait_job(client, job_id)["status"] == "completed"
+        messages = receiver.wait_for(3)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(WAIT) == 0
+    assert len(receiver.messages) == 3  # nothing more arrived by the daemon's exit
+    file_failed, first_job, second_job = messages
+    assert file_failed["type"] == "failure"
+    assert file_failed["title"] == f"vpo: {bad} failed"
+    assert str(file_failed["message"]).startswith(f"job {ids[0]}: {bad}: ")
+    assert first_job["type"] == "failure"
+    assert first_job["title"] == (
+        f"vpo: job {ids[0]} (process, policy order) completed: "
+        "1 changed, 1 unchanged, 0 skipped, 1 failed"
+    )
+    lines = str(first_job["message"]).splitlines()
+    assert lines[2] == "failed:" and lines[3].startswith(f"- {bad}: ")
+    assert second_job["type"] == "info"
+    assert second_job["title"] == (
+        f"vpo: job {ids[1]} (process, policy order) completed: "
+        "1 changed, 0 unchanged, 0 skipped, 0 failed"
+    )
+    assert changing.exists()
+
+
+def radarr_download(their_path: str) -> dict[str, str]:
+    folder, _, name = their_path.rpartition("/")
+    return {
+        "radarr_eventtype": "Download",
+        "radarr_isupgrade": "False",
+        "radarr_movie_id": "1",
+        "radarr_movie_title": "Film",
+        "radarr_movie_path": folder,
+        "radarr_moviefile_id": "3",
+        "radarr_moviefile_relativepath": name,
+        "radarr_moviefile_path": their_path,
+    }
+
+
+def test_an_unreachable_url_is_one_warning_and_the_hook_still_succeeds(
+    env: dict[str, str], media_factory: MediaFactory, tmp_path: Path
+) -> None:
+    film = media_factory(FOREIGN_FIRST, "library/Film/Film.mkv")
+    dead = dead_url()
+    env.update(
+        {
+            "VPO_INTEGRATIONS_RADARR_POLICY": "order",
+            "VPO_INTEGRATIONS_RADARR_PATH_MAP": f"/movies={tmp_path / 'library'}",
+            "VPO_NOTIFICATIONS_URLS": dead,
+        }
+    )
+    done = subprocess.run(
+        [str(VPO), "hook", "radarr"],
+        env={**env, **radarr_download("/movies/Film/Film.mkv")},
+        capture_output=True,
+        text=True,
+        timeout=WAIT,
+        stdin=subprocess.DEVNULL,
+    )
+    assert done.returncode == 0, done.stderr
+    warnings = [line for line in done.stderr.splitlines() if "notification" in line]
+    assert warnings == [
+        f"vpo hook radarr: notification to {dead} not sent: A Connection error occurred "
+        "sending JSON notification to 127.0.0.1: [Errno 111] Connection refused"
+    ]
+    assert "Traceback" not in done.stderr
+    assert "changed" in done.stdout  # the summary: the file was processed all the same
+    out = subprocess.run(["mkvmerge", "-J", str(film)], capture_output=True, check=True).stdout
+    audio = [t for t in json.loads(out)["tracks"] if t["type"] == "audio"]
+    assert audio[0]["properties"]["language"] == "eng"
+
+
+def test_the_hook_inline_run_is_told_like_a_job(
+    env: dict[str, str], receiver: Receiver, media_factory: MediaFactory, tmp_path: Path
+) -> None:
+    media_factory(FOREIGN_FIRST, "library/Film/Film.mkv")
+    env.update(
+        {
+            "VPO_INTEGRATIONS_RADARR_POLICY": "order",
+            "VPO_INTEGRATIONS_RADARR_PATH_MAP": f"/movies={tmp_path / 'library'}",
+            "VPO_NOTIFICATIONS_URLS": receiver.url,
+        }
+    )
+    done = subprocess.run(
+        [str(VPO), "hook", "radarr"],
+        env={**env, **radarr_download("/movies/Film/Film.mkv")},
+        capture_output=True,
+        text=True,
+        timeout=WAIT,
+        stdin=subprocess.DEVNULL,
+    )
+    assert done.returncode == 0, done.stderr
+    (message,) = receiver.messages  # sent before the hook exited
+    assert message["title"] == (
+        "vpo: vpo hook radarr: Download Film.mkv completed: "
+        "1 changed, 0 unchanged, 0 skipped, 0 failed"
+    )
+
+
+def test_vpo_process_notifies_only_when_asked(
+    env: dict[str, str], receiver: Receiver, media_factory: MediaFactory, tmp_path: Path
+) -> None:
+    folder = tmp_path / "library"
+    media_factory(ENGLISH_FIRST, "library/ok.mkv")
+    bad = broken(folder / "bad.mkv")
+    policy = tmp_path / "policies" / "order.yaml"
+    env["VPO_NOTIFICATIONS_URLS"] = receiver.url
+    command = [str(VPO), "process", "-p", str(policy), str(folder)]
+    plain = subprocess.run(command, env=env, capture_output=True, timeout=WAIT)
+    assert plain.returncode == 1  # some files failed
+    assert receiver.messages == []  # [notifications] process is off by default
+    env["VPO_NOTIFICATIONS_PROCESS"] = "true"
+    env["VPO_NOTIFICATIONS_ON"] = "job_failed"
+    asked = subprocess.run(command, env=env, capture_output=True, timeout=WAIT)
+    assert asked.returncode == 1
+    (message,) = receiver.messages
+    assert message["title"] == (
+        "vpo: vpo process (order.yaml) completed: 0 changed, 1 unchanged, 0 skipped, 1 failed"
+    )
+    assert f"- {bad}: " in str(message["message"])
