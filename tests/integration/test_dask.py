@@ -328,7 +328,7 @@ exit 1
 def pausing_path(tmp_path: Path, mark: Path) -> tuple[str, dict[str, str]]:
     """A PATH whose mkvmerge pauses on its first write, and the variables it reads."""
     stub_dir = tmp_path / "pausing-bin"
-    stub_dir.mkdir()
+    stub_dir.mkdir(parents=True)
     stub = stub_dir / "mkvmerge"
     stub.write_text(PAUSING_MKVMERGE, encoding="utf-8")
     stub.chmod(0o755)
@@ -399,6 +399,70 @@ def test_a_worker_killed_mid_file_its_file_is_retried_elsewhere_and_the_batch_co
     assert "vpo: recovery: " in (tmp_path / "vpo.log").read_text()  # the killed write's temp
     for name, before in originals.items():
         assert (media / name).read_bytes() != before
+
+
+def test_a_file_whose_worker_dies_twice_is_reported_failed_in_one_line(
+    media_factory: MediaFactory,
+    policy: Path,
+    tmp_path: Path,
+    isolated_home: Path,
+    library_dirs: tuple[Path, dict[str, Path]],
+) -> None:
+    """Killed on its first worker, retried once on the other, killed there too: the
+    file fails with one clear line, its original intact; the batch completes."""
+    media, views = library_dirs
+    path = media_factory(FOREIGN_FIRST, "coordinator/media/f0.mkv")
+    original = path.read_bytes()
+    write_config(isolated_home, path_map(media, views))
+    vpo = Path(sys.executable).with_name("vpo")
+    marks = {name: tmp_path / f"paused-{name}" for name in ("wa", "wb")}
+    with cluster(tmp_path, {}) as running:
+        for name, mark in marks.items():
+            pausing, extra = pausing_path(tmp_path / name, mark)
+            running.add_worker(name, pausing, extra)
+        running.wait_for(2)
+        log_path = tmp_path / "vpo.log"
+        coordinator = subprocess.Popen(
+            [
+                str(vpo),
+                "process",
+                "--db",
+                str(tmp_path / "lib.sqlite"),
+                "-p",
+                str(policy),
+                "--executor",
+                f"dask://{running.address}",
+                "--json",
+                str(media),
+            ],
+            stdout=subprocess.PIPE,
+            stderr=log_path.open("wb"),
+        )
+        try:
+            for _ in range(2):  # the first worker, then the one it was retried on
+                wait_until(lambda: any(m.exists() for m in marks.values()), coordinator, "a pause")
+                name = next(n for n, m in marks.items() if m.exists())
+                os.killpg(running.workers[name].pid, signal.SIGKILL)
+                running.workers[name].wait()
+                marks.pop(name).unlink()
+            out, _ = coordinator.communicate(timeout=120)
+        finally:
+            if coordinator.poll() is None:
+                coordinator.kill()
+                coordinator.wait()
+    assert coordinator.returncode == 1, log_path.read_text()
+    failed = json.loads(out)["summary"]
+    assert failed["failed"] == 1, failed
+    expected = (
+        "the worker died twice while processing it (retried once on another worker), last on "
+    )
+    (outcome, *_, error) = records(tmp_path / "lib.sqlite")["f0.mkv"]
+    assert outcome == "failed"
+    assert str(error).startswith(expected), error
+    assert str(error).endswith("; the file is the original or the finished result")
+    assert "KilledWorker" not in log_path.read_text()
+    assert path.read_bytes() == original
+    assert sorted(p.name for p in media.iterdir()) == ["f0.mkv"]  # killed writers' temps gone
 
 
 HELD_MKVMERGE = """#!/bin/sh
