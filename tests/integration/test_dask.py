@@ -77,7 +77,11 @@ class Cluster:
     log_dir: Path
 
     def add_worker(
-        self, name: str, path: str | None = None, extra: dict[str, str] | None = None
+        self,
+        name: str,
+        path: str | None = None,
+        extra: dict[str, str] | None = None,
+        args: tuple[str, ...] = (),
     ) -> None:
         env = dict(os.environ, **(extra or {}))
         if path is not None:
@@ -96,6 +100,7 @@ class Cluster:
                 "--no-nanny",
                 "--host",
                 "127.0.0.1",
+                *args,
             ],
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -111,6 +116,16 @@ class Cluster:
             while len(client.scheduler_info(n_workers=-1)["workers"]) < count:
                 if time.monotonic() > deadline:
                     pytest.fail(f"Dask workers did not start; logs in {self.log_dir}")
+                time.sleep(0.2)
+
+    def wait_for_exactly(self, count: int) -> None:
+        from distributed import Client
+
+        deadline = time.monotonic() + START_TIMEOUT
+        with Client(f"tcp://{self.address}", timeout="20s", set_as_default=False) as client:
+            while len(client.scheduler_info(n_workers=-1)["workers"]) != count:
+                if time.monotonic() > deadline:
+                    pytest.fail(f"the scheduler never had {count} workers; logs in {self.log_dir}")
                 time.sleep(0.2)
 
     def stop(self) -> None:
@@ -643,3 +658,77 @@ def test_encode_progress_on_a_worker_reaches_the_coordinators_observer(
     assert first.percent is not None
     assert 40 < first.percent < 60  # 0.5 s of a file of about 1 s
     assert first.speed == pytest.approx(2.0)
+
+
+def test_encodes_go_only_to_the_worker_with_the_encode_resources(
+    media_factory: MediaFactory,
+    policy: Path,
+    tmp_path: Path,
+    isolated_home: Path,
+    library_dirs: tuple[Path, dict[str, Path]],
+) -> None:
+    """[processing] encode_resources = "GPU=1": the coordinator plans each file first;
+    every encode runs on the worker started with --resources GPU=1, the other files
+    on any worker; with no such worker, one line at the start and the encodes fail."""
+    from vpo.apply.settings import ApplySettings
+    from vpo.batch.dask_executor import DaskExecutor
+    from vpo.batch.pathmap import PathMap
+    from vpo.batch.process import ProcessRequest, run_process_batch
+    from vpo.batch.resources import parse_resources
+    from vpo.policy.loader import load_policy
+    from vpo.tools.locate import locate_tools
+
+    media, _views = library_dirs
+    specs = [TO_ENCODE] * 3 + [FOREIGN_FIRST] * 4 + [WRONG_DEFAULT] * 4 + [CONFORMING]
+    for index, spec in enumerate(specs):
+        media_factory(spec, f"coordinator/media/f{index:02d}.mkv")
+    views = {"cpu": tmp_path / "mnt-cpu", "gpu": tmp_path / "mnt-gpu"}
+    for view in views.values():
+        view.symlink_to(media)
+    loaded = load_policy(policy)
+    request = ProcessRequest(
+        paths=(media,),
+        policy=loaded,
+        phases=loaded.phases,
+        tools=locate_tools(),
+        extensions=("mkv",),
+        settings=ApplySettings(stable_seconds=0),
+        path_map=PathMap.parse([f"{name}:{media}={view}" for name, view in views.items()]),
+        encode_resources=parse_resources("GPU=1"),
+        keep_results=True,
+    )
+    with cluster(tmp_path, {"cpu": None}) as running:
+        running.add_worker("gpu", args=("--resources", "GPU=1"))
+        running.wait_for(2)
+        observer = Recorder()
+        with DaskExecutor.connect(running.address, timeout=10) as executor:
+            batch = run_process_batch(request, executor=executor, observer=observer)
+        assert batch.count(FileStatus.CHANGED) == 11, batch.failed
+        kinds = {r.path.name: {p.kind for p in r.phases} for r in batch.results}
+        encoded = {r.path.name: r.worker for r in batch.results if "encode" in kinds[r.path.name]}
+        others = {r.path.name: r.worker for r in batch.results if r.path.name not in encoded}
+        assert encoded == {f"f{i:02d}.mkv": "gpu" for i in range(3)}
+        assert set(others.values()) <= {"cpu", "gpu", None}
+        assert "cpu" in others.values()  # the others go anywhere, not only to the GPU machine
+        assert not [n for n in observer.notices if "encode_resources" in n]
+
+        # the GPU machine is gone: one line at the start, the encodes fail, the rest run
+        for index in range(3):
+            media_factory(TO_ENCODE, f"coordinator/media/g{index}.mkv")
+        media_factory(FOREIGN_FIRST, "coordinator/media/g9.mkv")
+        running.workers.pop("gpu").terminate()
+        running.wait_for_exactly(1)
+        observer = Recorder()
+        with DaskExecutor.connect(running.address, timeout=10) as executor:
+            batch = run_process_batch(request, executor=executor, observer=observer)
+    lines = [n for n in observer.notices if "encode_resources" in n]
+    assert lines == [
+        f"worker: {running.address}: no worker has the resources GPU=1 "
+        "([processing] encode_resources): files that encode are reported failed"
+    ]
+    failed = {r.path.name: r.error for r in batch.failed}
+    message = (
+        "it must encode, and no worker has the resources GPU=1 ([processing] encode_resources)"
+    )
+    assert failed == {f"g{i}.mkv": message for i in range(3)}
+    assert batch.count(FileStatus.CHANGED) == 1  # g9.mkv (f*.mkv conform now)
