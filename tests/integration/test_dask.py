@@ -732,3 +732,156 @@ def test_encodes_go_only_to_the_worker_with_the_encode_resources(
     )
     assert failed == {f"g{i}.mkv": message for i in range(3)}
     assert batch.count(FileStatus.CHANGED) == 1  # g9.mkv (f*.mkv conform now)
+
+
+LOGGING_TOOL = """#!/bin/sh
+# The worker's $TOOL: logs its arguments to $TOOL_LOG, reports half of an encode
+# done first (ffmpeg -progress), then runs the real tool.
+echo "$(basename "$0") $*" >> "$TOOL_LOG"
+case "$(basename "$0") $*" in "ffmpeg "*" -progress "*)
+    printf 'frame=12\\nfps=24.0\\nout_time_us=500000\\nspeed=2.0x\\nprogress=continue\\n'
+    sleep 0.5 ;;
+esac
+exec "$(dirname "$0")/real/$(basename "$0")" "$@"
+"""
+
+
+def logging_tools(directory: Path) -> Path:
+    """A PATH directory whose ffmpeg and mkvmerge log their calls, then run the real ones."""
+    (directory / "real").mkdir(parents=True)
+    for name in ("ffmpeg", "mkvmerge"):
+        real = shutil.which(name)
+        assert real is not None
+        (directory / "real" / name).symlink_to(real)
+        (directory / name).write_text(LOGGING_TOOL, encoding="utf-8")
+        (directory / name).chmod(0o755)
+    return directory
+
+
+def read_events(address: str, into: list[tuple[str, dict[str, object]]]) -> None:
+    """Append every event of the daemon's /api/v1/events stream to ``into`` (a thread)."""
+    import httpx
+
+    with (
+        httpx.Client(base_url=f"{address}/api/v1", timeout=120) as client,
+        client.stream("GET", "/events") as answer,
+    ):
+        kind = ""
+        for line in answer.iter_lines():
+            if line == ": connected":
+                into.append(("connected", {}))
+            elif line.startswith("event: "):
+                kind = line[7:]
+            elif line.startswith("data: "):
+                into.append((kind, json.loads(line[6:])))
+
+
+def test_vpo_serve_runs_its_jobs_on_the_dask_cluster(
+    media_factory: MediaFactory,
+    tmp_path: Path,
+    library_dirs: tuple[Path, dict[str, Path]],
+) -> None:
+    """[processing] executor = dask://…: a job submitted to the daemon runs on the
+    cluster's worker (its own tools, its own mount path), the daemon alone records
+    it, and the remote encode's progress reaches the daemon's event stream."""
+    import threading
+
+    import httpx
+
+    media, views = library_dirs
+    encode = media_factory(TO_ENCODE, "coordinator/media/enc.mkv")
+    remux = media_factory(FOREIGN_FIRST, "coordinator/media/remux.mkv")
+    policies = tmp_path / "policies"
+    policies.mkdir()
+    (policies / "mixed.yaml").write_text(POLICY, encoding="utf-8")
+    tool_log = tmp_path / "worker-tools.log"
+    worker_home = tmp_path / "worker-home"
+    worker_home.mkdir()
+    tools = logging_tools(tmp_path / "worker-bin")
+    env = {
+        **os.environ,
+        "VPO_LIBRARY_DATABASE": str(tmp_path / "daemon.sqlite"),
+        "VPO_LIBRARY_ROOTS": str(media),
+        "VPO_SERVER_POLICY_DIR": str(policies),
+        "VPO_SERVER_BACKUP_KEEP": "0",
+        "VPO_JOBS_STABLE_SECONDS": "0",
+        "VPO_PATHS_MAP": f"wa:{media}={views['wa']}",
+    }
+    events: list[tuple[str, dict[str, object]]] = []
+    with cluster(tmp_path, {}) as running:
+        running.add_worker(
+            "wa",
+            f"{tools}:{os.environ['PATH']}",
+            {"TOOL_LOG": str(tool_log), "HOME": str(worker_home)},
+        )
+        running.wait_for(1)
+        env["VPO_PROCESSING_EXECUTOR"] = f"dask://{running.address}"
+        daemon = subprocess.Popen(
+            [
+                str(Path(sys.executable).with_name("vpo")),
+                "serve",
+                "--port",
+                "0",
+                "--log-file",
+                str(tmp_path / "serve.log"),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            env=env,
+        )
+        try:
+            assert daemon.stderr is not None
+            line = daemon.stderr.readline().decode()
+            assert "listening on" in line, line
+            address = next(w for w in line.split() if w.startswith("http://"))
+            threading.Thread(target=read_events, args=(address, events), daemon=True).start()
+            with httpx.Client(base_url=f"{address}/api/v1", timeout=60) as client:
+                deadline = time.monotonic() + 30
+                while not any(kind == "connected" for kind, _ in events):
+                    assert time.monotonic() < deadline, "the event stream never opened"
+                    time.sleep(0.05)
+                created = client.post(
+                    "/jobs", json={"type": "process", "policy": "mixed", "paths": [str(media)]}
+                )
+                assert created.status_code == 201, created.text
+                job_id = created.json()["id"]
+                deadline = time.monotonic() + 120
+                while client.get(f"/jobs/{job_id}").json()["status"] not in (
+                    "completed",
+                    "failed",
+                ):
+                    assert time.monotonic() < deadline, "the job never finished"
+                    assert daemon.poll() is None
+                    time.sleep(0.2)
+                job = client.get(f"/jobs/{job_id}").json()
+        finally:
+            daemon.send_signal(signal.SIGTERM)
+            try:
+                daemon.wait(60)
+            except subprocess.TimeoutExpired:
+                daemon.kill()
+                daemon.wait()
+    assert job["status"] == "completed", job
+    # run on the worker: its own tools, on the paths it sees
+    calls = tool_log.read_text(encoding="utf-8")
+    assert f"{views['wa']}/enc.mkv" in calls and "ffmpeg " in calls
+    assert f"{views['wa']}/remux.mkv" in calls and "mkvmerge " in calls
+    # recorded by the daemon alone, in its own paths; the worker wrote no library
+    got = records(tmp_path / "daemon.sqlite")
+    assert {name: row[0] for name, row in got.items()} == {
+        "enc.mkv": "changed",
+        "remux.mkv": "changed",
+    }
+    with sqlite3.connect(tmp_path / "daemon.sqlite") as connection:
+        paths = {os.fsdecode(row[0]) for row in connection.execute("SELECT path FROM files")}
+    assert paths == {str(encode), str(remux)}
+    assert not [p for p in worker_home.rglob("*") if p.is_file()]
+    # the remote encode's progress in the daemon's event stream
+    details = [
+        detail
+        for kind, data in events
+        if kind == "progress" and data.get("job_id", job_id) == job_id
+        for detail in dict(data.get("active") or {}).values()  # type: ignore[call-overload]
+    ]
+    halfway = [d for d in details if d in ("encode 48%", "encode 49%", "encode 50%")]
+    assert halfway, details  # the stub's 0.5 s of a file of about 1 s, sent by the worker
