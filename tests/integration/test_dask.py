@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -885,3 +886,170 @@ def test_vpo_serve_runs_its_jobs_on_the_dask_cluster(
     ]
     halfway = [d for d in details if d in ("encode 48%", "encode 49%", "encode 50%")]
     assert halfway, details  # the stub's 0.5 s of a file of about 1 s, sent by the worker
+
+
+DONE_WHEN_POLICY_TAIL = """\
+  - name: encode
+    skip_when: {container: [mkv, webm], video_codec: [hevc]}
+    transcode:
+      video: {target_codec: hevc, quality: {mode: crf, crf: 40, preset: ultrafast}}
+"""
+
+PAUSING_TOOL = """#!/bin/sh
+# The worker's $TOOL: a call that writes under $STUB_VIEW (this worker's mount of
+# the library) marks $STUB_MARK and waits until the worker is gone; any other call
+# (versions, -J) runs the real tool. ffmpeg first reports half of an encode done.
+name="$(basename "$0")"
+real="$(dirname "$0")/real/$name"
+case " $* " in *" -J "*) exec "$real" "$@" ;; esac
+case "$*" in *"$STUB_VIEW"*)
+    if [ -n "$STUB_MARK" ]; then
+        touch "$STUB_MARK"
+        while kill -0 "$PPID" 2>/dev/null; do sleep 0.1; done
+        exit 1
+    fi ;;
+esac
+case "$name $*" in "ffmpeg "*" -progress "*)
+    printf 'frame=12\\nfps=24.0\\nout_time_us=500000\\nspeed=2.0x\\nprogress=continue\\n'
+    sleep 1 ;;
+esac
+exec "$real" "$@"
+"""
+
+
+def worker_tools(directory: Path) -> Path:
+    """A PATH directory of PAUSING_TOOL wrappers around the real writing tools."""
+    (directory / "real").mkdir(parents=True)
+    for name in ("ffmpeg", "mkvmerge", "mkvpropedit"):
+        real = shutil.which(name)
+        assert real is not None
+        (directory / "real" / name).symlink_to(real)
+        (directory / name).write_text(PAUSING_TOOL, encoding="utf-8")
+        (directory / name).chmod(0o755)
+    return directory
+
+
+class Terminal:
+    """A pseudo-terminal for a child's stderr (so vpo draws its live progress line),
+    read into ``text`` by a thread."""
+
+    def __init__(self) -> None:
+        import fcntl
+        import pty
+        import struct
+        import termios
+        import threading
+
+        self.master, self.slave = pty.openpty()
+        fcntl.ioctl(self.slave, termios.TIOCSWINSZ, struct.pack("HHHH", 60, 400, 0, 0))
+        self._chunks: list[bytes] = []
+        self._thread = threading.Thread(target=self._read, daemon=True)
+        self._thread.start()
+
+    def _read(self) -> None:
+        while True:
+            try:
+                data = os.read(self.master, 65536)
+            except OSError:
+                return
+            if not data:
+                return
+            self._chunks.append(data)
+
+    @property
+    def text(self) -> str:
+        raw = b"".join(self._chunks).decode("utf-8", "replace")
+        return re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", raw)
+
+    def close(self) -> None:
+        os.close(self.slave)
+        self._thread.join(timeout=10)
+        os.close(self.master)
+
+
+def test_done_when_the_three_machine_setup_processes_the_demo_library_as_vpo_process_does(
+    tmp_path: Path,
+    isolated_home: Path,
+    library_dirs: tuple[Path, dict[str, Path]],
+    tools: object,
+) -> None:
+    """Issue 14's "Done when": the documented setup (a scheduler and two workers,
+    each seeing the library under its own mount path through [paths] map), on
+    loopback, processes the demo library exactly as a local `vpo process` does,
+    file by file, survives a worker killed mid-write, and shows the remote encode's
+    live progress on the coordinator's progress line."""
+    from vpo.testmedia.demo import DEMO_POLICY, build_demo_library
+    from vpo.tools.locate import locate_tools
+
+    media, views = library_dirs
+    local = tmp_path / "local"
+    built = build_demo_library(local, locate_tools())
+    shutil.copytree(local, media, dirs_exist_ok=True, copy_function=shutil.copy2)
+    policy = tmp_path / "demo-policy.yaml"
+    policy.write_text(DEMO_POLICY + DONE_WHEN_POLICY_TAIL, encoding="utf-8")
+    originals = {p.relative_to(local): p.read_bytes() for p in built}
+
+    write_config(isolated_home, "")
+    threads = run(tmp_path / "local.sqlite", policy, "--workers", "2", str(local))
+    assert threads.exit_code == 0, threads.output
+    expected = records(tmp_path / "local.sqlite")
+    assert len(expected) == len(built)
+    assert {kind for _, kind, *_ in expected.values()} >= {"metadata", "remux", "encode"}
+
+    write_config(isolated_home, path_map(media, views))
+    mark = tmp_path / "paused-wb"
+    terminal = Terminal()
+    with cluster(tmp_path, {}) as running:
+        for name in ("wa", "wb"):
+            extra = {"STUB_VIEW": str(views[name]), "STUB_MARK": str(mark) if name == "wb" else ""}
+            bin_dir = worker_tools(tmp_path / f"bin-{name}")
+            running.add_worker(name, f"{bin_dir}:{os.environ['PATH']}", extra)
+        running.wait_for(2)
+        coordinator = subprocess.Popen(
+            [
+                str(Path(sys.executable).with_name("vpo")),
+                "process",
+                "--db",
+                str(tmp_path / "cluster.sqlite"),
+                "-p",
+                str(policy),
+                "--executor",
+                f"dask://{running.address}",
+                str(media),
+            ],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=terminal.slave,
+            env=dict(os.environ, COLUMNS="400", LINES="60", TERM="xterm-256color"),
+        )
+        try:
+            wait_for_file(mark, coordinator)
+            os.killpg(running.workers["wb"].pid, signal.SIGKILL)  # mid-write on wb
+            running.workers["wb"].wait()
+            coordinator.communicate(timeout=120)
+        finally:
+            if coordinator.poll() is None:
+                coordinator.kill()
+                coordinator.wait()
+            terminal.close()
+    shown = terminal.text
+    assert coordinator.returncode == 0, shown
+    # exactly what the local run recorded, file by file, in the coordinator's paths
+    assert records(tmp_path / "cluster.sqlite") == expected
+    with sqlite3.connect(tmp_path / "cluster.sqlite") as connection:
+        paths = {os.fsdecode(row[0]) for row in connection.execute("SELECT path FROM files")}
+    assert paths == {str(media / relative) for relative in originals}
+    # every changed file is a result (mkvmerge writes a fresh segment UID, so bytes
+    # differ between any two runs: the records' after-state is the comparison);
+    # no leftover of the killed write
+    for relative, before in originals.items():
+        changed = expected[relative.name][0] == "changed"
+        assert ((media / relative).read_bytes() != before) == changed, relative
+    leftovers = [p for p in media.rglob(".vpo-*") if p.name != ".vpo-demo-library.json"]
+    assert leftovers == []
+    assert "vpo: recovery: " in shown  # the temp of wb's killed write, removed at the end
+    # the remote encode's live progress on the coordinator's progress line (the
+    # worker's ffmpeg reported 1 s of the 2 s file done at 24 fps, 2.0x)
+    line = re.search(r"Home Video \(2015\)\.mp4  encoding (\d+)% 24 fps 2\.0× ETA", shown)
+    assert line is not None, shown[-3000:]
+    assert 0 < int(line[1]) < 100
