@@ -178,7 +178,7 @@ def run_process_batch(
             routing = _Routing(request.encode_resources, remote.offers(request.encode_resources))
             if not routing.offered:
                 observer.notice(
-                    Path(remote_label(remote)),
+                    Path(_remote_label(remote)),
                     f"no worker has the resources {describe_resources(routing.resources)} "
                     "([processing] encode_resources): files that encode are reported failed",
                     important=True,
@@ -339,7 +339,7 @@ class _Routing:
         return RemoteWork(work, path, context, probe, path_map, topic, self.resources)
 
 
-def remote_label(remote: RemoteExecutor) -> str:
+def _remote_label(remote: RemoteExecutor) -> str:
     """The scheduler's address (a notice's "path")."""
     return str(getattr(remote, "address", "cluster"))
 
