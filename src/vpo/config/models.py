@@ -161,8 +161,11 @@ class ProcessingConfig(_Section):
 
         try:
             parse_resources(value)
-        except ConfigError as error:
-            raise PydanticCustomError("encode_resources", str(error)) from None
+        except ConfigError:
+            raise PydanticCustomError(
+                "encode_resources",
+                'must be NAME=AMOUNT entries, e.g. "GPU=1" (as dask worker --resources)',
+            ) from None
         return value.strip()
 
     @field_validator("executor", mode="after")
