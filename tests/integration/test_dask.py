@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -77,7 +78,11 @@ class Cluster:
     log_dir: Path
 
     def add_worker(
-        self, name: str, path: str | None = None, extra: dict[str, str] | None = None
+        self,
+        name: str,
+        path: str | None = None,
+        extra: dict[str, str] | None = None,
+        args: tuple[str, ...] = (),
     ) -> None:
         env = dict(os.environ, **(extra or {}))
         if path is not None:
@@ -96,6 +101,7 @@ class Cluster:
                 "--no-nanny",
                 "--host",
                 "127.0.0.1",
+                *args,
             ],
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -111,6 +117,16 @@ class Cluster:
             while len(client.scheduler_info(n_workers=-1)["workers"]) < count:
                 if time.monotonic() > deadline:
                     pytest.fail(f"Dask workers did not start; logs in {self.log_dir}")
+                time.sleep(0.2)
+
+    def wait_for_exactly(self, count: int) -> None:
+        from distributed import Client
+
+        deadline = time.monotonic() + START_TIMEOUT
+        with Client(f"tcp://{self.address}", timeout="20s", set_as_default=False) as client:
+            while len(client.scheduler_info(n_workers=-1)["workers"]) != count:
+                if time.monotonic() > deadline:
+                    pytest.fail(f"the scheduler never had {count} workers; logs in {self.log_dir}")
                 time.sleep(0.2)
 
     def stop(self) -> None:
@@ -328,7 +344,7 @@ exit 1
 def pausing_path(tmp_path: Path, mark: Path) -> tuple[str, dict[str, str]]:
     """A PATH whose mkvmerge pauses on its first write, and the variables it reads."""
     stub_dir = tmp_path / "pausing-bin"
-    stub_dir.mkdir()
+    stub_dir.mkdir(parents=True)
     stub = stub_dir / "mkvmerge"
     stub.write_text(PAUSING_MKVMERGE, encoding="utf-8")
     stub.chmod(0o755)
@@ -399,6 +415,70 @@ def test_a_worker_killed_mid_file_its_file_is_retried_elsewhere_and_the_batch_co
     assert "vpo: recovery: " in (tmp_path / "vpo.log").read_text()  # the killed write's temp
     for name, before in originals.items():
         assert (media / name).read_bytes() != before
+
+
+def test_a_file_whose_worker_dies_twice_is_reported_failed_in_one_line(
+    media_factory: MediaFactory,
+    policy: Path,
+    tmp_path: Path,
+    isolated_home: Path,
+    library_dirs: tuple[Path, dict[str, Path]],
+) -> None:
+    """Killed on its first worker, retried once on the other, killed there too: the
+    file fails with one clear line, its original intact; the batch completes."""
+    media, views = library_dirs
+    path = media_factory(FOREIGN_FIRST, "coordinator/media/f0.mkv")
+    original = path.read_bytes()
+    write_config(isolated_home, path_map(media, views))
+    vpo = Path(sys.executable).with_name("vpo")
+    marks = {name: tmp_path / f"paused-{name}" for name in ("wa", "wb")}
+    with cluster(tmp_path, {}) as running:
+        for name, mark in marks.items():
+            pausing, extra = pausing_path(tmp_path / name, mark)
+            running.add_worker(name, pausing, extra)
+        running.wait_for(2)
+        log_path = tmp_path / "vpo.log"
+        coordinator = subprocess.Popen(
+            [
+                str(vpo),
+                "process",
+                "--db",
+                str(tmp_path / "lib.sqlite"),
+                "-p",
+                str(policy),
+                "--executor",
+                f"dask://{running.address}",
+                "--json",
+                str(media),
+            ],
+            stdout=subprocess.PIPE,
+            stderr=log_path.open("wb"),
+        )
+        try:
+            for _ in range(2):  # the first worker, then the one it was retried on
+                wait_until(lambda: any(m.exists() for m in marks.values()), coordinator, "a pause")
+                name = next(n for n, m in marks.items() if m.exists())
+                os.killpg(running.workers[name].pid, signal.SIGKILL)
+                running.workers[name].wait()
+                marks.pop(name).unlink()
+            out, _ = coordinator.communicate(timeout=120)
+        finally:
+            if coordinator.poll() is None:
+                coordinator.kill()
+                coordinator.wait()
+    assert coordinator.returncode == 1, log_path.read_text()
+    failed = json.loads(out)["summary"]
+    assert failed["failed"] == 1, failed
+    expected = (
+        "the worker died twice while processing it (retried once on another worker), last on "
+    )
+    (outcome, *_, error) = records(tmp_path / "lib.sqlite")["f0.mkv"]
+    assert outcome == "failed"
+    assert str(error).startswith(expected), error
+    assert str(error).endswith("; the file is the original or the finished result")
+    assert "KilledWorker" not in log_path.read_text()
+    assert path.read_bytes() == original
+    assert sorted(p.name for p in media.iterdir()) == ["f0.mkv"]  # killed writers' temps gone
 
 
 HELD_MKVMERGE = """#!/bin/sh
@@ -579,3 +659,397 @@ def test_encode_progress_on_a_worker_reaches_the_coordinators_observer(
     assert first.percent is not None
     assert 40 < first.percent < 60  # 0.5 s of a file of about 1 s
     assert first.speed == pytest.approx(2.0)
+
+
+def test_encodes_go_only_to_the_worker_with_the_encode_resources(
+    media_factory: MediaFactory,
+    policy: Path,
+    tmp_path: Path,
+    isolated_home: Path,
+    library_dirs: tuple[Path, dict[str, Path]],
+) -> None:
+    """[processing] encode_resources = "GPU=1": the coordinator plans each file first;
+    every encode runs on the worker started with --resources GPU=1, the other files
+    on any worker; with no such worker, one line at the start and the encodes fail."""
+    from vpo.apply.settings import ApplySettings
+    from vpo.batch.dask_executor import DaskExecutor
+    from vpo.batch.pathmap import PathMap
+    from vpo.batch.process import ProcessRequest, run_process_batch
+    from vpo.batch.resources import parse_resources
+    from vpo.policy.loader import load_policy
+    from vpo.tools.locate import locate_tools
+
+    media, _views = library_dirs
+    specs = [TO_ENCODE] * 3 + [FOREIGN_FIRST] * 4 + [WRONG_DEFAULT] * 4 + [CONFORMING]
+    for index, spec in enumerate(specs):
+        media_factory(spec, f"coordinator/media/f{index:02d}.mkv")
+    views = {"cpu": tmp_path / "mnt-cpu", "gpu": tmp_path / "mnt-gpu"}
+    for view in views.values():
+        view.symlink_to(media)
+    loaded = load_policy(policy)
+    request = ProcessRequest(
+        paths=(media,),
+        policy=loaded,
+        phases=loaded.phases,
+        tools=locate_tools(),
+        extensions=("mkv",),
+        settings=ApplySettings(stable_seconds=0),
+        path_map=PathMap.parse([f"{name}:{media}={view}" for name, view in views.items()]),
+        encode_resources=parse_resources("GPU=1"),
+        keep_results=True,
+    )
+    with cluster(tmp_path, {"cpu": None}) as running:
+        running.add_worker("gpu", args=("--resources", "GPU=1"))
+        running.wait_for(2)
+        observer = Recorder()
+        with DaskExecutor.connect(running.address, timeout=10) as executor:
+            batch = run_process_batch(request, executor=executor, observer=observer)
+        assert batch.count(FileStatus.CHANGED) == 11, batch.failed
+        kinds = {r.path.name: {p.kind for p in r.phases} for r in batch.results}
+        encoded = {r.path.name: r.worker for r in batch.results if "encode" in kinds[r.path.name]}
+        others = {r.path.name: r.worker for r in batch.results if r.path.name not in encoded}
+        assert encoded == {f"f{i:02d}.mkv": "gpu" for i in range(3)}
+        assert set(others.values()) <= {"cpu", "gpu", None}
+        assert "cpu" in others.values()  # the others go anywhere, not only to the GPU machine
+        assert not [n for n in observer.notices if "encode_resources" in n]
+
+        # the GPU machine is gone: one line at the start, the encodes fail, the rest run
+        for index in range(3):
+            media_factory(TO_ENCODE, f"coordinator/media/g{index}.mkv")
+        media_factory(FOREIGN_FIRST, "coordinator/media/g9.mkv")
+        running.workers.pop("gpu").terminate()
+        running.wait_for_exactly(1)
+        observer = Recorder()
+        with DaskExecutor.connect(running.address, timeout=10) as executor:
+            batch = run_process_batch(request, executor=executor, observer=observer)
+    lines = [n for n in observer.notices if "encode_resources" in n]
+    assert lines == [
+        f"worker: {running.address}: no worker has the resources GPU=1 "
+        "([processing] encode_resources): files that encode are reported failed"
+    ]
+    failed = {r.path.name: r.error for r in batch.failed}
+    message = (
+        "it must encode, and no worker has the resources GPU=1 ([processing] encode_resources)"
+    )
+    assert failed == {f"g{i}.mkv": message for i in range(3)}
+    assert batch.count(FileStatus.CHANGED) == 1  # g9.mkv (f*.mkv conform now)
+
+
+LOGGING_TOOL = """#!/bin/sh
+# The worker's $TOOL: logs its arguments to $TOOL_LOG, reports half of an encode
+# done first (ffmpeg -progress), then runs the real tool.
+echo "$(basename "$0") $*" >> "$TOOL_LOG"
+case "$(basename "$0") $*" in "ffmpeg "*" -progress "*)
+    printf 'frame=12\\nfps=24.0\\nout_time_us=500000\\nspeed=2.0x\\nprogress=continue\\n'
+    sleep 0.5 ;;
+esac
+exec "$(dirname "$0")/real/$(basename "$0")" "$@"
+"""
+
+
+def logging_tools(directory: Path) -> Path:
+    """A PATH directory whose ffmpeg and mkvmerge log their calls, then run the real ones."""
+    (directory / "real").mkdir(parents=True)
+    for name in ("ffmpeg", "mkvmerge"):
+        real = shutil.which(name)
+        assert real is not None
+        (directory / "real" / name).symlink_to(real)
+        (directory / name).write_text(LOGGING_TOOL, encoding="utf-8")
+        (directory / name).chmod(0o755)
+    return directory
+
+
+def read_events(address: str, into: list[tuple[str, dict[str, object]]]) -> None:
+    """Append every event of the daemon's /api/v1/events stream to ``into`` (a thread)."""
+    import httpx
+
+    with (
+        httpx.Client(base_url=f"{address}/api/v1", timeout=120) as client,
+        client.stream("GET", "/events") as answer,
+    ):
+        kind = ""
+        for line in answer.iter_lines():
+            if line == ": connected":
+                into.append(("connected", {}))
+            elif line.startswith("event: "):
+                kind = line[7:]
+            elif line.startswith("data: "):
+                into.append((kind, json.loads(line[6:])))
+
+
+def test_vpo_serve_runs_its_jobs_on_the_dask_cluster(
+    media_factory: MediaFactory,
+    tmp_path: Path,
+    library_dirs: tuple[Path, dict[str, Path]],
+) -> None:
+    """[processing] executor = dask://…: a job submitted to the daemon runs on the
+    cluster's worker (its own tools, its own mount path), the daemon alone records
+    it, and the remote encode's progress reaches the daemon's event stream."""
+    import threading
+
+    import httpx
+
+    media, views = library_dirs
+    encode = media_factory(TO_ENCODE, "coordinator/media/enc.mkv")
+    remux = media_factory(FOREIGN_FIRST, "coordinator/media/remux.mkv")
+    policies = tmp_path / "policies"
+    policies.mkdir()
+    (policies / "mixed.yaml").write_text(POLICY, encoding="utf-8")
+    tool_log = tmp_path / "worker-tools.log"
+    worker_home = tmp_path / "worker-home"
+    worker_home.mkdir()
+    tools = logging_tools(tmp_path / "worker-bin")
+    env = {
+        **os.environ,
+        "VPO_LIBRARY_DATABASE": str(tmp_path / "daemon.sqlite"),
+        "VPO_LIBRARY_ROOTS": str(media),
+        "VPO_SERVER_POLICY_DIR": str(policies),
+        "VPO_SERVER_BACKUP_KEEP": "0",
+        "VPO_JOBS_STABLE_SECONDS": "0",
+        "VPO_PATHS_MAP": f"wa:{media}={views['wa']}",
+    }
+    events: list[tuple[str, dict[str, object]]] = []
+    with cluster(tmp_path, {}) as running:
+        running.add_worker(
+            "wa",
+            f"{tools}:{os.environ['PATH']}",
+            {"TOOL_LOG": str(tool_log), "HOME": str(worker_home)},
+        )
+        running.wait_for(1)
+        env["VPO_PROCESSING_EXECUTOR"] = f"dask://{running.address}"
+        daemon = subprocess.Popen(
+            [
+                str(Path(sys.executable).with_name("vpo")),
+                "serve",
+                "--port",
+                "0",
+                "--log-file",
+                str(tmp_path / "serve.log"),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            env=env,
+        )
+        try:
+            assert daemon.stderr is not None
+            line = daemon.stderr.readline().decode()
+            assert "listening on" in line, line
+            address = next(w for w in line.split() if w.startswith("http://"))
+            threading.Thread(target=read_events, args=(address, events), daemon=True).start()
+            with httpx.Client(base_url=f"{address}/api/v1", timeout=60) as client:
+                deadline = time.monotonic() + 30
+                while not any(kind == "connected" for kind, _ in events):
+                    assert time.monotonic() < deadline, "the event stream never opened"
+                    time.sleep(0.05)
+                created = client.post(
+                    "/jobs", json={"type": "process", "policy": "mixed", "paths": [str(media)]}
+                )
+                assert created.status_code == 201, created.text
+                job_id = created.json()["id"]
+                deadline = time.monotonic() + 120
+                while client.get(f"/jobs/{job_id}").json()["status"] not in (
+                    "completed",
+                    "failed",
+                ):
+                    assert time.monotonic() < deadline, "the job never finished"
+                    assert daemon.poll() is None
+                    time.sleep(0.2)
+                job = client.get(f"/jobs/{job_id}").json()
+        finally:
+            daemon.send_signal(signal.SIGTERM)
+            try:
+                daemon.wait(60)
+            except subprocess.TimeoutExpired:
+                daemon.kill()
+                daemon.wait()
+    assert job["status"] == "completed", job
+    # run on the worker: its own tools, on the paths it sees
+    calls = tool_log.read_text(encoding="utf-8")
+    assert f"{views['wa']}/enc.mkv" in calls and "ffmpeg " in calls
+    assert f"{views['wa']}/remux.mkv" in calls and "mkvmerge " in calls
+    # recorded by the daemon alone, in its own paths; the worker wrote no library
+    got = records(tmp_path / "daemon.sqlite")
+    assert {name: row[0] for name, row in got.items()} == {
+        "enc.mkv": "changed",
+        "remux.mkv": "changed",
+    }
+    with sqlite3.connect(tmp_path / "daemon.sqlite") as connection:
+        paths = {os.fsdecode(row[0]) for row in connection.execute("SELECT path FROM files")}
+    assert paths == {str(encode), str(remux)}
+    assert not [p for p in worker_home.rglob("*") if p.is_file()]
+    # the remote encode's progress in the daemon's event stream
+    details = [
+        detail
+        for kind, data in events
+        if kind == "progress" and data.get("job_id", job_id) == job_id
+        for detail in dict(data.get("active") or {}).values()  # type: ignore[call-overload]
+    ]
+    halfway = [d for d in details if d in ("encode 48%", "encode 49%", "encode 50%")]
+    assert halfway, details  # the stub's 0.5 s of a file of about 1 s, sent by the worker
+
+
+DONE_WHEN_POLICY_TAIL = """\
+  - name: encode
+    skip_when: {container: [mkv, webm], video_codec: [hevc]}
+    transcode:
+      video: {target_codec: hevc, quality: {mode: crf, crf: 40, preset: ultrafast}}
+"""
+
+PAUSING_TOOL = """#!/bin/sh
+# The worker's $TOOL: a call that writes under $STUB_VIEW (this worker's mount of
+# the library) marks $STUB_MARK and waits until the worker is gone; any other call
+# (versions, -J) runs the real tool. ffmpeg first reports half of an encode done.
+name="$(basename "$0")"
+real="$(dirname "$0")/real/$name"
+case " $* " in *" -J "*) exec "$real" "$@" ;; esac
+case "$*" in *"$STUB_VIEW"*)
+    if [ -n "$STUB_MARK" ]; then
+        touch "$STUB_MARK"
+        while kill -0 "$PPID" 2>/dev/null; do sleep 0.1; done
+        exit 1
+    fi ;;
+esac
+case "$name $*" in "ffmpeg "*" -progress "*)
+    printf 'frame=12\\nfps=24.0\\nout_time_us=500000\\nspeed=2.0x\\nprogress=continue\\n'
+    sleep 1 ;;
+esac
+exec "$real" "$@"
+"""
+
+
+def worker_tools(directory: Path) -> Path:
+    """A PATH directory of PAUSING_TOOL wrappers around the real writing tools."""
+    (directory / "real").mkdir(parents=True)
+    for name in ("ffmpeg", "mkvmerge", "mkvpropedit"):
+        real = shutil.which(name)
+        assert real is not None
+        (directory / "real" / name).symlink_to(real)
+        (directory / name).write_text(PAUSING_TOOL, encoding="utf-8")
+        (directory / name).chmod(0o755)
+    return directory
+
+
+class Terminal:
+    """A pseudo-terminal for a child's stderr (so vpo draws its live progress line),
+    read into ``text`` by a thread."""
+
+    def __init__(self) -> None:
+        import fcntl
+        import pty
+        import struct
+        import termios
+        import threading
+
+        self.master, self.slave = pty.openpty()
+        fcntl.ioctl(self.slave, termios.TIOCSWINSZ, struct.pack("HHHH", 60, 400, 0, 0))
+        self._chunks: list[bytes] = []
+        self._thread = threading.Thread(target=self._read, daemon=True)
+        self._thread.start()
+
+    def _read(self) -> None:
+        while True:
+            try:
+                data = os.read(self.master, 65536)
+            except OSError:
+                return
+            if not data:
+                return
+            self._chunks.append(data)
+
+    @property
+    def text(self) -> str:
+        raw = b"".join(self._chunks).decode("utf-8", "replace")
+        return re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", raw)
+
+    def close(self) -> None:
+        os.close(self.slave)
+        self._thread.join(timeout=10)
+        os.close(self.master)
+
+
+def test_done_when_the_three_machine_setup_processes_the_demo_library_as_vpo_process_does(
+    tmp_path: Path,
+    isolated_home: Path,
+    library_dirs: tuple[Path, dict[str, Path]],
+    tools: object,
+) -> None:
+    """Issue 14's "Done when": the documented setup (a scheduler and two workers,
+    each seeing the library under its own mount path through [paths] map), on
+    loopback, processes the demo library exactly as a local `vpo process` does,
+    file by file, survives a worker killed mid-write, and shows the remote encode's
+    live progress on the coordinator's progress line."""
+    from vpo.testmedia.demo import DEMO_POLICY, build_demo_library
+    from vpo.tools.locate import locate_tools
+
+    media, views = library_dirs
+    local = tmp_path / "local"
+    built = build_demo_library(local, locate_tools())
+    shutil.copytree(local, media, dirs_exist_ok=True, copy_function=shutil.copy2)
+    policy = tmp_path / "demo-policy.yaml"
+    policy.write_text(DEMO_POLICY + DONE_WHEN_POLICY_TAIL, encoding="utf-8")
+    originals = {p.relative_to(local): p.read_bytes() for p in built}
+
+    write_config(isolated_home, "")
+    threads = run(tmp_path / "local.sqlite", policy, "--workers", "2", str(local))
+    assert threads.exit_code == 0, threads.output
+    expected = records(tmp_path / "local.sqlite")
+    assert len(expected) == len(built)
+    assert {kind for _, kind, *_ in expected.values()} >= {"metadata", "remux", "encode"}
+
+    write_config(isolated_home, path_map(media, views))
+    mark = tmp_path / "paused-wb"
+    terminal = Terminal()
+    with cluster(tmp_path, {}) as running:
+        for name in ("wa", "wb"):
+            extra = {"STUB_VIEW": str(views[name]), "STUB_MARK": str(mark) if name == "wb" else ""}
+            bin_dir = worker_tools(tmp_path / f"bin-{name}")
+            running.add_worker(name, f"{bin_dir}:{os.environ['PATH']}", extra)
+        running.wait_for(2)
+        coordinator = subprocess.Popen(
+            [
+                str(Path(sys.executable).with_name("vpo")),
+                "process",
+                "--db",
+                str(tmp_path / "cluster.sqlite"),
+                "-p",
+                str(policy),
+                "--executor",
+                f"dask://{running.address}",
+                str(media),
+            ],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=terminal.slave,
+            env=dict(os.environ, COLUMNS="400", LINES="60", TERM="xterm-256color"),
+        )
+        try:
+            wait_for_file(mark, coordinator)
+            os.killpg(running.workers["wb"].pid, signal.SIGKILL)  # mid-write on wb
+            running.workers["wb"].wait()
+            coordinator.communicate(timeout=120)
+        finally:
+            if coordinator.poll() is None:
+                coordinator.kill()
+                coordinator.wait()
+            terminal.close()
+    shown = terminal.text
+    assert coordinator.returncode == 0, shown
+    # exactly what the local run recorded, file by file, in the coordinator's paths
+    assert records(tmp_path / "cluster.sqlite") == expected
+    with sqlite3.connect(tmp_path / "cluster.sqlite") as connection:
+        paths = {os.fsdecode(row[0]) for row in connection.execute("SELECT path FROM files")}
+    assert paths == {str(media / relative) for relative in originals}
+    # every changed file is a result (mkvmerge writes a fresh segment UID, so bytes
+    # differ between any two runs: the records' after-state is the comparison);
+    # no leftover of the killed write
+    for relative, before in originals.items():
+        changed = expected[relative.name][0] == "changed"
+        assert ((media / relative).read_bytes() != before) == changed, relative
+    leftovers = [p for p in media.rglob(".vpo-*") if p.name != ".vpo-demo-library.json"]
+    assert leftovers == []
+    assert "vpo: recovery: " in shown  # the temp of wb's killed write, removed at the end
+    # the remote encode's live progress on the coordinator's progress line (the
+    # worker's ffmpeg reported 1 s of the 2 s file done at 24 fps, 2.0x)
+    line = re.search(r"Home Video \(2015\)\.mp4  encoding (\d+)% 24 fps 2\.0× ETA", shown)
+    assert line is not None, shown[-3000:]
+    assert 0 < int(line[1]) < 100

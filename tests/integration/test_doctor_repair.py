@@ -50,3 +50,27 @@ def test_repair_with_nothing_to_do_and_a_missing_path(tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert "nothing to repair" in result.output
     assert f"{tmp_path / 'gone'}: no such file or directory" in result.output
+
+
+def test_repair_leaves_another_machines_edit_alone_until_told_other_hosts(
+    media_factory: Callable[..., Path],
+) -> None:
+    from dataclasses import replace
+
+    media = media_factory(MediaSpec(), "Show - 02.mkv")
+    original = media.read_bytes()
+    journal = replace(_journal_for(media, [(0, 4096)]), host="0badc0de")
+    write_journal(media, journal)
+    with media.open("r+b") as stream:
+        stream.seek(100)
+        stream.write(b"\xff" * 2000)
+
+    waiting = CliRunner().invoke(cli, ["doctor", "--repair", str(media.parent)])
+    assert waiting.exit_code == 1, waiting.output
+    assert "journal of an edit by host 0badc0de on another machine" in waiting.output
+    assert "vpo doctor --repair --other-hosts" in waiting.output
+    assert media.read_bytes() != original
+
+    told = CliRunner().invoke(cli, ["doctor", "--repair", str(media.parent), "--other-hosts"])
+    assert told.exit_code == 0, told.output
+    assert media.read_bytes() == original

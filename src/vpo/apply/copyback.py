@@ -34,6 +34,7 @@ from pathlib import Path
 
 from vpo.apply.errors import VerificationError
 from vpo.apply.fsio import fsync_directory, remove_quietly, write_durably
+from vpo.apply.host import this_host
 from vpo.apply.identity import FileIdentity, check_identity
 from vpo.apply.journal import sample_ranges
 from vpo.apply.names import copyback_name, free_backup_path, journal_name, temp_name
@@ -56,6 +57,7 @@ class CopyJournal:
     original_hashes: tuple[str, ...]
     output_hashes: tuple[str, ...]
     pid: int
+    host: str = ""  # host id of the writer (apply.host); "" in journals of older versions
 
 
 def encode_copy_journal(journal: CopyJournal) -> bytes:
@@ -74,6 +76,7 @@ def encode_copy_journal(journal: CopyJournal) -> bytes:
         "original_hashes": list(journal.original_hashes),
         "output_hashes": list(journal.output_hashes),
         "pid": journal.pid,
+        "host": journal.host,
     }
     return json.dumps(document).encode("utf-8")
 
@@ -110,6 +113,7 @@ def decode_copy_journal(document: dict[str, object]) -> CopyJournal:
         original_hashes=strings("original_hashes"),
         output_hashes=strings("output_hashes"),
         pid=number("pid"),
+        host=str(document.get("host", "")),
     )
 
 
@@ -142,6 +146,7 @@ def copy_back(
         original_hashes=_sample_hashes(backup, samples),
         output_hashes=_sample_hashes(output, samples),
         pid=os.getpid(),
+        host=this_host(),
     )
     journal_file = _write_copy_journal(original, journal)
     try:
@@ -179,7 +184,9 @@ def _keep_or_drop(backup: Path, original: Path, *, keep_backup: bool) -> Path | 
 
 def _write_copy_journal(original: Path, journal: CopyJournal) -> Path:
     target = original.parent / journal_name(original.name)
-    staging = original.parent / temp_name(target.name, journal.pid, "00000000")
+    staging = original.parent / temp_name(
+        target.name, journal.pid, "00000000", journal.host or None
+    )
     write_durably(target, encode_copy_journal(journal), staging=staging)
     return target
 

@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Protocol
 
 from vpo.apply.fsio import fsync_directory, write_durably
+from vpo.apply.host import this_host
 from vpo.apply.names import journal_name, temp_name
 
 JOURNAL_VERSION = 2
@@ -98,6 +99,7 @@ class Journal:
     samples: tuple[tuple[int, int], ...] = ()
     samples_sha256: str = ""
     after: EditedState | None = None
+    host: str = ""  # host id of the writer (apply.host); "" in journals of older versions
 
     @property
     def before_sha256(self) -> str:
@@ -230,6 +232,7 @@ def encode_journal(journal: Journal) -> bytes:
         "device": journal.device,
         "inode": journal.inode,
         "pid": journal.pid,
+        "host": journal.host,
         "regions": [
             {"offset": r.offset, "data": base64.b64encode(r.data).decode("ascii")}
             for r in journal.regions
@@ -270,6 +273,7 @@ def decode_journal(data: bytes) -> Journal:
             samples=tuple((int(a), int(b)) for a, b in document.get("samples", ())),
             samples_sha256=str(document.get("samples_sha256", "")),
             after=None if after is None else EditedState(int(after["size"]), str(after["sha256"])),
+            host=str(document.get("host", "")),
         )
     except JournalFormatError:
         raise
@@ -288,7 +292,7 @@ def journal_path(media: Path) -> Path:
 def write_journal(media: Path, journal: Journal) -> Path:
     """Persist the journal (file and directory fsynced) before the edit may start."""
     target = journal_path(media)
-    staging = media.parent / temp_name(target.name, journal.pid, "00000000")
+    staging = media.parent / temp_name(target.name, journal.pid, "00000000", journal.host or None)
     write_durably(target, encode_journal(journal), staging=staging)
     return target
 
@@ -307,6 +311,7 @@ def read_journal(
             device=current.st_dev,
             inode=current.st_ino,
             pid=os.getpid(),
+            host=this_host(),
             regions=read_regions(fd, ranges),
             ctime_ns=current.st_ctime_ns,
             samples=samples,

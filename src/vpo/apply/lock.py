@@ -38,6 +38,12 @@ def locked_file(path: Path) -> Iterator[os.stat_result]:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError as error:
             raise FileBusyError(path, "busy: another vpo process is modifying it") from error
+        except OSError as error:  # ENOLCK: NFSv3 without lockd, a share without locks
+            raise PreflightError(
+                path,
+                f"cannot lock the file: {error.strerror or error} (on NFSv3 lockd and "
+                "rpc.statd must run; see docs/distributed.md)",
+            ) from error
         held = os.fstat(fd)
         try:
             current = path.stat()

@@ -1,8 +1,10 @@
 """Names of the files vpo writes beside a media file (pure).
 
 Everything starts with ``.vpo-`` so scans skip it and a later run recognises
-leftovers; temp names carry the writer's pid so recovery can tell a live writer
-from a dead one.
+leftovers; temp names carry the writer's pid and host id (``<pid>@<host>``) so
+recovery can tell a live writer from a dead one, and a writer on another machine
+from one on this machine (names without a host, written by older versions, are read as
+this machine's).
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
 from vpo.media.model import Container
@@ -24,7 +27,10 @@ JOURNAL_PREFIX = ".vpo-journal-"
 JOURNAL_SUFFIX = ".json"
 BACKUP_SUFFIX = ".vpo-backup"
 
-_TEMP_PATTERN = re.compile(r"^\.vpo-tmp-(?P<pid>\d+)-(?P<token>[0-9a-f]{8})-(?P<name>.+)$", re.S)
+_TEMP_PATTERN = re.compile(
+    r"^\.vpo-tmp-(?P<pid>\d+)(?:@(?P<host>[0-9a-f]{8}))?-(?P<token>[0-9a-f]{8})-(?P<name>.+)$",
+    re.S,
+)
 
 CONTAINER_SUFFIX: dict[Container, str] = {
     Container.MATROSKA: ".mkv",
@@ -63,19 +69,34 @@ def _whole_characters(raw: bytes) -> bool:
     return True
 
 
-def temp_name(final_name: str, pid: int, token: str) -> str:
-    """``.vpo-tmp-<pid>-<token>-<final name>``: the extension stays last for the tools;
-    a final name too long to fit in NAME_MAX with the prefix is shortened (fit_name)."""
-    prefix = f"{TEMP_PREFIX}{pid}-{token}-"
+def temp_name(final_name: str, pid: int, token: str, host: str | None = None) -> str:
+    """``.vpo-tmp-<pid>@<host>-<token>-<final name>`` (``<pid>-`` alone without a
+    host): the extension stays last for the tools; a final name too long to fit in
+    NAME_MAX with the prefix is shortened (fit_name)."""
+    owner = f"{pid}@{host}" if host else str(pid)
+    prefix = f"{TEMP_PREFIX}{owner}-{token}-"
     return prefix + fit_name(final_name, NAME_MAX - len(prefix))
+
+
+@dataclass(frozen=True, slots=True)
+class TempName:
+    pid: int
+    host: str | None  # None: a name written before host ids (read as this machine's)
+    final_name: str
+
+
+def parse_temp(name: str) -> TempName | None:
+    """Writer pid, host id and final name of a vpo temp file, or None for any other name."""
+    match = _TEMP_PATTERN.match(name)
+    if match is None:
+        return None
+    return TempName(int(match["pid"]), match["host"], match["name"])
 
 
 def parse_temp_name(name: str) -> tuple[int, str] | None:
     """(writer pid, final name) of a vpo temp file, or None for any other name."""
-    match = _TEMP_PATTERN.match(name)
-    if match is None:
-        return None
-    return int(match["pid"]), match["name"]
+    parsed = parse_temp(name)
+    return None if parsed is None else (parsed.pid, parsed.final_name)
 
 
 def journal_name(media_name: str) -> str:

@@ -5,6 +5,13 @@ only acted on when nobody holds the media file's lock (an edit in progress alway
 does), and only if the file is the one it was written for (``match_journal``: inode, the
 bytes no edit writes, and the before or after state); a journal of another file
 is set aside (renamed, kept) and the file never touched.
+
+Temps and journals name the machine that wrote them (``apply.host``). A pid says
+nothing about another machine's processes, so a leftover of another host is only
+touched when nobody holds its lock and it has not changed for
+``OTHER_HOST_GRACE`` seconds (its change time: a live writer keeps it fresh, a
+rename refreshes it), or when the caller says that host's vpo is stopped
+(``other_hosts``: ``vpo doctor --repair --other-hosts``).
 """
 
 from __future__ import annotations
@@ -12,6 +19,7 @@ from __future__ import annotations
 import enum
 import json
 import os
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -19,6 +27,7 @@ from pathlib import Path
 from vpo.apply.copyback import KIND as COPY_BACK
 from vpo.apply.copyback import CopyJournal, decode_copy_journal, recover_copy_back
 from vpo.apply.fsio import fsync_directory, rename_no_replace
+from vpo.apply.host import this_host
 from vpo.apply.journal import (
     JournalFormatError,
     JournalMatch,
@@ -35,8 +44,11 @@ from vpo.apply.names import (
     is_shortened,
     journal_name,
     parse_journal_name,
+    parse_temp,
     parse_temp_name,
 )
+
+OTHER_HOST_GRACE = 6 * 3600.0  # seconds unchanged before another machine's leftover is stale
 
 
 class RecoveryKind(str, enum.Enum):
@@ -55,33 +67,78 @@ class RecoveryAction:
     detail: str
 
 
-def recover_leftovers(directory_or_file: Path, *, recursive: bool = True) -> list[RecoveryAction]:
+def recover_leftovers(
+    directory_or_file: Path,
+    *,
+    recursive: bool = True,
+    other_hosts: bool = False,
+    now: float | None = None,
+) -> list[RecoveryAction]:
     """Restore media files from leftover journals and delete stale temps.
 
     Given a media file, only its own journal and temps are handled. For the
-    ``[jobs] temp_dir`` use ``recover_temp_dir``.
+    ``[jobs] temp_dir`` use ``recover_temp_dir``. ``other_hosts``: leftovers of
+    other machines count as abandoned without waiting ``OTHER_HOST_GRACE``
+    (their lock must still be free); ``now`` (epoch seconds) is for tests.
     """
+    owner = _Owners(this_host(), other_hosts, time.time() if now is None else now)
     actions: list[RecoveryAction] = []
     if directory_or_file.is_dir():
         candidates = list(_vpo_files(directory_or_file, recursive))
     else:
         candidates = _own_leftovers(directory_or_file)
     for path in candidates:
-        action = _recover_one(path)
+        action = _recover_one(path, owner)
         if action is not None:
             actions.append(action)
     return actions
 
 
-def recover_temp_dir(*temp_dirs: Path | None) -> list[RecoveryAction]:
+def recover_temp_dir(
+    *temp_dirs: Path | None, other_hosts: bool = False, now: float | None = None
+) -> list[RecoveryAction]:
     """Delete stale vpo temps in ``[jobs] temp_dir`` / ``[transcode] scratch_dir``
     (their top level only: vpo writes nothing deeper, and a shared scratch
     directory's subfolders are not vpo's). None or a missing directory is skipped."""
     actions: list[RecoveryAction] = []
     for directory in dict.fromkeys(d for d in temp_dirs if d is not None):
         if directory.is_dir():
-            actions.extend(recover_leftovers(directory, recursive=False))
+            actions.extend(
+                recover_leftovers(directory, recursive=False, other_hosts=other_hosts, now=now)
+            )
     return actions
+
+
+@dataclass(frozen=True, slots=True)
+class _Owners:
+    """What recovery knows about the writers of leftovers."""
+
+    here: str  # this machine's host id
+    other_hosts: bool  # the user says the other machines' vpo is stopped
+    now: float
+
+    def elsewhere(self, host: str | None) -> bool:
+        """Whether ``host`` is another machine (no host: an older name, this machine)."""
+        return bool(host) and host != self.here
+
+    def wait_for(self, path: Path, what: str) -> RecoveryAction | None:
+        """BUSY while another machine's leftover ``path`` may still be its writer's."""
+        if self.other_hosts:
+            return None
+        try:
+            info = path.stat()
+        except OSError:
+            return None
+        age = self.now - max(info.st_mtime, info.st_ctime)
+        if age >= OTHER_HOST_GRACE:
+            return None
+        hours = OTHER_HOST_GRACE / 3600
+        return RecoveryAction(
+            RecoveryKind.BUSY,
+            path,
+            f"{what} on another machine; left alone until it is {hours:g} hours old "
+            "(or run vpo doctor --repair --other-hosts once vpo on that machine is stopped)",
+        )
 
 
 def restore_journal(journal_file: Path, media: Path) -> RecoveryAction:
@@ -163,7 +220,7 @@ def _set_aside(journal_file: Path, media: Path, reason: str) -> RecoveryAction:
     )
 
 
-def _recover_one(path: Path) -> RecoveryAction | None:
+def _recover_one(path: Path, owner: _Owners) -> RecoveryAction | None:
     media_name = _journal_media_name(path)
     if media_name is not None:
         media = path.parent / media_name
@@ -176,6 +233,11 @@ def _recover_one(path: Path) -> RecoveryAction | None:
                 )
             return RecoveryAction(RecoveryKind.BUSY, media, "being edited by another process")
         try:
+            host = _journal_host(path)
+            if owner.elsewhere(host):
+                waiting = owner.wait_for(path, f"journal of an edit by host {host}")
+                if waiting is not None:
+                    return waiting
             holders = processes_using(media)
             if holders:
                 return RecoveryAction(
@@ -189,11 +251,17 @@ def _recover_one(path: Path) -> RecoveryAction | None:
             os.close(fd)
     if path.name.startswith(COPYBACK_PREFIX):
         return _orphan_copyback(path)
-    parsed = parse_temp_name(path.name)
+    parsed = parse_temp(path.name)
     if parsed is None:
         return None
-    pid, _final = parsed
-    if _process_alive(pid):
+    pid = parsed.pid
+    writer = f"process {pid}"
+    if owner.elsewhere(parsed.host):
+        writer = f"process {pid} of host {parsed.host}"
+        waiting = owner.wait_for(path, f"temp file of {writer}")
+        if waiting is not None:
+            return waiting
+    elif _process_alive(pid):
         return RecoveryAction(RecoveryKind.BUSY, path, f"temp file of running process {pid}")
     fd = try_lock(path)
     if fd is None:
@@ -209,7 +277,17 @@ def _recover_one(path: Path) -> RecoveryAction | None:
         path.unlink(missing_ok=True)
     finally:
         os.close(fd)
-    return RecoveryAction(RecoveryKind.REMOVED_TEMP, path, f"left by process {pid}, which is gone")
+    return RecoveryAction(RecoveryKind.REMOVED_TEMP, path, f"left by {writer}, which is gone")
+
+
+def _journal_host(path: Path) -> str | None:
+    """The host id a journal names (None: unreadable, or written before host ids)."""
+    try:
+        document = json.loads(path.read_bytes())
+    except (OSError, ValueError):
+        return None
+    host = document.get("host") if isinstance(document, dict) else None
+    return host if isinstance(host, str) and host else None
 
 
 def _journal_media_name(path: Path) -> str | None:

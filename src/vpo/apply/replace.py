@@ -21,6 +21,7 @@ from vpo.apply.fsio import (
     remove_quietly,
     rename_no_replace,
 )
+from vpo.apply.host import this_host
 from vpo.apply.identity import FileIdentity, changed_error, check_identity, difference, identity_at
 from vpo.apply.names import free_backup_path, temp_name
 from vpo.media.model import MediaFile
@@ -28,10 +29,10 @@ from vpo.media.model import MediaFile
 
 @contextmanager
 def temp_output(directory: Path, final_name: str) -> Iterator[Path]:
-    """A new, locked, empty ``.vpo-tmp-<pid>-<token>-<name>`` that is removed on exit
+    """A new, locked, empty ``.vpo-tmp-<pid>@<host>-<token>-<name>`` that is removed on exit
     unless it was renamed away, also from where it is now if its directory was
     renamed meanwhile. The flock tells recovery its writer is alive."""
-    path = directory / temp_name(final_name, os.getpid(), secrets.token_hex(4))
+    path = directory / temp_name(final_name, os.getpid(), secrets.token_hex(4), this_host())
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -188,7 +189,9 @@ def _plain_rename(
 def _move_aside(original: Path, planned: FileIdentity, step: str) -> Path:
     """Rename the original to a temp name (atomic), then check what was moved; a file
     that is not the planned one goes back to its name."""
-    aside = original.parent / temp_name(original.name, os.getpid(), secrets.token_hex(4))
+    aside = original.parent / temp_name(
+        original.name, os.getpid(), secrets.token_hex(4), this_host()
+    )
     try:
         original.rename(aside)
     except FileNotFoundError as error:

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import contextlib
 import uuid
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Executor, Future
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from distributed import Client
@@ -25,6 +25,7 @@ class DaskWorker:
     address: str
     name: str
     threads: int
+    resources: Mapping[str, float] = field(default_factory=dict)  # dask worker --resources
 
     @property
     def label(self) -> str:
@@ -66,9 +67,20 @@ class DaskExecutor(Executor):
         """Every worker the scheduler knows now."""
         info: Mapping[str, Any] = self._client.scheduler_info(n_workers=-1)["workers"]
         return [
-            DaskWorker(address, str(item.get("name", address)), int(item.get("nthreads", 1)))
+            DaskWorker(
+                address,
+                str(item.get("name", address)),
+                int(item.get("nthreads", 1)),
+                {str(k): float(v) for k, v in (item.get("resources") or {}).items()},
+            )
             for address, item in sorted(info.items())
         ]
+
+    def offers(self, resources: Sequence[tuple[str, float]]) -> bool:
+        """Whether a worker that passed the check has ``resources`` (GPU=1)."""
+        from vpo.batch.resources import offered
+
+        return any(offered(tuple(resources), worker.resources) for worker in self._allowed)
 
     @property
     def capacity(self) -> int:
@@ -129,6 +141,9 @@ class DaskExecutor(Executor):
         )
 
     def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+        resources = getattr(fn, "resources", None)  # RemoteWork of a file that encodes
+        if resources:
+            kwargs["resources"] = dict(resources)
         return self._executor.submit(fn, *args, **kwargs)
 
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:

@@ -35,7 +35,9 @@ from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from vpo.apply.settings import ApplySettings
 from vpo.batch.pathmap import PathMap
-from vpo.batch.remote import Preflight, RemoteWork
+from vpo.batch.remote import FileWork, Preflight, RemoteWork
+from vpo.batch.resources import describe as describe_resources
+from vpo.batch.resources import needs_resources
 from vpo.batch.runner import BatchLimits, BatchResult, BatchTally, Job, internal_error, run_batch
 from vpo.discovery import iter_media_files
 from vpo.errors import ExitCode, FatalError
@@ -80,6 +82,8 @@ class ProcessRequest:
     keep_results: bool = False  # keep every FileResult (JSON output); else only failures
     job_id: int | None = None  # the queued job this batch runs (vpo serve), recorded with the run
     path_map: PathMap = field(default_factory=PathMap)  # [paths] map, for remote workers
+    # [processing] encode_resources: Dask resources a file that encodes needs (GPU=1)
+    encode_resources: tuple[tuple[str, float], ...] = ()
 
 
 class RemoteWorker(Protocol):
@@ -100,6 +104,8 @@ class RemoteExecutor(Protocol):
     def progress_events(
         self, receive: Callable[[EncodeProgress], None]
     ) -> contextlib.AbstractContextManager[str]: ...
+
+    def offers(self, resources: Sequence[tuple[str, float]]) -> bool: ...
 
 
 class NoWorkerError(FatalError):
@@ -164,9 +170,20 @@ def run_process_batch(
         files.append(path)
     remote = executor if isinstance(executor, RemoteExecutor) else None
     wanted = request.workers
+    routing: _Routing | None = None
     if remote is not None:
         _preflight(remote, request, files, observer)
         wanted = min(wanted or remote.capacity, remote.capacity)
+        if request.encode_resources and not request.dry_run:
+            routing = _Routing(request.encode_resources, remote.offers(request.encode_resources))
+            if not routing.offered:
+                observer.notice(
+                    Path(_remote_label(remote)),
+                    f"no worker has the resources {describe_resources(routing.resources)} "
+                    "([processing] encode_resources): files that encode are reported failed",
+                    important=True,
+                    topic="worker",
+                )
     observer.batch_started(len(files))
     workers = max(1, min(wanted, len(files) or 1))
     in_process = isinstance(executor, ThreadPoolExecutor)
@@ -214,6 +231,7 @@ def run_process_batch(
                 library,
                 remote=remote is not None,
                 topic=topic,
+                routing=routing,
             ),
             executor=executor,
             workers=workers,
@@ -260,10 +278,12 @@ def _jobs(
     *,
     remote: bool = False,
     topic: str | None = None,
+    routing: _Routing | None = None,
 ) -> Iterator[Job]:
     """Each file with its cached probe (looked up a page at a time) and its work:
     the finished result when the coordinator can tell already, else the call a
-    worker makes."""
+    worker makes (with ``routing``: planned here first, a file that encodes needs
+    the encode resources)."""
     work = plan_file if request.dry_run else process_file
     for start in range(0, len(files), _LOOKUP_CHUNK):
         chunk = files[start : start + _LOOKUP_CHUNK]
@@ -280,10 +300,48 @@ def _jobs(
                     known = None if known is None else replace(known, from_cache=True)
             if known is not None:
                 yield path, known
+            elif remote and routing is not None:
+                yield path, routing.job(work, path, context, hit, request.path_map, topic)
             elif remote:
                 yield path, RemoteWork(work, path, context, hit, request.path_map, topic)
             else:
                 yield path, functools.partial(work, path, context, hit)
+
+
+@dataclass(frozen=True, slots=True)
+class _Routing:
+    """``[processing] encode_resources`` for one batch (vpo.batch.resources)."""
+
+    resources: tuple[tuple[str, float], ...]
+    offered: bool  # some worker that passed the check has them
+
+    def job(
+        self,
+        work: FileWork,
+        path: Path,
+        context: WorkflowContext,
+        hit: CachedProbe | None,
+        path_map: PathMap,
+        topic: str | None,
+    ) -> FileResult | RemoteWork:
+        """The file's remote work, with the resources when its plan encodes; a file
+        that encodes with no worker to take it fails here, in one line."""
+        encodes, probe = needs_resources(path, context, hit)
+        if not encodes:
+            return RemoteWork(work, path, context, probe, path_map, topic)
+        if not self.offered:
+            return FileResult(
+                path=path,
+                status=FileStatus.FAILED,
+                error=f"it must encode, and no worker has the resources "
+                f"{describe_resources(self.resources)} ([processing] encode_resources)",
+            )
+        return RemoteWork(work, path, context, probe, path_map, topic, self.resources)
+
+
+def _remote_label(remote: RemoteExecutor) -> str:
+    """The scheduler's address (a notice's "path")."""
+    return str(getattr(remote, "address", "cluster"))
 
 
 def _preflight(

@@ -57,6 +57,7 @@ class RemoteWork:
     cached: CachedProbe | None
     path_map: PathMap
     progress_topic: str | None = None  # Dask event topic the coordinator listens on
+    resources: tuple[tuple[str, float], ...] = ()  # Dask resources it needs (GPU=1: encodes)
 
     def __call__(self) -> FileResult:
         names = worker_names()

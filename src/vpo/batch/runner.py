@@ -261,11 +261,37 @@ def run_batch(
 
 
 def internal_error(path: Path, error: BaseException) -> FileResult:
-    """A bug in the workflow fails its file, not the batch."""
+    """A bug in the workflow fails its file, not the batch (so does a file whose
+    remote workers all died under it: :func:`lost_worker_error`)."""
+    lost = lost_worker_error(error)
     return FileResult(
         path=path,
         status=FileStatus.FAILED,
-        error=f"internal error: {type(error).__name__}: {error}",
+        error=lost or f"internal error: {type(error).__name__}: {error}",
+    )
+
+
+_TIMES = {1: "once", 2: "twice"}
+
+
+def lost_worker_error(error: BaseException) -> str | None:
+    """One line for Dask's ``KilledWorker`` (every worker that ran the file died
+    while it ran: killed, machine off, network gone), else None. Matched by name:
+    the runner does not import Dask."""
+    if type(error).__name__ != "KilledWorker" or len(error.args) != 3:
+        return None
+    _task, last, allowed = error.args
+    tries = int(allowed) + 1 if isinstance(allowed, int) else 0
+    if tries < 1:
+        return None
+    died = _TIMES.get(tries, f"{tries} times")
+    again = _TIMES.get(tries - 1, f"{tries - 1} times")
+    retried = "" if tries == 1 else f" (retried {again} on another worker)"
+    name = getattr(last, "name", None) or getattr(last, "address", None)
+    where = f", last on {name}" if name else ""
+    return (
+        f"the worker died {died} while processing it{retried}{where}; the file is the "
+        "original or the finished result"
     )
 
 

@@ -272,8 +272,16 @@ def exit_code_for(results: Sequence[CheckResult]) -> ExitCode:
     help="Restore files from journals of interrupted edits and delete stale temp files "
     "under PATH (repeatable).",
 )
+@click.option(
+    "--other-hosts",
+    is_flag=True,
+    help="With --repair: also treat leftovers written by other machines as abandoned "
+    "before they are 6 hours old (stop vpo on those machines first).",
+)
 @click.pass_context
-def doctor(ctx: click.Context, as_json: bool, repair_paths: tuple[Path, ...]) -> None:
+def doctor(
+    ctx: click.Context, as_json: bool, repair_paths: tuple[Path, ...], other_hosts: bool
+) -> None:
     """Check the external tools (path, version, minimum) and vpo's files.
 
     Exits 3 when a required tool is missing, too old or broken, 0 otherwise.
@@ -282,7 +290,7 @@ def doctor(ctx: click.Context, as_json: bool, repair_paths: tuple[Path, ...]) ->
     if repair_paths:
         config = load_config_or_exit().config
         temp_dirs = (config.jobs.temp_dir, config.transcode.scratch_dir)
-        actions, problems = repair(repair_paths, temp_dirs)
+        actions, problems = repair(repair_paths, temp_dirs, other_hosts=other_hosts)
         for line in repair_lines(actions) or ["nothing to repair"]:
             click.echo(line)
         for problem in problems:

@@ -28,17 +28,18 @@ def repair_lines(actions: Sequence[RecoveryAction]) -> list[str]:
 
 
 def repair(
-    paths: Sequence[Path], temp_dirs: Sequence[Path | None] = ()
+    paths: Sequence[Path], temp_dirs: Sequence[Path | None] = (), *, other_hosts: bool = False
 ) -> tuple[list[RecoveryAction], list[str]]:
     """Recover under each path and in the temp directories (``[jobs] temp_dir``,
-    ``[transcode] scratch_dir``); a missing path is reported, not fatal."""
-    actions: list[RecoveryAction] = recover_temp_dir(*temp_dirs)
+    ``[transcode] scratch_dir``); a missing path is reported, not fatal.
+    ``other_hosts``: other machines' leftovers are abandoned (the user says so)."""
+    actions: list[RecoveryAction] = recover_temp_dir(*temp_dirs, other_hosts=other_hosts)
     problems: list[str] = []
     for path in paths:
         if not path.exists():
             problems.append(f"{display_path(path)}: no such file or directory")
             continue
-        actions.extend(recover_leftovers(path))
+        actions.extend(recover_leftovers(path, other_hosts=other_hosts))
     return actions, problems
 
 

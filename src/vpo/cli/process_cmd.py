@@ -187,6 +187,7 @@ def _run(options: ProcessOptions, *, queue: bool = False, priority: int = 0) -> 
     from vpo.apply.settings import ApplySettings
     from vpo.batch.pathmap import PathMap
     from vpo.batch.process import ProcessRequest
+    from vpo.batch.resources import parse_resources
     from vpo.batch.runner import BatchLimits
     from vpo.batch.workers import resolve_worker_count
     from vpo.policy.loader import load_policy_source
@@ -235,6 +236,7 @@ def _run(options: ProcessOptions, *, queue: bool = False, priority: int = 0) -> 
         dry_run=options.dry_run,
         workers=workers,
         path_map=PathMap.parse(config.paths.map),
+        encode_resources=parse_resources(config.processing.encode_resources),
         limits=BatchLimits(
             max_files=options.max_files, max_duration=options.max_duration, end_by=end_by
         ),

@@ -138,6 +138,13 @@ def _problem(error: ErrorDetails, key: ConfigKey) -> str:
         return f"must be greater than {ctx['gt']:g}"
     if kind == "finite_number":
         return "must be a finite number"
-    if kind in {"max_workers", "extension_value", "extensions_type", "extensions_empty"}:
+    if kind in {
+        "max_workers",
+        "extension_value",
+        "extensions_type",
+        "extensions_empty",
+        "executor",
+        "encode_resources",
+    }:
         return error["msg"]
     return f"must be {key.kind.expected}"

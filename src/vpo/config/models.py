@@ -147,6 +147,26 @@ class ProcessingConfig(_Section):
         default="threads",
         description='Where files are processed: "threads", "processes" or "dask://HOST:PORT"',
     )
+    encode_resources: str = Field(
+        default="",
+        description='Dask resources a file that encodes needs, e.g. "GPU=1" (dask worker '
+        '--resources "GPU=1"); other files go to any worker. Empty: every file anywhere',
+    )
+
+    @field_validator("encode_resources", mode="after")
+    @classmethod
+    def _check_encode_resources(cls, value: str) -> str:
+        from vpo.batch.resources import parse_resources
+        from vpo.errors import ConfigError
+
+        try:
+            parse_resources(value)
+        except ConfigError:
+            raise PydanticCustomError(
+                "encode_resources",
+                'must be NAME=AMOUNT entries, e.g. "GPU=1" (as dask worker --resources)',
+            ) from None
+        return value.strip()
 
     @field_validator("executor", mode="after")
     @classmethod

@@ -23,6 +23,7 @@ from vpo.apply.settings import ApplySettings
 from vpo.batch.executors import open_executor
 from vpo.batch.pathmap import PathMap
 from vpo.batch.process import ProcessRequest, run_process_batch
+from vpo.batch.resources import parse_resources
 from vpo.batch.runner import BatchLimits
 from vpo.batch.workers import resolve_worker_count
 from vpo.cli.render import plan_json
@@ -188,6 +189,7 @@ def _process(
         probe_timeout=config.tools.probe_timeout,
         workers=0 if remote else decision.effective,  # remote: the cluster's threads
         path_map=PathMap.parse(config.paths.map),
+        encode_resources=parse_resources(config.processing.encode_resources),
         limits=BatchLimits(window=admitted),
         policy_name=job.policy_name,
         policy_hash=_hash(policy_text),

@@ -57,3 +57,25 @@ def test_unreadable_file_is_a_preflight_error(tmp_path: Path) -> None:
     media.chmod(0)
     with pytest.raises(PreflightError, match="permission denied"), locked_file(media):
         pass
+
+
+def test_a_file_system_without_locks_fails_the_file_in_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """NFSv3 without lockd answers flock with ENOLCK (no such mount here: the
+    kernel's answer is stood in for)."""
+    import errno
+    import fcntl
+
+    def no_locks(fd: int, operation: int) -> None:
+        raise OSError(errno.ENOLCK, os.strerror(errno.ENOLCK))
+
+    media = tmp_path / "m.mkv"
+    media.write_bytes(b"x")
+    monkeypatch.setattr(fcntl, "flock", no_locks)
+    with pytest.raises(PreflightError) as raised, locked_file(media):
+        pass
+    assert str(raised.value).endswith(
+        "cannot lock the file: No locks available (on NFSv3 lockd and rpc.statd must run; "
+        "see docs/distributed.md)"
+    )

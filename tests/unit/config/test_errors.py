@@ -67,6 +67,16 @@ def load_text(tmp_path: Path, text: str) -> str:
             'got "lots"',
         ),
         (
+            '[processing]\nencode_resources = "GPU"\n',
+            'config.toml:2: processing.encode_resources must be NAME=AMOUNT entries, e.g. "GPU=1" '
+            '(as dask worker --resources), got "GPU"',
+        ),
+        (
+            '[processing]\nexecutor = "dask:/x"\n',
+            'config.toml:2: processing.executor must be "threads", "processes" or '
+            '"dask://HOST:PORT", got "dask:/x"',
+        ),
+        (
             '[jobs]\n\nkeep_backup = "yes"\n',
             'config.toml:3: jobs.keep_backup must be true or false, got "yes"',
         ),
