@@ -3,8 +3,13 @@
     .venv/bin/python bench/startup.py [--rounds 15]
 
 Interleaved rounds, each a fresh process, medians: a bare ``python -c pass`` (the
-interpreter's own start), ``vpo --version`` (the entry point alone) and
-``vpo process --dry-run -p POLICY FILE`` on one small conforming Matroska file.
+interpreter's own start), ``vpo --version`` (the entry point alone), ``vpo --help``,
+``vpo process --help`` and ``vpo process --dry-run -p POLICY FILE`` on one small
+conforming Matroska file (its tracks carry mkvmerge's IETF tags, ``en``). With
+``--compare-src`` every vpo command also runs from that source tree in the same
+rounds, and the CPU ratio (this tree / that one) is the median of the per-round
+ratios. The load average is printed before and after: on a shared machine the
+CPU time (user + system) is the steadier figure, wall time mostly waits for a core.
 Run it after ``./quickstart.sh`` (which compiles the bytecode); with
 ``PYTHONDONTWRITEBYTECODE=1`` and no ``.pyc`` files every run compiles the
 sources again. The target of issue 11 is at most 0.15 s for the dry run.
@@ -77,6 +82,8 @@ def main() -> None:
         commands = {
             "python -c pass": [sys.executable, "-c", "pass"],
             "vpo --version": [VPO, "--version"],
+            "vpo --help": [VPO, "--help"],
+            "vpo process --help": [VPO, "process", "--help"],
             DRY_RUN: [
                 VPO,
                 "process",
@@ -91,19 +98,36 @@ def main() -> None:
         runs = {name: (argv, env) for name, argv in commands.items()}
         if args.compare_src is not None:
             older = {**env, "PYTHONPATH": str(args.compare_src.resolve())}
-            runs[f"same dry run, {args.compare_src}"] = (commands[DRY_RUN], older)
+            for name, argv in commands.items():
+                if argv[0] == VPO:
+                    runs[f"{name} [{args.compare_src}]"] = (argv, older)
         times: dict[str, list[tuple[float, float]]] = {name: [] for name in runs}
-        for _ in range(args.rounds):
-            for name, (argv, run_env) in runs.items():
+        load_before = os.getloadavg()[0]
+        for round_number in range(args.rounds):
+            names = list(runs)
+            if round_number % 2:  # take turns going first
+                names.reverse()
+            for name in names:
+                argv, run_env = runs[name]
                 times[name].append(run(argv, run_env))
-        print(f"CPUs: {os.cpu_count()}; load average: {os.getloadavg()[0]:.1f}; "
-              f"rounds: {args.rounds}")  # fmt: skip
+        print(f"CPUs: {os.cpu_count()}; load average {load_before:.1f} before, "
+              f"{os.getloadavg()[0]:.1f} after; rounds: {args.rounds}")  # fmt: skip
         for name, values in times.items():
             walls, cpus = [w for w, _ in values], [c for _, c in values]
             print(
                 f"{name}: wall median {statistics.median(walls):.3f} s (min {min(walls):.3f}), "
                 f"CPU median {statistics.median(cpus):.3f} s (min {min(cpus):.3f})"
             )
+        if args.compare_src is not None:
+            for name in commands:
+                older_name = f"{name} [{args.compare_src}]"
+                if older_name in times:
+                    ratios = [
+                        new[1] / old[1]
+                        for new, old in zip(times[name], times[older_name], strict=True)
+                    ]
+                    print(f"{name}: CPU this tree / {args.compare_src}: "
+                          f"median {statistics.median(ratios):.2f}")  # fmt: skip
 
 
 if __name__ == "__main__":

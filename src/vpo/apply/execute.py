@@ -49,6 +49,7 @@ from vpo.apply.journal import (
 )
 from vpo.apply.lock import locked_file
 from vpo.apply.names import destination_path
+from vpo.apply.outcome import ApplyOutcome as ApplyOutcome  # moved; still importable here
 from vpo.apply.preflight import (
     check_free_space,
     free_bytes,
@@ -74,22 +75,6 @@ from vpo.tools.progress import EncodeProgress
 from vpo.tools.runner import ToolError, ToolResult, run_tool
 
 _MKVTOOLNIX_OK = (0, 1)  # 1 = finished with warnings
-
-
-@dataclass(frozen=True, slots=True)
-class ApplyOutcome:
-    """What applying one plan did. ``media`` is the verified result, with the final
-    path and its stat after the replace (update any cache with it)."""
-
-    tool: Tool
-    reason: str
-    seconds: float
-    bytes_written: int
-    media: MediaFile
-    backup: Path | None = None
-    in_place: bool = False
-    warnings: tuple[str, ...] = ()
-    encode: EncodeResult | None = None  # sizes, encoders and speed of an encode
 
 
 def apply_plan(

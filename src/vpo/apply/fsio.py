@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import errno
+import functools
 import os
 import shutil
 from collections.abc import Callable
@@ -72,7 +72,11 @@ _RENAME_EXCHANGE = 2
 _UNSUPPORTED = {errno.EINVAL, errno.ENOSYS, errno.EPERM, errno.ENOTSUP}
 
 
+@functools.cache
 def _renameat2() -> Callable[..., int] | None:
+    """libc's renameat2, looked up on first use (ctypes is not imported at start-up)."""
+    import ctypes
+
     try:
         libc = ctypes.CDLL(None, use_errno=True)
         function = libc.renameat2
@@ -89,15 +93,15 @@ def _renameat2() -> Callable[..., int] | None:
     return cast("Callable[..., int]", function)
 
 
-_RENAMEAT2 = _renameat2()
-
-
 def _rename2(source: Path, target: Path, flags: int) -> bool:
     """renameat2(2) with ``flags``; False when the platform or file system lacks it."""
-    if _RENAMEAT2 is None:
+    renameat2 = _renameat2()
+    if renameat2 is None:
         return False
-    if _RENAMEAT2(_AT_FDCWD, os.fsencode(source), _AT_FDCWD, os.fsencode(target), flags) == 0:
+    if renameat2(_AT_FDCWD, os.fsencode(source), _AT_FDCWD, os.fsencode(target), flags) == 0:
         return True
+    import ctypes  # loaded by _renameat2 already
+
     code = ctypes.get_errno()
     if code in _UNSUPPORTED:
         return False

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
-from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import Executor, ThreadPoolExecutor
 
 from vpo.errors import FatalError
 
@@ -40,6 +40,9 @@ def open_executor(spec: str, workers: int) -> Iterator[Executor]:
             yield threads
         return
     if text == "processes":
+        # imported here: multiprocessing costs start-up that threads never need
+        from concurrent.futures import ProcessPoolExecutor
+
         with ProcessPoolExecutor(workers) as processes:
             yield processes
         return

@@ -7,12 +7,15 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
 import click
 
-from vpo.config import LoadedConfig, VPOConfig, load_config
 from vpo.errors import ConfigError, ExitCode
 from vpo.tools.locate import ToolPaths, locate_tools
+
+if TYPE_CHECKING:  # imported when a command loads its settings: `--help` needs neither
+    from vpo.config import LoadedConfig, VPOConfig
 
 
 def load_config_or_exit(
@@ -27,6 +30,8 @@ def load_config_or_exit(
     ``cli_flags`` names options that are not ``--<key-name>``, e.g.
     ``{"library.database": "--db"}``, so ``vpo config show`` reports them right.
     """
+    from vpo.config import load_config  # pydantic: only once a command runs
+
     try:
         return load_config(cli_overrides, cli_flags=cli_flags)
     except ConfigError as error:

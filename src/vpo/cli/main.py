@@ -14,6 +14,7 @@ import sys
 import click
 
 from vpo import __version__
+from vpo.cli.entry import end_of_start_up
 from vpo.errors import ExitCode, VpoError
 
 # command name → "module:attribute"; each module owns one command (or group).
@@ -35,6 +36,34 @@ COMMANDS: dict[str, str] = {
     "hook": "vpo.cli.hook_cmd:hook",
 }
 
+# command name → the first sentence of its help, so that `vpo --help` lists the
+# commands without importing all of them (a test checks each against its command).
+SUMMARIES: dict[str, str] = {
+    "config": "Show the effective configuration and where it comes from.",
+    "db": "Back up, restore, check and optimize the library database.",
+    "demo": "Build a demo library in DIRECTORY (default ./demo-library) and show vpo on it.",
+    "doctor": "Check the external tools (path, version, minimum) and vpo's files.",
+    "hook": "Handle one Sonarr/Radarr custom-script call (its variables are in the environment).",
+    "init": "Write a config.toml documenting every setting (all commented out, so defaults stay).",
+    "inspect": "Show the container, tracks, flags and languages of each FILE.",
+    "jobs": "The job queue of vpo serve (works without a running daemon too).",
+    "policy": "Check and inspect policy files.",
+    "process": "Make media files under PATHS conform to a policy (--dry-run: only show the plans).",
+    "report": "Show past processing: RUNS (one line per run), FILES (every file of every run) "
+    "or CHANGES (only files that were changed: what, where, when, by which policy, bytes, "
+    "time, space saved and, for encodes, codecs and speed).",
+    "scan": "Record the media files under PATHS in the library: probe new and changed files, "
+    "skip unchanged ones, mark vanished ones missing.",
+    "serve": "Run queued jobs and serve the REST API until SIGTERM (see docs/server.md).",
+    "status": "Library totals: files by container, codec and language, files never processed, "
+    "and the last processing runs.",
+    "watch": "Watch FOLDERS; queue or process each file once it has settled, until Ctrl-C/SIGTERM.",
+}
+
+# Commands that import their engine after parsing their options and call
+# vpo.cli.entry.end_of_start_up() themselves once it is loaded.
+ENDS_OWN_START_UP = frozenset({"process"})
+
 
 class LazyGroup(click.Group):
     """A group whose subcommands are imported on first use.
@@ -55,6 +84,27 @@ class LazyGroup(click.Group):
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         return self._load(cmd_name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """The command list of ``vpo --help``, as click writes it, from SUMMARIES:
+        importing every command (the web server, Dask, ...) only to list them took
+        longer than the rest of the help."""
+        names = sorted(COMMANDS)
+        limit = formatter.width - 6 - max(len(name) for name in names)
+        rows = [
+            (name, click.Command(name, help=SUMMARIES[name]).get_short_help_str(limit))
+            for name in names
+        ]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        name, command, rest = super().resolve_command(ctx, args)
+        if name not in ENDS_OWN_START_UP:
+            end_of_start_up()  # the command module is imported: collect garbage as usual
+        return name, command, rest
 
     @staticmethod
     def _load(name: str) -> click.Command | None:

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 import click
 
 from vpo.cli.common import load_config_or_exit, require_tools, tool_paths
+from vpo.cli.entry import end_of_start_up
 from vpo.errors import ExitCode
 from vpo.tools.locate import TOOL_NAMES
 
@@ -204,6 +205,7 @@ def _run(options: ProcessOptions, *, queue: bool = False, priority: int = 0) -> 
     phases = select_phases(policy, options.phase_names)
     loaded = load_config_or_exit(options.config_overrides(), cli_flags=CLI_FLAGS)
     config = loaded.config
+    end_of_start_up()  # the engine, the policy and the settings are loaded
     if queue:
         return _queue(options, config, priority)
     tools = tool_paths(config)

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from vpo.media.language import normalize_language_lenient
+from vpo.media.language import COMMON_ALPHA2, normalize_language_lenient
 from vpo.media.model import Attachment, Container, MediaFile, Track, TrackFlags, TrackType
 from vpo.probe.codecs import UNKNOWN_CODEC
 from vpo.probe.errors import NotMediaError
@@ -88,6 +88,8 @@ def ietf_tag(language: str | None) -> str | None:
     primary = text.split("-", 1)[0]
     if "-" not in text and len(primary) != 2:
         return None
+    if text in COMMON_ALPHA2:
+        return text  # a common ISO 639-1 code: valid without loading langcodes
     import langcodes  # only for an IETF tag: its registry is slow to load at start-up
 
     try:

@@ -7,8 +7,7 @@ timeout, and one error type that names the tool, the file and the cause.
 from __future__ import annotations
 
 import contextlib
-import ctypes
-import ctypes.util
+import functools
 import os
 import queue
 import signal
@@ -236,18 +235,25 @@ def terminate_all_tools() -> int:
 _PR_SET_PDEATHSIG = 1
 
 
+@functools.cache
 def _load_prctl() -> Callable[..., int] | None:
+    """libc's prctl, looked up before the first tool starts (not at import: ctypes and
+    ``find_library``, which runs ``ldconfig -p``, cost every command's start-up)."""
     if not sys.platform.startswith("linux"):
         return None
+    import ctypes
+
     try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)  # glibc: no search needed
     except OSError:
-        return None
+        import ctypes.util
+
+        try:
+            libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        except OSError:
+            return None
     prctl: Callable[..., int] = libc.prctl
     return prctl
-
-
-_prctl = _load_prctl()
 
 
 def _die_with_parent(parent_pid: int) -> Callable[[], None]:
@@ -255,7 +261,7 @@ def _die_with_parent(parent_pid: int) -> Callable[[], None]:
     when the forking thread ends, and leave at once if vpo already died before
     that request could be made. Only pre-built objects are used (no imports, no
     allocation-heavy work) since it runs in a forked child of a threaded process."""
-    prctl = _prctl
+    prctl = _load_prctl()
     assert prctl is not None
     kill = int(signal.SIGKILL)
     getppid = os.getppid
@@ -282,7 +288,7 @@ class _Spawner:
         self._pid = 0
 
     def popen(self, argv: list[str], kwargs: dict[str, Any]) -> subprocess.Popen[bytes]:
-        if _prctl is None:  # no parent-death signal on this platform: fork in place
+        if _load_prctl() is None:  # no parent-death signal on this platform: fork in place
             return _popen(argv, kwargs)
         thread = self._ensure_thread()
         if threading.current_thread() is thread:

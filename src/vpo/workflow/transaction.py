@@ -26,12 +26,11 @@ from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from vpo.apply.choose import Tool, choose_tool
-from vpo.apply.encode import TranscodeSettings
 from vpo.apply.errors import ApplyError
-from vpo.apply.execute import ApplyOutcome, file_transaction
+from vpo.apply.outcome import ApplyOutcome
 from vpo.apply.settings import ApplySettings
 from vpo.errors import FileError
 from vpo.media.model import MediaFile
@@ -46,6 +45,9 @@ from vpo.tools.progress import EncodeProgress
 from vpo.tools.runner import ToolError, ToolTimeoutError
 from vpo.workflow.changes import describe_plan
 from vpo.workflow.result import FileResult, FileStatus, PhaseResult, PhaseStatus
+
+if TYPE_CHECKING:  # the writing machinery is imported by ApplyExecutor: a dry run needs none
+    from vpo.apply.encode import TranscodeSettings
 
 ProgressCallback = Callable[[EncodeProgress], None]
 
@@ -90,17 +92,25 @@ class SimulateExecutor:
         return nullcontext(_Simulation())
 
 
+def _default_transcode() -> TranscodeSettings:
+    from vpo.apply.encode import TranscodeSettings
+
+    return TranscodeSettings()
+
+
 @dataclass(frozen=True, slots=True)
 class ApplyExecutor:
     """The real run: one locked FileTransaction per file (vpo.apply.execute)."""
 
     tools: ToolPaths
     settings: ApplySettings
-    transcode: TranscodeSettings = field(default_factory=TranscodeSettings)
+    transcode: TranscodeSettings = field(default_factory=_default_transcode)
 
     def session(
         self, path: Path, on_progress: ProgressCallback | None
     ) -> AbstractContextManager[PlanSession]:
+        from vpo.apply.execute import file_transaction
+
         return file_transaction(
             path, self.tools, self.settings, transcode=self.transcode, on_progress=on_progress
         )

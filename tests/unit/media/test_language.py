@@ -85,3 +85,18 @@ def test_the_start_up_shortcut_agrees_with_langcodes(code: str) -> None:
 
     assert str(langcodes.Language.get(code).to_alpha3(variant="B")) == code
     assert language.normalize_language(code) == code
+
+
+@pytest.mark.parametrize(("alpha2", "b_code"), sorted(language.COMMON_ALPHA2.items()))
+def test_the_two_letter_shortcut_agrees_with_langcodes(alpha2: str, b_code: str) -> None:
+    """ISO 639-1 codes mapped without loading langcodes map as langcodes maps them."""
+    import langcodes
+
+    found = langcodes.Language.get(alpha2)
+    assert found.is_valid()
+    assert str(found.to_alpha3(variant="B")) == b_code
+    assert language.normalize_language(alpha2) == b_code
+
+
+def test_every_two_letter_shortcut_names_a_common_code() -> None:
+    assert set(language.COMMON_ALPHA2.values()) <= language._COMMON_B_CODES

@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from vpo.media.language import COMMON_ALPHA2
 from vpo.media.model import Container, MediaFile, TrackFlags, TrackType
 from vpo.probe.errors import NotMediaError
 from vpo.probe.ffprobe_json import (
@@ -218,3 +219,11 @@ def test_ietf_tag_never_raises(text: str) -> None:
 def test_frame_rate_from_ratio_is_positive_or_none(numerator: str, denominator: str) -> None:
     rate = frame_rate_from_ratio(f"{numerator}/{denominator}")
     assert rate is None or rate > 0
+
+
+@pytest.mark.parametrize("tag", sorted(COMMON_ALPHA2))
+def test_a_common_two_letter_tag_is_valid_as_langcodes_says(tag: str) -> None:
+    import langcodes
+
+    assert langcodes.Language.get(tag).is_valid()
+    assert ietf_tag(tag) == tag

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from rich.cells import cell_len
 
+from vpo.cli.render import plan_table
 from vpo.cli.render.plan_table import display_path, flags_text, render_file, render_summary
 from vpo.media.model import Attachment, Container, MediaFile, Track, TrackFlags, TrackType
 from vpo.policy.loader import parse_policy
@@ -150,3 +151,20 @@ def test_display_path_escapes_control_characters() -> None:
 )
 def test_summary_line(counts: dict[str, int], total: int, expected: str) -> None:
     assert render_summary(counts, total) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        *map(chr, range(32, 127)),
+        *sorted(plan_table.ONE_CELL),
+        "→ #",
+        "Commentary…",
+        "映画 title",
+        "e\u0301",  # a combining accent: no cell of its own
+        "😀 emoji",
+        "",
+    ],
+)
+def test_cell_len_measures_as_rich_does(text: str) -> None:
+    assert plan_table.cell_len(text) == cell_len(text)
