@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from vpo.errors import FileError
+from vpo.media.metadata import NO_METADATA, FileMetadata
 from vpo.media.model import MediaFile, TrackType
 from vpo.plan import Plan, PlannedTrack, identity_plan
 from vpo.policy import filters, flags
@@ -39,10 +40,19 @@ class EvaluationError(FileError):
         return self.cause
 
 
-def evaluate(phase: Phase, media: MediaFile, config: PolicyConfig) -> Plan:
-    """The desired end state of ``media`` after ``phase``; raises EvaluationError."""
+def evaluate(
+    phase: Phase, media: MediaFile, config: PolicyConfig, metadata: FileMetadata = NO_METADATA
+) -> Plan:
+    """The desired end state of ``media`` after ``phase``; raises EvaluationError.
+
+    ``metadata``: what Sonarr/Radarr know about the file's title (conditions on
+    ``radarr:original_language``, ``original`` in language lists, file_timestamp);
+    NO_METADATA when nothing is known.
+    """
     start = identity_plan(media, phase.name)
-    work = Work(media=media, tracks=list(start.tracks), container=media.container)
+    work = Work(
+        media=media, tracks=list(start.tracks), container=media.container, metadata=metadata
+    )
 
     actions, skipped_filters = _chosen_actions(phase, work, config)
     for track_type, cleanup in (
@@ -124,7 +134,9 @@ def _chosen_actions(
                 "which this version of vpo does not provide"
             )
             continue
-        holds = condition_holds(rule.when, work.tracks, dimensions, config, work.media)
+        holds = condition_holds(
+            rule.when, work.tracks, dimensions, config, work.media, work.metadata
+        )
         if holds:
             actions, branch = rule.then, "then"
         elif rule.otherwise:

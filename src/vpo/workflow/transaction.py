@@ -34,6 +34,7 @@ from vpo.apply.errors import ApplyError
 from vpo.apply.execute import ApplyOutcome, file_transaction
 from vpo.apply.settings import ApplySettings
 from vpo.errors import FileError
+from vpo.media.metadata import NO_METADATA, FileMetadata
 from vpo.media.model import MediaFile
 from vpo.plan import Plan, PlanKind, identity_plan
 from vpo.policy.compose import NotComposableError, compose_plans
@@ -112,6 +113,7 @@ def plan_file(
     media: MediaFile,
     *,
     prior: Sequence[PlannedPhase] = (),
+    metadata: FileMetadata = NO_METADATA,
 ) -> FileEvaluation:
     """Every phase planned on the expected result of the ones before (pure).
 
@@ -122,14 +124,16 @@ def plan_file(
         if plan.is_noop:
             return plan.source
         expected = plan.expected_result()
-        _check_convergence(phase, expected, policy)
+        _check_convergence(phase, expected, policy, metadata)
         return expected
 
-    return run_phases(policy, phases, media, expect, prior=prior)
+    return run_phases(policy, phases, media, expect, prior=prior, metadata=metadata)
 
 
-def _check_convergence(phase: Phase, media: MediaFile, policy: Policy) -> None:
-    again = evaluate(phase, media, policy.config)
+def _check_convergence(
+    phase: Phase, media: MediaFile, policy: Policy, metadata: FileMetadata = NO_METADATA
+) -> None:
+    again = evaluate(phase, media, policy.config, metadata)
     if not again.is_noop:
         remaining = "; ".join(describe_plan(again)) or again.kind.value
         raise NonConvergentPolicyError(
@@ -200,12 +204,14 @@ def run_transaction(
     *,
     before_ctime_ns: int | None = None,
     on_progress: ProgressCallback | None = None,
+    metadata: FileMetadata = NO_METADATA,
 ) -> FileResult:
     """Plan every phase, then carry out the whole file's change; never raises for
-    per-file trouble (the result says what happened)."""
+    per-file trouble (the result says what happened). ``metadata``: what
+    Sonarr/Radarr know about the file's title, for every evaluation."""
     started = time.monotonic()
     worker = threading.current_thread().name
-    evaluation = plan_file(policy, phases, before)
+    evaluation = plan_file(policy, phases, before, metadata=metadata)
     results = list(evaluation.phases)
     stop_batch = evaluation.stop_batch
     steps: list[_Step] = []
@@ -229,6 +235,7 @@ def run_transaction(
                         [phases[i] for i in range(group.end, len(results))],
                         outcome.media,
                         prior=results[: group.end],
+                        metadata=metadata,
                     )
                     stop_batch = stop_batch or again.stop_batch
                     results = [*results[: group.end], *again.phases]
@@ -252,7 +259,7 @@ def run_transaction(
         steps = []
         final = before
     elif steps:
-        results = _check_final(policy, phases, results, steps[-1], final)
+        results = _check_final(policy, phases, results, steps[-1], final, metadata)
     executed = FileEvaluation(before, tuple(results), stop_batch=stop_batch, final=final)
     return _result(
         path,
@@ -305,13 +312,14 @@ def _check_final(
     results: list[PlannedPhase],
     step: _Step,
     final: MediaFile,
+    metadata: FileMetadata = NO_METADATA,
 ) -> list[PlannedPhase]:
     """The last phase that changed the file, evaluated on the real result: what the
     container could not store (verified as far as it stores anything) shows here."""
     position = step.group.positions[-1]
     phase = next(p for p in phases if p.name == results[position].phase)
     try:
-        _check_convergence(phase, final, policy)
+        _check_convergence(phase, final, policy, metadata)
     except NonConvergentPolicyError as error:
         results = list(results)
         results[position] = replace(

@@ -1,0 +1,105 @@
+"""What Sonarr/Radarr know, as policies use it (pure): ``plugin_metadata`` tests,
+the value ``from_plugin_metadata`` takes, and the language ``original`` stands for.
+
+Missing data (no entry for the plugin, an unknown field value, an empty tag list)
+makes every test false, ``neq`` and ``exists`` included, as in the original VPO;
+``not`` turns that into true. Nothing here raises on a file's metadata.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from vpo.media.language import UNDETERMINED, normalize_language_lenient
+from vpo.media.metadata import FileMetadata
+from vpo.policy.metadata_fields import LANGUAGE_FIELDS
+from vpo.policy.schema_conditional import PluginMetadataTest
+
+Scalar = str | int | float | bool
+
+
+def plugin_value(metadata: FileMetadata, plugin: str, field: str) -> object:
+    """The value of ``plugin``'s ``field`` for this file, or None when unknown."""
+    title = metadata.of(plugin)
+    if title is None:
+        return None
+    value = title.field_value(field)
+    if value is None or value == "" or value == ():
+        return None
+    if field in LANGUAGE_FIELDS and isinstance(value, str):
+        code = normalize_language_lenient(value)
+        return None if code == UNDETERMINED else code
+    return value
+
+
+def plugin_holds(test: PluginMetadataTest, metadata: FileMetadata) -> bool:
+    """Whether ``test`` holds for this file's metadata; false when the data is missing."""
+    actual = plugin_value(metadata, test.plugin, test.field)
+    if actual is None:
+        return False
+    if test.operator == "exists":
+        return True
+    expected = test.value
+    wanted: tuple[Scalar, ...] = (
+        expected if isinstance(expected, tuple) else () if expected is None else (expected,)
+    )
+    if isinstance(actual, tuple):  # tags, genres: is the item there?
+        items = {_folded(item) for item in actual}
+        found = any(_folded(value) in items for value in wanted)
+        if test.operator in ("eq", "contains", "in"):
+            return found
+        return not found if test.operator == "neq" else False
+    if test.operator in ("eq", "in"):
+        return any(_equal(actual, value) for value in wanted)
+    if test.operator == "neq":
+        return not any(_equal(actual, value) for value in wanted)
+    if test.operator == "contains":
+        return any(_folded(value) in _folded(actual) for value in wanted)
+    return bool(wanted) and _ordered(actual, wanted[0], test.operator)
+
+
+def _folded(value: object) -> str:
+    return str(value).casefold()
+
+
+def _equal(actual: object, expected: Scalar) -> bool:
+    if _is_number(actual) and _is_number(expected):
+        return actual == expected
+    return _folded(actual) == _folded(expected)
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _ordered(actual: object, bound: Scalar, operator: str) -> bool:
+    """lt/lte/gt/gte on numbers, or on dates (a release date against ``"2020-01-01"``)."""
+    left: float | date | None
+    right: float | date | None
+    if _is_number(actual) and _is_number(bound):
+        left, right = float(actual), float(bound)  # type: ignore[arg-type]
+    else:
+        left, right = _date(actual), _date(bound)
+    if left is None or right is None or type(left) is not type(right):
+        return False
+    if operator == "lt":
+        return left < right  # type: ignore[operator]
+    if operator == "lte":
+        return left <= right  # type: ignore[operator]
+    if operator == "gt":
+        return left > right  # type: ignore[operator]
+    return operator == "gte" and left >= right  # type: ignore[operator]
+
+
+def release_day(value: object) -> date | None:
+    """The day of an ISO 8601 date or date-time (``2001-07-20``, ``2001-07-20T00:00:00Z``)."""
+    return _date(value)
+
+
+def _date(value: object) -> date | None:
+    if not isinstance(value, str) or len(value) < 10:
+        return None
+    try:
+        return date.fromisoformat(value[:10])
+    except ValueError:
+        return None
