@@ -13,7 +13,9 @@ from datetime import date
 from vpo.media.language import UNDETERMINED, normalize_language_lenient
 from vpo.media.metadata import FileMetadata
 from vpo.policy.metadata_fields import LANGUAGE_FIELDS
+from vpo.policy.schema import Phase, PolicyConfig
 from vpo.policy.schema_conditional import PluginMetadataTest
+from vpo.policy.types import ORIGINAL
 
 Scalar = str | int | float | bool
 
@@ -103,3 +105,63 @@ def _date(value: object) -> date | None:
         return date.fromisoformat(value[:10])
     except ValueError:
         return None
+
+
+def resolve_original(
+    phase: Phase, config: PolicyConfig, metadata: FileMetadata
+) -> tuple[Phase, PolicyConfig, str | None]:
+    """``phase`` and ``config`` with ``original`` in their language lists replaced by
+    this title's original language, or left out when it is unknown (the rest of the
+    list still applies); with a note for the plan when ``original`` was used."""
+    lists = _original_lists(phase, config)
+    if not lists:
+        return phase, config, None
+    known = metadata.original_language
+    code = None if known is None else normalize_language_lenient(known)
+    if code == UNDETERMINED:
+        code = None
+
+    def resolved(languages: tuple[str, ...]) -> tuple[str, ...]:
+        out: list[str] = []
+        for language in languages:
+            value = code if language == ORIGINAL else language
+            if value is not None and value not in out:
+                out.append(value)
+        return tuple(out)
+
+    config = config.model_copy(
+        update={
+            "audio_language_preference": resolved(config.audio_language_preference),
+            "subtitle_language_preference": resolved(config.subtitle_language_preference),
+        }
+    )
+    changes: dict[str, object] = {}
+    if phase.audio_filter is not None:
+        languages = resolved(phase.audio_filter.languages)
+        changes["audio_filter"] = phase.audio_filter.model_copy(update={"languages": languages})
+    if phase.subtitle_filter is not None and phase.subtitle_filter.languages is not None:
+        languages = resolved(phase.subtitle_filter.languages)
+        changes["subtitle_filter"] = phase.subtitle_filter.model_copy(
+            update={"languages": languages}
+        )
+    phase = phase.model_copy(update=changes) if changes else phase
+    where = ", ".join(lists)
+    if code is None:
+        note = f"original language unknown: 'original' in {where} matches nothing"
+    else:
+        note = f"original language is {code} ({where})"
+    return phase, config, note
+
+
+def _original_lists(phase: Phase, config: PolicyConfig) -> list[str]:
+    """The names of the language lists that mention ``original``."""
+    lists = [
+        ("audio_language_preference", config.audio_language_preference),
+        ("subtitle_language_preference", config.subtitle_language_preference),
+        ("audio_filter", phase.audio_filter.languages if phase.audio_filter else ()),
+        (
+            "subtitle_filter",
+            (phase.subtitle_filter.languages or ()) if phase.subtitle_filter else (),
+        ),
+    ]
+    return [name for name, languages in lists if ORIGINAL in languages]

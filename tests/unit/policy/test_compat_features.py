@@ -62,7 +62,7 @@ def test_set_language_new_language_and_match_language(build: Build, media: Media
     assert [t.language for t in plan.tracks if t.type.value == A] == ["eng", "eng", "ger"]
 
 
-def test_set_language_from_plugin_metadata_changes_nothing_yet(
+def test_set_language_from_plugin_metadata_without_metadata_changes_nothing(
     build: Build, media: MediaFile
 ) -> None:
     then = (
@@ -71,7 +71,7 @@ def test_set_language_from_plugin_metadata_changes_nothing_yet(
     )
     plan = plan_of(build, rule(then), media)
     assert plan.is_noop
-    assert "set_language: no plugin metadata for this file; unchanged" in plan.notes
+    assert "set_language: radarr:original_language unknown for this file; unchanged" in plan.notes
 
 
 def test_skip_track_filter_true_skips_every_filter(build: Build, media: MediaFile) -> None:
