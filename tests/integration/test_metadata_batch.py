@@ -8,6 +8,7 @@ coordinator's cached-conformant shortcut alike; dry-run sees it too.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
@@ -200,3 +201,145 @@ def test_a_failing_lookup_fails_its_files_and_touches_nothing(
         "metadata lookup failed (OSError: database is locked); the file was not touched, run again"
     )
     assert anime.read_bytes() == before
+
+
+EXAMPLE = Path(__file__).parents[2] / "examples" / "policies" / "original-language.yaml"
+
+
+def sonarr(language: str, **fields: Any) -> FileMetadata:
+    return FileMetadata((TitleMetadata(source="sonarr", original_language=language, **fields),))
+
+
+def outcome(result: FileResult) -> list[tuple[str, str, tuple[str, ...]]]:
+    """What a result says each phase did (dry-run and real run must say the same)."""
+    return [(p.phase, p.status.value, p.changes) for p in result.phases]
+
+
+def test_the_original_language_example_in_one_batch(
+    media_factory: MediaFactory, tools: ToolPaths
+) -> None:
+    """Anime (Sonarr, tagged anime): Japanese + English, Japanese default; a French film
+    (Radarr): French + English, English default; a film nobody knows: untouched."""
+    anime = media_factory(ANIME, "lib/anime.mkv")
+    french = media_factory(FRENCH, "lib/french.mkv")
+    unknown = media_factory(FRENCH, "lib/unknown.mkv")
+    lookup = Lookup(
+        {anime: sonarr("jpn", tags=("Anime",)), french: radarr("fr", genres=("Drama",))}
+    )
+    req = request(anime.parent, tools, EXAMPLE.read_text(), metadata_for=lookup, workers=2)
+    planned, _ = run(replace(req, dry_run=True), ThreadPoolExecutor(2))
+    batch, _ = run(req, ThreadPoolExecutor(2))
+    assert audio(anime, tools) == [("eng", False), ("jpn", True)]
+    assert audio(french, tools) == [("eng", True), ("fre", False)]
+    assert audio(unknown, tools) == [("eng", True), ("fre", False), ("ger", False)]
+    statuses = {r.path.name: r.status for r in batch.results}
+    assert statuses == {
+        "anime.mkv": FileStatus.CHANGED,
+        "french.mkv": FileStatus.CHANGED,
+        "unknown.mkv": FileStatus.UNCHANGED,
+    }
+    dry = {r.path.name: outcome(r) for r in planned.results}
+    assert dry == {r.path.name: outcome(r) for r in batch.results}
+    (warned,) = [r for r in batch.results if r.path.name == "unknown.mkv"]
+    assert "original language unknown (Sonarr/Radarr do not know unknown.mkv)" in (
+        warned.phases[0].message or ""
+    )
+    again, _ = run(req, ThreadPoolExecutor(2))
+    assert {r.status for r in again.results} == {FileStatus.UNCHANGED}
+
+
+RELEASE_DATE = """\
+schema_version: 12
+phases:
+  - name: tidy
+    audio_filter: {languages: [eng, jpn]}
+  - name: time
+    file_timestamp: {mode: release_date, fallback: preserve}
+"""
+JULY_20_2001 = 995587200 * 1_000_000_000  # 2001-07-20 00:00 UTC
+
+
+def test_release_date_sets_the_file_time_once(
+    media_factory: MediaFactory, tools: ToolPaths, tmp_path: Path
+) -> None:
+    """A file that needs no other change gets its time from the release date (a
+    header-free change: same bytes); a second run plans nothing; the dry run said so."""
+    conforming = media_factory(
+        MediaSpec(audio=(AudioSpec(language="jpn", default=True),)), "lib/a.mkv"
+    )
+    content = conforming.read_bytes()
+    mtime_before = conforming.stat().st_mtime_ns
+    film = TitleMetadata(
+        source="radarr",
+        release_dates=(("in_cinemas", "2001-07-20T00:00:00Z"),),
+    )
+    lookup = Lookup({conforming: FileMetadata((film,))})
+    req = request(conforming.parent, tools, RELEASE_DATE, metadata_for=lookup)
+    with Library.open(tmp_path / "library.db") as library:
+        planned, _ = run(replace(req, dry_run=True), ThreadPoolExecutor(1), library)
+        assert conforming.stat().st_mtime_ns == mtime_before  # the dry run touched nothing
+        batch, _ = run(req, ThreadPoolExecutor(1), library)
+        (result,) = batch.results
+        assert result.status is FileStatus.CHANGED, result.error
+        assert outcome(result) == outcome(planned.results[0])
+        assert outcome(result)[1] == (
+            "time",
+            "changed",
+            ("file time → 2001-07-20 00:00 UTC (release date 2001-07-20 (radarr in_cinemas))",),
+        )
+        assert conforming.stat().st_mtime_ns == JULY_20_2001
+        assert conforming.read_bytes() == content
+        again, _ = run(req, _NoSubmit(), library)  # the cache knows the new time
+        assert [(r.status, r.from_cache) for r in again.results] == [(FileStatus.UNCHANGED, True)]
+    fresh, _ = run(req, ThreadPoolExecutor(1))  # probed again, without the library
+    assert [r.status for r in fresh.results] == [FileStatus.UNCHANGED]
+    assert conforming.stat().st_mtime_ns == JULY_20_2001
+
+
+def test_release_date_after_a_remux_and_preserve_without_a_date(
+    media_factory: MediaFactory, tools: ToolPaths
+) -> None:
+    """The time is set after the replace; without a release date, fallback preserve
+    gives the written file back its old time."""
+    dated = media_factory(ANIME, "lib/dated.mkv")
+    undated = media_factory(ANIME, "lib/undated.mkv")
+    old = 1_500_000_000 * 1_000_000_000
+    os.utime(undated, ns=(old, old))
+    film = TitleMetadata(source="sonarr", release_dates=(("air_date", "2001-07-20"),))
+    lookup = Lookup({dated: FileMetadata((film,))})
+    req = request(dated.parent, tools, RELEASE_DATE, metadata_for=lookup)
+    batch, _ = run(req, ThreadPoolExecutor(2))
+    assert {r.status for r in batch.results} == {FileStatus.CHANGED}, [
+        r.error for r in batch.results
+    ]
+    assert [lang for lang, _ in audio(dated, tools)] == ["eng", "jpn"]
+    assert dated.stat().st_mtime_ns == JULY_20_2001
+    assert [lang for lang, _ in audio(undated, tools)] == ["eng", "jpn"]
+    assert undated.stat().st_mtime_ns == old
+    again, _ = run(req, ThreadPoolExecutor(2))
+    assert {r.status for r in again.results} == {FileStatus.UNCHANGED}
+
+
+@pytest.mark.parametrize("mode", ["now", "preserve"])
+def test_now_and_preserve_leave_an_untouched_file_alone(
+    media_factory: MediaFactory, tools: ToolPaths, mode: str
+) -> None:
+    conforming = media_factory(
+        MediaSpec(audio=(AudioSpec(language="eng", default=True),)), "lib/a.mkv"
+    )
+    old = 1_500_000_000 * 1_000_000_000
+    os.utime(conforming, ns=(old, old))
+    text = f"schema_version: 12\nphases:\n  - name: t\n    file_timestamp: {{mode: {mode}}}\n"
+    batch, _ = run(request(conforming.parent, tools, text), ThreadPoolExecutor(1))
+    assert [r.status for r in batch.results] == [FileStatus.UNCHANGED]
+    assert conforming.stat().st_mtime_ns == old
+
+
+class _NoSubmit(ThreadPoolExecutor):
+    """An executor that fails the test when any work reaches it."""
+
+    def __init__(self) -> None:
+        super().__init__(1)
+
+    def submit(self, *args: object, **kwargs: object) -> object:  # type: ignore[override]
+        raise AssertionError("a cached, conforming file was sent to a worker")

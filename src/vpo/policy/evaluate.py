@@ -30,6 +30,7 @@ from vpo.policy.schema_conditional import (
     TrackFilter,
 )
 from vpo.policy.synthesis import plan_synthesis
+from vpo.policy.timestamps import plan_file_time
 from vpo.policy.transcode import plan_transcode
 from vpo.policy.work import Work
 
@@ -95,10 +96,8 @@ def evaluate(
     _plan_encodes(work, phase, config, actions)
     keep_to_storable(work)  # nothing the container cannot hold: AVI has no default flags
     if phase.file_timestamp is not None:
-        work.warnings.append(
-            f"file_timestamp (mode {phase.file_timestamp.mode}) is not carried out by this "
-            "version of vpo; the file's time is what writing it gives"
-        )
+        work.file_time, note = plan_file_time(phase.file_timestamp, work.metadata)
+        work.notes.append(note)
     if not _plan_of(work, phase).is_noop:
         # Only a file that is written anyway takes the container's own rules;
         # an untouched MP4 is left as it is.
@@ -117,6 +116,7 @@ def _plan_of(work: Work, phase: Phase) -> Plan:
         warnings=tuple(work.warnings),
         notes=tuple(work.notes),
         title=work.title,
+        file_time=work.file_time,
     )
 
 

@@ -36,7 +36,7 @@ from vpo.apply.settings import ApplySettings
 from vpo.errors import FileError
 from vpo.media.metadata import NO_METADATA, FileMetadata
 from vpo.media.model import MediaFile
-from vpo.plan import Plan, PlanKind, identity_plan
+from vpo.plan import Plan, PlanKind, TimeSource, identity_plan
 from vpo.policy.compose import NotComposableError, compose_plans
 from vpo.policy.evaluate import evaluate
 from vpo.policy.phases import FileEvaluation, PhaseOutcome, run_phases
@@ -64,6 +64,10 @@ class PlanSession(Protocol):
 
     def apply(self, plan: Plan, *, final: bool) -> ApplyOutcome: ...
 
+    def set_time(self, media: MediaFile, mtime_ns: int | None) -> MediaFile:
+        """Give the file ``media`` describes the modification time (None: now)."""
+        ...
+
 
 class PlanExecutor(Protocol):
     """How plans are carried out: written for real, or simulated (dry-run).
@@ -79,6 +83,9 @@ class _Simulation:
         choice = choose_tool(plan)
         media = plan.source if choice.tool is Tool.NONE else plan.expected_result()
         return ApplyOutcome(choice.tool, choice.reason, 0.0, 0, media)
+
+    def set_time(self, media: MediaFile, mtime_ns: int | None) -> MediaFile:
+        return media if mtime_ns is None else replace(media, mtime_ns=mtime_ns)
 
 
 @dataclass(frozen=True, slots=True)
@@ -247,6 +254,7 @@ def run_transaction(
                         )
                 group = None
                 final = steps[-1].outcome.media
+                final, results = _set_file_time(session, results, before, steps, final)
     except ApplyError as error:
         if error.skipped:
             return _skipped(path, started, worker, error.detail, before, evaluation)
@@ -271,6 +279,58 @@ def run_transaction(
         after_ctime_ns=ctime_if_unchanged(final) if steps else before_ctime_ns,
         stops_batch=failure is not None and _fails_batch(policy, phases, failure),
     )
+
+
+def _set_file_time(
+    session: PlanSession,
+    results: list[PlannedPhase],
+    before: MediaFile,
+    steps: Sequence[_Step],
+    final: MediaFile,
+) -> tuple[MediaFile, list[PlannedPhase]]:
+    """Carry out ``file_timestamp`` of the last phase that has one, after the last
+    step (the lock still held): a release date always; the original's time and
+    ``now`` only on a file that was written. When the file was written and its time
+    cannot be set, that phase fails and the written file stays (it is verified)."""
+    position = next(
+        (
+            i
+            for i in range(len(results) - 1, -1, -1)
+            if results[i].outcome is PhaseOutcome.COMPLETED
+            and results[i].plan is not None
+            and results[i].plan.file_time is not None  # type: ignore[union-attr]
+        ),
+        None,
+    )
+    if position is None:
+        return final, results
+    plan = results[position].plan
+    assert plan is not None and plan.file_time is not None
+    wanted = plan.file_time
+    wrote = any(step.outcome.tool is not Tool.NONE for step in steps)
+    if wanted.source is TimeSource.RELEASE:
+        mtime_ns = wanted.mtime_ns
+    elif wanted.source is TimeSource.ORIGINAL and wrote:
+        mtime_ns = before.mtime_ns
+    elif wanted.source is TimeSource.NOW and wrote:
+        mtime_ns = None
+    else:
+        return final, results
+    if mtime_ns is not None and final.mtime_ns == mtime_ns:
+        return final, results
+    try:
+        return session.set_time(final, mtime_ns), results
+    except (ApplyError, OSError) as error:
+        if not wrote:
+            raise
+        cause = error.detail if isinstance(error, ApplyError) else str(error)
+        failed = list(results)
+        failed[position] = replace(
+            failed[position],
+            outcome=PhaseOutcome.FAILED,
+            reason=f"file_timestamp: {cause}; the file was changed, its time was not set",
+        )
+        return final, failed
 
 
 def planned_result(

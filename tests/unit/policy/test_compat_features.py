@@ -198,13 +198,12 @@ def test_skip_transcode_actions(
     assert {t.type.value for t in unskipped.tracks if t.encode is not None} == {V, A}
 
 
-def test_file_timestamp_is_accepted_and_said_to_be_not_carried_out(
-    build: Build, media: MediaFile
-) -> None:
+def test_file_timestamp_without_metadata_takes_the_fallback(build: Build, media: MediaFile) -> None:
     plan = plan_of(build, "file_timestamp: {mode: release_date, fallback: now}", media)
-    assert plan.warnings == (
-        "file_timestamp (mode release_date) is not carried out by this version of vpo; "
-        "the file's time is what writing it gives",
+    assert plan.warnings == ()
+    assert plan.is_noop  # now: only when the file is written
+    assert plan.notes == (
+        "file_timestamp: no release date from radarr or sonarr; fallback now (the time of writing)",
     )
 
 
