@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import pickle
 import subprocess
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
@@ -19,14 +20,19 @@ from typing import Any
 import pytest
 
 from vpo.apply.settings import ApplySettings
+from vpo.batch.pathmap import PathMap
 from vpo.batch.process import ProcessRequest, run_process_batch
+from vpo.batch.remote import RemoteWork
 from vpo.batch.runner import BatchResult
 from vpo.library import Library
 from vpo.media.metadata import FileMetadata, TitleMetadata
 from vpo.policy.loader import parse_policy
+from vpo.probe.cheapest import CheapestProber
 from vpo.testmedia.spec import AudioSpec, MediaSpec
 from vpo.tools.locate import ToolPaths
 from vpo.tools.progress import EncodeProgress
+from vpo.workflow.context import WorkflowContext
+from vpo.workflow.planned import plan_file
 from vpo.workflow.result import FileResult, FileStatus
 
 pytestmark = pytest.mark.integration
@@ -218,24 +224,33 @@ def outcome(result: FileResult) -> list[tuple[str, str, tuple[str, ...]]]:
 def test_the_original_language_example_in_one_batch(
     media_factory: MediaFactory, tools: ToolPaths
 ) -> None:
-    """Anime (Sonarr, tagged anime): Japanese + English, Japanese default; a French film
-    (Radarr): French + English, English default; a film nobody knows: untouched."""
+    """Three original languages: an anime film (Radarr, tagged anime): Japanese +
+    English, Japanese default; a French film (Radarr): French + English, English
+    default; a German series (Sonarr): German + English, English default; a film
+    nobody knows: untouched."""
     anime = media_factory(ANIME, "lib/anime.mkv")
     french = media_factory(FRENCH, "lib/french.mkv")
+    german = media_factory(ANIME, "lib/german.mkv")
     unknown = media_factory(FRENCH, "lib/unknown.mkv")
     lookup = Lookup(
-        {anime: sonarr("jpn", tags=("Anime",)), french: radarr("fr", genres=("Drama",))}
+        {
+            anime: radarr("jpn", tags=("anime",)),
+            french: radarr("fr", genres=("Drama",)),
+            german: sonarr("German", genres=("Anime-free",)),
+        }
     )
     req = request(anime.parent, tools, EXAMPLE.read_text(), metadata_for=lookup, workers=2)
     planned, _ = run(replace(req, dry_run=True), ThreadPoolExecutor(2))
     batch, _ = run(req, ThreadPoolExecutor(2))
     assert audio(anime, tools) == [("eng", False), ("jpn", True)]
     assert audio(french, tools) == [("eng", True), ("fre", False)]
+    assert audio(german, tools) == [("eng", True), ("ger", False)]
     assert audio(unknown, tools) == [("eng", True), ("fre", False), ("ger", False)]
     statuses = {r.path.name: r.status for r in batch.results}
     assert statuses == {
         "anime.mkv": FileStatus.CHANGED,
         "french.mkv": FileStatus.CHANGED,
+        "german.mkv": FileStatus.CHANGED,
         "unknown.mkv": FileStatus.UNCHANGED,
     }
     dry = {r.path.name: outcome(r) for r in planned.results}
@@ -343,3 +358,21 @@ class _NoSubmit(ThreadPoolExecutor):
 
     def submit(self, *args: object, **kwargs: object) -> object:  # type: ignore[override]
         raise AssertionError("a cached, conforming file was sent to a worker")
+
+
+def test_remote_work_carries_the_metadata(media_factory: MediaFactory, tools: ToolPaths) -> None:
+    """What a Dask worker runs (RemoteWork, pickled) plans with the file's metadata."""
+    anime = media_factory(ANIME, "lib/anime.mkv")
+    policy = parse_policy(JAPANESE_DEFAULT, "p.yaml")
+    context = WorkflowContext(
+        policy=policy,
+        phases=policy.phases,
+        tools=tools,
+        settings=ApplySettings(stable_seconds=0.0),
+        probe=CheapestProber(tools, 60.0),
+    )
+    work = RemoteWork(plan_file, anime, context, None, PathMap(), None, radarr("jpn"))
+    result = pickle.loads(pickle.dumps(work))()
+    assert result.evaluation is not None and result.evaluation.kind.value == "metadata"
+    bare = RemoteWork(plan_file, anime, context, None, PathMap())()
+    assert bare.evaluation is not None and bare.evaluation.kind.value == "noop"

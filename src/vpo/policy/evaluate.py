@@ -13,7 +13,6 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from vpo.errors import FileError
-from vpo.media.language import UNDETERMINED, normalize_language_lenient
 from vpo.media.metadata import NO_METADATA, FileMetadata
 from vpo.media.model import MediaFile, TrackType
 from vpo.plan import Plan, PlannedTrack, identity_plan
@@ -21,6 +20,7 @@ from vpo.policy import filters, flags
 from vpo.policy.classify import classify, language_rank, main_audio_language, preference_for
 from vpo.policy.conditions import condition_holds, track_matches
 from vpo.policy.containers import constrain_to_container, keep_to_storable, plan_container
+from vpo.policy.metadata_fields import metadata_language
 from vpo.policy.plugin_metadata import plugin_value, resolve_original
 from vpo.policy.schema import Phase, PolicyConfig, TrackActions, TrackCategory
 from vpo.policy.schema_conditional import (
@@ -282,10 +282,9 @@ def _plugin_language(work: Work, source: PluginReference) -> str | None:
     if found is None:
         work.notes.append(f"set_language: {reference} unknown for this file; unchanged")
         return None
-    code = normalize_language_lenient(str(found))
-    if code == UNDETERMINED:
+    code = metadata_language(found)
+    if code is None:
         work.notes.append(f"set_language: {reference} is not a language ({found!r}); unchanged")
-        return None
     return code
 
 

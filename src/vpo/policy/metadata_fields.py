@@ -7,6 +7,7 @@ source does not fill (``radarr:air_date``) is accepted and simply unknown.
 from __future__ import annotations
 
 import difflib
+from functools import lru_cache
 
 from vpo.media.metadata import RELEASE_DATE_KINDS
 
@@ -63,6 +64,7 @@ def language_code(text: str) -> str:
         return named
 
 
+@lru_cache(maxsize=256)
 def _named_language(text: str) -> str | None:
     if not text.strip() or len(text) > 64:
         return None
@@ -72,3 +74,15 @@ def _named_language(text: str) -> str | None:
         return str(langcodes.find(text.strip()).to_alpha3(variant="B"))
     except (LookupError, ValueError):
         return None
+
+
+def metadata_language(text: object) -> str | None:
+    """A language as Sonarr/Radarr metadata gives it (a code or an English name), as
+    ISO 639-2/B; None when it is not one (never raises)."""
+    if not isinstance(text, str):
+        return None
+    try:
+        code = language_code(text)
+    except ValueError:
+        return None
+    return None if code == "und" else code

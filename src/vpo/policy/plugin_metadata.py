@@ -10,9 +10,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from vpo.media.language import UNDETERMINED, normalize_language_lenient
 from vpo.media.metadata import FileMetadata
-from vpo.policy.metadata_fields import LANGUAGE_FIELDS
+from vpo.policy.metadata_fields import LANGUAGE_FIELDS, metadata_language
 from vpo.policy.schema import Phase, PolicyConfig
 from vpo.policy.schema_conditional import PluginMetadataTest
 from vpo.policy.types import ORIGINAL
@@ -28,9 +27,8 @@ def plugin_value(metadata: FileMetadata, plugin: str, field: str) -> object:
     value = title.field_value(field)
     if value is None or value == "" or value == ():
         return None
-    if field in LANGUAGE_FIELDS and isinstance(value, str):
-        code = normalize_language_lenient(value)
-        return None if code == UNDETERMINED else code
+    if field in LANGUAGE_FIELDS:
+        return metadata_language(value)
     return value
 
 
@@ -76,21 +74,22 @@ def _is_number(value: object) -> bool:
 
 def _ordered(actual: object, bound: Scalar, operator: str) -> bool:
     """lt/lte/gt/gte on numbers, or on dates (a release date against ``"2020-01-01"``)."""
-    left: float | date | None
-    right: float | date | None
-    if _is_number(actual) and _is_number(bound):
-        left, right = float(actual), float(bound)  # type: ignore[arg-type]
-    else:
-        left, right = _date(actual), _date(bound)
-    if left is None or right is None or type(left) is not type(right):
+    if isinstance(actual, (int, float)) and _is_number(actual) and _is_number(bound):
+        return _compare(float(actual), float(bound), operator)
+    left, right = _date(actual), _date(bound)
+    if left is None or right is None:
         return False
+    return _compare(left.toordinal(), right.toordinal(), operator)
+
+
+def _compare(left: float, right: float, operator: str) -> bool:
     if operator == "lt":
-        return left < right  # type: ignore[operator]
+        return left < right
     if operator == "lte":
-        return left <= right  # type: ignore[operator]
+        return left <= right
     if operator == "gt":
-        return left > right  # type: ignore[operator]
-    return operator == "gte" and left >= right  # type: ignore[operator]
+        return left > right
+    return operator == "gte" and left >= right
 
 
 def release_day(value: object) -> date | None:
@@ -116,10 +115,10 @@ def resolve_original(
     lists = _original_lists(phase, config)
     if not lists:
         return phase, config, None
-    known = metadata.original_language
-    code = None if known is None else normalize_language_lenient(known)
-    if code == UNDETERMINED:
-        code = None
+    code = next(
+        (found for title in metadata if (found := metadata_language(title.original_language))),
+        None,
+    )
 
     def resolved(languages: tuple[str, ...]) -> tuple[str, ...]:
         out: list[str] = []

@@ -3,6 +3,7 @@
 As the original VPO: ``release_date`` takes Radarr's digital release, else its
 physical release, else its cinema release, and Sonarr's episode air date, else
 the series' first air date; ``date_source: auto`` asks Radarr before Sonarr.
+A date before 1900 counts as none (Sonarr/Radarr's placeholder is 0001-01-01).
 The time is midnight UTC of that day. Without a date, ``fallback`` decides:
 ``preserve`` (the file's time before vpo wrote it), ``now`` or ``skip`` (the
 time writing the file gives). ``preserve`` and ``now`` act only on a file that
@@ -18,6 +19,8 @@ from vpo.media.metadata import FileMetadata
 from vpo.plan import FileTime, TimeSource
 from vpo.policy.plugin_metadata import release_day
 from vpo.policy.schema import FileTimestamp
+
+EARLIEST_YEAR = 1900  # earlier dates are placeholders (.NET's 0001-01-01), not releases
 
 RELEASE_ORDER = {
     "radarr": ("digital_release", "physical_release", "in_cinemas"),
@@ -64,6 +67,6 @@ def release_date(metadata: FileMetadata, date_source: str) -> tuple[date, str, s
             continue
         for kind in RELEASE_ORDER[source]:
             day = release_day(title.release_date(kind))
-            if day is not None:
+            if day is not None and day.year >= EARLIEST_YEAR:
                 return day, source, kind
     return None

@@ -292,21 +292,16 @@ def _set_file_time(
     step (the lock still held): a release date always; the original's time and
     ``now`` only on a file that was written. When the file was written and its time
     cannot be set, that phase fails and the written file stays (it is verified)."""
-    position = next(
-        (
-            i
-            for i in range(len(results) - 1, -1, -1)
-            if results[i].outcome is PhaseOutcome.COMPLETED
-            and results[i].plan is not None
-            and results[i].plan.file_time is not None  # type: ignore[union-attr]
-        ),
-        None,
-    )
-    if position is None:
+    timed = [
+        (position, result.plan.file_time)
+        for position, result in enumerate(results)
+        if result.outcome is PhaseOutcome.COMPLETED
+        and result.plan is not None
+        and result.plan.file_time is not None
+    ]
+    if not timed:
         return final, results
-    plan = results[position].plan
-    assert plan is not None and plan.file_time is not None
-    wanted = plan.file_time
+    position, wanted = timed[-1]
     wrote = any(step.outcome.tool is not Tool.NONE for step in steps)
     if wanted.source is TimeSource.RELEASE:
         mtime_ns = wanted.mtime_ns
