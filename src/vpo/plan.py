@@ -144,6 +144,23 @@ class RemovedTrack:
     reason: str
 
 
+class TimeSource(str, enum.Enum):
+    """Where the file's modification time comes from (``file_timestamp``)."""
+
+    RELEASE = "release"  # a fixed time: the title's release date (a change by itself)
+    ORIGINAL = "original"  # the file's time before vpo wrote it (when it is written)
+    NOW = "now"  # the time of the write (when it is written)
+
+
+@dataclass(frozen=True, slots=True)
+class FileTime:
+    """The modification time a phase wants the file to end with."""
+
+    source: TimeSource
+    mtime_ns: int | None = None  # RELEASE only
+    reason: str = ""  # "release date 2001-07-20 (radarr digital_release)"
+
+
 @dataclass(frozen=True, slots=True)
 class Plan:
     """Desired end state of ``source`` after ``phase``."""
@@ -157,6 +174,7 @@ class Plan:
     warnings: tuple[str, ...] = ()
     notes: tuple[str, ...] = field(default=())  # why things happen (matched rules etc.)
     title: str | Unchanged | None = UNCHANGED  # the container (segment) title; None: removed
+    file_time: FileTime | None = None  # file_timestamp; None: what writing the file gives
 
     @property
     def kind(self) -> PlanKind:
@@ -166,7 +184,28 @@ class Plan:
             return PlanKind.REMUX
         if self.metadata_changes() or self.title_change() is not None:
             return PlanKind.METADATA
+        if self.time_change() is not None:
+            return PlanKind.METADATA  # only the file's time: no tool runs
         return PlanKind.NOOP
+
+    def time_change(self) -> int | None:
+        """The fixed modification time (ns) the file must be given, when it differs from
+        the source's; None when the time is not a change by itself."""
+        wanted = self.file_time
+        if wanted is None or wanted.mtime_ns is None or wanted.mtime_ns == self.source.mtime_ns:
+            return None
+        return wanted.mtime_ns
+
+    @property
+    def only_time_changes(self) -> bool:
+        """True when the file's time is all this plan changes (no tool runs)."""
+        return (
+            self.time_change() is not None
+            and not self.needs_rewrite
+            and not self.metadata_changes()
+            and self.title_change() is None
+            and not any(t.encode is not None or t.source_index is None for t in self.tracks)
+        )
 
     @property
     def is_noop(self) -> bool:
@@ -264,8 +303,10 @@ class Plan:
             a for a in self.source.attachments if a.attachment_id not in self.removed_attachments
         )
         encoded = any(t.encode is not None or t.source_index is None for t in self.tracks)
+        fixed = self.file_time.mtime_ns if self.file_time is not None else None
         return replace(
             self.source,
+            mtime_ns=self.source.mtime_ns if fixed is None else fixed,
             container=self.container,
             tracks=tuple(tracks),
             attachments=attachments,

@@ -41,6 +41,13 @@ def test_every_example_validates(capsys: pytest.CaptureFixture[str]) -> None:
     assert out.count(": valid (") == len(EXAMPLES)
 
 
+def test_the_original_language_example_validates(capsys: pytest.CaptureFixture[str]) -> None:
+    (path,) = [p for p in EXAMPLES if p.name == "original-language.yaml"]
+    code, out, err = run_vpo(capsys, "policy", "validate", str(path))
+    assert (code, err) == (ExitCode.OK, "")
+    assert out == f"{path}: valid (schema 12; 2 phase(s): languages, defaults)\n"
+
+
 def test_broken_policy_reports_each_problem_with_its_line(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:

@@ -45,6 +45,8 @@ def choose_tool(plan: Plan) -> ToolChoice:
     kind = plan.kind
     if kind is PlanKind.NOOP:
         return ToolChoice(Tool.NONE, "file already conforms")
+    if plan.only_time_changes:
+        return ToolChoice(Tool.NONE, "only the file's modification time changes")
     if kind is PlanKind.ENCODE:
         return ToolChoice(Tool.FFMPEG, "tracks are encoded")
     if kind is PlanKind.METADATA and plan.source.container in _MATROSKA:

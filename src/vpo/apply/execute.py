@@ -184,6 +184,7 @@ class FileTransaction:
         self._temps = temps
         self._original: MediaFile | None = None  # the probe the first step was planned on
         self._staged: _Written | None = None
+        self._wrote = False  # the file was replaced or edited in place
 
     @property
     def staged(self) -> MediaFile | None:
@@ -212,6 +213,36 @@ class FileTransaction:
                 else _outcome(written, written.media, written.temp.stat().st_size)
             )
         return replace(outcome, reason=choice.reason, seconds=time.monotonic() - started)
+
+    def set_time(self, media: MediaFile, mtime_ns: int | None) -> MediaFile:
+        """Give the file ``media`` describes (the transaction's result, or the untouched
+        original) the modification time ``mtime_ns`` (None: now); ``media`` with its
+        new stat. The file must still be ``media`` (size, mtime, inode), and when vpo
+        wrote nothing, the file the lock was taken on; else FileChangedError."""
+        path = media.path
+        step = "setting its modification time"
+        try:
+            info = path.stat()
+        except FileNotFoundError:
+            raise changed_error(path, "moved away or deleted", step) from None
+        if (info.st_size, info.st_mtime_ns, info.st_ino) != (
+            media.size,
+            media.mtime_ns,
+            media.inode,
+        ):
+            raise changed_error(path, "modified", step)
+        if not self._wrote:
+            check_identity(path, FileIdentity.of(self._current), step=step)
+        try:
+            if mtime_ns is None:
+                os.utime(path)
+            else:
+                os.utime(path, ns=(info.st_atime_ns, mtime_ns))
+        except OSError as error:
+            raise ApplyError(
+                path, f"cannot set the modification time: {error.strerror or error}"
+            ) from error
+        return with_stat(media, path)
 
     def _on_real_path(self, plan: Plan) -> Plan:
         """Plans made on the original name it as given; the steps use the real file."""
@@ -306,6 +337,7 @@ class FileTransaction:
             copy_back=self._settings.copy_back,
         )
         self._staged = None
+        self._wrote = True
         outcome = _outcome(written, with_stat(written.media, destination), size)
         return replace(outcome, backup=backup, tool=tool)
 
@@ -359,6 +391,7 @@ class FileTransaction:
             discard_journal(journal_file)
             raise
         discard_journal(journal_file, durable=False)
+        self._wrote = True
         return ApplyOutcome(
             Tool.MKVPROPEDIT,
             "",

@@ -13,7 +13,8 @@ database and the observer. It discovers the files, stats them and looks their
 probes up in the library in pages (one query per few hundred files); a cached
 file that every phase leaves alone is finished right here, with no worker
 round-trip; every other file goes to the executor as ``process_file(path,
-context, cached)`` (``plan_file`` for a dry run) — plain, picklable inputs and a
+context, cached, metadata)`` (``plan_file`` for a dry run; ``metadata`` from
+``request.metadata_for``, looked up by the same pages) — plain, picklable inputs and a
 FileResult out, so a ``ProcessPoolExecutor`` (or a distributed executor) works
 as well as threads. Results are recorded in small transactions after each disk
 change; a cached file that already conforms writes its record only (its cached
@@ -27,7 +28,7 @@ import functools
 import os
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -43,6 +44,7 @@ from vpo.discovery import iter_media_files
 from vpo.errors import ExitCode, FatalError
 from vpo.library import Library, LibraryError
 from vpo.library.records import FileRecord, RunCounts, RunOutcome, StatKey
+from vpo.media.metadata import NO_METADATA, FileMetadata
 from vpo.media.model import MediaFile
 from vpo.policy.schema import Phase, Policy
 from vpo.probe.cheapest import CheapestProber
@@ -57,6 +59,10 @@ if TYPE_CHECKING:
 from vpo.workflow.result import FileResult, FileStatus
 
 _LOOKUP_CHUNK = 256  # files stat-ed and looked up in the library at once
+
+MetadataLookup = Callable[[Sequence[Path]], Mapping[Path, FileMetadata]]
+"""Batched lookup of what Sonarr/Radarr know about files (``Library.metadata_for``):
+called with absolute paths, a chunk at a time; a path it does not answer has none."""
 _RECORD_BATCH = 64  # results per database transaction
 _RECORD_SECONDS = 1.0  # ... or fewer, but at least once a second
 
@@ -84,6 +90,7 @@ class ProcessRequest:
     path_map: PathMap = field(default_factory=PathMap)  # [paths] map, for remote workers
     # [processing] encode_resources: Dask resources a file that encodes needs (GPU=1)
     encode_resources: tuple[tuple[str, float], ...] = ()
+    metadata_for: MetadataLookup | None = None  # Sonarr/Radarr metadata per file; None: none
 
 
 class RemoteWorker(Protocol):
@@ -280,20 +287,28 @@ def _jobs(
     topic: str | None = None,
     routing: _Routing | None = None,
 ) -> Iterator[Job]:
-    """Each file with its cached probe (looked up a page at a time) and its work:
-    the finished result when the coordinator can tell already, else the call a
-    worker makes (with ``routing``: planned here first, a file that encodes needs
-    the encode resources)."""
+    """Each file with its cached probe and its metadata (looked up a page at a time)
+    and its work: the finished result when the coordinator can tell already, else the
+    call a worker makes (with ``routing``: planned here first, a file that encodes
+    needs the encode resources)."""
     work = plan_file if request.dry_run else process_file
     for start in range(0, len(files), _LOOKUP_CHUNK):
         chunk = files[start : start + _LOOKUP_CHUNK]
         cached = _lookup(chunk, library)
+        try:
+            metadata = _metadata(chunk, request.metadata_for)
+        except Exception as error:  # the lookup is the caller's code
+            # Deciding without it could drop the original audio: these files wait.
+            for path in chunk:
+                yield path, _lookup_failed(path, error)
+            continue
         for path in chunk:
             hit = cached.get(path)
             known: FileResult | None = None
+            about = metadata.get(path, NO_METADATA)
             if hit is not None:
                 try:
-                    known = unchanged_result(context, hit)
+                    known = unchanged_result(context, hit, about)
                 except Exception as error:  # a bug in the evaluation fails the file only
                     known = internal_error(path, error)
                 else:
@@ -301,11 +316,33 @@ def _jobs(
             if known is not None:
                 yield path, known
             elif remote and routing is not None:
-                yield path, routing.job(work, path, context, hit, request.path_map, topic)
+                yield path, routing.job(work, path, context, hit, request.path_map, topic, about)
             elif remote:
-                yield path, RemoteWork(work, path, context, hit, request.path_map, topic)
+                yield (
+                    path,
+                    RemoteWork(work, path, context, hit, request.path_map, topic, metadata=about),
+                )
             else:
-                yield path, functools.partial(work, path, context, hit)
+                yield path, functools.partial(work, path, context, hit, about)
+
+
+def _metadata(paths: Sequence[Path], lookup: MetadataLookup | None) -> dict[Path, FileMetadata]:
+    """``lookup``'s answer for ``paths`` (asked with absolute paths, as the library
+    stores them), keyed by the paths as given."""
+    if lookup is None:
+        return {}
+    given = {_absolute(path): path for path in paths}
+    found = lookup(list(given))
+    return {path: found[absolute] for absolute, path in given.items() if absolute in found}
+
+
+def _lookup_failed(path: Path, error: Exception) -> FileResult:
+    return FileResult(
+        path=path,
+        status=FileStatus.FAILED,
+        error=f"metadata lookup failed ({type(error).__name__}: {error}); the file was not "
+        "touched, run again",
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -323,12 +360,13 @@ class _Routing:
         hit: CachedProbe | None,
         path_map: PathMap,
         topic: str | None,
+        metadata: FileMetadata = NO_METADATA,
     ) -> FileResult | RemoteWork:
         """The file's remote work, with the resources when its plan encodes; a file
         that encodes with no worker to take it fails here, in one line."""
-        encodes, probe = needs_resources(path, context, hit)
+        encodes, probe = needs_resources(path, context, hit, metadata)
         if not encodes:
-            return RemoteWork(work, path, context, probe, path_map, topic)
+            return RemoteWork(work, path, context, probe, path_map, topic, metadata=metadata)
         if not self.offered:
             return FileResult(
                 path=path,
@@ -336,7 +374,9 @@ class _Routing:
                 error=f"it must encode, and no worker has the resources "
                 f"{describe_resources(self.resources)} ([processing] encode_resources)",
             )
-        return RemoteWork(work, path, context, probe, path_map, topic, self.resources)
+        return RemoteWork(
+            work, path, context, probe, path_map, topic, self.resources, metadata=metadata
+        )
 
 
 def _remote_label(remote: RemoteExecutor) -> str:

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from vpo.batch.pathmap import PathMap, reverse, translate
+from vpo.media.metadata import NO_METADATA, FileMetadata
 from vpo.media.model import MediaFile
 from vpo.probe.cheapest import CheapestProber
 from vpo.tools.locate import TOOL_NAMES, locate_tools
@@ -25,7 +26,7 @@ from vpo.workflow.context import CachedProbe, WorkflowContext
 from vpo.workflow.result import FileResult
 
 S = TypeVar("S")
-FileWork = Callable[[Path, WorkflowContext, CachedProbe | None], FileResult]
+FileWork = Callable[[Path, WorkflowContext, CachedProbe | None, FileMetadata], FileResult]
 
 
 def worker_names() -> tuple[str, ...]:
@@ -49,7 +50,7 @@ def _names_of(worker: object) -> tuple[str, ...]:
 
 @dataclass(frozen=True, slots=True)
 class RemoteWork:
-    """``work(path, context, cached)`` run on a remote worker, in its own paths."""
+    """``work(path, context, cached, metadata)`` run on a remote worker, in its own paths."""
 
     work: FileWork
     path: Path
@@ -58,6 +59,7 @@ class RemoteWork:
     path_map: PathMap
     progress_topic: str | None = None  # Dask event topic the coordinator listens on
     resources: tuple[tuple[str, float], ...] = ()  # Dask resources it needs (GPU=1: encodes)
+    metadata: FileMetadata = NO_METADATA  # what Sonarr/Radarr know about the file's title
 
     def __call__(self) -> FileResult:
         names = worker_names()
@@ -80,7 +82,7 @@ class RemoteWork:
         cached = self.cached
         if cached is not None:
             cached = CachedProbe(replace(cached.media, path=here), cached.ctime_ns)
-        result = self.work(here, context, cached)
+        result = self.work(here, context, cached, self.metadata)
         return _result_back(result, self.path, back, names[0] if names else None)
 
 

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from vpo.errors import ConfigError
+from vpo.media.metadata import NO_METADATA, FileMetadata
 from vpo.media.model import MediaFile
 from vpo.plan import Plan, PlanKind
 from vpo.policy.phases import run_phases
@@ -62,18 +63,24 @@ def _simulate(_phase: Phase, plan: Plan) -> MediaFile:
     return plan.source if plan.is_noop else plan.expected_result()
 
 
-def plans_encode(context: WorkflowContext, media: MediaFile) -> bool:
+def plans_encode(
+    context: WorkflowContext, media: MediaFile, metadata: FileMetadata = NO_METADATA
+) -> bool:
     """Pure: whether planning the phases on ``media`` (each on the expected result of
-    the ones before, as dry-run does) reaches an encode."""
+    the ones before, as dry-run does; with the file's Sonarr/Radarr ``metadata``)
+    reaches an encode."""
     try:
-        run_phases(context.policy, context.phases, media, _simulate)
+        run_phases(context.policy, context.phases, media, _simulate, metadata=metadata)
     except _Encodes:
         return True
     return False
 
 
 def needs_resources(
-    path: Path, context: WorkflowContext, cached: CachedProbe | None
+    path: Path,
+    context: WorkflowContext,
+    cached: CachedProbe | None,
+    metadata: FileMetadata = NO_METADATA,
 ) -> tuple[bool, CachedProbe | None]:
     """Whether ``path`` will encode, and the probe it was decided on (handed to the
     worker as the cached probe, so the worker does not probe again). Unknown: True."""
@@ -83,6 +90,6 @@ def needs_resources(
         return True, cached
     probe = cached if ctime_ns is None else CachedProbe(media, ctime_ns)
     try:
-        return plans_encode(context, media), probe
+        return plans_encode(context, media, metadata), probe
     except Exception:  # a phase that fails to evaluate fails on the worker, anywhere
         return False, probe

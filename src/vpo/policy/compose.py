@@ -81,6 +81,7 @@ def compose_plans(plans: Sequence[Plan]) -> Plan:
         warnings=tuple(dict.fromkeys(w for plan in plans for w in plan.warnings)),
         notes=tuple(dict.fromkeys(n for plan in plans for n in plan.notes)),
         title=titles[-1] if titles else UNCHANGED,  # the container title the last setter left
+        file_time=next((p.file_time for p in reversed(plans) if p.file_time is not None), None),
     )
 
 

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from vpo.media.metadata import NO_METADATA, FileMetadata
 from vpo.media.model import MediaFile, TrackType
 from vpo.plan import PlannedTrack
 from vpo.policy import patterns
 from vpo.policy.classify import is_commentary
+from vpo.policy.plugin_metadata import plugin_holds
 from vpo.policy.schema import PolicyConfig
 from vpo.policy.schema_conditional import Condition, MetadataTest, TitleMatch, TrackFilter
 
@@ -56,15 +58,16 @@ def condition_holds(
     dimensions: Dimensions,
     config: PolicyConfig,
     media: MediaFile | None = None,
+    metadata: FileMetadata = NO_METADATA,
 ) -> bool:
     """Evaluate a condition over a track list (``dimensions`` parallel to ``tracks``).
 
-    ``plugin_metadata`` is false: no plugin stores metadata in this version.
-    ``container_metadata`` reads the file's title (other tags are unknown: false).
-    Audio-analysis tests are false here; evaluate() skips rules that use them.
+    ``plugin_metadata`` tests what Sonarr/Radarr know (``metadata``; missing data:
+    false). ``container_metadata`` reads the file's title (other tags are unknown:
+    false). Audio-analysis tests are false here; evaluate() skips rules that use them.
     """
     if condition.plugin_metadata is not None:
-        return False
+        return plugin_holds(condition.plugin_metadata, metadata)
     if condition.container_metadata is not None:
         return media is not None and metadata_holds(
             condition.container_metadata, {"title": media.title}
@@ -81,11 +84,17 @@ def condition_holds(
         )
         return counted.comparison().holds(number)
     if condition.all_of is not None:
-        return all(condition_holds(c, tracks, dimensions, config, media) for c in condition.all_of)
+        return all(
+            condition_holds(c, tracks, dimensions, config, media, metadata)
+            for c in condition.all_of
+        )
     if condition.any_of is not None:
-        return any(condition_holds(c, tracks, dimensions, config, media) for c in condition.any_of)
+        return any(
+            condition_holds(c, tracks, dimensions, config, media, metadata)
+            for c in condition.any_of
+        )
     if condition.negated is not None:
-        return not condition_holds(condition.negated, tracks, dimensions, config, media)
+        return not condition_holds(condition.negated, tracks, dimensions, config, media, metadata)
     return False  # an audio-analysis test: never known here
 
 

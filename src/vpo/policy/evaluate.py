@@ -13,15 +13,24 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from vpo.errors import FileError
+from vpo.media.metadata import NO_METADATA, FileMetadata
 from vpo.media.model import MediaFile, TrackType
 from vpo.plan import Plan, PlannedTrack, identity_plan
 from vpo.policy import filters, flags
 from vpo.policy.classify import classify, language_rank, main_audio_language, preference_for
 from vpo.policy.conditions import condition_holds, track_matches
 from vpo.policy.containers import constrain_to_container, keep_to_storable, plan_container
+from vpo.policy.metadata_fields import metadata_language
+from vpo.policy.plugin_metadata import plugin_value, resolve_original
 from vpo.policy.schema import Phase, PolicyConfig, TrackActions, TrackCategory
-from vpo.policy.schema_conditional import Action, SetContainerMetadata, TrackFilter
+from vpo.policy.schema_conditional import (
+    Action,
+    PluginReference,
+    SetContainerMetadata,
+    TrackFilter,
+)
 from vpo.policy.synthesis import plan_synthesis
+from vpo.policy.timestamps import plan_file_time
 from vpo.policy.transcode import plan_transcode
 from vpo.policy.work import Work
 
@@ -39,10 +48,22 @@ class EvaluationError(FileError):
         return self.cause
 
 
-def evaluate(phase: Phase, media: MediaFile, config: PolicyConfig) -> Plan:
-    """The desired end state of ``media`` after ``phase``; raises EvaluationError."""
+def evaluate(
+    phase: Phase, media: MediaFile, config: PolicyConfig, metadata: FileMetadata = NO_METADATA
+) -> Plan:
+    """The desired end state of ``media`` after ``phase``; raises EvaluationError.
+
+    ``metadata``: what Sonarr/Radarr know about the file's title (conditions on
+    ``radarr:original_language``, ``original`` in language lists, file_timestamp);
+    NO_METADATA when nothing is known.
+    """
+    phase, config, original = resolve_original(phase, config, metadata)
     start = identity_plan(media, phase.name)
-    work = Work(media=media, tracks=list(start.tracks), container=media.container)
+    work = Work(
+        media=media, tracks=list(start.tracks), container=media.container, metadata=metadata
+    )
+    if original is not None:
+        work.notes.append(original)
 
     actions, skipped_filters = _chosen_actions(phase, work, config)
     for track_type, cleanup in (
@@ -75,10 +96,8 @@ def evaluate(phase: Phase, media: MediaFile, config: PolicyConfig) -> Plan:
     _plan_encodes(work, phase, config, actions)
     keep_to_storable(work)  # nothing the container cannot hold: AVI has no default flags
     if phase.file_timestamp is not None:
-        work.warnings.append(
-            f"file_timestamp (mode {phase.file_timestamp.mode}) is not carried out by this "
-            "version of vpo; the file's time is what writing it gives"
-        )
+        work.file_time, note = plan_file_time(phase.file_timestamp, work.metadata)
+        work.notes.append(note)
     if not _plan_of(work, phase).is_noop:
         # Only a file that is written anyway takes the container's own rules;
         # an untouched MP4 is left as it is.
@@ -97,6 +116,7 @@ def _plan_of(work: Work, phase: Phase) -> Plan:
         warnings=tuple(work.warnings),
         notes=tuple(work.notes),
         title=work.title,
+        file_time=work.file_time,
     )
 
 
@@ -124,7 +144,9 @@ def _chosen_actions(
                 "which this version of vpo does not provide"
             )
             continue
-        holds = condition_holds(rule.when, work.tracks, dimensions, config, work.media)
+        holds = condition_holds(
+            rule.when, work.tracks, dimensions, config, work.media, work.metadata
+        )
         if holds:
             actions, branch = rule.then, "then"
         elif rule.otherwise:
@@ -211,11 +233,14 @@ def _apply_action(work: Work, action: Action, config: PolicyConfig) -> None:
         )
     elif action.set_language is not None:
         language = action.set_language.to
-        if language is None:
-            # from_plugin_metadata: no plugin has stored metadata in this version
-            work.notes.append("set_language: no plugin metadata for this file; unchanged")
-            return
-        _update_matching(work, action.set_language, config, lambda t: replace(t, language=language))
+        source = action.set_language.from_plugin_metadata
+        if source is not None:
+            language = _plugin_language(work, source)
+            if language is None:
+                return
+        assert language is not None
+        code = language
+        _update_matching(work, action.set_language, config, lambda t: replace(t, language=code))
     elif action.set_container_metadata is not None:
         _set_container_metadata(work, action.set_container_metadata)
     elif action.set_title is not None:
@@ -232,13 +257,35 @@ def _set_container_metadata(work: Work, change: SetContainerMetadata) -> None:
             "writes only the title"
         )
         return
-    if change.value is None:  # from_plugin_metadata: no plugin metadata yet
-        work.notes.append("set_container_metadata: no plugin metadata for this file; unchanged")
-        return
-    wanted = change.value or None
+    value = change.value
+    source = change.from_plugin_metadata
+    if source is not None:
+        found = plugin_value(work.metadata, source.plugin, source.field)
+        if found is None:
+            work.notes.append(
+                f"set_container_metadata: {source.plugin}:{source.field} unknown for this file; "
+                "unchanged"
+            )
+            return
+        value = ", ".join(map(str, found)) if isinstance(found, tuple) else str(found)
+    wanted = value or None
     if wanted != work.media.title:
         work.notes.append(f"set_container_metadata: title {work.media.title!r} → {wanted!r}")
     work.title = wanted
+
+
+def _plugin_language(work: Work, source: PluginReference) -> str | None:
+    """The language ``set_language: {from_plugin_metadata}`` sets, or None (with a
+    note) when the metadata does not know one."""
+    found = plugin_value(work.metadata, source.plugin, source.field)
+    reference = f"{source.plugin}:{source.field}"
+    if found is None:
+        work.notes.append(f"set_language: {reference} unknown for this file; unchanged")
+        return None
+    code = metadata_language(found)
+    if code is None:
+        work.notes.append(f"set_language: {reference} is not a language ({found!r}); unchanged")
+    return code
 
 
 def _update_matching(

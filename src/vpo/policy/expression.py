@@ -14,11 +14,13 @@ forms go through the same validation and mean exactly the same.
                 | KIND "." "count" CMP INTEGER
                 | KIND "." FIELD [CMP value]
                 | ("exists" | "count") "(" KIND ("," FIELD CMP value)* ")" [CMP INTEGER]
-                | "plugin" "(" NAME "," NAME ")" [CMP value]
-                | "container_meta" "(" NAME ")" [CMP value]
+                | "plugin" "(" NAME "," NAME ")" [META value]
+                | NAME ":" NAME [META value]          (radarr:original_language == jpn)
+                | "container_meta" "(" NAME ")" [META value]
                 | ANALYSIS "(" (NAME "==" value ("," NAME "==" value)*)? ")"
     value      := STRING | NUMBER | "true" | "false" | NAME | "[" value ("," value)* "]"
     CMP        := "==" | "!=" | "<" | "<=" | ">" | ">=" | "in"
+    META       := CMP | "contains"                    (no value: the field exists)
 """
 
 from __future__ import annotations
@@ -69,7 +71,7 @@ _TOKEN = re.compile(
   | (?P<name>[A-Za-z_][A-Za-z0-9_-]*)
   | (?P<string>'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*")
   | (?P<op>==|!=|<=|>=|<|>)
-  | (?P<punct>[().,\[\]])
+  | (?P<punct>[().,:\[\]])
     """,
     re.VERBOSE,
 )
@@ -215,6 +217,16 @@ class _Parser:
         self.take()
         if self.at("("):
             return self.function(token)
+        if self.at(":"):
+            self.take()
+            field = self.name_argument("metadata field after ':'")
+            return {
+                "plugin_metadata": {
+                    "plugin": token.text,
+                    "field": field,
+                    **self.meta_test(allow_in=True),
+                }
+            }
         if self.at("."):
             self.take()
             return self.dotted(self.kind_of(token))
@@ -360,7 +372,13 @@ class _Parser:
             self.expect(",", "between plugin name and field")
             field = self.name_argument("field name")
             self.expect(")", "to close plugin(")
-            return {"plugin_metadata": {"plugin": plugin, "field": field, **self.meta_test()}}
+            return {
+                "plugin_metadata": {
+                    "plugin": plugin,
+                    "field": field,
+                    **self.meta_test(allow_in=True),
+                }
+            }
         if word == "container_meta":
             field = self.name_argument("tag name")
             self.expect(")", "to close container_meta(")
@@ -384,10 +402,16 @@ class _Parser:
         self.take()
         return str(token.value) if token.kind == "string" else token.text
 
-    def meta_test(self) -> dict[str, Any]:
+    def meta_test(self, *, allow_in: bool = False) -> dict[str, Any]:
         token = self.peek()
+        if token.kind == "name" and token.text.lower() == "contains":
+            self.take()
+            return {"operator": "contains", "value": self.value()}
         if token.kind != "op":
             return {"operator": "exists"}
+        if token.text == "in" and allow_in:
+            self.take()
+            return {"operator": "in", "value": _as_list(self.value())}
         if token.text not in _META_OPS:
             raise self.error(f"'{token.text}' does not apply to metadata", token)
         self.take()

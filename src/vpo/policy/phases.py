@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from vpo.errors import FatalError, FileError
+from vpo.media.metadata import NO_METADATA, FileMetadata
 from vpo.media.model import MediaFile, TrackType
 from vpo.plan import Plan, PlanKind
 from vpo.policy.evaluate import evaluate
@@ -171,6 +172,7 @@ def run_phases(
     execute: PhaseExecutor,
     *,
     prior: Sequence[PhaseResult] = (),
+    metadata: FileMetadata = NO_METADATA,
 ) -> FileEvaluation:
     """Run ``phases`` in order on one file, each on the previous one's result.
 
@@ -178,6 +180,7 @@ def run_phases(
     dry-run and real runs so both decide exactly alike. ``prior`` are the results of
     the phases before ``phases`` when a run continues on a real probe (after an
     encode); depends_on and run_if see them. They are not repeated in the result.
+    ``metadata`` (Sonarr/Radarr's view of the file's title) goes to every evaluate.
     """
     done: dict[str, PhaseResult] = {result.phase: result for result in prior}
     results: list[PhaseResult] = []
@@ -193,7 +196,7 @@ def run_phases(
         else:
             plan: Plan | None = None
             try:
-                plan = evaluate(phase, current, policy.config)
+                plan = evaluate(phase, current, policy.config, metadata)
                 current = execute(phase, plan)
             except FileError as error:
                 result = PhaseResult(
@@ -212,9 +215,14 @@ def run_phases(
     return FileEvaluation(media, tuple(results), final=current)
 
 
-def evaluate_file(policy: Policy, phases: Sequence[Phase], media: MediaFile) -> FileEvaluation:
+def evaluate_file(
+    policy: Policy,
+    phases: Sequence[Phase],
+    media: MediaFile,
+    metadata: FileMetadata = NO_METADATA,
+) -> FileEvaluation:
     """Dry-run: evaluate ``phases`` on one file, simulating each phase's result."""
-    return run_phases(policy, phases, media, simulate)
+    return run_phases(policy, phases, media, simulate, metadata=metadata)
 
 
 def _cause(error: FileError) -> str:

@@ -18,10 +18,12 @@ from pydantic import BeforeValidator, Field, field_validator, model_validator
 from vpo.policy.schema_conditional import ConditionalRule
 from vpo.policy.schema_transcode import AudioSynthesisOperation, TranscodeOperation
 from vpo.policy.types import (
+    ORIGINAL,
     ByteSize,
     CodecList,
     Height,
     LanguageList,
+    LanguageListWithOriginal,
     PolicyModel,
     Regex,
     Seconds,
@@ -64,12 +66,23 @@ class PolicyConfig(PolicyModel):
     """The policy-wide ``config`` block."""
 
     on_error: OnError = "skip"
-    audio_language_preference: LanguageList = ("eng", "und")
-    subtitle_language_preference: LanguageList = ("eng", "und")
+    audio_language_preference: LanguageListWithOriginal = ("eng", "und")
+    subtitle_language_preference: LanguageListWithOriginal = ("eng", "und")
     commentary_patterns: Annotated[tuple[Regex, ...], BeforeValidator(as_tuple)] = (
         "commentary",
         "director",
     )
+
+    @model_validator(mode="after")
+    def _original_needs_company(self) -> PolicyConfig:
+        for name in ("audio_language_preference", "subtitle_language_preference"):
+            languages = getattr(self, name)
+            if ORIGINAL in languages and not any(code != ORIGINAL for code in languages):
+                raise ValueError(
+                    f"{name}: 'original' needs at least one language after it, used when "
+                    "the title's original language is unknown"
+                )
+        return self
 
 
 class ContainerOperation(PolicyModel):
@@ -82,7 +95,7 @@ class AudioFallback(PolicyModel):
 
 
 class AudioFilter(PolicyModel):
-    languages: LanguageList = Field(min_length=1)
+    languages: LanguageListWithOriginal = Field(min_length=1)
     minimum: Annotated[int, Field(ge=0)] = 1
     fallback: AudioFallback = AudioFallback()
     # Accepted for compatibility; they need audio analysis (never acted on).
@@ -109,7 +122,7 @@ class AudioFilter(PolicyModel):
 
 
 class SubtitleFilter(PolicyModel):
-    languages: LanguageList | None = None
+    languages: LanguageListWithOriginal | None = None
     preserve_forced: bool = False
     remove_all: bool = False
 

@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BeforeValidator, Field, model_validator
 
+from vpo.policy.metadata_fields import LANGUAGE_FIELDS, check_field, check_source, language_code
 from vpo.policy.types import (
     CodecList,
     LanguageCode,
@@ -133,10 +134,53 @@ class MetadataTest(PolicyModel):
         return self
 
 
-class PluginMetadataTest(MetadataTest):
-    """A test on metadata a plugin (radarr, sonarr, …) stored for the file."""
+PluginOperator = Literal["eq", "neq", "contains", "in", "lt", "lte", "gt", "gte", "exists"]
+PluginValue = str | int | float | bool | tuple[str | int | float | bool, ...] | None
 
-    plugin: Annotated[str, AfterValidator(_lower_name)]
+
+class PluginMetadataTest(PolicyModel):
+    """A test on what Sonarr/Radarr know about the file's title:
+    ``{plugin: radarr, field: original_language, value: jpn, operator: eq}``.
+
+    The original VPO's spelling ``{plugin_metadata: "radarr:original_language", …}``
+    and its field names (``external_title``, ``season_number``, …) are accepted.
+    Language values are normalised (``ja``, ``Japanese`` → ``jpn``).
+    """
+
+    plugin: Annotated[str, AfterValidator(check_source)]
+    field: Annotated[str, AfterValidator(check_field)]
+    value: PluginValue = None
+    operator: PluginOperator = "eq"
+
+    @model_validator(mode="before")
+    @classmethod
+    def _reference_form(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "plugin_metadata" in data:
+            data = dict(data)
+            reference = data.pop("plugin_metadata")
+            if not isinstance(reference, str) or reference.count(":") != 1:
+                raise ValueError("plugin_metadata is written 'plugin:field', e.g. 'radarr:tags'")
+            data["plugin"], data["field"] = reference.split(":")
+        return data
+
+    @model_validator(mode="after")
+    def _value_fits_operator(self) -> PluginMetadataTest:
+        value = self.value
+        if self.operator == "exists":
+            return self
+        if value is None:
+            raise ValueError(f"operator '{self.operator}' needs a value (or operator: exists)")
+        if isinstance(value, tuple) != (self.operator == "in"):
+            raise ValueError(
+                "operator 'in' takes a list of values"
+                if self.operator == "in"
+                else f"operator '{self.operator}' takes one value, not a list"
+            )
+        if self.field in LANGUAGE_FIELDS and self.operator in ("eq", "neq", "in", "contains"):
+            items = value if isinstance(value, tuple) else (value,)
+            codes = tuple(language_code(str(item)) for item in items)
+            object.__setattr__(self, "value", codes if isinstance(value, tuple) else codes[0])
+        return self
 
 
 class AnalysisTest(PolicyModel):
@@ -226,8 +270,10 @@ class SetForced(TrackFilter):
 
 
 class PluginReference(PolicyModel):
-    plugin: Annotated[str, AfterValidator(_lower_name)]
-    field: Annotated[str, AfterValidator(_lower_name)]
+    """Where ``from_plugin_metadata`` takes its value: ``{plugin: radarr, field: title}``."""
+
+    plugin: Annotated[str, AfterValidator(check_source)]
+    field: Annotated[str, AfterValidator(check_field)]
 
 
 class SetLanguage(TrackFilter):

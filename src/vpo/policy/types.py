@@ -52,6 +52,20 @@ def _coerce_str(value: Any) -> Any:
 
 LanguageCode = Annotated[str, BeforeValidator(_coerce_str), AfterValidator(_language)]
 LanguageList = Annotated[tuple[LanguageCode, ...], BeforeValidator(as_tuple)]
+
+ORIGINAL = "original"  # in a language list: the title's original language (Sonarr/Radarr)
+
+
+def _language_or_original(value: str) -> str:
+    if str(value).strip().lower() == ORIGINAL:
+        return ORIGINAL
+    return normalize_language(str(value))
+
+
+LanguageOrOriginal = Annotated[
+    str, BeforeValidator(_coerce_str), AfterValidator(_language_or_original)
+]
+LanguageListWithOriginal = Annotated[tuple[LanguageOrOriginal, ...], BeforeValidator(as_tuple)]
 CodecName = Annotated[str, AfterValidator(_lower)]
 CodecList = Annotated[tuple[CodecName, ...], BeforeValidator(as_tuple)]
 Regex = Annotated[str, AfterValidator(_regex)]

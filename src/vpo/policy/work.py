@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from vpo.media.metadata import NO_METADATA, FileMetadata
 from vpo.media.model import Container, MediaFile
-from vpo.plan import UNCHANGED, PlannedTrack, RemovedTrack, Unchanged
+from vpo.plan import UNCHANGED, FileTime, PlannedTrack, RemovedTrack, Unchanged
 
 
 @dataclass(slots=True)
@@ -20,6 +21,8 @@ class Work:
     warnings: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     title: str | Unchanged | None = UNCHANGED  # the container title (set_container_metadata)
+    metadata: FileMetadata = NO_METADATA  # what Sonarr/Radarr know about the file's title
+    file_time: FileTime | None = None  # file_timestamp
 
     def remove(self, track: PlannedTrack, reason: str) -> None:
         assert track.source_index is not None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
+
 from vpo.plan import Plan, TrackDiff
 
 
@@ -16,7 +18,20 @@ def describe_plan(plan: Plan) -> tuple[str, ...]:
             lines.append(text)
     if plan.removed_attachments:
         lines.append(f"{len(plan.removed_attachments)} attachment(s) removed")
+    time = describe_time(plan)
+    if time is not None:
+        lines.append(time)
     return tuple(lines)
+
+
+def describe_time(plan: Plan) -> str | None:
+    """``file time → 2001-07-20 00:00 UTC (release date 2001-07-20 (radarr in_cinemas))``
+    when the plan sets the file's time by itself."""
+    change = plan.time_change()
+    if change is None or plan.file_time is None:
+        return None
+    when = datetime.fromtimestamp(change / 1e9, tz=timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    return f"file time → {when} ({plan.file_time.reason})"
 
 
 def _describe_row(row: TrackDiff) -> str | None:

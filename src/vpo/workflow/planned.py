@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 from vpo.errors import FileError
+from vpo.media.metadata import NO_METADATA, FileMetadata
 from vpo.media.model import MediaFile
 from vpo.plan import Plan
 from vpo.policy.phases import run_phases
@@ -25,7 +26,10 @@ from vpo.workflow.transaction import SimulateExecutor, planned_result, run_trans
 
 
 def plan_file(
-    path: Path, context: WorkflowContext, cached: CachedProbe | None = None
+    path: Path,
+    context: WorkflowContext,
+    cached: CachedProbe | None = None,
+    metadata: FileMetadata = NO_METADATA,
 ) -> FileResult:
     """Probe (or take the cached probe) and plan every phase; changes nothing.
 
@@ -40,7 +44,13 @@ def plan_file(
             path, started, worker, status=FileStatus.FAILED, error=error.without_path()
         )
     return run_transaction(
-        path, media, context.policy, context.phases, SimulateExecutor(), before_ctime_ns=ctime_ns
+        path,
+        media,
+        context.policy,
+        context.phases,
+        SimulateExecutor(),
+        before_ctime_ns=ctime_ns,
+        metadata=metadata,
     )
 
 
@@ -56,12 +66,16 @@ def _noop_only(phase: Phase, plan: Plan) -> MediaFile:
     raise _NeedsWork
 
 
-def unchanged_result(context: WorkflowContext, cached: CachedProbe) -> FileResult | None:
+def unchanged_result(
+    context: WorkflowContext, cached: CachedProbe, metadata: FileMetadata = NO_METADATA
+) -> FileResult | None:
     """The result of a cached file every phase leaves alone, or None when a worker
     must look at it (something to do, or a phase that fails)."""
     started = time.monotonic()
     try:
-        evaluation = run_phases(context.policy, context.phases, cached.media, _noop_only)
+        evaluation = run_phases(
+            context.policy, context.phases, cached.media, _noop_only, metadata=metadata
+        )
     except _NeedsWork:
         return None
     if evaluation.failed:

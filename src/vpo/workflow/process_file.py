@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from vpo.errors import FileError
+from vpo.media.metadata import NO_METADATA, FileMetadata
 from vpo.tools.runner import ToolError
 from vpo.workflow.context import CachedProbe, WorkflowContext, current_media, finish_early
 from vpo.workflow.result import FileResult, FileStatus
@@ -27,12 +28,16 @@ __all__ = ["CachedProbe", "WorkflowContext", "process_file"]
 
 
 def process_file(
-    path: Path, context: WorkflowContext, cached: CachedProbe | None = None
+    path: Path,
+    context: WorkflowContext,
+    cached: CachedProbe | None = None,
+    metadata: FileMetadata = NO_METADATA,
 ) -> FileResult:
     """Make one file conform to every selected phase: one transaction
     (vpo.workflow.transaction); never raises for per-file trouble.
 
     ``cached``: the library's probe, used when the file still matches it.
+    ``metadata``: what Sonarr/Radarr know about the file's title (the library's).
     """
     started = time.monotonic()
     worker = threading.current_thread().name
@@ -59,4 +64,5 @@ def process_file(
         ApplyExecutor(context.tools, context.settings, context.transcode or TranscodeSettings()),
         before_ctime_ns=ctime_ns,
         on_progress=report_progress if context.on_progress is not None else None,
+        metadata=metadata,
     )

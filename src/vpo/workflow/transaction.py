@@ -33,8 +33,9 @@ from vpo.apply.errors import ApplyError
 from vpo.apply.outcome import ApplyOutcome
 from vpo.apply.settings import ApplySettings
 from vpo.errors import FileError
+from vpo.media.metadata import NO_METADATA, FileMetadata
 from vpo.media.model import MediaFile
-from vpo.plan import Plan, PlanKind, identity_plan
+from vpo.plan import Plan, PlanKind, TimeSource, identity_plan
 from vpo.policy.compose import NotComposableError, compose_plans
 from vpo.policy.evaluate import evaluate
 from vpo.policy.phases import FileEvaluation, PhaseOutcome, run_phases
@@ -65,6 +66,10 @@ class PlanSession(Protocol):
 
     def apply(self, plan: Plan, *, final: bool) -> ApplyOutcome: ...
 
+    def set_time(self, media: MediaFile, mtime_ns: int | None) -> MediaFile:
+        """Give the file ``media`` describes the modification time (None: now)."""
+        ...
+
 
 class PlanExecutor(Protocol):
     """How plans are carried out: written for real, or simulated (dry-run).
@@ -80,6 +85,9 @@ class _Simulation:
         choice = choose_tool(plan)
         media = plan.source if choice.tool is Tool.NONE else plan.expected_result()
         return ApplyOutcome(choice.tool, choice.reason, 0.0, 0, media)
+
+    def set_time(self, media: MediaFile, mtime_ns: int | None) -> MediaFile:
+        return media if mtime_ns is None else replace(media, mtime_ns=mtime_ns)
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,6 +130,7 @@ def plan_file(
     media: MediaFile,
     *,
     prior: Sequence[PlannedPhase] = (),
+    metadata: FileMetadata = NO_METADATA,
 ) -> FileEvaluation:
     """Every phase planned on the expected result of the ones before (pure).
 
@@ -132,14 +141,16 @@ def plan_file(
         if plan.is_noop:
             return plan.source
         expected = plan.expected_result()
-        _check_convergence(phase, expected, policy)
+        _check_convergence(phase, expected, policy, metadata)
         return expected
 
-    return run_phases(policy, phases, media, expect, prior=prior)
+    return run_phases(policy, phases, media, expect, prior=prior, metadata=metadata)
 
 
-def _check_convergence(phase: Phase, media: MediaFile, policy: Policy) -> None:
-    again = evaluate(phase, media, policy.config)
+def _check_convergence(
+    phase: Phase, media: MediaFile, policy: Policy, metadata: FileMetadata = NO_METADATA
+) -> None:
+    again = evaluate(phase, media, policy.config, metadata)
     if not again.is_noop:
         remaining = "; ".join(describe_plan(again)) or again.kind.value
         raise NonConvergentPolicyError(
@@ -210,12 +221,14 @@ def run_transaction(
     *,
     before_ctime_ns: int | None = None,
     on_progress: ProgressCallback | None = None,
+    metadata: FileMetadata = NO_METADATA,
 ) -> FileResult:
     """Plan every phase, then carry out the whole file's change; never raises for
-    per-file trouble (the result says what happened)."""
+    per-file trouble (the result says what happened). ``metadata``: what
+    Sonarr/Radarr know about the file's title, for every evaluation."""
     started = time.monotonic()
     worker = threading.current_thread().name
-    evaluation = plan_file(policy, phases, before)
+    evaluation = plan_file(policy, phases, before, metadata=metadata)
     results = list(evaluation.phases)
     stop_batch = evaluation.stop_batch
     steps: list[_Step] = []
@@ -239,6 +252,7 @@ def run_transaction(
                         [phases[i] for i in range(group.end, len(results))],
                         outcome.media,
                         prior=results[: group.end],
+                        metadata=metadata,
                     )
                     stop_batch = stop_batch or again.stop_batch
                     results = [*results[: group.end], *again.phases]
@@ -250,6 +264,7 @@ def run_transaction(
                         )
                 group = None
                 final = steps[-1].outcome.media
+                final, results = _set_file_time(session, results, before, steps, final)
     except ApplyError as error:
         if error.skipped:
             return _skipped(path, started, worker, error.detail, before, evaluation)
@@ -262,7 +277,7 @@ def run_transaction(
         steps = []
         final = before
     elif steps:
-        results = _check_final(policy, phases, results, steps[-1], final)
+        results = _check_final(policy, phases, results, steps[-1], final, metadata)
     executed = FileEvaluation(before, tuple(results), stop_batch=stop_batch, final=final)
     return _result(
         path,
@@ -274,6 +289,53 @@ def run_transaction(
         after_ctime_ns=ctime_if_unchanged(final) if steps else before_ctime_ns,
         stops_batch=failure is not None and _fails_batch(policy, phases, failure),
     )
+
+
+def _set_file_time(
+    session: PlanSession,
+    results: list[PlannedPhase],
+    before: MediaFile,
+    steps: Sequence[_Step],
+    final: MediaFile,
+) -> tuple[MediaFile, list[PlannedPhase]]:
+    """Carry out ``file_timestamp`` of the last phase that has one, after the last
+    step (the lock still held): a release date always; the original's time and
+    ``now`` only on a file that was written. When the file was written and its time
+    cannot be set, that phase fails and the written file stays (it is verified)."""
+    timed = [
+        (position, result.plan.file_time)
+        for position, result in enumerate(results)
+        if result.outcome is PhaseOutcome.COMPLETED
+        and result.plan is not None
+        and result.plan.file_time is not None
+    ]
+    if not timed:
+        return final, results
+    position, wanted = timed[-1]
+    wrote = any(step.outcome.tool is not Tool.NONE for step in steps)
+    if wanted.source is TimeSource.RELEASE:
+        mtime_ns = wanted.mtime_ns
+    elif wanted.source is TimeSource.ORIGINAL and wrote:
+        mtime_ns = before.mtime_ns
+    elif wanted.source is TimeSource.NOW and wrote:
+        mtime_ns = None
+    else:
+        return final, results
+    if mtime_ns is not None and final.mtime_ns == mtime_ns:
+        return final, results
+    try:
+        return session.set_time(final, mtime_ns), results
+    except (ApplyError, OSError) as error:
+        if not wrote:
+            raise
+        cause = error.detail if isinstance(error, ApplyError) else str(error)
+        failed = list(results)
+        failed[position] = replace(
+            failed[position],
+            outcome=PhaseOutcome.FAILED,
+            reason=f"file_timestamp: {cause}; the file was changed, its time was not set",
+        )
+        return final, failed
 
 
 def planned_result(
@@ -315,13 +377,14 @@ def _check_final(
     results: list[PlannedPhase],
     step: _Step,
     final: MediaFile,
+    metadata: FileMetadata = NO_METADATA,
 ) -> list[PlannedPhase]:
     """The last phase that changed the file, evaluated on the real result: what the
     container could not store (verified as far as it stores anything) shows here."""
     position = step.group.positions[-1]
     phase = next(p for p in phases if p.name == results[position].phase)
     try:
-        _check_convergence(phase, final, policy)
+        _check_convergence(phase, final, policy, metadata)
     except NonConvergentPolicyError as error:
         results = list(results)
         results[position] = replace(

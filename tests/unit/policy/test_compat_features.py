@@ -62,7 +62,7 @@ def test_set_language_new_language_and_match_language(build: Build, media: Media
     assert [t.language for t in plan.tracks if t.type.value == A] == ["eng", "eng", "ger"]
 
 
-def test_set_language_from_plugin_metadata_changes_nothing_yet(
+def test_set_language_from_plugin_metadata_without_metadata_changes_nothing(
     build: Build, media: MediaFile
 ) -> None:
     then = (
@@ -71,7 +71,7 @@ def test_set_language_from_plugin_metadata_changes_nothing_yet(
     )
     plan = plan_of(build, rule(then), media)
     assert plan.is_noop
-    assert "set_language: no plugin metadata for this file; unchanged" in plan.notes
+    assert "set_language: radarr:original_language unknown for this file; unchanged" in plan.notes
 
 
 def test_skip_track_filter_true_skips_every_filter(build: Build, media: MediaFile) -> None:
@@ -198,13 +198,12 @@ def test_skip_transcode_actions(
     assert {t.type.value for t in unskipped.tracks if t.encode is not None} == {V, A}
 
 
-def test_file_timestamp_is_accepted_and_said_to_be_not_carried_out(
-    build: Build, media: MediaFile
-) -> None:
+def test_file_timestamp_without_metadata_takes_the_fallback(build: Build, media: MediaFile) -> None:
     plan = plan_of(build, "file_timestamp: {mode: release_date, fallback: now}", media)
-    assert plan.warnings == (
-        "file_timestamp (mode release_date) is not carried out by this version of vpo; "
-        "the file's time is what writing it gives",
+    assert plan.warnings == ()
+    assert plan.is_noop  # now: only when the file is written
+    assert plan.notes == (
+        "file_timestamp: no release date from radarr or sonarr; fallback now (the time of writing)",
     )
 
 

@@ -168,3 +168,30 @@ def test_summary_line(counts: dict[str, int], total: int, expected: str) -> None
 )
 def test_cell_len_measures_as_rich_does(text: str) -> None:
     assert plan_table.cell_len(text) == cell_len(text)
+
+
+def test_a_release_date_shows_in_the_dry_run_table_and_json() -> None:
+    from vpo.cli.render.plan_json import file_dict
+    from vpo.media.metadata import FileMetadata, TitleMetadata
+
+    media = MediaFile(
+        path=Path("a.mkv"), container=Container.MATROSKA, size=1, mtime_ns=0, tracks=()
+    )
+    policy = parse_policy(
+        "schema_version: 12\nphases:\n  - name: dates\n    file_timestamp: {mode: release_date}\n",
+        "p.yaml",
+    )
+    film = TitleMetadata(source="radarr", release_dates=(("in_cinemas", "2001-07-20"),))
+    evaluation = evaluate_file(policy, policy.phases, media, FileMetadata((film,)))
+    lines = render_file(evaluation).splitlines()
+    assert lines[1] == "  phase dates: metadata only (container mkv)"
+    assert (
+        "    file time → 2001-07-20 00:00 UTC (release date 2001-07-20 (radarr in_cinemas))"
+        in lines
+    )
+    plan = file_dict(evaluation)["phases"][0]["plan"]
+    assert plan["file_time"] == {
+        "before": "1970-01-01T00:00:00+00:00",
+        "after": "2001-07-20T00:00:00+00:00",
+        "reason": "release date 2001-07-20 (radarr in_cinemas)",
+    }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from typing import Any
 
 from vpo.media.model import TrackFlags
@@ -49,9 +50,26 @@ def plan_dict(plan: Plan) -> dict[str, Any]:
             }
             for change in plan.metadata_changes()
         ],
+        "file_time": _file_time(plan),
         "warnings": list(plan.warnings),
         "notes": list(plan.notes),
     }
+
+
+def _file_time(plan: Plan) -> dict[str, str] | None:
+    """The modification time the plan sets by itself (file_timestamp), as UTC ISO 8601."""
+    change = plan.time_change()
+    if change is None or plan.file_time is None:
+        return None
+    return {
+        "before": _iso(plan.source.mtime_ns),
+        "after": _iso(change),
+        "reason": plan.file_time.reason,
+    }
+
+
+def _iso(mtime_ns: int) -> str:
+    return datetime.fromtimestamp(mtime_ns / 1e9, tz=timezone.utc).isoformat()
 
 
 def _phase(result: PhaseResult) -> dict[str, Any]:

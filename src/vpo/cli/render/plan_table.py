@@ -15,6 +15,7 @@ from vpo.media.model import Track, TrackFlags
 from vpo.plan import Plan, PlanKind, TrackDiff
 from vpo.policy.phases import FileEvaluation, PhaseOutcome
 from vpo.text import one_line
+from vpo.workflow.changes import describe_time
 
 _FLAG_LETTERS = (
     ("default", "D"),
@@ -143,6 +144,9 @@ def render_plan(plan: Plan) -> list[str]:
         if plan.removed_attachments:
             ids = ", ".join(str(i) for i in plan.removed_attachments)
             lines.append(f"    attachments removed: {ids}")
+        time = describe_time(plan)
+        if time is not None:
+            lines.append(f"    {time}")
     lines.extend(f"    warning: {one_line(warning)}" for warning in plan.warnings)
     lines.extend(f"    note: {one_line(note)}" for note in plan.notes)
     return lines
