@@ -123,6 +123,16 @@ def map_path(path: str, maps: PathMaps) -> str:
     return path
 
 
+def unmap_path(path: str, maps: PathMaps) -> str:
+    """``path`` as they see it (the inverse of map_path): the longest matching OURS
+    prefix replaced by its THEIRS."""
+    pure = PurePosixPath(path)
+    for theirs, ours in sorted(maps, key=lambda pair: len(pair[1].parts), reverse=True):
+        if pure == ours or ours in pure.parents:
+            return str(theirs / pure.relative_to(ours))
+    return path
+
+
 def parse_webhook(arr: Arr, payload: Mapping[str, object]) -> HookEvent:
     """A Sonarr/Radarr webhook body (their ``Webhook*Payload`` classes, camelCase JSON):
     ``eventType``; ``movieFile``/``episodeFile`` with ``path``; ``deletedFiles`` on an
