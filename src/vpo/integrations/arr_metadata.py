@@ -151,17 +151,18 @@ class ArrMetadata:
                 self._warn(f"{error}; files go on without {server.arr.program} metadata")
         return self.summary
 
-    def fetch_title(self, arr: Arr, their_id: int, path: Path) -> bool:
-        """The hook's case: store the film or series ``their_id`` and link ``path`` (vpo's)
-        to it, unless already linked (``refresh``: anyway). False (after a warning)
-        when the server is not configured or cannot answer."""
+    def fetch_title(self, arr: Arr, their_id: int, paths: Sequence[Path]) -> bool:
+        """The hook's case: store the film or series ``their_id`` and link ``paths``
+        (vpo's; Sonarr's Import Complete names several) to it, unless all are linked
+        already (``refresh``: anyway). False (after a warning) when the server is not
+        configured or cannot answer."""
         server = next((s for s in self._servers if s.arr is arr), None)
-        if server is None:
+        if server is None or not paths:
             return False
-        path = _absolute(path)
+        absolute = [_absolute(path) for path in paths]
         if not self._refresh and self._library is not None:
-            linked, ids = self._library.metadata_links([path], arr.value)
-            if path in linked and their_id in ids:
+            linked, ids = self._library.metadata_links(absolute, arr.value)
+            if linked == set(absolute) and ids == {their_id}:
                 return True
         try:
             with self._client(server) as client:
@@ -169,21 +170,23 @@ class ArrMetadata:
                 if arr is Arr.RADARR:
                     item = one_object(client.get(f"movie/{their_id}"), "movie")
                     title = parse_movie(item, tags)
-                    files = [] if title is None else [ArrFile(str(path), their_id, title.metadata)]
+                    files = []
                 else:
-                    title = parse_series(
-                        one_object(client.get(f"series/{their_id}"), "series"), tags
-                    )
+                    item = one_object(client.get(f"series/{their_id}"), "series")
+                    title = parse_series(item, tags)
                     files = [] if title is None else self._series_files(client, title)
         except (ArrUnavailable, BodyError) as error:
-            self._warn(f"{_where(server)}: {error}; no metadata for {path.name}")
+            names = absolute[0].name if len(absolute) == 1 else f"{len(absolute)} files"
+            self._warn(f"{_where(server)}: {error}; no metadata for {names}")
             return False
         if title is None:
             return False
-        theirs = unmap_path(str(path), server.maps)
-        own = next((f for f in files if _same(f.path, theirs) or f.path == str(path)), None)
-        metadata = own.metadata if own is not None else title.metadata
-        self._save([title], [(path, their_id, metadata)], server)
+        own = {_norm(f.path): f.metadata for f in files}
+        links = [
+            (path, their_id, own.get(_norm(unmap_path(str(path), server.maps)), title.metadata))
+            for path in absolute
+        ]
+        self._save([title], links, server)
         return True
 
     # ------------------------------------------------------------------ internals
@@ -335,6 +338,34 @@ def metadata_lookup(
     return library.metadata_for if library is not None else None
 
 
+def fetch_for_scan(
+    integrations: IntegrationsConfig,
+    library: Library,
+    roots: Sequence[Path],
+    *,
+    refresh: bool,
+    warn: Callable[[str], None],
+    chunk: int = 400,
+) -> FetchSummary | None:
+    """``vpo scan``: the titles of the library's files under ``roots`` (those not stored
+    yet; ``refresh``: all). None when no Sonarr/Radarr is configured."""
+    from vpo.library import FileStatus
+
+    fetcher = ArrMetadata(integrations, library, warn=warn, refresh=refresh)
+    if not fetcher:
+        return None
+    pending: list[Path] = []
+    for root in roots:
+        for path, status in library.iter_paths_under(root):
+            if status is FileStatus.OK:
+                pending.append(path)
+            if len(pending) >= chunk:
+                fetcher.fetch(pending)
+                pending = []
+    fetcher.fetch(pending)
+    return fetcher.summary
+
+
 def _where(server: _Server) -> str:
     return f"{server.arr.program} at {server.settings.url}"
 
@@ -347,14 +378,11 @@ def _norm(path: str) -> str:
     return str(PurePosixPath(path))
 
 
-def _same(a: str, b: str) -> bool:
-    return _norm(a) == _norm(b)
-
-
 __all__ = [
     "ArrMetadata",
     "FetchSummary",
     "MetadataLookup",
     "configured_servers",
+    "fetch_for_scan",
     "metadata_lookup",
 ]

@@ -218,17 +218,17 @@ def test_without_integrations_the_lookup_is_the_library(library: Library) -> Non
 
 def test_the_hook_fetches_that_one_film(radarr: ArrStandIn, library: Library) -> None:
     fetcher = ArrMetadata(integrations(radarr), library)
-    assert fetcher.fetch_title(Arr.RADARR, 2, OURS[1])
+    assert fetcher.fetch_title(Arr.RADARR, 2, [OURS[1]])
     assert radarr.count() == 2  # /tag and /movie/2, not the catalogue
     assert radarr.requests["/api/v3/movie/2"] == 1
     assert library.metadata_for([OURS[1]])[OURS[1]].original_language == "fre"
-    assert ArrMetadata(integrations(radarr), library).fetch_title(Arr.RADARR, 2, OURS[1])
+    assert ArrMetadata(integrations(radarr), library).fetch_title(Arr.RADARR, 2, [OURS[1]])
     assert radarr.count() == 2  # stored: not asked again
 
 
 def test_the_hook_fetches_that_one_series(sonarr: ArrStandIn, library: Library) -> None:
     e02 = Path("/srv/series/Frieren/Season 01/e02.mkv")
-    assert ArrMetadata(integrations(sonarr=sonarr), library).fetch_title(Arr.SONARR, 7, e02)
+    assert ArrMetadata(integrations(sonarr=sonarr), library).fetch_title(Arr.SONARR, 7, [e02])
     title = library.metadata_for([e02])[e02].of("sonarr")
     assert title is not None
     assert (title.title, title.episode, title.original_language) == (
