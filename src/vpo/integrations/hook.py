@@ -139,6 +139,7 @@ def _process(
         stop_seconds=config.jobs.stop_seconds,
         notifier=notifier,
         what=f"vpo hook {arr.value}: {event.event} {names}",
+        integrations=config.integrations,
     )
 
 
