@@ -1,0 +1,227 @@
+"""Sonarr/Radarr metadata end to end: ``vpo process`` and ``vpo scan`` ask a stand-in
+Radarr (real HTTP on loopback) about the films of generated media, store the answers
+in the library, and a policy keyed on ``radarr:original_language`` keeps each film's
+original audio and English, in one batch."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner, Result
+
+from vpo.cli.main import cli
+from vpo.errors import ExitCode
+from vpo.library import Library
+from vpo.testmedia.arr_standin import ArrStandIn, Film, serve_arr
+from vpo.testmedia.spec import AudioSpec, MediaSpec
+
+pytestmark = pytest.mark.integration
+
+MediaFactory = Callable[..., Path]
+VPO = Path(sys.executable).with_name("vpo")
+
+# One phase per original language: its audio filter runs only for films in that
+# language (the conditional skips it otherwise).
+POLICY = """\
+schema_version: 12
+phases:
+""" + "".join(
+    f"""\
+  - name: keep-{code}
+    conditional:
+      - name: not-{code}
+        when: "not radarr:original_language == {code}"
+        then:
+          - skip_track_filter: [audio]
+    audio_filter:
+      languages: [{code}, eng]
+"""
+    for code in ("jpn", "fre", "ger")
+)
+
+FILMS = {  # name: (Radarr's language name, audio languages in the file)
+    "Spirited Away (2001)": ("Japanese", ("jpn", "eng", "ger")),
+    "Amelie (2001)": ("French", ("fre", "eng", "spa")),
+    "Das Boot (1981)": ("German", ("ger", "spa", "eng")),
+}
+KEPT = {
+    "Spirited Away (2001)": ["jpn", "eng"],
+    "Amelie (2001)": ["fre", "eng"],
+    "Das Boot (1981)": ["ger", "eng"],
+}
+
+
+def spec(languages: tuple[str, ...]) -> MediaSpec:
+    return MediaSpec(
+        audio=tuple(
+            AudioSpec(language=code, default=index == 0) for index, code in enumerate(languages)
+        )
+    )
+
+
+def audio(path: Path) -> list[str]:
+    out = subprocess.run(["mkvmerge", "-J", str(path)], capture_output=True, check=True).stdout
+    return [t["properties"]["language"] for t in json.loads(out)["tracks"] if t["type"] == "audio"]
+
+
+@pytest.fixture
+def films(media_factory: MediaFactory) -> dict[str, Path]:
+    return {
+        name: media_factory(spec(languages), f"films/{name}/{name}.mkv")
+        for name, (_, languages) in FILMS.items()
+    }
+
+
+@pytest.fixture
+def radarr(films: dict[str, Path]) -> Iterator[ArrStandIn]:
+    state = ArrStandIn(
+        films=[
+            Film(index, name.rsplit(" (", 1)[0], 2001, language, f"/movies/{name}/{name}.mkv")
+            for index, (name, (language, _)) in enumerate(FILMS.items(), start=1)
+        ]
+    )
+    with serve_arr(state) as running:
+        yield running
+
+
+@pytest.fixture
+def configured(
+    radarr: ArrStandIn, films: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Path:
+    """Radarr at the stand-in, seeing the films under /movies; returns the policy."""
+    monkeypatch.setenv("VPO_JOBS_STABLE_SECONDS", "0")  # just generated
+    monkeypatch.setenv("VPO_INTEGRATIONS_RADARR_URL", radarr.url)
+    monkeypatch.setenv("VPO_INTEGRATIONS_RADARR_API_KEY", radarr.api_key)
+    monkeypatch.setenv("VPO_INTEGRATIONS_RADARR_PATH_MAP", f"/movies={tmp_path / 'films'}")
+    policy = tmp_path / "original.yaml"
+    policy.write_text(POLICY, encoding="utf-8")
+    return policy
+
+
+def vpo(tmp_path: Path, *args: str) -> Result:
+    return CliRunner().invoke(cli, [args[0], "--db", str(tmp_path / "lib.db"), *args[1:]])
+
+
+def summary(result: Result) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(result.stdout)["summary"]
+    return data
+
+
+def test_original_language_keeps_the_right_tracks_for_three_films_in_one_batch(
+    configured: Path, films: dict[str, Path], radarr: ArrStandIn, tmp_path: Path
+) -> None:
+    done = vpo(tmp_path, "process", "-p", str(configured), "--json", str(tmp_path / "films"))
+    assert done.exit_code == ExitCode.OK, done.stderr
+    assert {name: audio(path) for name, path in films.items()} == KEPT
+    assert summary(done)["changed"] == 3
+    # The whole catalogue once for the batch, not once per file.
+    assert (radarr.requests["/api/v3/movie"], radarr.requests["/api/v3/tag"]) == (1, 1)
+    assert radarr.count() == 2
+    with Library.open(tmp_path / "lib.db") as library:
+        stored = library.metadata_for(list(films.values()))
+    assert {name: stored[path].original_language for name, path in films.items()} == {
+        "Spirited Away (2001)": "jpn",
+        "Amelie (2001)": "fre",
+        "Das Boot (1981)": "ger",
+    }
+
+    again = vpo(tmp_path, "process", "-p", str(configured), "--json", str(tmp_path / "films"))
+    assert again.exit_code == ExitCode.OK, again.stderr
+    assert (summary(again)["changed"], summary(again)["unchanged"]) == (0, 3)
+    assert radarr.count() == 2  # every title is stored: Radarr is not asked again
+
+
+def test_a_dry_run_asks_but_stores_nothing(
+    configured: Path, films: dict[str, Path], radarr: ArrStandIn, tmp_path: Path
+) -> None:
+    Library.open(tmp_path / "lib.db").close()  # an empty library: a dry run only reads it
+    planned = vpo(
+        tmp_path, "process", "-p", str(configured), "--dry-run", "--json", str(tmp_path / "films")
+    )
+    assert planned.exit_code == ExitCode.OK, planned.stderr
+    kinds = {Path(f["path"]).parent.name: f["kind"] for f in json.loads(planned.stdout)["files"]}
+    assert kinds == dict.fromkeys(FILMS, "remux")  # each loses its third audio track
+    assert radarr.count() == 2
+    with Library.open(tmp_path / "lib.db") as library:
+        assert library.metadata_for(list(films.values())) == {}
+
+
+def test_an_unreachable_radarr_is_one_warning_and_the_files_are_still_processed(
+    configured: Path, films: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with serve_arr(ArrStandIn()) as gone:
+        url = gone.url  # nothing listens there any more
+    monkeypatch.setenv("VPO_INTEGRATIONS_RADARR_URL", url)
+    done = vpo(tmp_path, "process", "-p", str(configured), "--json", str(tmp_path / "films"))
+    assert done.exit_code == ExitCode.OK, done.stderr
+    warnings = [line for line in done.stderr.splitlines() if "Radarr" in line]
+    assert len(warnings) == 1, done.stderr
+    assert warnings[0].startswith(f"vpo: Radarr at {url} is unreachable")
+    assert warnings[0].endswith("files go on without Radarr metadata")
+    assert "Traceback" not in done.stderr
+    # No metadata: every condition is false, every filter skipped, all audio kept.
+    assert {name: audio(path) for name, path in films.items()} == {
+        name: list(languages) for name, (_, languages) in FILMS.items()
+    }
+
+
+def test_scan_fetches_new_titles_and_refresh_asks_again(
+    configured: Path, films: dict[str, Path], radarr: ArrStandIn, tmp_path: Path
+) -> None:
+    first = vpo(tmp_path, "scan", "--json", str(tmp_path / "films"))
+    assert first.exit_code == ExitCode.OK, first.stderr
+    assert json.loads(first.stdout)["metadata"] == {"linked": 3, "titles": 3, "requests": 2}
+    again = vpo(tmp_path, "scan", str(tmp_path / "films"))
+    assert again.exit_code == ExitCode.OK, again.stderr
+    assert again.stdout.splitlines()[-1] == (
+        "Metadata: 0 files linked to 0 Sonarr/Radarr titles (0 requests)"
+    )
+    radarr.films[0] = Film(1, "Spirited Away", 2001, "English", radarr.films[0].file)
+    refreshed = vpo(tmp_path, "scan", "--refresh-metadata", "--json", str(tmp_path / "films"))
+    assert json.loads(refreshed.stdout)["metadata"]["linked"] == 3
+    with Library.open(tmp_path / "lib.db") as library:
+        path = films["Spirited Away (2001)"]
+        assert library.metadata_for([path])[path].original_language == "eng"
+    assert radarr.requests["/api/v3/movie"] == 2
+
+
+def test_the_hook_fetches_its_film_by_id_and_processes_it_with_the_metadata(
+    configured: Path, films: dict[str, Path], radarr: ArrStandIn, tmp_path: Path
+) -> None:
+    """``vpo hook radarr`` as Radarr runs it (its variables only; no daemon runs)."""
+    name = "Amelie (2001)"
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.lower().startswith("radarr_")},
+        "VPO_CONFIG": str(tmp_path / "config.toml"),
+        "VPO_LIBRARY_DATABASE": str(tmp_path / "lib.db"),
+        "VPO_SERVER_BACKUP_KEEP": "0",
+        "VPO_INTEGRATIONS_RADARR_POLICY": str(configured),
+        "radarr_eventtype": "Download",
+        "radarr_isupgrade": "False",
+        "radarr_movie_id": "2",
+        "radarr_movie_title": "Amelie",
+        "radarr_movie_path": f"/movies/{name}",
+        "radarr_moviefile_id": "20",
+        "radarr_moviefile_relativepath": f"{name}.mkv",
+        "radarr_moviefile_path": f"/movies/{name}/{name}.mkv",
+    }
+    done = subprocess.run(
+        [str(VPO), "hook", "radarr"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        stdin=subprocess.DEVNULL,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert audio(films[name]) == ["fre", "eng"]
+    assert radarr.requests["/api/v3/movie/2"] == 1
+    assert radarr.count() == 2  # that film and the tags: not the whole catalogue
