@@ -225,3 +225,27 @@ def test_the_hook_fetches_its_film_by_id_and_processes_it_with_the_metadata(
     assert audio(films[name]) == ["fre", "eng"]
     assert radarr.requests["/api/v3/movie/2"] == 1
     assert radarr.count() == 2  # that film and the tags: not the whole catalogue
+
+
+def test_inspect_shows_the_stored_metadata(
+    configured: Path, films: dict[str, Path], radarr: ArrStandIn, tmp_path: Path
+) -> None:
+    path = films["Amelie (2001)"]
+    radarr.films[1] = Film(2, "Amélie\n\x1b[31mforged", 2001, "French", radarr.films[1].file)
+    vpo(tmp_path, "scan", str(tmp_path / "films"))
+    shown = CliRunner().invoke(
+        cli, ["inspect", str(path)], env={"VPO_LIBRARY_DATABASE": str(tmp_path / "lib.db")}
+    )
+    assert shown.exit_code == ExitCode.OK, shown.stderr
+    (line,) = [text for text in shown.stdout.splitlines() if text.startswith("Radarr:")]
+    assert line == (
+        "Radarr: Amélie\\n\\x1b[31mforged (2001); original language fre; "
+        "physical release 2001-09-01; in cinemas 2001-03-01"
+    )
+    document = CliRunner().invoke(
+        cli,
+        ["inspect", "--json", str(path)],
+        env={"VPO_LIBRARY_DATABASE": str(tmp_path / "lib.db")},
+    )
+    (entry,) = json.loads(document.stdout)["files"][0]["metadata"]
+    assert (entry["source"], entry["original_language"], entry["year"]) == ("radarr", "fre", 2001)
