@@ -39,10 +39,19 @@ class ArrClient:
         headers = {"Accept": "application/json"}
         if self._api_key:
             headers["X-Api-Key"] = self._api_key
-        self._client = httpx.Client(
-            base_url=self.url, timeout=self._timeout, headers=headers, follow_redirects=False
-        )
+        try:
+            self._client = httpx.Client(
+                base_url=self.url, timeout=self._timeout, headers=headers, follow_redirects=False
+            )
+        except (httpx.InvalidURL, ValueError) as error:
+            raise ArrUnavailable(self._bad_url(error)) from None
         return self
+
+    def _bad_url(self, error: Exception) -> str:
+        return (
+            f"{self.arr.program} at {self.url}: not a usable URL ({error}); set "
+            f"[integrations.{self.arr.value}] url to e.g. http://host:port"
+        )
 
     def __exit__(
         self,
@@ -69,6 +78,8 @@ class ArrClient:
             self.requests += 1
             try:
                 answer = self._client.get(path, params=params or None)
+            except httpx.InvalidURL as error:
+                raise ArrUnavailable(self._bad_url(error)) from None
             except httpx.TimeoutException:
                 if last:
                     raise ArrUnavailable(

@@ -71,13 +71,22 @@ class FetchSummary:
     requests: int = 0
 
 
-def configured_servers(integrations: IntegrationsConfig) -> list[_Server]:
-    """The Sonarr/Radarr servers with a url; ValueError (one line) for a bad path_map."""
+def configured_servers(
+    integrations: IntegrationsConfig, warn: Callable[[str], None]
+) -> list[_Server]:
+    """The Sonarr/Radarr servers with a url; one with a malformed path_map is left out
+    (one warning): matching its paths would link files to the wrong titles."""
     servers = []
     for arr in (Arr.RADARR, Arr.SONARR):
         settings: ArrConfig = getattr(integrations, arr.value)
-        if settings.url:
-            servers.append(_Server(arr, settings, parse_path_map(settings.path_map)))
+        if not settings.url:
+            continue
+        try:
+            maps = parse_path_map(settings.path_map)
+        except ValueError as error:
+            warn(f"[integrations.{arr.value}] {error}; files go on without {arr.program} metadata")
+            continue
+        servers.append(_Server(arr, settings, maps))
     return servers
 
 
@@ -94,7 +103,7 @@ class ArrMetadata:
         store: bool = True,
         timeout: float = TIMEOUT_SECONDS,
     ) -> None:
-        self._servers = configured_servers(integrations)
+        self._servers = configured_servers(integrations, warn)
         self._library = library
         self._warn = warn
         self._refresh = refresh
@@ -328,11 +337,7 @@ def metadata_lookup(
     """What a ProcessRequest's ``metadata_for`` should be: with Sonarr/Radarr configured,
     a lookup that fetches missing titles first; else the library's stored metadata
     (None without a library)."""
-    try:
-        fetcher = ArrMetadata(integrations, library, warn=warn, store=store)
-    except ValueError as error:  # a malformed path_map: the run goes on without
-        warn(f"{error}; files go on without Sonarr/Radarr metadata")
-        return library.metadata_for if library is not None else None
+    fetcher = ArrMetadata(integrations, library, warn=warn, store=store)
     if fetcher:
         return fetcher.lookup
     return library.metadata_for if library is not None else None

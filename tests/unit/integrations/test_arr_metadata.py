@@ -238,3 +238,31 @@ def test_the_hook_fetches_that_one_series(sonarr: ArrStandIn, library: Library) 
     )
     assert sonarr.count("/api/v3/series") == 1  # /series/7 only, not the list
     assert sonarr.requests["/api/v3/series/7"] == 1
+
+
+@pytest.mark.parametrize("url", ["radarr:7878", "http://[::1", "ftp://radarr"])
+def test_an_unusable_url_is_a_warning(url: str, library: Library) -> None:
+    warnings: list[str] = []
+    config = IntegrationsConfig(radarr=ArrConfig(url=url, api_key="k"))
+    assert ArrMetadata(config, library, warn=warnings.append, timeout=1).lookup(OURS) == {}
+    (warning,) = warnings
+    assert warning.startswith(f"Radarr at {url}")
+    assert warning.endswith("files go on without Radarr metadata")
+
+
+def test_a_malformed_path_map_leaves_that_server_out_with_a_warning(
+    radarr: ArrStandIn, sonarr: ArrStandIn, library: Library
+) -> None:
+    warnings: list[str] = []
+    config = IntegrationsConfig(
+        radarr=ArrConfig(url=radarr.url, api_key=radarr.api_key, path_map=("movies",)),
+        sonarr=ArrConfig(url=sonarr.url, api_key=sonarr.api_key, path_map=("/tv=/srv/series",)),
+    )
+    fetcher = ArrMetadata(config, library, warn=warnings.append)
+    e01 = Path("/srv/series/Frieren/Season 01/e01.mkv")
+    assert set(fetcher.lookup([*OURS, e01])) == {e01}
+    assert warnings == [
+        "[integrations.radarr] path_map entry 'movies' must be \"/their/prefix=/our/prefix\"; "
+        "files go on without Radarr metadata"
+    ]
+    assert radarr.count() == 0
