@@ -27,34 +27,33 @@ pytestmark = pytest.mark.integration
 MediaFactory = Callable[..., Path]
 VPO = Path(sys.executable).with_name("vpo")
 
-# One phase per original language: its audio filter runs only for films in that
-# language (the conditional skips it otherwise).
+# Keep the original language and English; the original is the default audio. A
+# film whose original language is unknown is left alone (the rule skips the filter).
 POLICY = """\
 schema_version: 12
+config:
+  audio_language_preference: [original, eng]
 phases:
-""" + "".join(
-    f"""\
-  - name: keep-{code}
+  - name: languages
     conditional:
-      - name: not-{code}
-        when: "not radarr:original_language == {code}"
+      - name: unknown-original
+        when: "not radarr:original_language"
         then:
           - skip_track_filter: [audio]
     audio_filter:
-      languages: [{code}, eng]
+      languages: [original, eng]
+    default_flags: {set_preferred_audio_default: true, clear_other_defaults: true}
 """
-    for code in ("jpn", "fre", "ger")
-)
 
 FILMS = {  # name: (Radarr's language name, audio languages in the file)
     "Spirited Away (2001)": ("Japanese", ("jpn", "eng", "ger")),
     "Amelie (2001)": ("French", ("fre", "eng", "spa")),
-    "Das Boot (1981)": ("German", ("ger", "spa", "eng")),
+    "Das Boot (1981)": ("German", ("spa", "eng", "ger")),  # the original last
 }
 KEPT = {
     "Spirited Away (2001)": ["jpn", "eng"],
     "Amelie (2001)": ["fre", "eng"],
-    "Das Boot (1981)": ["ger", "eng"],
+    "Das Boot (1981)": ["eng", "ger"],  # kept in file order; the original is the default
 }
 
 
@@ -66,9 +65,22 @@ def spec(languages: tuple[str, ...]) -> MediaSpec:
     )
 
 
-def audio(path: Path) -> list[str]:
+def audio_tracks(path: Path) -> list[tuple[str, bool]]:
     out = subprocess.run(["mkvmerge", "-J", str(path)], capture_output=True, check=True).stdout
-    return [t["properties"]["language"] for t in json.loads(out)["tracks"] if t["type"] == "audio"]
+    return [
+        (t["properties"]["language"], t["properties"]["default_track"])
+        for t in json.loads(out)["tracks"]
+        if t["type"] == "audio"
+    ]
+
+
+def audio(path: Path) -> list[str]:
+    return [language for language, _ in audio_tracks(path)]
+
+
+def default_audio(path: Path) -> str:
+    (language,) = [language for language, default in audio_tracks(path) if default]
+    return language
 
 
 @pytest.fixture
@@ -120,6 +132,11 @@ def test_original_language_keeps_the_right_tracks_for_three_films_in_one_batch(
     done = vpo(tmp_path, "process", "-p", str(configured), "--json", str(tmp_path / "films"))
     assert done.exit_code == ExitCode.OK, done.stderr
     assert {name: audio(path) for name, path in films.items()} == KEPT
+    assert {name: default_audio(path) for name, path in films.items()} == {
+        "Spirited Away (2001)": "jpn",
+        "Amelie (2001)": "fre",
+        "Das Boot (1981)": "ger",
+    }
     assert summary(done)["changed"] == 3
     # The whole catalogue once for the batch, not once per file.
     assert (radarr.requests["/api/v3/movie"], radarr.requests["/api/v3/tag"]) == (1, 1)
@@ -166,7 +183,7 @@ def test_an_unreachable_radarr_is_one_warning_and_the_files_are_still_processed(
     assert warnings[0].startswith(f"vpo: Radarr at {url} is unreachable")
     assert warnings[0].endswith("files go on without Radarr metadata")
     assert "Traceback" not in done.stderr
-    # No metadata: every condition is false, every filter skipped, all audio kept.
+    # No metadata: the original is unknown, the filter is skipped, all audio kept.
     assert {name: audio(path) for name, path in films.items()} == {
         name: list(languages) for name, (_, languages) in FILMS.items()
     }
