@@ -19,7 +19,7 @@ from click.testing import CliRunner, Result
 from vpo.cli.main import cli
 from vpo.errors import ExitCode
 from vpo.library import Library
-from vpo.testmedia.arr_standin import ArrStandIn, Film, serve_arr
+from vpo.testmedia.arr_standin import ArrStandIn, Episode, Film, Show, serve_arr
 from vpo.testmedia.spec import AudioSpec, MediaSpec
 
 pytestmark = pytest.mark.integration
@@ -37,7 +37,7 @@ phases:
   - name: languages
     conditional:
       - name: unknown-original
-        when: "not radarr:original_language"
+        when: "not (radarr:original_language or sonarr:original_language)"
         then:
           - skip_track_filter: [audio]
     audio_filter:
@@ -266,3 +266,43 @@ def test_inspect_shows_the_stored_metadata(
     )
     (entry,) = json.loads(document.stdout)["files"][0]["metadata"]
     assert (entry["source"], entry["original_language"], entry["year"]) == ("radarr", "fre", 2001)
+
+
+def test_a_sonarr_episode_and_the_films_in_one_batch(
+    configured: Path,
+    films: dict[str, Path],
+    media_factory: MediaFactory,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """An anime episode (English first) known to Sonarr, beside Radarr's films."""
+    episode = media_factory(spec(("eng", "jpn", "ger")), "series/Frieren/Season 01/e01.mkv")
+    show = Show(
+        7,
+        "Frieren",
+        2023,
+        "/tv/Frieren",
+        (Episode(1, 1, "The Journey's End", "2023-09-29", "/tv/Frieren/Season 01/e01.mkv"),),
+        language="Japanese",
+    )
+    with serve_arr(ArrStandIn(shows=[show])) as sonarr:
+        monkeypatch.setenv("VPO_INTEGRATIONS_SONARR_URL", sonarr.url)
+        monkeypatch.setenv("VPO_INTEGRATIONS_SONARR_API_KEY", sonarr.api_key)
+        monkeypatch.setenv("VPO_INTEGRATIONS_SONARR_PATH_MAP", f"/tv={tmp_path / 'series'}")
+        done = vpo(
+            tmp_path,
+            "process",
+            "-p",
+            str(configured),
+            "--json",
+            str(tmp_path / "films"),
+            str(tmp_path / "series"),
+        )
+        assert done.exit_code == ExitCode.OK, done.stderr
+        assert audio_tracks(episode) == [("eng", False), ("jpn", True)]
+        assert {name: audio(path) for name, path in films.items()} == KEPT
+        # The series list, its episode files and episodes, the tags: once each.
+        assert sonarr.count() == 4
+        again = vpo(tmp_path, "process", "-p", str(configured), "--json", str(tmp_path / "series"))
+        assert summary(again)["unchanged"] == 1
+        assert sonarr.count() == 4
