@@ -9,6 +9,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -306,3 +307,56 @@ def test_a_sonarr_episode_and_the_films_in_one_batch(
         again = vpo(tmp_path, "process", "-p", str(configured), "--json", str(tmp_path / "series"))
         assert summary(again)["unchanged"] == 1
         assert sonarr.count() == 4
+
+
+class _Quiet:
+    def progress(self, progress: object) -> None:
+        """Not needed here."""
+
+    def file_result(self, data: dict[str, object]) -> None:
+        """Not needed here."""
+
+
+def test_a_job_of_vpo_serve_fetches_the_titles_before_its_batch(
+    configured: Path, films: dict[str, Path], radarr: ArrStandIn, tmp_path: Path
+) -> None:
+    """The daemon's job runner (vpo serve, vpo watch) uses the same lookup."""
+    from datetime import datetime
+
+    from vpo.config.models import ArrConfig, IntegrationsConfig, JobsConfig, VPOConfig
+    from vpo.jobs.execute import JobEnvironment, run_job
+    from vpo.jobs.limits import StartGate
+    from vpo.jobs.model import JobLimits, JobType, NewJob
+    from vpo.tools.locate import locate_tools
+
+    config = VPOConfig(
+        jobs=JobsConfig(stable_seconds=0),
+        integrations=IntegrationsConfig(
+            radarr=ArrConfig(
+                url=radarr.url,
+                api_key=radarr.api_key,
+                path_map=(f"/movies={tmp_path / 'films'}",),
+            )
+        ),
+    )
+    text = configured.read_text(encoding="utf-8")
+    with Library.open(tmp_path / "lib.db") as library:
+        job = library.jobs.add(
+            NewJob(
+                type=JobType.PROCESS,
+                paths=[str(tmp_path / "films")],
+                policy_name="original.yaml",
+                policy_text=text,
+            )
+        )
+        outcome = run_job(
+            job,
+            text,
+            JobEnvironment(library, config, locate_tools()),
+            gate=StartGate(None, JobLimits(), datetime.now),
+            stop=threading.Event(),
+            observer=_Quiet(),
+        )
+    assert outcome.counts["changed"] == 3, outcome
+    assert {name: audio(path) for name, path in films.items()} == KEPT
+    assert radarr.count() == 2
