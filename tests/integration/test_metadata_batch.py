@@ -371,7 +371,7 @@ def test_remote_work_carries_the_metadata(media_factory: MediaFactory, tools: To
         settings=ApplySettings(stable_seconds=0.0),
         probe=CheapestProber(tools, 60.0),
     )
-    work = RemoteWork(plan_file, anime, context, None, PathMap(), None, radarr("jpn"))
+    work = RemoteWork(plan_file, anime, context, None, PathMap(), metadata=radarr("jpn"))
     result = pickle.loads(pickle.dumps(work))()
     assert result.evaluation is not None and result.evaluation.kind.value == "metadata"
     bare = RemoteWork(plan_file, anime, context, None, PathMap())()
