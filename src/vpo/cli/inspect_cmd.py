@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +28,7 @@ from vpo.cli.render.tracks import (
     track_table,
 )
 from vpo.errors import ExitCode
+from vpo.media.metadata import FileMetadata
 from vpo.media.model import MediaFile
 from vpo.probe.errors import ProbeError
 from vpo.probe.probe import probe_file
@@ -64,14 +65,22 @@ def failure_from(path: Path, error: ProbeError | ToolError) -> InspectFailure:
 
 
 def inspect_document(
-    media: Sequence[MediaFile], failures: Sequence[InspectFailure]
+    media: Sequence[MediaFile],
+    failures: Sequence[InspectFailure],
+    metadata: Mapping[Path, FileMetadata] | None = None,
 ) -> dict[str, Any]:
-    """The ``--json`` document (schema ``vpo.inspect/1``)."""
-    return {
-        "schema": JSON_SCHEMA,
-        "files": [media_to_dict(m) for m in media],
-        "errors": [f.as_dict() for f in failures],
-    }
+    """The ``--json`` document (schema ``vpo.inspect/1``); a file with stored
+    Sonarr/Radarr metadata has a ``metadata`` list."""
+    files = []
+    for m in media:
+        entry = media_to_dict(m)
+        stored = (metadata or {}).get(m.path)
+        if stored:
+            from vpo.cli.render.metadata import metadata_dicts
+
+            entry["metadata"] = metadata_dicts(stored)
+        files.append(entry)
+    return {"schema": JSON_SCHEMA, "files": files, "errors": [f.as_dict() for f in failures]}
 
 
 @click.command("inspect")
@@ -95,6 +104,7 @@ def inspect(ctx: click.Context, files: tuple[Path, ...], as_json: bool) -> None:
     # Probes wait on a process each, not on an encode: [processing] workers at a time,
     # up to one per core, without the half-the-cores cap of `vpo process`.
     workers = max(1, min(config.processing.workers, os.cpu_count() or 2, len(files)))
+    stored = _stored_metadata(config.library.database, files)
     with ThreadPoolExecutor(workers, thread_name_prefix="vpo-inspect") as executor:
         for outcome in map_ordered(probe, files, executor=executor, workers=workers):
             if isinstance(outcome, InspectFailure):
@@ -104,11 +114,34 @@ def inspect(ctx: click.Context, files: tuple[Path, ...], as_json: bool) -> None:
             probed.append(outcome)
             if not as_json:
                 _print_media(console, outcome, first=len(probed) == 1)
+                _print_metadata(console, stored.get(outcome.path))
     if as_json:
-        _write_stdout(json_text(inspect_document(probed, failures)) + "\n")
+        _write_stdout(json_text(inspect_document(probed, failures, stored)) + "\n")
     elif probed:
         console.print(FLAG_LEGEND, style="dim", markup=False, soft_wrap=True)
     ctx.exit(ExitCode.FILES_FAILED if failures else ExitCode.OK)
+
+
+def _stored_metadata(database: Path, files: Sequence[Path]) -> dict[Path, FileMetadata]:
+    """What the library holds about the files' titles (schema 5); nothing when there is
+    no library yet (inspect never creates one) or it cannot be read."""
+    if not database.is_file():
+        return {}
+    from vpo.library import Library, LibraryError
+
+    try:
+        with Library.open(database) as library:
+            return library.metadata_for(list(files))
+    except LibraryError:
+        return {}
+
+
+def _print_metadata(console: Console, metadata: FileMetadata | None) -> None:
+    if metadata:
+        from vpo.cli.render.metadata import metadata_lines
+
+        for line in metadata_lines(metadata):
+            console.print(line, markup=False, highlight=False, soft_wrap=True)
 
 
 def _probe_one(path: Path, *, tools: ToolPaths, timeout: float) -> MediaFile | InspectFailure:

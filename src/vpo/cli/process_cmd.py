@@ -257,6 +257,7 @@ def _run(options: ProcessOptions, *, queue: bool = False, priority: int = 0) -> 
             policy_label=label,
             stop_seconds=config.jobs.stop_seconds,
             executor=config.processing.executor,
+            integrations=config.integrations,
         )
     from vpo.cli.process_run import run_process
     from vpo.integrations.notify import Notifier
@@ -272,6 +273,7 @@ def _run(options: ProcessOptions, *, queue: bool = False, priority: int = 0) -> 
         executor=config.processing.executor,
         notifier=Notifier.from_config(config.notifications, warn=_warn) if notify else None,
         what=f"vpo process ({options.policy_path.name})",
+        integrations=config.integrations,
     )
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import threading
 from collections import Counter
 from contextlib import nullcontext
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -24,6 +25,7 @@ from vpo.text import json_text
 from vpo.workflow.result import FileResult
 
 if TYPE_CHECKING:
+    from vpo.config.models import IntegrationsConfig
     from vpo.tools.progress import EncodeProgress
 
 
@@ -35,9 +37,11 @@ def run_dry_run(
     policy_label: str,
     stop_seconds: float,
     executor: str = "threads",
+    integrations: IntegrationsConfig | None = None,
 ) -> ExitCode:
     """The dry run: the same coordinator, prober, cache and workers, with ``plan_file``
-    as the per-file work; plans are printed in the order of the files."""
+    as the per-file work; plans are printed in the order of the files. Titles missing
+    from the library are asked of ``integrations`` but not stored."""
     view = DryRunView(as_json=as_json)
     stop = threading.Event()
     library = Library.open(database) if database.is_file() else None  # read only: never created
@@ -48,6 +52,16 @@ def run_dry_run(
         ) as interrupt,
         open_executor(executor, request.workers) as pool,
     ):
+        if integrations is not None and request.metadata_for is None:
+            from vpo.integrations.metadata_source import batch_metadata
+
+            lookup = batch_metadata(
+                integrations,
+                library,
+                warn=lambda text: click.echo(f"vpo: {text}", err=True),
+                store=False,
+            )
+            request = replace(request, metadata_for=lookup)
         batch = run_process_batch(request, executor=pool, observer=view, stop=stop, library=library)
     view.flush()
     if as_json:

@@ -8,6 +8,7 @@ Ctrl-C handler and prints the summary.
 from __future__ import annotations
 
 import threading
+from dataclasses import replace
 from pathlib import Path
 
 import click
@@ -20,6 +21,7 @@ from vpo.batch.runner import BatchResult
 from vpo.cli.interrupt import InterruptController
 from vpo.cli.render.batch_progress import BatchProgressDisplay
 from vpo.cli.render.process_summary import process_document, summary_lines
+from vpo.config.models import IntegrationsConfig
 from vpo.errors import ExitCode
 from vpo.integrations.notify import LISTED_FAILURES, Notifier, RunReport
 from vpo.library import Library
@@ -39,10 +41,12 @@ def run_process(
     executor: str = "threads",
     notifier: Notifier | None = None,
     what: str = "vpo process",
+    integrations: IntegrationsConfig | None = None,
 ) -> ExitCode:
     """Process every file of ``request``; returns the exit code (README table).
 
-    With a ``notifier``, failed files and the run's end are notified as ``what``."""
+    With a ``notifier``, failed files and the run's end are notified as ``what``.
+    ``integrations``: Sonarr/Radarr to ask about titles the library does not hold."""
     console = Console(stderr=True, highlight=False, soft_wrap=True)
     stop = threading.Event()
     tracker = ProgressTracker(None)
@@ -58,6 +62,13 @@ def run_process(
             on_abort=getattr(pool, "stop_tools", None),  # remote workers' tools too
         ) as interrupt,
     ):
+        if integrations is not None and request.metadata_for is None:
+            from vpo.integrations.metadata_source import batch_metadata
+
+            lookup = batch_metadata(
+                integrations, library, warn=lambda text: display.message(f"vpo: {text}", "yellow")
+            )
+            request = replace(request, metadata_for=lookup)
         observer = display if notifier is None else _Notifying(display, notifier, what)
         batch = run_process_batch(
             request, executor=pool, observer=observer, stop=stop, library=library

@@ -153,6 +153,11 @@ class ScanDisplay:
 @click.option("--prune", is_flag=True, help="Remove files that vanished from the library.")
 @click.option("--reprobe", is_flag=True, help="Probe every file again, even unchanged ones.")
 @click.option(
+    "--refresh-metadata",
+    is_flag=True,
+    help="Ask Sonarr/Radarr again about every scanned file's title (default: only new ones).",
+)
+@click.option(
     "--recursive/--no-recursive", default=True, show_default=True, help="Walk subdirectories."
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON on stdout.")
@@ -171,6 +176,7 @@ def scan(
     workers: int | None,
     prune: bool,
     reprobe: bool,
+    refresh_metadata: bool,
     recursive: bool,
     as_json: bool,
     quiet: bool,
@@ -220,10 +226,39 @@ def scan(
             summary = scan_paths(
                 paths, library, prober, options, on_event=display, stop=stop, executor=executor
             )
+        fetched = None
+        if not summary.interrupted:
+            from vpo.integrations.arr_metadata import fetch_for_scan
+
+            fetched = fetch_for_scan(
+                config.integrations,
+                library,
+                paths,
+                refresh=refresh_metadata,
+                warn=lambda text: display.notify(one_line(text)),
+            )
+            if fetched is None and refresh_metadata:
+                display.notify(
+                    "--refresh-metadata: no Sonarr/Radarr to ask; set [integrations.sonarr] "
+                    "or [integrations.radarr] url and api_key"
+                )
     if as_json:
-        click.echo(json_text(summary_json(summary, config.library.database)))
+        data = summary_json(summary, config.library.database)
+        if fetched is not None:
+            data["metadata"] = {
+                "linked": fetched.linked,
+                "titles": fetched.titles,
+                "requests": fetched.requests,
+            }
+        click.echo(json_text(data))
     else:
         click.echo(summary_text(summary))
+        if fetched is not None:
+            click.echo(
+                f"Metadata: {plural(fetched.linked, 'file')} linked to "
+                f"{plural(fetched.titles, 'Sonarr/Radarr title')} "
+                f"({plural(fetched.requests, 'request')})"
+            )
     sys.stdout.flush()
     if summary.interrupted:
         ctx.exit(interrupt.exit_code)

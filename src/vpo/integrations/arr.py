@@ -38,6 +38,11 @@ class Arr(str, enum.Enum):
     def title_field(self) -> str:
         return "series_title" if self is Arr.SONARR else "movie_title"
 
+    @property
+    def id_field(self) -> str:
+        """The variable holding the series' or film's id in their API."""
+        return "series_id" if self is Arr.SONARR else "movie_id"
+
 
 class HookAction(enum.Enum):
     TEST = "test"  # the Test button in Settings > Connect: answer success
@@ -56,6 +61,7 @@ class HookEvent:
     previous: tuple[str, ...] = ()  # RENAME: the old names, in the same order
     replaced: tuple[str, ...] = ()  # PROCESS of an upgrade: the files it replaced
     title: str | None = None
+    title_id: int | None = None  # the series' or film's id in their API (metadata)
 
 
 def parse_hook_env(arr: Arr, environ: Mapping[str, str]) -> HookEvent:
@@ -85,7 +91,13 @@ def parse_hook_env(arr: Arr, environ: Mapping[str, str]) -> HookEvent:
         if not paths:
             raise ValueError(f"{arr.program} sent {event} without {prefix}{file_field}_path")
         return HookEvent(
-            arr, event, HookAction.PROCESS, paths, replaced=split("deletedpaths"), title=title
+            arr,
+            event,
+            HookAction.PROCESS,
+            paths,
+            replaced=split("deletedpaths"),
+            title=title,
+            title_id=_number(get(arr.id_field)),
         )
     if event == "Rename":
         new, old = split(f"{file_field}_paths"), split(f"{file_field}_previouspaths")
@@ -123,6 +135,16 @@ def map_path(path: str, maps: PathMaps) -> str:
     return path
 
 
+def unmap_path(path: str, maps: PathMaps) -> str:
+    """``path`` as they see it (the inverse of map_path): the longest matching OURS
+    prefix replaced by its THEIRS."""
+    pure = PurePosixPath(path)
+    for theirs, ours in sorted(maps, key=lambda pair: len(pair[1].parts), reverse=True):
+        if pure == ours or ours in pure.parents:
+            return str(theirs / pure.relative_to(ours))
+    return path
+
+
 def parse_webhook(arr: Arr, payload: Mapping[str, object]) -> HookEvent:
     """A Sonarr/Radarr webhook body (their ``Webhook*Payload`` classes, camelCase JSON):
     ``eventType``; ``movieFile``/``episodeFile`` with ``path``; ``deletedFiles`` on an
@@ -144,7 +166,16 @@ def parse_webhook(arr: Arr, payload: Mapping[str, object]) -> HookEvent:
         if not paths:
             raise ValueError(f"{arr.program} sent {event} without {file_key}.path")
         replaced = _paths_of(payload.get("deletedFiles"))
-        return HookEvent(arr, event, HookAction.PROCESS, paths, replaced=replaced, title=title)
+        their_id = media.get("id") if isinstance(media, Mapping) else None
+        return HookEvent(
+            arr,
+            event,
+            HookAction.PROCESS,
+            paths,
+            replaced=replaced,
+            title=title,
+            title_id=their_id if isinstance(their_id, int) and their_id > 0 else None,
+        )
     if event == "Rename":
         renamed = _list(
             payload.get("renamedEpisodeFiles" if arr is Arr.SONARR else "renamedMovieFiles")
@@ -163,6 +194,10 @@ def parse_webhook(arr: Arr, payload: Mapping[str, object]) -> HookEvent:
         path = _path_of(payload.get(file_key))
         return HookEvent(arr, event, HookAction.DELETE, (path,) if path else (), title=title)
     return HookEvent(arr, event, HookAction.IGNORE, title=title)
+
+
+def _number(text: str) -> int | None:
+    return int(text) if text.isascii() and text.isdigit() and int(text) > 0 else None
 
 
 def _path_of(value: object, key: str = "path") -> str | None:

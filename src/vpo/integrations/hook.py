@@ -88,6 +88,8 @@ def _process(
         replaced = [Path(map_path(p, maps)) for p in event.replaced]
         _forget(context.config, replaced)
     policy_path, text = read_policy(settings.policy, context.policy_dir)
+    if settings.url:
+        _fetch_metadata(event, files, context)
     address = running_daemon(context.config.library.database)
     if address is not None:
         from vpo.jobs.enqueue import enqueue, queued_line
@@ -137,7 +139,27 @@ def _process(
         stop_seconds=config.jobs.stop_seconds,
         notifier=notifier,
         what=f"vpo hook {arr.value}: {event.event} {names}",
+        integrations=config.integrations,
     )
+
+
+def _fetch_metadata(event: HookEvent, files: list[Path], context: HookContext) -> None:
+    """Store what Sonarr/Radarr know about the files' title before they are processed:
+    that one film or series (its id is in the event), else a catalogue match. A
+    server that cannot answer is one line; the file is processed anyway."""
+    from vpo.integrations.arr_metadata import ArrMetadata
+
+    arr = event.arr
+
+    def warn(text: str) -> None:
+        context.say(f"vpo hook {arr.value}: {text}")
+
+    with Library.open(context.config.library.database) as library:
+        fetcher = ArrMetadata(context.config.integrations, library, warn=warn)
+        if event.title_id is not None:
+            fetcher.fetch_title(arr, event.title_id, files)
+        else:
+            fetcher.fetch(files)
 
 
 def _forget(config: VPOConfig, paths: list[Path]) -> int:

@@ -67,6 +67,8 @@ def handle_webhook(
         raise ServiceError(
             404, f"{missing} not found (is [integrations.{arr.value}] path_map right?)"
         )
+    if settings.url:
+        _fetch_metadata(arr, event.title_id, [Path(name) for name in files], services)
     from vpo.watch.sink import process_job
 
     try:
@@ -82,3 +84,15 @@ def handle_webhook(
         files=len(files),
         message=f"job {job.id} queued",
     )
+
+
+def _fetch_metadata(arr: Arr, their_id: int | None, paths: list[Path], services: Services) -> None:
+    """The title of the imported files, before their job runs (the job would otherwise
+    look it up in the whole catalogue); a failure is one warning in the log."""
+    from vpo.integrations.arr_metadata import ArrMetadata
+
+    fetcher = ArrMetadata(services.config.integrations, services.library)
+    if their_id is not None:
+        fetcher.fetch_title(arr, their_id, paths)
+    else:
+        fetcher.fetch(paths)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import enum
 import hashlib
+import logging
 import os
 import threading
 from collections.abc import Callable, Iterator
@@ -22,7 +23,7 @@ from vpo.apply.encode import TranscodeSettings
 from vpo.apply.settings import ApplySettings
 from vpo.batch.executors import open_executor
 from vpo.batch.pathmap import PathMap
-from vpo.batch.process import ProcessRequest, run_process_batch
+from vpo.batch.process import MetadataLookup, ProcessRequest, run_process_batch
 from vpo.batch.resources import parse_resources
 from vpo.batch.runner import BatchLimits
 from vpo.batch.workers import resolve_worker_count
@@ -35,6 +36,7 @@ from vpo.jobs.model import Job, JobProgress, JobType
 from vpo.library import Library
 from vpo.library.jobs import PlanItem
 from vpo.library.scan import ScanOptions, ScanProblem, scan_paths
+from vpo.media.metadata import NO_METADATA, FileMetadata
 from vpo.media.model import MediaFile
 from vpo.policy.loader import parse_policy
 from vpo.policy.phases import evaluate_file, select_phases
@@ -44,6 +46,8 @@ from vpo.tools.locate import ToolPaths
 from vpo.tools.progress import EncodeProgress
 from vpo.tools.runner import ToolError
 from vpo.workflow.result import FileResult, FileStatus
+
+_log = logging.getLogger("vpo.jobs")
 
 
 class JobEnd(enum.Enum):
@@ -194,6 +198,7 @@ def _process(
         policy_name=job.policy_name,
         policy_hash=_hash(policy_text),
         job_id=job.id,
+        metadata_for=_metadata_for(env),
     )
     reporter = _JobReporter(observer)
     with open_executor(config.processing.executor, decision.effective) as executor:
@@ -258,6 +263,7 @@ def _plan(
     prober = cheapest_prober(env.tools, timeout=env.config.tools.probe_timeout)
     problems: list[FileResult] = []
     files = list(_files(job, env, problems))
+    lookup = _metadata_for(env)
     progress = _Progress(observer)
     progress.total(len(files) + len(problems))
     tally = {"planned": 0, "errors": len(problems)}
@@ -272,7 +278,8 @@ def _plan(
             end = JobEnd.WINDOW if refusal.kind is StopKind.WINDOW else JobEnd.COMPLETED
             return JobOutcome(end, refusal.reason, tally)
         progress.file_started(path)
-        item, data = _plan_one(path, policy, phases, prober)
+        about = lookup([path]).get(path, NO_METADATA) if lookup is not None else NO_METADATA
+        item, data = _plan_one(path, policy, phases, prober, about)
         if item is not None:
             env.library.jobs.add_plans(job.id, [item])
             tally["planned"] += 1
@@ -284,7 +291,11 @@ def _plan(
 
 
 def _plan_one(
-    path: Path, policy: Policy, phases: tuple[Phase, ...], prober: Callable[[Path], MediaFile]
+    path: Path,
+    policy: Policy,
+    phases: tuple[Phase, ...],
+    prober: Callable[[Path], MediaFile],
+    metadata: FileMetadata = NO_METADATA,
 ) -> tuple[PlanItem | None, dict[str, object]]:
     try:
         info = path.stat()
@@ -292,7 +303,7 @@ def _plan_one(
     except (OSError, FileError, ToolError) as error:
         message = str(error)
         return None, {"path": str(path), "status": "failed", "error": message}
-    evaluation = evaluate_file(policy, phases, media)
+    evaluation = evaluate_file(policy, phases, media, metadata)
     document = plan_json.file_dict(evaluation)
     kind = "error" if evaluation.failed else evaluation.kind.value
     item = PlanItem(
@@ -324,12 +335,34 @@ def _scan(
     summary = scan_paths(
         [Path(p) for p in job.paths], env.library, prober, options, on_event=on_event, stop=stop
     )
+    if not (summary.interrupted or stop.is_set()) and _arr_configured(env.config):
+        from vpo.integrations.arr_metadata import fetch_for_scan
+
+        fetch_for_scan(
+            env.config.integrations,
+            env.library,
+            [Path(p) for p in job.paths],
+            refresh=False,
+            warn=_log.warning,
+        )
     c = summary.counts
     tally = {"found": c.found, "new": c.new, "changed": c.changed, "errors": c.errors}
     observer.progress(JobProgress(files_done=c.found, files_total=c.found))
     if summary.interrupted or stop.is_set():
         return JobOutcome(JobEnd.STOPPED, "interrupted", tally)
     return JobOutcome(JobEnd.COMPLETED, None, tally)
+
+
+def _metadata_for(env: JobEnvironment) -> MetadataLookup | None:
+    """The library's Sonarr/Radarr metadata, fetching missing titles first (a server
+    that cannot answer is one warning in the log; the files are processed anyway)."""
+    from vpo.integrations.metadata_source import batch_metadata
+
+    return batch_metadata(env.config.integrations, env.library, warn=_log.warning)
+
+
+def _arr_configured(config: VPOConfig) -> bool:
+    return bool(config.integrations.radarr.url or config.integrations.sonarr.url)
 
 
 def _result_data(result: FileResult) -> dict[str, object]:

@@ -57,6 +57,8 @@ from vpo.media.model import MediaFile
 if TYPE_CHECKING:  # imported when used: commands that never see a job or the API skip them
     from vpo.library.file_queries import FileDetail, FileFilters, FileOrder, FileSummary
     from vpo.library.jobs import JobQueue
+    from vpo.library.metadata import FileLink, StoredTitle
+    from vpo.media.metadata import FileMetadata, MetadataSource, TitleMetadata
 
 _PAGE = 1000  # rows per page when streaming large result sets
 _LOOKUP_PAGE = 400  # paths per batched cache lookup (below SQLite's 999 bound parameters)
@@ -228,6 +230,10 @@ class Library:
                     "ctime_ns = CASE WHEN ctime_ns IS NULL THEN NULL ELSE ? END WHERE path = ?",
                     (rows.path_to_db(move.new), now, move.ctime_ns, rows.path_to_db(move.old)),
                 )
+            if moved:  # a renamed file keeps its Sonarr/Radarr title
+                from vpo.library.metadata import move_links
+
+                move_links(connection, [(move.old, move.new) for move in moved])
             for item in probed:
                 upsert_media(connection, item.media, item.ctime_ns, now)
             for failure in failures:
@@ -543,6 +549,51 @@ class Library:
             if row is None:
                 return None
             return run_from_row(row), run_results(connection, run_id)
+
+    # ------------------------------------------------- Sonarr/Radarr metadata (schema 5)
+
+    def metadata_for(self, paths: Sequence[Path]) -> dict[Path, FileMetadata]:
+        """The stored metadata of each of ``paths`` that has any (a page of paths per
+        SELECT); the keys are the paths as given."""
+        from vpo.library import metadata
+
+        found: dict[Path, list[TitleMetadata]] = {}
+        for start in range(0, len(paths), metadata.LOOKUP_PAGE):
+            with self._read() as connection:
+                for path, title in metadata.metadata_page(
+                    connection, paths[start : start + metadata.LOOKUP_PAGE]
+                ):
+                    found.setdefault(path, []).append(title)
+        return {path: metadata.as_file_metadata(titles) for path, titles in found.items()}
+
+    def metadata_links(
+        self, paths: Sequence[Path], source: MetadataSource
+    ) -> tuple[set[Path], set[int]]:
+        """Which of ``paths`` have a title from ``source``, and those titles' ids."""
+        from vpo.library import metadata
+
+        linked: set[Path] = set()
+        ids: set[int] = set()
+        for start in range(0, len(paths), metadata.LOOKUP_PAGE):
+            page = paths[start : start + metadata.LOOKUP_PAGE]
+            with self._read() as connection:
+                linked |= metadata.linked_paths(connection, page, source)
+                ids |= metadata.titles_of(connection, page, source)
+        return linked, ids
+
+    def stored_title_ids(self, source: MetadataSource) -> set[int]:
+        from vpo.library import metadata
+
+        with self._read() as connection:
+            return metadata.stored_ids(connection, source)
+
+    def store_metadata(self, titles: Sequence[StoredTitle], links: Sequence[FileLink]) -> None:
+        """Write fetched titles and file links in one transaction (after the fetch)."""
+        from vpo.library import metadata
+
+        if titles or links:
+            with self._write() as connection:
+                metadata.store(connection, titles, links, time.time())
 
     # ---------------------------------------------------------------- plumbing
 

@@ -11,6 +11,9 @@ and records which vpo process owns a run, so runs whose vpo died are closed.
 Version 4 adds the job queue of ``vpo serve``: jobs, the plans a plan job waits
 with, and a job id on each processing run (a job's per-file results are its runs'
 file_results).
+Version 5 stores what Sonarr/Radarr know about titles (``arr_titles``: one row per
+film or series) and which title each file belongs to (``arr_files``, by path,
+with the episode's own fields), see vpo.library.metadata.
 """
 
 from __future__ import annotations
@@ -231,6 +234,46 @@ _V4_TRACK_INDEXES = (
     "CREATE INDEX files_by_status ON files (status, container)",  # counts without the rows
 )
 
+# One film (Radarr) or series (Sonarr) as its program described it when fetched.
+# tags, genres: JSON arrays of strings; release_dates: JSON [[kind, "YYYY-MM-DD"], ...].
+_V5_ARR_TITLES = """
+CREATE TABLE arr_titles (
+    id                INTEGER PRIMARY KEY,
+    source            TEXT NOT NULL CHECK (source IN ('radarr', 'sonarr')),
+    their_id          INTEGER NOT NULL,     -- the movie or series id in their API
+    title             TEXT,
+    original_title    TEXT,
+    year              INTEGER,
+    original_language TEXT,                 -- ISO 639-2/B; NULL: unknown
+    imdb_id           TEXT,
+    tmdb_id           INTEGER,
+    tvdb_id           INTEGER,
+    tags              TEXT NOT NULL DEFAULT '[]',
+    genres            TEXT NOT NULL DEFAULT '[]',
+    release_dates     TEXT NOT NULL DEFAULT '[]',
+    fetched_at        REAL NOT NULL,
+    UNIQUE (source, their_id)
+)
+"""
+
+# Which title a file belongs to, by the path vpo sees (a file need not be probed
+# yet to have one); for Sonarr also the episode's title, numbers and air date.
+_V5_ARR_FILES = """
+CREATE TABLE arr_files (
+    path          BLOB NOT NULL,            -- os.fsencode(path), as files.path
+    source        TEXT NOT NULL CHECK (source IN ('radarr', 'sonarr')),
+    title_id      INTEGER NOT NULL REFERENCES arr_titles (id) ON DELETE CASCADE,
+    episode_title TEXT,
+    season        INTEGER,
+    episode       INTEGER,
+    air_date      TEXT,
+    linked_at     REAL NOT NULL,
+    PRIMARY KEY (path, source)
+)
+"""
+
+_V5_ARR_FILES_TITLE = "CREATE INDEX arr_files_by_title ON arr_files (title_id)"
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(
         version=1,
@@ -275,6 +318,11 @@ MIGRATIONS: tuple[Migration, ...] = (
             *_V4_TRACK_INDEXES,
         ),
         rewrites_data=True,  # alters runs: keep a copy from before, as for version 2
+    ),
+    Migration(
+        version=5,
+        description="Sonarr/Radarr metadata: titles and the title of each file",
+        statements=(_V5_ARR_TITLES, _V5_ARR_FILES, _V5_ARR_FILES_TITLE),
     ),
 )
 

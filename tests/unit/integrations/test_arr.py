@@ -81,6 +81,7 @@ def test_radarr_download_of_an_upgrade() -> None:
         ("/movies/The French Dispatch (2021)/The French Dispatch (2021).mkv",),
         replaced=("/movies/The French Dispatch (2021)/The French Dispatch (2021) 720p.mkv",),
         title="The French Dispatch",
+        title_id=2173,  # radarr_movie_id: the film whose metadata is fetched
     )
 
 
@@ -89,7 +90,7 @@ def test_sonarr_download_with_mixed_case_names() -> None:
     event = parse_hook_env(Arr.SONARR, environ)
     assert event.action is HookAction.PROCESS
     assert event.files == ("/tv/Frieren/Season 1/Frieren - S01E01.mkv",)
-    assert (event.replaced, event.title) == ((), "Frieren")
+    assert (event.replaced, event.title, event.title_id) == ((), "Frieren", 12)
 
 
 @pytest.mark.parametrize("arr", list(Arr))

@@ -113,7 +113,7 @@ def test_after_version_3_every_spelling_finds_the_one_row(
 def test_a_library_at_version_4_without_3_gets_3_applied(tmp_path: Path) -> None:
     """vpo serve's schema 4 reached some libraries before schema 3: it is applied late."""
     database = tmp_path / "library.db"
-    without_3 = tuple(m for m in MIGRATIONS if m.version != 3)
+    without_3 = tuple(m for m in MIGRATIONS[:4] if m.version != 3)  # pinned: a v4 library
     Library.open(database, migrations=without_3).close()
     with sqlite3.connect(database) as raw:
         versions = [row[0] for row in raw.execute("SELECT version FROM schema_migrations")]
