@@ -54,7 +54,7 @@ class FileSpec:
     directory: str
     container: Container
     tracks: tuple[TrackSpec, ...]
-    fate: str  # ok, error, missing, reprobed, pruned
+    fate: str  # ok, error, missing, reprobed, pruned, unreadable (ok, then a failed probe)
     reprobe: tuple[TrackSpec, ...]
 
 
@@ -76,7 +76,7 @@ file_specs = st.builds(
     st.sampled_from(DIRECTORIES),
     st.sampled_from([Container.MATROSKA, Container.MP4, Container.WEBM]),
     st.lists(track_specs, max_size=5).map(tuple),
-    st.sampled_from(["ok", "ok", "ok", "error", "missing", "reprobed", "pruned"]),
+    st.sampled_from(["ok", "ok", "ok", "error", "missing", "reprobed", "pruned", "unreadable"]),
     st.lists(track_specs, max_size=4).map(tuple),
 )
 libraries = st.builds(
@@ -129,6 +129,13 @@ def build(library: Library, root: Path, spec: Built) -> None:
     for i, f in enumerate(spec.files):
         if f.fate == "reprobed":
             library.record_probe(media_of(paths[i], f.container, f.reprobe, i), i)
+    library.write_scan_batch(
+        failures=[
+            ProbeFailure(paths[i], StatKey(1, i, i, 1, i), "truncated")
+            for i, f in enumerate(spec.files)
+            if f.fate == "unreadable"
+        ]
+    )
     run = library.start_run(policy_name="p", policy_hash="h", workers=1)
     records = []
     for index, outcome, refresh in spec.results:
@@ -287,7 +294,11 @@ def test_filtered_pages_equal_a_brute_force_filter(
                 wanted = oracle_order([f for f in files if matches(f, filters)], order)
                 with library._read() as connection:
                     items, total = page_files(connection, filters, limit, offset, order)
+                    everything, _ = page_files(connection, filters, 500, 0, order)
                 assert total == len(wanted), filters
+                assert [shown(item) for item in everything] == [
+                    expected_summary(f) for f in wanted
+                ], filters
                 assert [shown(item) for item in items] == [
                     expected_summary(f) for f in wanted[offset : offset + limit]
                 ], filters
