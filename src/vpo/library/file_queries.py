@@ -1,7 +1,9 @@
 """Browsing the library for the API: filtered file pages, one file with its history.
 
 Every filter is a bound parameter; the page is ordered by id (stable under
-inserts) and ``total`` counts every match in the same snapshot.
+inserts) and ``total`` counts every match in the same snapshot. Filters read
+the per-file summary of schema 6 through the covering index ``files_browse``
+(docs/library.md, Migrations); the page's ids come first, then its rows.
 """
 
 from __future__ import annotations
