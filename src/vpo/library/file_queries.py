@@ -101,12 +101,16 @@ class FileDetail:
 _BROWSE = "files f INDEXED BY files_browse"
 
 
-def _where(filters: FileFilters) -> tuple[str, list[object]]:
+def _where(filters: FileFilters, path: str | None = None) -> tuple[str, list[object]]:
+    """The WHERE clause on ``f`` (files_browse); ``path``: the column holding the
+    file's path in the query, when it has one."""
     clauses = ["f.status != 'missing'"]
     params: list[object] = []
     if filters.path_contains:
-        # The path index holds every path with its id: scanned alone, not the table.
-        clauses.append("f.id IN (SELECT n.id FROM files n WHERE instr(n.path, ?) > 0)")
+        if path is None:  # the path index holds every path with its id: scanned alone
+            clauses.append("f.id IN (SELECT n.id FROM files n WHERE instr(n.path, ?) > 0)")
+        else:  # a page stops at its last row, without a list of every match
+            clauses.append(f"instr({path}, ?) > 0")
         params.append(os.fsencode(filters.path_contains))
     if filters.container:
         clauses.append("f.container = ?")
@@ -183,8 +187,10 @@ _SUMMARY_COLUMNS = ", ".join(
         ),
     )
 )
-_PAGE_IDS = {
+_PAGE_IDS: dict[FileOrder | None, str] = {
     FileOrder.ID: f"SELECT f.id FROM {_BROWSE}{{where}} ORDER BY f.id LIMIT ? OFFSET ?",
+    # Filtered by path: the table itself, in id order (it holds the summary too).
+    None: "SELECT f.id FROM files f{where} ORDER BY f.id LIMIT ? OFFSET ?",
     # The path index gives the order (path and id only); the filters are read
     # from files_browse by id, so no row of the table is read before the page's.
     **{
@@ -204,11 +210,15 @@ def page_files(
 ) -> tuple[list[FileSummary], int]:
     where, params = _where(filters)
     (total,) = connection.execute(f"SELECT COUNT(*) FROM {_BROWSE}{where}", params).fetchone()
+    if filters.path_contains:
+        by_path = order is not FileOrder.ID
+        where, params = _where(filters, "p.path" if by_path else "f.path")
+        query = _PAGE_IDS[order if by_path else None]
+    else:
+        query = _PAGE_IDS[order]
     ids = [
         file_id
-        for (file_id,) in connection.execute(
-            _PAGE_IDS[order].format(where=where), [*params, limit, offset]
-        )
+        for (file_id,) in connection.execute(query.format(where=where), [*params, limit, offset])
     ]
     if not ids:
         return [], int(total)
