@@ -12,7 +12,7 @@ import enum
 import os
 import sqlite3
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -209,7 +209,9 @@ def page_files(
     order: FileOrder = FileOrder.ID,
 ) -> tuple[list[FileSummary], int]:
     where, params = _where(filters)
-    (total,) = connection.execute(f"SELECT COUNT(*) FROM {_BROWSE}{where}", params).fetchone()
+    # Status and container alone: the narrower files_by_status covers the count.
+    counted = "files f" if replace(filters, container=None) == FileFilters() else _BROWSE
+    (total,) = connection.execute(f"SELECT COUNT(*) FROM {counted}{where}", params).fetchone()
     if filters.path_contains:
         by_path = order is not FileOrder.ID
         where, params = _where(filters, "p.path" if by_path else "f.path")
