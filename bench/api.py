@@ -10,6 +10,11 @@ request log records (the Guard times each request from the first byte in to
 the last byte out). Prints median and p95 per request and the target (≤ 100 ms).
 SSE: a real ``vpo serve`` on a free port; the time from POST /jobs sent to its
 "queued" event read by a streaming client, median and max over 20 jobs.
+
+``--compare-queries``: the file list's queries alone (count and page, no HTTP)
+as of commit 7ee5bab (before schema 6, read with ``git show``) against this
+tree's, on the same database in interleaved rounds: median CPU and wall time
+of each, and the ratio this / before.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ import sys
 import tempfile
 import threading
 import time
+import types
 import warnings
 from pathlib import Path
 
@@ -121,7 +127,7 @@ def percentile(values: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
 
 
-def bench_endpoints(files: int, rounds: int) -> None:
+def bench_endpoints(files: int, rounds: int, compare_queries: bool) -> None:
     with tempfile.TemporaryDirectory() as scratch:
         database = Path(scratch) / "lib.db"
         started = time.monotonic()
@@ -167,7 +173,71 @@ def bench_endpoints(files: int, rounds: int) -> None:
                 f"{p95:.1f} | {verdict} | {percentile(cpu[name], 0.95):.1f} |"
             )
         client.close()
+        if compare_queries:
+            bench_queries(library, rounds)
         library.close()
+
+
+BEFORE_6 = "7ee5bab"  # the file list's queries before schema 6
+
+
+def load_queries_before() -> types.ModuleType:
+    """vpo.library.file_queries as of BEFORE_6, as a module of its own."""
+    source = subprocess.run(
+        ["git", "show", f"{BEFORE_6}:src/vpo/library/file_queries.py"],
+        capture_output=True,
+        check=True,
+        cwd=Path(__file__).parent,
+        stdin=subprocess.DEVNULL,
+        timeout=60,
+    ).stdout
+    module = types.ModuleType("file_queries_before_6")
+    sys.modules[module.__name__] = module  # dataclasses look their module up
+    exec(compile(source, "file_queries_before_6.py", "exec"), module.__dict__)
+    return module
+
+
+def bench_queries(library: Library, rounds: int) -> None:
+    from vpo.library import file_queries
+
+    before = load_queries_before()
+    cases = []
+    for name, url in REQUESTS[1:]:
+        query = dict(httpx.URL(url).params)
+        offset = int(query.pop("offset", 0))
+        fields = {
+            {"path": "path_contains"}.get(key, key): value == "true"
+            if key in ("never_processed", "last_failed")
+            else value
+            for key, value in query.items()
+        }
+        cases.append((name, fields, offset))
+    cpu: dict[tuple[str, str], list[float]] = {}
+    wall: dict[tuple[str, str], list[float]] = {}
+    for _ in range(rounds):  # interleaved: each case, before then this tree
+        for name, fields, offset in cases:
+            for label, module in (("before", before), ("this", file_queries)):
+                filters = module.FileFilters(**fields)
+                started, used = time.perf_counter(), time.process_time()
+                with library._read() as connection:
+                    module.page_files(connection, filters, 50, offset)
+                wall.setdefault((name, label), []).append((time.perf_counter() - started) * 1000)
+                cpu.setdefault((name, label), []).append((time.process_time() - used) * 1000)
+    print()
+    print(
+        f"| queries only, {rounds} rounds | CPU ms before | CPU ms this | CPU this / before "
+        "| wall ms before | wall ms this |"
+    )
+    print("| --- | --- | --- | --- | --- | --- |")
+    for name, _, _ in cases:
+        old_cpu, new_cpu = (statistics.median(cpu[(name, label)]) for label in ("before", "this"))
+        old_wall, new_wall = (
+            statistics.median(wall[(name, label)]) for label in ("before", "this")
+        )
+        print(
+            f"| {name} | {old_cpu:.1f} | {new_cpu:.1f} | {new_cpu / old_cpu:.2f} | "
+            f"{old_wall:.1f} | {new_wall:.1f} |"
+        )
 
 
 def bench_events(jobs: int) -> None:
@@ -234,8 +304,9 @@ def main() -> None:
     parser.add_argument("--files", type=int, default=100_000)
     parser.add_argument("--rounds", type=int, default=30)
     parser.add_argument("--jobs", type=int, default=20)
+    parser.add_argument("--compare-queries", action="store_true")
     args = parser.parse_args()
-    bench_endpoints(args.files, args.rounds)
+    bench_endpoints(args.files, args.rounds, args.compare_queries)
     bench_events(args.jobs)
     print()
     print(f"load average at the end: {', '.join(f'{x:.1f}' for x in os.getloadavg())}")

@@ -1,7 +1,9 @@
 """Browsing the library for the API: filtered file pages, one file with its history.
 
 Every filter is a bound parameter; the page is ordered by id (stable under
-inserts) and ``total`` counts every match in the same snapshot.
+inserts) and ``total`` counts every match in the same snapshot. Filters read
+the per-file summary of schema 6 through the covering index ``files_browse``
+(docs/library.md, Migrations); the page's ids come first, then its rows.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ import enum
 import os
 import sqlite3
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -46,13 +48,6 @@ class FileOrder(str, enum.Enum):
     ID = "id"
     PATH = "path"
     PATH_DESC = "-path"
-
-
-_ORDER_SQL = {
-    FileOrder.ID: "f.id",
-    FileOrder.PATH: "f.path, f.id",
-    FileOrder.PATH_DESC: "f.path DESC, f.id DESC",
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,48 +94,111 @@ class FileDetail:
     history: tuple[FileResultRow, ...]
 
 
-def _where(filters: FileFilters) -> tuple[str, list[object]]:
+# Every filter and the id order are read from one narrow covering index (schema 6):
+# a filtered count or page is one scan of it, not of the wide table or of tracks.
+# A file whose summary cannot answer a filter (summary_exact = 0: several video
+# tracks, a language holding a comma) is answered from the tracks table instead.
+_BROWSE = "files f INDEXED BY files_browse"
+
+
+def _where(filters: FileFilters, path: str | None = None) -> tuple[str, list[object]]:
+    """The WHERE clause on ``f`` (files_browse); ``path``: the column holding the
+    file's path in the query, when it has one."""
     clauses = ["f.status != 'missing'"]
     params: list[object] = []
     if filters.path_contains:
-        clauses.append("instr(f.path, ?) > 0")
+        if path is None:  # the path index holds every path with its id: scanned alone
+            clauses.append("f.id IN (SELECT n.id FROM files n WHERE instr(n.path, ?) > 0)")
+        else:  # a page stops at its last row, without a list of every match
+            clauses.append(f"instr({path}, ?) > 0")
         params.append(os.fsencode(filters.path_contains))
     if filters.container:
         clauses.append("f.container = ?")
         params.append(filters.container)
-    # Set-based subqueries (one pass over an index each, then a lookup per file)
-    # instead of one correlated probe per file: what keeps 100,000 files fast.
-    for track_type, column, value, present in (
-        ("video", "codec", filters.video_codec, True),
-        ("audio", "language", filters.audio_language, True),
-        ("audio", "language", filters.no_audio_language, False),
-        ("subtitle", "language", filters.subtitle_language, True),
-        ("subtitle", "language", filters.no_subtitle_language, False),
+    if filters.video_codec:
+        clauses.append(
+            f"CASE WHEN f.summary_exact THEN f.video_codec = ? "
+            f"ELSE f.id IN {_tracks_having('video', 'codec')} END"
+        )
+        params.extend((filters.video_codec, filters.video_codec))
+    for track_type, value, present in (
+        ("audio", filters.audio_language, True),
+        ("audio", filters.no_audio_language, False),
+        ("subtitle", filters.subtitle_language, True),
+        ("subtitle", filters.no_subtitle_language, False),
     ):
         if value:
-            operator = "IN" if present else "NOT IN"
-            clauses.append(
-                f"f.id {operator} (SELECT t.file_id FROM tracks t "
-                f"WHERE t.type = ? AND t.{column} = ?)"
-            )
-            params.extend((track_type, value))
+            clauses.append(_language_clause(track_type, present, value, params))
     if filters.resolution is not None:
         low, high = _HEIGHTS[filters.resolution]
         clauses.append(
-            "f.id IN (SELECT t.file_id FROM tracks t WHERE t.type = 'video' "
-            "AND t.height BETWEEN ? AND ?)"
+            "CASE WHEN f.summary_exact THEN f.video_height BETWEEN ? AND ? ELSE f.id IN "
+            "(SELECT t.file_id FROM tracks t WHERE t.type = 'video' "
+            "AND t.height BETWEEN ? AND ?) END"
         )
-        params.extend((low, high))
+        params.extend((low, high, low, high))
+    # last_outcome: the outcome of the file's newest result (NULL: none), kept by triggers.
     if filters.never_processed:
-        clauses.append(
-            "f.id NOT IN (SELECT r.file_id FROM file_results r WHERE r.file_id IS NOT NULL)"
-        )
+        clauses.append("f.last_outcome IS NULL")
     if filters.last_failed:
-        clauses.append(
-            "f.id IN (SELECT r.file_id FROM file_results r WHERE r.outcome = 'failed' "
-            "AND r.id IN (SELECT MAX(l.id) FROM file_results l GROUP BY l.file_id))"
-        )
+        clauses.append("f.last_outcome = 'failed'")
     return " WHERE " + " AND ".join(clauses), params
+
+
+def _language_clause(track_type: str, present: bool, value: str, params: list[object]) -> str:
+    """Has (or has no) ``track_type`` track in ``value``: a search of the summary's
+    ",eng,jpn," list, or of the tracks table when the summary cannot tell."""
+    slow = f"f.id {'IN' if present else 'NOT IN'} {_tracks_having(track_type, 'language')}"
+    if "," in value:  # cannot be told from a comma-separated list
+        params.append(value)
+        return slow
+    column = f"f.{track_type}_languages"
+    found = f"coalesce(instr({column}, ?), 0) > 0"
+    params.extend((f",{value},", value))
+    return f"CASE WHEN f.summary_exact THEN {'' if present else 'NOT '}{found} ELSE {slow} END"
+
+
+def _tracks_having(track_type: str, column: str) -> str:
+    """Files having a ``track_type`` track whose ``column`` is the bound value (one
+    range scan of a covering tracks index, run only when a file needs it)."""
+    return f"(SELECT t.file_id FROM tracks t WHERE t.type = '{track_type}' AND t.{column} = ?)"
+
+
+# The list's columns; from the tracks table for a file without an exact summary.
+_FIRST_VIDEO = (
+    "(SELECT t.{column} FROM tracks t WHERE t.file_id = f.id AND +t.type = 'video' "
+    "ORDER BY t.position LIMIT 1)"
+)
+_LANGUAGES = (
+    "(SELECT group_concat(t.language, ',') FROM tracks t "
+    "WHERE t.file_id = f.id AND +t.type = '{track_type}')"
+)
+_SUMMARY_COLUMNS = ", ".join(
+    f"CASE WHEN f.summary_exact THEN {fast} ELSE {slow} END"
+    for fast, slow in (
+        ("f.video_codec", _FIRST_VIDEO.format(column="codec")),
+        ("f.video_height", _FIRST_VIDEO.format(column="height")),
+        *(
+            (
+                f"substr(f.{kind}_languages, 2, length(f.{kind}_languages) - 2)",
+                _LANGUAGES.format(track_type=kind),
+            )
+            for kind in ("audio", "subtitle")
+        ),
+    )
+)
+_PAGE_IDS: dict[FileOrder | None, str] = {
+    FileOrder.ID: f"SELECT f.id FROM {_BROWSE}{{where}} ORDER BY f.id LIMIT ? OFFSET ?",
+    # Filtered by path: the table itself, in id order (it holds the summary too).
+    None: "SELECT f.id FROM files f{where} ORDER BY f.id LIMIT ? OFFSET ?",
+    # The path index gives the order (path and id only); the filters are read
+    # from files_browse by id, so no row of the table is read before the page's.
+    **{
+        order: f"SELECT f.id FROM files p CROSS JOIN {_BROWSE} ON f.id = p.id{{where}} "
+        f"ORDER BY p.path{direction} LIMIT ? OFFSET ?"
+        for order, direction in ((FileOrder.PATH, ""), (FileOrder.PATH_DESC, " DESC"))
+    },
+}
 
 
 def page_files(
@@ -151,23 +209,30 @@ def page_files(
     order: FileOrder = FileOrder.ID,
 ) -> tuple[list[FileSummary], int]:
     where, params = _where(filters)
-    (total,) = connection.execute(f"SELECT COUNT(*) FROM files f{where}", params).fetchone()
-    found = connection.execute(
-        # "+t.type": look the page's tracks up by primary key (file_id), not by the
-        # type indexes, which would scan every track of that type per row.
-        "SELECT f.id, f.path, f.size, f.status, f.container, f.duration, "
-        "(SELECT t.codec FROM tracks t WHERE t.file_id = f.id AND +t.type = 'video' "
-        " ORDER BY t.position LIMIT 1), "
-        "(SELECT t.height FROM tracks t WHERE t.file_id = f.id AND +t.type = 'video' "
-        " ORDER BY t.position LIMIT 1), "
-        "(SELECT group_concat(t.language, ',') FROM tracks t "
-        " WHERE t.file_id = f.id AND +t.type = 'audio'), "
-        "(SELECT group_concat(t.language, ',') FROM tracks t "
-        " WHERE t.file_id = f.id AND +t.type = 'subtitle') "
-        f"FROM files f{where} ORDER BY {_ORDER_SQL[order]} LIMIT ? OFFSET ?",
-        [*params, limit, offset],
-    ).fetchall()
-    return [_summary(row) for row in found], int(total)
+    # Status and container alone: the narrower files_by_status covers the count.
+    counted = "files f" if replace(filters, container=None) == FileFilters() else _BROWSE
+    (total,) = connection.execute(f"SELECT COUNT(*) FROM {counted}{where}", params).fetchone()
+    if filters.path_contains:
+        by_path = order is not FileOrder.ID
+        where, params = _where(filters, "p.path" if by_path else "f.path")
+        query = _PAGE_IDS[order if by_path else None]
+    else:
+        query = _PAGE_IDS[order]
+    ids = [
+        file_id
+        for (file_id,) in connection.execute(query.format(where=where), [*params, limit, offset])
+    ]
+    if not ids:
+        return [], int(total)
+    found = {
+        row[0]: row
+        for row in connection.execute(
+            "SELECT f.id, f.path, f.size, f.status, f.container, f.duration, "
+            f"{_SUMMARY_COLUMNS} FROM files f WHERE f.id IN ({', '.join('?' * len(ids))})",
+            ids,
+        )
+    }
+    return [_summary(found[file_id]) for file_id in ids], int(total)
 
 
 def _summary(row: Sequence[Any]) -> FileSummary:

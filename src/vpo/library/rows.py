@@ -43,6 +43,15 @@ ATTACHMENT_COLUMNS = ("position", "attachment_id", "file_name", "mime_type", "si
 # Per-file media columns of the ``files`` table (besides path, stat key and bookkeeping).
 MEDIA_COLUMNS = ("container", "format_name", "duration", "bit_rate", "title", "chapter_count")
 
+# The per-file track summary on ``files`` (schema 6) that the file list filters on.
+BROWSE_COLUMNS = (
+    "video_codec",
+    "video_height",
+    "audio_languages",
+    "subtitle_languages",
+    "summary_exact",
+)
+
 TrackRow = tuple[object, ...]
 AttachmentRow = tuple[object, ...]
 MediaRow = tuple[object, ...]
@@ -167,6 +176,31 @@ def media_to_row(media: MediaFile) -> MediaRow:
         media.title,
         media.chapter_count,
     )
+
+
+def browse_row(media: MediaFile) -> tuple[object, ...]:
+    """The ``BROWSE_COLUMNS`` of a probed file, what migration 6 computes from its tracks.
+
+    Languages are listed in track order between commas (",eng,jpn,eng,"), None
+    without such a track. ``summary_exact`` is 0 when a filter cannot be answered
+    from the summary: several video tracks, or a language holding a comma.
+    """
+    ordered = sorted(media.tracks, key=lambda track: track.index)
+    video = [track for track in ordered if track.type is TrackType.VIDEO]
+    audio = [track.language for track in ordered if track.type is TrackType.AUDIO]
+    subtitles = [track.language for track in ordered if track.type is TrackType.SUBTITLE]
+    exact = len(video) <= 1 and not any("," in language for language in (*audio, *subtitles))
+    return (
+        video[0].codec if video else None,
+        video[0].height if video else None,
+        _listed(audio),
+        _listed(subtitles),
+        int(exact),
+    )
+
+
+def _listed(values: Sequence[str]) -> str | None:
+    return f",{','.join(values)}," if values else None
 
 
 def media_from_rows(

@@ -14,6 +14,9 @@ file_results).
 Version 5 stores what Sonarr/Radarr know about titles (``arr_titles``: one row per
 film or series) and which title each file belongs to (``arr_files``, by path,
 with the episode's own fields), see vpo.library.metadata.
+Version 6 keeps a per-file summary of the tracks and of the last processing
+result on ``files`` (what the API's filters and file list read) and a covering
+index over it: one narrow index scan per filtered page at 100,000 files.
 """
 
 from __future__ import annotations
@@ -273,6 +276,65 @@ CREATE TABLE arr_files (
 """
 
 _V5_ARR_FILES_TITLE = "CREATE INDEX arr_files_by_title ON arr_files (title_id)"
+# What the file list shows and filters on, kept on the file's row so a filtered page
+# is one scan of a narrow index (files_browse) instead of subqueries over tracks.
+# Written with the tracks by vpo.library.writes (rows.browse_row); the languages
+# are every track's of that type in position order, between commas (",eng,jpn,").
+# summary_exact = 0 (the default, and a file with several video tracks or a
+# language holding a comma): the filters and the list read the tracks table instead.
+_V6_FILES_SUMMARY = (
+    "ALTER TABLE files ADD COLUMN video_codec TEXT",  # first video track's
+    "ALTER TABLE files ADD COLUMN video_height INTEGER",  # first video track's
+    "ALTER TABLE files ADD COLUMN audio_languages TEXT",
+    "ALTER TABLE files ADD COLUMN subtitle_languages TEXT",
+    "ALTER TABLE files ADD COLUMN summary_exact INTEGER NOT NULL DEFAULT 0",
+    # outcome of the newest file_results row of this file; NULL: never processed
+    "ALTER TABLE files ADD COLUMN last_outcome TEXT",
+)
+
+_V6_LISTED = (
+    "(SELECT ',' || group_concat(l.language, ',') || ',' FROM (SELECT t.language FROM tracks t "
+    "WHERE t.file_id = files.id AND t.type = '{type}' ORDER BY t.position) l)"
+)
+_V6_FILL_SUMMARY = f"""
+UPDATE files SET
+    video_codec = (SELECT t.codec FROM tracks t WHERE t.file_id = files.id
+                   AND t.type = 'video' ORDER BY t.position LIMIT 1),
+    video_height = (SELECT t.height FROM tracks t WHERE t.file_id = files.id
+                    AND t.type = 'video' ORDER BY t.position LIMIT 1),
+    audio_languages = {_V6_LISTED.format(type="audio")},
+    subtitle_languages = {_V6_LISTED.format(type="subtitle")},
+    summary_exact = NOT EXISTS (SELECT 1 FROM tracks t WHERE t.file_id = files.id AND (
+        (t.type = 'video' AND t.position > (SELECT MIN(v.position) FROM tracks v
+                                            WHERE v.file_id = files.id AND v.type = 'video'))
+        OR (t.type IN ('audio', 'subtitle') AND instr(t.language, ',') > 0)))
+"""
+
+# The newest result (highest id) of a file, whichever statement adds, moves or
+# deletes results (including ON DELETE SET NULL when a file is pruned).
+_V6_LAST_OUTCOME = (
+    "UPDATE files SET last_outcome = (SELECT r.outcome FROM file_results r "
+    "WHERE r.file_id = files.id ORDER BY r.id DESC LIMIT 1) WHERE id = {file_id}"
+)
+_V6_FILL_LAST_OUTCOME = (
+    "UPDATE files SET last_outcome = (SELECT r.outcome FROM file_results r "
+    "WHERE r.file_id = files.id ORDER BY r.id DESC LIMIT 1)"
+)
+_V6_TRIGGERS = (
+    "CREATE TRIGGER file_results_last_added AFTER INSERT ON file_results "
+    f"WHEN NEW.file_id IS NOT NULL BEGIN {_V6_LAST_OUTCOME.format(file_id='NEW.file_id')}; END",
+    "CREATE TRIGGER file_results_last_removed AFTER DELETE ON file_results "
+    f"WHEN OLD.file_id IS NOT NULL BEGIN {_V6_LAST_OUTCOME.format(file_id='OLD.file_id')}; END",
+    "CREATE TRIGGER file_results_last_changed AFTER UPDATE OF file_id, outcome ON file_results "
+    f"BEGIN {_V6_LAST_OUTCOME.format(file_id='OLD.file_id')}; "
+    f"{_V6_LAST_OUTCOME.format(file_id='NEW.file_id')}; END",
+)
+
+# Led by id: pages in id order and every filter read from the index alone.
+_V6_BROWSE_INDEX = (
+    "CREATE INDEX files_browse ON files (id, status, container, video_codec, video_height, "
+    "summary_exact, last_outcome, audio_languages, subtitle_languages)"
+)
 
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(
@@ -323,6 +385,20 @@ MIGRATIONS: tuple[Migration, ...] = (
         version=5,
         description="Sonarr/Radarr metadata: titles and the title of each file",
         statements=(_V5_ARR_TITLES, _V5_ARR_FILES, _V5_ARR_FILES_TITLE),
+    ),
+    Migration(
+        version=6,
+        description="per-file track summary and last outcome on files, covering index for "
+        "the API's filtered pages",
+        statements=(
+            *_V6_FILES_SUMMARY,
+            _V6_FILL_SUMMARY,
+            _V6_FILL_LAST_OUTCOME,
+            *_V6_TRIGGERS,
+            _V6_BROWSE_INDEX,
+        ),
+        # Only adds columns derived from rows it leaves alone, in one transaction:
+        # no copy (it would cost more than the migration at 100,000 files).
     ),
 )
 

@@ -21,6 +21,11 @@ _ATTACHMENT_INSERT = (
     f"VALUES ({', '.join('?' * (len(rows.ATTACHMENT_COLUMNS) + 1))})"
 )
 _MEDIA_SELECT = ", ".join(rows.MEDIA_COLUMNS)
+_MEDIA_MARKS = ", ".join("?" * len(rows.MEDIA_COLUMNS))
+# The track summary the file list filters on (schema 6), written with the tracks.
+_BROWSE_SELECT = ", ".join(rows.BROWSE_COLUMNS)
+_BROWSE_MARKS = ", ".join("?" * len(rows.BROWSE_COLUMNS))
+_BROWSE_UPDATE = ", ".join(f"{column} = excluded.{column}" for column in rows.BROWSE_COLUMNS)
 
 
 def upsert_media(
@@ -30,15 +35,15 @@ def upsert_media(
     media_row = rows.media_to_row(media)
     connection.execute(
         "INSERT INTO files (path, size, mtime_ns, inode, device, ctime_ns, status, last_error, "
-        f"{_MEDIA_SELECT}, probed_at, first_seen, updated_at) "
-        "VALUES (?, ?, ?, ?, ?, ?, 'ok', NULL, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+        f"{_MEDIA_SELECT}, {_BROWSE_SELECT}, probed_at, first_seen, updated_at) "
+        f"VALUES (?, ?, ?, ?, ?, ?, 'ok', NULL, {_MEDIA_MARKS}, {_BROWSE_MARKS}, ?, ?, ?) "
         "ON CONFLICT (path) DO UPDATE SET size = excluded.size, mtime_ns = excluded.mtime_ns, "
         "inode = excluded.inode, device = excluded.device, ctime_ns = excluded.ctime_ns, "
         "status = 'ok', last_error = NULL, "
         "container = excluded.container, format_name = excluded.format_name, "
         "duration = excluded.duration, bit_rate = excluded.bit_rate, title = excluded.title, "
-        "chapter_count = excluded.chapter_count, probed_at = excluded.probed_at, "
-        "updated_at = excluded.updated_at",
+        f"chapter_count = excluded.chapter_count, {_BROWSE_UPDATE}, "
+        "probed_at = excluded.probed_at, updated_at = excluded.updated_at",
         (
             encoded,
             media.size,
@@ -47,6 +52,7 @@ def upsert_media(
             media.device,
             ctime_ns,
             *media_row,
+            *rows.browse_row(media),
             now,
             now,
             now,
@@ -71,12 +77,15 @@ def upsert_failure(connection: sqlite3.Connection, failure: ProbeFailure, now: f
     key = failure.key
     connection.execute(
         "INSERT INTO files (path, size, mtime_ns, inode, device, ctime_ns, status, last_error, "
-        "probed_at, first_seen, updated_at) VALUES (?, ?, ?, ?, ?, ?, 'error', ?, ?, ?, ?) "
+        "summary_exact, probed_at, first_seen, updated_at) "
+        "VALUES (?, ?, ?, ?, ?, ?, 'error', ?, 1, ?, ?, ?) "
         "ON CONFLICT (path) DO UPDATE SET size = excluded.size, mtime_ns = excluded.mtime_ns, "
         "inode = excluded.inode, device = excluded.device, ctime_ns = excluded.ctime_ns, "
         "status = 'error', "
         "last_error = excluded.last_error, container = NULL, format_name = NULL, "
         "duration = NULL, bit_rate = NULL, title = NULL, chapter_count = 0, "
+        "video_codec = NULL, video_height = NULL, audio_languages = NULL, "
+        "subtitle_languages = NULL, summary_exact = 1, "
         "probed_at = excluded.probed_at, updated_at = excluded.updated_at",
         (
             encoded,

@@ -222,13 +222,12 @@ def test_a_version_1_library_with_data_migrates_to_version_2(
         assert (record.original_size, record.bytes_saved) == (None, None)
         assert (record.encode_seconds, record.encode_speed) == (None, None)
         assert library.totals().bytes_saved == 0
-
         # No ctime stored: not a cache hit until a probe stores one.
         assert library.cached_media(media.path, 900, MTIME, 42, 5) is None
+
+    with Library.open(path) as library:  # writes need the latest schema
         library.record_probe(media, 5)
         assert library.cached_media(media.path, 900, MTIME, 42, 5) == media
-
-    with Library.open(path) as library:
         # New runs record what they saved; the old run keeps "unknown".
         new = library.start_run(policy_name="anime", policy_hash="h2", workers=1)
         library.record_file_result(
