@@ -9,6 +9,7 @@ coordinator's paths; the coordinator alone records it.
 
 from __future__ import annotations
 
+import os
 import tempfile
 import time
 from collections.abc import Callable, Sequence
@@ -195,15 +196,13 @@ class Preflight:
 
     def __call__(self, dask_worker: object = None) -> str | None:
         """None when the worker may get files, else the reason it may not."""
-        from vpo.tools.versions import check_tool
-
         names = _names_of(dask_worker) if dask_worker is not None else worker_names()
         pairs = self.path_map.for_worker(names)
         found = locate_tools()
         for tool in self.tools:
-            status = check_tool(tool, getattr(found, tool))
-            if not status.state.usable:
-                return f"{tool} {status.state.value}: {status.detail}"
+            problem = _tool_problem(tool, getattr(found, tool))
+            if problem is not None:
+                return problem
         if self.sample is not None:
             seen = _map_path(self.sample, pairs)
             try:
@@ -219,6 +218,33 @@ class Preflight:
             except OSError as error:
                 return f"cannot write to {where}: {error.strerror or error}"
         return None
+
+
+_TOOLS_PASSED: set[tuple[str, str, int, int, int]] = set()  # this worker process's checks
+
+
+def _tool_problem(tool: str, path: str | None) -> str | None:
+    """Why ``tool`` at ``path`` is not usable, or None. A worker process remembers the
+    binaries that passed (by path, size, mtime and inode): a long-lived worker runs
+    each ``-version`` once, not once per batch, and a replaced binary is checked anew."""
+    from vpo.tools.versions import check_tool
+
+    key = None
+    if path is not None:
+        try:
+            info = os.stat(path)  # noqa: PTH116
+        except OSError:
+            pass
+        else:
+            key = (tool, path, info.st_size, info.st_mtime_ns, info.st_ino)
+            if key in _TOOLS_PASSED:
+                return None
+    status = check_tool(tool, path)
+    if not status.state.usable:
+        return f"{tool} {status.state.value}: {status.detail}"
+    if key is not None:
+        _TOOLS_PASSED.add(key)
+    return None
 
 
 async def stop_tools() -> int:
