@@ -106,6 +106,9 @@ class RemoteExecutor(Protocol):
     @property
     def capacity(self) -> int: ...
 
+    def hold_queued(self) -> None:
+        """Start none of the files still queued on the cluster (they come back cancelled)."""
+
     def preflight(self, check: Callable[..., str | None]) -> Sequence[tuple[RemoteWorker, str]]: ...
 
     def progress_events(
@@ -113,9 +116,6 @@ class RemoteExecutor(Protocol):
     ) -> contextlib.AbstractContextManager[str]: ...
 
     def offers(self, resources: Sequence[tuple[str, float]]) -> bool: ...
-
-    def hold_queued(self) -> None:
-        """Start none of the files still queued on the cluster (they come back cancelled)."""
 
 
 class NoWorkerError(FatalError):

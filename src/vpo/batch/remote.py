@@ -29,7 +29,6 @@ from vpo.workflow.context import CachedProbe, WorkflowContext
 from vpo.workflow.result import FileResult
 
 S = TypeVar("S")
-T = TypeVar("T")
 FileWork = Callable[[Path, WorkflowContext, CachedProbe | None, FileMetadata], FileResult]
 
 
@@ -237,6 +236,9 @@ class HeldBack:
 def hold(token: str) -> None:
     """On a worker (``Client.run``): no task of batch ``token`` starts from now on."""
     _HELD.add(token)
+
+
+T = TypeVar("T")
 
 
 def gated(token: str, work: Callable[..., T], /, *args: Any) -> T | HeldBack:
