@@ -105,7 +105,7 @@ def copies(source: Path, directory: Path, count: int) -> Path:
 
 def run_vpo(
     media: Path, database: Path, policy: Path, workers: int
-) -> tuple[float, dict[str, int], str]:
+) -> tuple[float, dict[str, float], str]:
     env = {
         **os.environ,
         "VPO_JOBS_STABLE_SECONDS": "0",
@@ -117,7 +117,8 @@ def run_vpo(
     seconds = time.perf_counter() - started
     if done.returncode != 0:
         raise SystemExit(f"vpo exited {done.returncode}: {done.stderr.decode()[-2000:]}")
-    summary = {k: v for k, v in json.loads(done.stdout)["summary"].items() if type(v) is int}
+    numbers = json.loads(done.stdout)["summary"].items()
+    summary = {k: v for k, v in numbers if type(v) in (int, float)}  # seconds: of the batch
     return seconds, summary, done.stderr.decode()
 
 
@@ -129,7 +130,7 @@ def batch(
         media = copies(source, work / name, count)
         database = work / f"{name}-{workers}.sqlite"
         seconds, summary, _ = run_vpo(media, database, policy, workers)
-        timings.append(Timing(workers, seconds, summary["changed"], summary["workers"]))
+        timings.append(Timing(workers, seconds, int(summary["changed"]), int(summary["workers"])))
     shutil.rmtree(work / name)
     return timings
 
@@ -222,6 +223,7 @@ def local_cluster(work: Path) -> Iterator[str]:
 def dask_comparison(source: Path, count: int, rounds: int, work: Path, policy: Path) -> None:
     threads: list[float] = []
     dask: list[float] = []
+    inside: dict[str, list[float]] = {"threads": [], "dask": []}  # the batch loop alone
     with local_cluster(work) as address:
         for _ in range(rounds):
             for kind, times in (("threads", threads), (f"dask://{address}", dask)):
@@ -235,11 +237,27 @@ def dask_comparison(source: Path, count: int, rounds: int, work: Path, policy: P
                 if summary["changed"] != count:
                     raise SystemExit(f"{kind}: {summary['changed']}/{count} changed")
                 times.append(seconds)
-        rate = dispatch_rate(address, 2000, work)
+                inside["threads" if kind == "threads" else "dask"].append(summary["seconds"])
+        rates = [dispatch_rate(address, 2000, work) for _ in range(3)]
     t, d = statistics.median(threads), statistics.median(dask)
-    print(f"\nremux: {count} files at 2 workers, {rounds} interleaved rounds (medians)")
-    print(f"  threads {t:.2f} s, dask (local 2-worker cluster) {d:.2f} s: {d / t:.2f}x")
-    print(f"dispatch: {rate:.0f} files/s submitted, collected and recorded (no-op work)")
+    ratios = sorted(b / a for a, b in zip(threads, dask, strict=True))
+    print(f"\nremux: {count} files at 2 workers, {rounds} interleaved rounds (medians, min-max)")
+    print(
+        f"  threads {t:.2f} s ({min(threads):.2f}-{max(threads):.2f}), dask (local 2-worker "
+        f"cluster) {d:.2f} s ({min(dask):.2f}-{max(dask):.2f}): {d / t:.2f}x "
+        f"(per round {ratios[0]:.2f}-{ratios[-1]:.2f}x)"
+    )
+    t_in, d_in = statistics.median(inside["threads"]), statistics.median(inside["dask"])
+    print(
+        f"  the batch loop alone (summary seconds: no start-up, connection or exit) "
+        f"threads {t_in:.2f} s, dask {d_in:.2f} s: {d_in / t_in:.2f}x; the rest, start-up "
+        f"to exit: threads {t - t_in:.2f} s, dask {d - d_in:.2f} s"
+    )
+    print(
+        f"dispatch: {statistics.median(rates):.0f} files/s submitted, collected and recorded "
+        f"(no-op work; 3 runs of 2000: {', '.join(f'{r:.0f}' for r in rates)})"
+    )
+    print(f"load average at the end: {os.getloadavg()[0]:.2f}")
 
 
 def _noop(path: Path) -> FileResult:

@@ -8,6 +8,7 @@ work to the workers that passed and hands back ``concurrent.futures`` futures.
 from __future__ import annotations
 
 import contextlib
+import threading
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Executor, Future
@@ -39,6 +40,8 @@ class DaskExecutor(Executor):
         self._client = client
         self.address = address
         self._allowed: list[DaskWorker] = self.workers()
+        self._token = uuid.uuid4().hex  # the tasks hold_queued() can hold back
+        self._submitted = False  # a task was submitted with this token
         self._executor = self._make_executor()
 
     @classmethod
@@ -141,10 +144,35 @@ class DaskExecutor(Executor):
         )
 
     def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+        """``fn(*args)`` on a worker (``kwargs``: Dask's submit options). The future is
+        cancelled, not failed, when the task was held back by :meth:`hold_queued`."""
+        from vpo.batch.remote import gated, unless_held
+
         resources = getattr(fn, "resources", None)  # RemoteWork of a file that encodes
         if resources:
             kwargs["resources"] = dict(resources)
-        return self._executor.submit(fn, *args, **kwargs)
+        self._submitted = True
+        return unless_held(self._executor.submit(gated, self._token, fn, *args, **kwargs))
+
+    def hold_queued(self, timeout: float = 5.0) -> None:
+        """Start no file that is only queued on the cluster: every worker is told
+        (at most ``timeout`` seconds are waited for the answers), and a queued task it
+        picks up later comes back as a cancelled future. Files already running go on.
+        Called on the first Ctrl-C and when the coordinator stops starting files."""
+        if not self._submitted:
+            return
+        from vpo.batch.remote import hold
+
+        token, self._token, self._submitted = self._token, uuid.uuid4().hex, False
+        telling = threading.Thread(
+            target=self._client.run,
+            args=(hold, token),
+            kwargs={"workers": [worker.address for worker in self._allowed], "on_error": "return"},
+            name="vpo-dask-hold",
+            daemon=True,
+        )
+        telling.start()
+        telling.join(timeout)
 
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
         self._executor.shutdown(wait=wait and not cancel_futures)

@@ -106,6 +106,9 @@ class RemoteExecutor(Protocol):
     @property
     def capacity(self) -> int: ...
 
+    def hold_queued(self) -> None:
+        """Start none of the files still queued on the cluster (they come back cancelled)."""
+
     def preflight(self, check: Callable[..., str | None]) -> Sequence[tuple[RemoteWorker, str]]: ...
 
     def progress_events(
@@ -249,6 +252,10 @@ def run_process_batch(
             limits=request.limits,
             clock=clock,
             tally=tally,
+            # all of a cluster's threads busy: one more file waits on each, so a worker
+            # never idles through the round trip to the coordinator between two files
+            queued=remote.capacity if remote is not None and workers >= remote.capacity else 0,
+            hold_queued=remote.hold_queued if remote is not None else None,
         )
     if remote is not None and not request.dry_run:
         _recover(request, observer)  # what a worker lost mid-file left on the shared storage

@@ -9,9 +9,12 @@ coordinator's paths; the coordinator alone records it.
 
 from __future__ import annotations
 
+import contextlib
+import os
 import tempfile
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future, InvalidStateError
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, TypeVar
@@ -195,15 +198,13 @@ class Preflight:
 
     def __call__(self, dask_worker: object = None) -> str | None:
         """None when the worker may get files, else the reason it may not."""
-        from vpo.tools.versions import check_tool
-
         names = _names_of(dask_worker) if dask_worker is not None else worker_names()
         pairs = self.path_map.for_worker(names)
         found = locate_tools()
         for tool in self.tools:
-            status = check_tool(tool, getattr(found, tool))
-            if not status.state.usable:
-                return f"{tool} {status.state.value}: {status.detail}"
+            problem = _tool_problem(tool, getattr(found, tool))
+            if problem is not None:
+                return problem
         if self.sample is not None:
             seen = _map_path(self.sample, pairs)
             try:
@@ -219,6 +220,91 @@ class Preflight:
             except OSError as error:
                 return f"cannot write to {where}: {error.strerror or error}"
         return None
+
+
+_HELD: set[str] = set()  # on a worker: batches whose queued files must not start
+
+
+@dataclass(frozen=True, slots=True)
+class HeldBack:
+    """What a queued file's task returns, without starting it, once its batch is held
+    (the coordinator's first Ctrl-C): the coordinator counts the file as not started."""
+
+    token: str
+
+
+def hold(token: str) -> None:
+    """On a worker (``Client.run``): no task of batch ``token`` starts from now on."""
+    _HELD.add(token)
+
+
+T = TypeVar("T")
+
+
+def gated(token: str, work: Callable[..., T], /, *args: Any) -> T | HeldBack:
+    """``work(*args)`` on a worker, unless batch ``token`` is held. The decision is
+    made here, where the file would start: a file queued on a worker either starts
+    before the hold arrives (then it finishes and is recorded) or never starts."""
+    if token in _HELD:
+        return HeldBack(token)
+    return work(*args)
+
+
+def unless_held(inner: Future[Any]) -> Future[Any]:
+    """``inner``'s outcome, except that a task held back (HeldBack) is a cancelled
+    future: the coordinator counts that file as never started."""
+    outer: Future[Any] = Future()
+
+    def settle(done: Future[Any]) -> None:
+        with contextlib.suppress(InvalidStateError):  # outer cancelled by its holder
+            if done.cancelled():
+                _cancel(outer)
+            elif (error := done.exception()) is not None:
+                outer.set_exception(error)
+            elif isinstance(result := done.result(), HeldBack):
+                _cancel(outer)
+            else:
+                outer.set_result(result)
+
+    def forward(done: Future[Any]) -> None:
+        if done.cancelled():
+            inner.cancel()
+
+    outer.add_done_callback(forward)
+    inner.add_done_callback(settle)
+    return outer
+
+
+def _cancel(future: Future[Any]) -> None:
+    future.cancel()
+    future.set_running_or_notify_cancel()  # wakes wait() and as_completed()
+
+
+_TOOLS_PASSED: set[tuple[str, str, int, int, int]] = set()  # this worker process's checks
+
+
+def _tool_problem(tool: str, path: str | None) -> str | None:
+    """Why ``tool`` at ``path`` is not usable, or None. A worker process remembers the
+    binaries that passed (by path, size, mtime and inode): a long-lived worker runs
+    each ``-version`` once, not once per batch, and a replaced binary is checked anew."""
+    from vpo.tools.versions import check_tool
+
+    key = None
+    if path is not None:
+        try:
+            info = os.stat(path)  # noqa: PTH116
+        except OSError:
+            pass
+        else:
+            key = (tool, path, info.st_size, info.st_mtime_ns, info.st_ino)
+            if key in _TOOLS_PASSED:
+                return None
+    status = check_tool(tool, path)
+    if not status.state.usable:
+        return f"{tool} {status.state.value}: {status.detail}"
+    if key is not None:
+        _TOOLS_PASSED.add(key)
+    return None
 
 
 async def stop_tools() -> int:

@@ -4,9 +4,10 @@ A job is a path and either its result, already known in the coordinator (a cache
 file that already conforms needs no worker round-trip), or a picklable callable
 that makes the result on a worker. The coordinator (the calling thread) alone
 decides on ``on_error`` and limits, reports progress and hands results on.
-Jobs are pulled lazily, never more than ``workers`` in flight, so a batch of a
-million files keeps a handful of futures in memory and ``--workers 1`` is
-strictly sequential in the given order. Only counters and failed results are
+Jobs are pulled lazily, never more than ``workers`` in flight (plus, on a Dask
+cluster, one queued per worker thread), so a batch of a million files keeps a
+handful of futures in memory and ``--workers 1`` is strictly sequential in the
+given order. Only counters and failed results are
 kept unless the caller asks for every result (``keep_results``).
 """
 
@@ -191,12 +192,20 @@ def run_batch(
     limits: BatchLimits | None = None,
     clock: Callable[[], float] = time.time,
     tally: BatchTally | None = None,
+    queued: int = 0,
+    hold_queued: Callable[[], None] | None = None,
 ) -> BatchResult:
     """Run ``jobs`` with at most ``workers`` in flight.
 
     ``stop`` may be set from outside (Ctrl-C); files not yet started are then not
     started, files in flight finish. With ``stop_on_failure`` the first failed file
     sets ``stop`` itself. ``limits`` end the batch the same gentle way.
+
+    ``queued`` more jobs may wait on a remote executor that runs at most ``workers``
+    at once (a Dask cluster of that many threads), so a worker starts its next file
+    without waiting for the coordinator. ``hold_queued`` is called once when the
+    batch stops starting files: queued jobs that have not started come back as
+    cancelled futures and count as not started.
     """
     stop = stop or threading.Event()
     limits = limits or BatchLimits()
@@ -204,10 +213,12 @@ def run_batch(
     started = time.monotonic()
     batch_start = clock()
     pending = iter(jobs)
-    in_flight: InFlight[Path, FileResult] = InFlight(executor, workers)
+    in_flight: InFlight[Path, FileResult] = InFlight(executor, workers + max(0, queued))
     stop_reason: str | None = None
     limited = False
     files_started = 0
+    held_back = 0  # queued jobs that never started
+    holding = False
 
     def finish(result: FileResult) -> None:
         nonlocal stop_reason
@@ -221,15 +232,24 @@ def run_batch(
             stop_reason = f"on_error is 'fail' and {result.path} failed: {result.error}"
             stop.set()
 
+    def hold() -> None:
+        nonlocal holding
+        if hold_queued is not None and not holding:
+            holding = True
+            hold_queued()
+
     def fill() -> bool:
         """Start jobs until ``workers`` are in flight; False once no job is left."""
         nonlocal stop_reason, limited, files_started
         while not in_flight.full():
             if stop.is_set():
+                hold()
                 return True
             reason = limits.reason_to_stop(files_started, batch_start, clock())
             if reason is not None:
                 stop_reason, limited = stop_reason or reason, True
+                if limits.max_files is None or files_started < limits.max_files:
+                    hold()  # out of time: queued files wait no longer (within a count, they run)
                 return True
             job = next(pending, None)
             if job is None:
@@ -247,11 +267,16 @@ def run_batch(
     more = fill()
     while in_flight:
         for path, future in in_flight.finished():
-            finish(_result_of(future, path))
+            if future.cancelled():  # held back before it started (hold_queued)
+                held_back += 1
+            else:
+                finish(_result_of(future, path))
         more = fill()
     if stop.is_set():
         stop_reason = stop_reason or "interrupted"
-    stopped_early = more and (stop.is_set() or limited) and next(pending, None) is not None
+    stopped_early = (stop.is_set() or limited) and (
+        held_back > 0 or (more and next(pending, None) is not None)
+    )
     return tally.result(
         workers=workers,
         seconds=time.monotonic() - started,

@@ -40,6 +40,7 @@ class InterruptController:
         *,
         stop_seconds: float = DEFAULT_STOP_SECONDS,
         on_abort: Callable[[], None] | None = None,
+        on_stop: Callable[[], None] | None = None,
     ) -> None:
         self._stop = stop
         self.notify = notify
@@ -47,6 +48,7 @@ class InterruptController:
         self._on_abort = (
             on_abort  # when tools are stopped: also stop tools elsewhere (Dask workers)
         )
+        self._on_stop = on_stop  # on the first request: hold files queued elsewhere (Dask)
         self.presses = 0
         self.first_signal: signal.Signals | None = None
         self._previous: dict[signal.Signals, Any] = {}
@@ -88,6 +90,8 @@ class InterruptController:
             self._abort()
             return
         self.first_signal = signal.Signals(signum)
+        if self._on_stop is not None:
+            self._on_stop()  # before the message: what is queued never starts after it
         if self.first_signal is signal.SIGINT:
             self.notify(
                 "Interrupted: finishing the files in progress, starting no new ones "

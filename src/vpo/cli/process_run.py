@@ -60,6 +60,7 @@ def run_process(
             lambda text: display.message(f"vpo: {text}", "yellow"),
             stop_seconds=stop_seconds,
             on_abort=getattr(pool, "stop_tools", None),  # remote workers' tools too
+            on_stop=getattr(pool, "hold_queued", None),  # files queued on remote workers
         ) as interrupt,
     ):
         if integrations is not None and request.metadata_for is None:
