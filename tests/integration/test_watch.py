@@ -145,14 +145,14 @@ def test_a_file_written_slowly_is_processed_once_after_it_settles(
     data = source.read_bytes()
     watch = setup.start()
     target = setup.folder / "film.mkv"
-    chunks = 20  # one chunk every 0.3 s: about 6 s, three times stable_seconds
+    chunks = 30  # one chunk every 0.5 s: 15 s in all (the case), gaps < stable_seconds
     step = -(-len(data) // chunks)
     with target.open("wb") as out:
         for start in range(0, len(data), step):
             out.write(data[start : start + step])
             out.flush()
             assert watch.results(target) == [], "processed before the file settled"
-            time.sleep(0.3)
+            time.sleep(0.5)
     written = time.time()
     watch.wait_for(lambda: watch.results(target) == ["changed"], "the film to be processed")
     assert audio_languages(target) == [("eng", True), ("fre", False)]
