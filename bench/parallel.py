@@ -241,7 +241,11 @@ def dask_comparison(source: Path, count: int, rounds: int, work: Path, policy: P
         rates = [dispatch_rate(address, 2000, work) for _ in range(3)]
     t, d = statistics.median(threads), statistics.median(dask)
     ratios = sorted(b / a for a, b in zip(threads, dask, strict=True))
-    print(f"\nremux: {count} files at 2 workers, {rounds} interleaved rounds (medians, min-max)")
+    size = source.stat().st_size / 1e6
+    print(
+        f"\nremux: {count} files of {size:.1f} MB at 2 workers, {rounds} interleaved rounds "
+        "(medians, min-max)"
+    )
     print(
         f"  threads {t:.2f} s ({min(threads):.2f}-{max(threads):.2f}), dask (local 2-worker "
         f"cluster) {d:.2f} s ({min(dask):.2f}-{max(dask):.2f}): {d / t:.2f}x "
@@ -252,6 +256,10 @@ def dask_comparison(source: Path, count: int, rounds: int, work: Path, policy: P
         f"  the batch loop alone (summary seconds: no start-up, connection or exit) "
         f"threads {t_in:.2f} s, dask {d_in:.2f} s: {d_in / t_in:.2f}x; the rest, start-up "
         f"to exit: threads {t - t_in:.2f} s, dask {d - d_in:.2f} s"
+    )
+    print(
+        f"  Dask's cost per file in the batch loop: {(d_in - t_in) / count * 2 * 1000:.0f} ms "
+        "of a worker's time (2 in flight)"
     )
     print(
         f"dispatch: {statistics.median(rates):.0f} files/s submitted, collected and recorded "
@@ -307,6 +315,12 @@ def main() -> None:
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2, 4])
     parser.add_argument("--library-files", type=int, default=2000)
     parser.add_argument("--dask", type=int, default=0, metavar="ROUNDS")
+    parser.add_argument(
+        "--dask-source",
+        choices=("remux", "remux-large"),
+        default="remux",
+        help="the file the Dask comparison copies (remux-large: --large-mb MB, --large-files)",
+    )
     args = parser.parse_args()
     tools = locate_tools()
     print(f"cpus: {os.cpu_count()}, load average: {os.getloadavg()[0]:.2f}")
@@ -316,7 +330,8 @@ def main() -> None:
         policy.write_text(POLICY, encoding="utf-8")
         sources = make_sources(work, tools, args.large_mb)
         if args.dask:
-            dask_comparison(sources["remux"], args.files, args.dask, work, policy)
+            count = args.large_files if args.dask_source == "remux-large" else args.files
+            dask_comparison(sources[args.dask_source], count, args.dask, work, policy)
             return
         plan = [
             ("metadata", args.files),
