@@ -14,16 +14,15 @@ import signal
 import socket
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from vpo.testmedia.demo import DEMO_FILES, DEMO_POLICY
+from vpo.testmedia.http_recorder import Recorder
 from vpo.testmedia.spec import MediaSpec
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -49,42 +48,11 @@ def tracks(path: Path) -> list[tuple[str, str, bool]]:
     ]
 
 
-@dataclass
-class MediaServer:
-    """Stands in for Jellyfin: records each refresh, answers with ``status``."""
-
-    url: str
-    status: int = 204
-    refreshes: list[dict[str, object]] = field(default_factory=list)
-
-
 @pytest.fixture
-def jellyfin() -> Iterator[MediaServer]:
-    state = MediaServer(url="")
-
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, format: str, *args: object) -> None:
-            pass
-
-        def do_POST(self) -> None:
-            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-            state.refreshes.append({"path": self.path, **body})
-            self.send_response(state.status)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-
-        def do_GET(self) -> None:  # Plex's section list, for the failure test
-            self.send_response(state.status)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    state.url = f"http://127.0.0.1:{server.server_address[1]}"
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield state
-    server.shutdown()
-    server.server_close()
+def jellyfin() -> Iterator[Recorder]:
+    """Stands in for Jellyfin: records each refresh, answers with ``status``."""
+    with Recorder(status=204) as server:
+        yield server
 
 
 @dataclass
@@ -182,7 +150,7 @@ def radarr_download(their_path: str) -> dict[str, str]:
 
 
 def test_done_when_watch_hook_and_one_refresh_per_changed_file(
-    library: dict[str, str], jellyfin: MediaServer, media_factory: MediaFactory, tmp_path: Path
+    library: dict[str, str], jellyfin: Recorder, media_factory: MediaFactory, tmp_path: Path
 ) -> None:
     root = Path(library["VPO_LIBRARY_ROOTS"])
     film = media_factory(spec(FILM), f"library/Movies/{FILM}/{FILM}.mkv")
@@ -225,15 +193,16 @@ def test_done_when_watch_hook_and_one_refresh_per_changed_file(
     finally:
         assert serve.stop() == 0
     assert ("subtitles", "eng", True) in tracks(film)  # the demo policy turned them on
-    assert [r["Updates"] for r in jellyfin.refreshes] == [
-        [{"Path": str(watched), "UpdateType": "Modified"}],
-        [{"Path": str(film), "UpdateType": "Modified"}],
+    refreshes = jellyfin.requests
+    assert [r.body for r in refreshes] == [
+        {"Updates": [{"Path": str(watched), "UpdateType": "Modified"}]},
+        {"Updates": [{"Path": str(film), "UpdateType": "Modified"}]},
     ]
-    assert {r["path"] for r in jellyfin.refreshes} == {"/Library/Media/Updated"}
+    assert {(r.method, r.path) for r in refreshes} == {("POST", "/Library/Media/Updated")}
 
 
 def test_media_server_failures_are_one_warning_each_and_the_file_is_processed(
-    library: dict[str, str], jellyfin: MediaServer, media_factory: MediaFactory, tmp_path: Path
+    library: dict[str, str], jellyfin: Recorder, media_factory: MediaFactory, tmp_path: Path
 ) -> None:
     root = Path(library["VPO_LIBRARY_ROOTS"])
     jellyfin.status = 401  # a wrong API key

@@ -10,16 +10,15 @@ import signal
 import socket
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any, cast
 
 import httpx
 import pytest
 
+from vpo.testmedia.http_recorder import Recorder, Request
 from vpo.testmedia.spec import AudioSpec, MediaSpec
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -44,44 +43,21 @@ phases:
 """
 
 
-@dataclass
-class Receiver:
-    """Stands in for a notification service: records each JSON message apprise posts."""
-
-    url: str
-    messages: list[dict[str, object]] = field(default_factory=list)
-    arrived: threading.Condition = field(default_factory=threading.Condition)
-
-    def wait_for(self, count: int) -> list[dict[str, object]]:
-        with self.arrived:
-            assert self.arrived.wait_for(lambda: len(self.messages) >= count, WAIT), self.messages
-            return list(self.messages)
-
-
 @pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    state = Receiver(url="")
+def receiver() -> Iterator[Recorder]:
+    """Stands in for a notification service: records each JSON message apprise posts."""
+    with Recorder() as server:
+        yield server
 
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, format: str, *args: object) -> None:
-            pass
 
-        def do_POST(self) -> None:
-            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-            with state.arrived:
-                state.messages.append(body)
-                state.arrived.notify_all()
-            self.send_response(200)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
+def apprise_url(server: Recorder) -> str:
+    return f"json://127.0.0.1:{server.port}/vpo"
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    state.url = f"json://127.0.0.1:{server.server_address[1]}/vpo"
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield state
-    server.shutdown()
-    server.server_close()
+
+def messages(requests: list[Request]) -> list[dict[str, Any]]:
+    bodies = [request.body for request in requests]
+    assert all(isinstance(body, dict) for body in bodies), bodies
+    return cast(list[dict[str, Any]], bodies)
 
 
 @pytest.fixture
@@ -139,14 +115,14 @@ def wait_job(client: httpx.Client, job_id: int) -> dict[str, object]:
 
 
 def test_serve_sends_one_message_per_finished_job_and_one_per_failed_file(
-    env: dict[str, str], receiver: Receiver, media_factory: MediaFactory, tmp_path: Path
+    env: dict[str, str], receiver: Recorder, media_factory: MediaFactory, tmp_path: Path
 ) -> None:
     first = tmp_path / "library" / "first"
     changing = media_factory(FOREIGN_FIRST, "library/first/changing.mkv")
     media_factory(ENGLISH_FIRST, "library/first/conformant.mkv")
     bad = broken(first / "bad.mkv")
     media_factory(FOREIGN_FIRST, "library/second/other.mkv")
-    env["VPO_NOTIFICATIONS_URLS"] = receiver.url
+    env["VPO_NOTIFICATIONS_URLS"] = apprise_url(receiver)
     env["VPO_NOTIFICATIONS_ON"] = "job_finished,file_failed"
     process, address = serve(env, tmp_path / "serve.log")
     try:
@@ -165,12 +141,12 @@ def test_serve_sends_one_message_per_finished_job_and_one_per_failed_file(
                 ids.append(created.json()["id"])
             for job_id in ids:
                 assert wait_job(client, job_id)["status"] == "completed"
-        messages = receiver.wait_for(3)
+        arrived = messages(receiver.wait_for(3, WAIT))
     finally:
         process.send_signal(signal.SIGTERM)
         assert process.wait(WAIT) == 0
-    assert len(receiver.messages) == 3  # nothing more arrived by the daemon's exit
-    file_failed, first_job, second_job = messages
+    assert len(messages(receiver.requests)) == 3  # nothing more arrived by the daemon's exit
+    file_failed, first_job, second_job = arrived
     assert file_failed["type"] == "failure"
     assert file_failed["title"] == f"vpo: {bad} failed"
     assert str(file_failed["message"]).startswith(f"job {ids[0]}: {bad}: ")
@@ -237,14 +213,14 @@ def test_an_unreachable_url_is_one_warning_and_the_hook_still_succeeds(
 
 
 def test_the_hook_inline_run_is_told_like_a_job(
-    env: dict[str, str], receiver: Receiver, media_factory: MediaFactory, tmp_path: Path
+    env: dict[str, str], receiver: Recorder, media_factory: MediaFactory, tmp_path: Path
 ) -> None:
     media_factory(FOREIGN_FIRST, "library/Film/Film.mkv")
     env.update(
         {
             "VPO_INTEGRATIONS_RADARR_POLICY": "order",
             "VPO_INTEGRATIONS_RADARR_PATH_MAP": f"/movies={tmp_path / 'library'}",
-            "VPO_NOTIFICATIONS_URLS": receiver.url,
+            "VPO_NOTIFICATIONS_URLS": apprise_url(receiver),
         }
     )
     done = subprocess.run(
@@ -256,7 +232,7 @@ def test_the_hook_inline_run_is_told_like_a_job(
         stdin=subprocess.DEVNULL,
     )
     assert done.returncode == 0, done.stderr
-    (message,) = receiver.messages  # sent before the hook exited
+    (message,) = messages(receiver.requests)  # sent before the hook exited
     assert message["title"] == (
         "vpo: vpo hook radarr: Download Film.mkv completed: "
         "1 changed, 0 unchanged, 0 skipped, 0 failed"
@@ -264,22 +240,22 @@ def test_the_hook_inline_run_is_told_like_a_job(
 
 
 def test_vpo_process_notifies_only_when_asked(
-    env: dict[str, str], receiver: Receiver, media_factory: MediaFactory, tmp_path: Path
+    env: dict[str, str], receiver: Recorder, media_factory: MediaFactory, tmp_path: Path
 ) -> None:
     folder = tmp_path / "library"
     media_factory(ENGLISH_FIRST, "library/ok.mkv")
     bad = broken(folder / "bad.mkv")
     policy = tmp_path / "policies" / "order.yaml"
-    env["VPO_NOTIFICATIONS_URLS"] = receiver.url
+    env["VPO_NOTIFICATIONS_URLS"] = apprise_url(receiver)
     command = [str(VPO), "process", "-p", str(policy), str(folder)]
     plain = subprocess.run(command, env=env, capture_output=True, timeout=WAIT)
     assert plain.returncode == 1  # some files failed
-    assert receiver.messages == []  # [notifications] process is off by default
+    assert messages(receiver.requests) == []  # [notifications] process is off by default
     env["VPO_NOTIFICATIONS_PROCESS"] = "true"
     env["VPO_NOTIFICATIONS_ON"] = "job_failed"
     asked = subprocess.run(command, env=env, capture_output=True, timeout=WAIT)
     assert asked.returncode == 1
-    (message,) = receiver.messages
+    (message,) = messages(receiver.requests)
     assert message["title"] == (
         "vpo: vpo process (order.yaml) completed: 0 changed, 1 unchanged, 0 skipped, 1 failed"
     )

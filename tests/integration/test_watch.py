@@ -14,7 +14,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -24,6 +23,7 @@ import pytest
 
 from vpo.library import Library
 from vpo.library.records import FileStatus
+from vpo.testmedia.http_recorder import Recorder
 from vpo.testmedia.spec import AudioSpec, MediaSpec
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -281,24 +281,8 @@ def test_an_invalid_watch_policy_stops_the_start_with_one_line(setup: Setup) -> 
 def test_the_media_server_gets_one_refresh_per_changed_file(
     setup: Setup, media_factory: MediaFactory
 ) -> None:
-    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
-    received: list[dict[str, object]] = []
-
-    class Jellyfin(BaseHTTPRequestHandler):
-        def log_message(self, format: str, *args: object) -> None:
-            pass
-
-        def do_POST(self) -> None:
-            body = self.rfile.read(int(self.headers["Content-Length"]))
-            received.append({"path": self.path, **json.loads(body)})
-            self.send_response(204)
-            self.end_headers()
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Jellyfin)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        setup.env["VPO_INTEGRATIONS_JELLYFIN_URL"] = f"http://127.0.0.1:{server.server_address[1]}"
+    with Recorder(status=204) as jellyfin:
+        setup.env["VPO_INTEGRATIONS_JELLYFIN_URL"] = jellyfin.url
         changing = media_factory(FOREIGN_FIRST, "incoming/changing.mkv")
         conformant = media_factory(ENGLISH_FIRST, "incoming/conformant.mkv")
         watch = setup.start()
@@ -308,12 +292,11 @@ def test_the_media_server_gets_one_refresh_per_changed_file(
         assert (watch.results(changing), watch.results(conformant)) == (["changed"], ["unchanged"])
         watch.wait_for(lambda: "jellyfin told about" in watch.text(), "the refresh")
         assert watch.stop() == 0  # every refresh is sent before the runner stops
-    finally:
-        server.shutdown()
-        server.server_close()
+    received = [(r.method, r.path, r.body) for r in jellyfin.requests]
     assert received == [
-        {
-            "path": "/Library/Media/Updated",
-            "Updates": [{"Path": str(changing), "UpdateType": "Modified"}],
-        }
+        (
+            "POST",
+            "/Library/Media/Updated",
+            {"Updates": [{"Path": str(changing), "UpdateType": "Modified"}]},
+        )
     ]

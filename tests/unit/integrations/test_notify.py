@@ -3,13 +3,9 @@ stand-in server on loopback (``json://`` URLs), unreachable and silent servers i
 
 from __future__ import annotations
 
-import json
 import socket
-import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
@@ -23,6 +19,7 @@ from vpo.integrations.notify import (
     run_message,
     run_messages,
 )
+from vpo.testmedia.http_recorder import Recorder
 
 COUNTS = {"changed": 2, "unchanged": 1, "skipped": 0, "failed": 1}
 REPORT = RunReport(
@@ -33,49 +30,15 @@ REPORT = RunReport(
 )
 
 
-@dataclass
-class StandIn:
-    url: str  # json://127.0.0.1:PORT/notify
-    bodies: list[dict[str, object]] = field(default_factory=list)
-    status: int = 200
-    silent: bool = False
-    hold: threading.Event = field(default_factory=threading.Event)
-    arrived: threading.Condition = field(default_factory=threading.Condition)
-
-    def wait_for(self, count: int) -> list[dict[str, object]]:
-        with self.arrived:
-            assert self.arrived.wait_for(lambda: len(self.bodies) >= count, 10), self.bodies
-        return self.bodies
-
-
 @pytest.fixture
-def stand_in() -> Iterator[StandIn]:
-    state = StandIn(url="")
+def stand_in() -> Iterator[Recorder]:
+    with Recorder() as server:
+        yield server
 
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, format: str, *args: object) -> None:
-            pass
 
-        def do_POST(self) -> None:
-            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-            with state.arrived:
-                state.bodies.append({"path": self.path, **body})
-                state.arrived.notify_all()
-            if state.silent:
-                state.hold.wait(10)  # no answer while the test runs
-                return
-            self.send_response(state.status)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    state.url = f"json://127.0.0.1:{server.server_address[1]}/notify"
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield state
-    state.hold.set()
-    server.shutdown()
-    server.server_close()
+def json_url(server: Recorder) -> str:
+    """The apprise URL that posts a JSON message to ``server``'s /notify."""
+    return f"json://127.0.0.1:{server.port}/notify"
 
 
 def notifier(
@@ -154,32 +117,36 @@ def test_no_urls_means_no_notifier() -> None:
     assert Notifier.from_config(NotificationsConfig()) is None
 
 
-def test_a_finished_job_is_one_json_message(stand_in: StandIn) -> None:
-    sender, warnings = notifier(stand_in.url)
+def test_a_finished_job_is_one_json_message(stand_in: Recorder) -> None:
+    sender, warnings = notifier(json_url(stand_in))
     sender.run_finished(REPORT)
     sender.close()
-    (body,) = stand_in.bodies
-    assert body["path"] == "/notify"
+    (request,) = stand_in.requests
+    assert request.path == "/notify"
+    body = request.body
+    assert isinstance(body, dict)
     assert body["type"] == "failure"
     assert body["title"] == run_message(REPORT).title
     assert "- /media/b.mkv: mkvmerge failed" in str(body["message"])
     assert warnings == []
 
 
-def test_a_failed_file_is_told_at_once_when_asked(stand_in: StandIn) -> None:
-    sender, _ = notifier(stand_in.url, on=("file_failed",))
+def test_a_failed_file_is_told_at_once_when_asked(stand_in: Recorder) -> None:
+    sender, _ = notifier(json_url(stand_in), on=("file_failed",))
     sender.file_failed("job 4", "/media/c.mkv", "ffprobe failed (exit 1): invalid data")
-    (body,) = stand_in.wait_for(1)  # before close: sent from the notifier's own thread
+    (request,) = stand_in.wait_for(1)  # before close: sent from the notifier's own thread
+    body = request.body
+    assert isinstance(body, dict)
     assert body["title"] == "vpo: /media/c.mkv failed"
     assert body["message"] == "job 4: /media/c.mkv: ffprobe failed (exit 1): invalid data"
     sender.run_finished(REPORT)  # job_finished is not in `on`
     sender.close()
-    assert len(stand_in.bodies) == 1
+    assert len(stand_in.requests) == 1
 
 
-def test_the_caller_is_never_kept_waiting(stand_in: StandIn) -> None:
+def test_the_caller_is_never_kept_waiting(stand_in: Recorder) -> None:
     stand_in.silent = True
-    sender, warnings = notifier(stand_in.url, timeout=0.5)
+    sender, warnings = notifier(json_url(stand_in), timeout=0.5)
     started = time.monotonic()
     sender.run_finished(REPORT)
     assert time.monotonic() - started < 0.2  # queued; the thread waits for the server
@@ -189,20 +156,20 @@ def test_the_caller_is_never_kept_waiting(stand_in: StandIn) -> None:
     assert " not sent: " in warning
 
 
-def test_an_unreachable_url_is_one_warning(stand_in: StandIn) -> None:
+def test_an_unreachable_url_is_one_warning(stand_in: Recorder) -> None:
     dead = f"json://127.0.0.1:{free_port()}/x"
-    sender, warnings = notifier(dead, stand_in.url)
+    sender, warnings = notifier(dead, json_url(stand_in))
     sender.run_finished(REPORT)
     sender.close()
     (warning,) = warnings
     assert warning.startswith(f"notification to json://127.0.0.1:{dead.split(':')[2]}")
     assert "not sent: A Connection error occurred" in warning
-    assert len(stand_in.bodies) == 1  # the other URL still got it
+    assert len(stand_in.requests) == 1  # the other URL still got it
 
 
-def test_a_refusing_service_is_one_warning(stand_in: StandIn) -> None:
+def test_a_refusing_service_is_one_warning(stand_in: Recorder) -> None:
     stand_in.status = 401
-    sender, warnings = notifier(stand_in.url)
+    sender, warnings = notifier(json_url(stand_in))
     sender.run_finished(REPORT)
     sender.close()
     (warning,) = warnings
