@@ -54,3 +54,27 @@ def test_ctrl_c_waits_for_a_second_press_and_handlers_are_restored(
         os.kill(os.getpid(), signal.SIGTERM)  # a second signal of any kind aborts at once
         assert aborted.is_set()
     assert {s: signal.getsignal(s) for s in before} == before
+
+
+def test_a_ctrl_c_wrapped_while_a_class_is_built_is_an_interruption() -> None:
+    """Python 3.11 wraps an exception from ``__set_name__`` (pydantic's models at
+    import) in RuntimeError; a Ctrl-C there must still end as "interrupted"."""
+    from vpo.cli.main import _caused_by_ctrl_c
+
+    class Interrupting:
+        def __set_name__(self, owner: type, name: str) -> None:
+            raise KeyboardInterrupt
+
+    try:
+
+        class Model:
+            field = Interrupting()
+
+    except BaseException as error:  # RuntimeError on 3.11; 3.12+ raises it unwrapped
+        wrapped = error
+    assert _caused_by_ctrl_c(wrapped)
+    assert not _caused_by_ctrl_c(RuntimeError("a bug"))
+    try:
+        raise ValueError("outer") from RuntimeError("inner")
+    except ValueError as chained:
+        assert not _caused_by_ctrl_c(chained)

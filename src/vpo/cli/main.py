@@ -147,6 +147,9 @@ def main(argv: list[str] | None = None) -> None:
     except BrokenPipeError:
         sys.exit(ExitCode.OK)
     except Exception as error:
+        if _caused_by_ctrl_c(error):
+            click.echo("vpo: interrupted", err=True)
+            sys.exit(ExitCode.INTERRUPTED)
         if os.environ.get("VPO_DEBUG"):
             raise
         click.echo(
@@ -156,3 +159,17 @@ def main(argv: list[str] | None = None) -> None:
         )
         sys.exit(ExitCode.INTERNAL)
     sys.exit(result if isinstance(result, int) else ExitCode.OK)
+
+
+def _caused_by_ctrl_c(error: BaseException) -> bool:
+    """A Ctrl-C that Python wrapped on its way out: one that lands while a class is
+    being built (``__set_name__``, as pydantic's models are at import) surfaces as
+    RuntimeError with the KeyboardInterrupt as its cause."""
+    seen: BaseException | None = error
+    for _ in range(16):  # a chain, never a cycle we follow for long
+        if seen is None:
+            return False
+        if isinstance(seen, KeyboardInterrupt):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
