@@ -12,6 +12,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -72,9 +73,31 @@ def _kill_mid_edit(path: Path) -> Path:
         check=False,
     )
     assert child.returncode == -signal.SIGKILL, child.stderr
+    _wait_for_the_stub_to_exit(path)
     journal = journal_path(path)
     assert journal.exists()
     return journal
+
+
+def _wait_for_the_stub_to_exit(path: Path) -> None:
+    """The stub kills vpo, then itself: under load it can still be alive when vpo's
+    exit is seen, and recovery rightly calls the file busy while its tool lives."""
+    marker = b"mkvpropedit-die-mid-write"
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        alive = False
+        for entry in Path("/proc").iterdir():
+            try:
+                command = (entry / "cmdline").read_bytes()
+            except OSError:
+                continue
+            if marker in command and os.fsencode(path) in command:
+                alive = True
+                break
+        if not alive:
+            return
+        time.sleep(0.02)
+    raise AssertionError(f"the stub editing {path} did not exit within 10 s")
 
 
 def listing(directory: Path) -> list[str]:
