@@ -11,6 +11,7 @@ import subprocess
 import sys
 import threading
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -21,12 +22,15 @@ from vpo.cli.main import cli
 from vpo.errors import ExitCode
 from vpo.library import Library
 from vpo.testmedia.arr_standin import ArrStandIn, Episode, Film, Show, serve_arr
+from vpo.testmedia.demo import build_demo_library
 from vpo.testmedia.spec import AudioSpec, MediaSpec
+from vpo.tools.locate import locate_tools
 
 pytestmark = pytest.mark.integration
 
 MediaFactory = Callable[..., Path]
 VPO = Path(sys.executable).with_name("vpo")
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "policies"
 
 # Keep the original language and English; the original is the default audio. A
 # film whose original language is unknown is left alone (the rule skips the filter).
@@ -73,6 +77,13 @@ def audio_tracks(path: Path) -> list[tuple[str, bool]]:
         for t in json.loads(out)["tracks"]
         if t["type"] == "audio"
     ]
+
+
+def audio_languages(path: Path) -> list[str]:
+    """Any container mkvmerge reads (MP4 and WebM report no default flag to it)."""
+    out = subprocess.run(["mkvmerge", "-J", str(path)], capture_output=True, check=True).stdout
+    tracks = json.loads(out)["tracks"]
+    return [t["properties"].get("language", "und") for t in tracks if t["type"] == "audio"]
 
 
 def audio(path: Path) -> list[str]:
@@ -360,3 +371,83 @@ def test_a_job_of_vpo_serve_fetches_the_titles_before_its_batch(
     assert outcome.counts["changed"] == 3, outcome
     assert {name: audio(path) for name, path in films.items()} == KEPT
     assert radarr.count() == 2
+
+
+def test_the_original_language_example_on_the_demo_library(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 15's "Done when": examples/policies/original-language.yaml on the demo
+    library, Radarr knowing three films (English, French, German originals) and
+    Sonarr the anime series (Japanese, tagged anime), both seeing the library under
+    another mount point. Files they do not know keep every language."""
+    library = tmp_path / "demo"
+    build_demo_library(library, locate_tools())
+    theirs = "/data/media"
+    films = [
+        Film(1, "The Long Voyage", 2019, "English", "Movies/The Long Voyage (2019)"),
+        Film(2, "Le Café des Étoiles", 2001, "French", "Movies/Le Café des Étoiles (2001)"),
+        Film(3, "Die Brücke", 1959, "German", "Movies/Die Brücke (1959)"),
+    ]
+    films = [
+        replace(film, file=f"{theirs}/{film.file}/{film.file.split('/')[1]}.mkv") for film in films
+    ]
+    anime = f"{theirs}/Anime/Kaze no Tani (風の谷)"
+    show = Show(
+        5,
+        "Kaze no Tani",
+        2020,
+        anime,
+        (Episode(1, 1, "Kaze", "2020-01-01", f"{anime}/Kaze no Tani - 01.mkv"),),
+        language="Japanese",
+        tags=(1,),
+    )
+    unknown = [p for p in library.rglob("*") if p.is_file() and "Night Shift" in str(p)]
+    unknown += [next(library.rglob("*.mp4")), next(library.rglob("*.webm"))]
+    before = {path: audio_languages(path) for path in unknown}
+    with (
+        serve_arr(ArrStandIn(films=films)) as radarr,
+        serve_arr(ArrStandIn(shows=[show], tags={1: "anime"})) as sonarr,
+    ):
+        for name, server in (("RADARR", radarr), ("SONARR", sonarr)):
+            monkeypatch.setenv(f"VPO_INTEGRATIONS_{name}_URL", server.url)
+            monkeypatch.setenv(f"VPO_INTEGRATIONS_{name}_API_KEY", server.api_key)
+            monkeypatch.setenv(f"VPO_INTEGRATIONS_{name}_PATH_MAP", f"{theirs}={library}")
+        monkeypatch.setenv("VPO_JOBS_STABLE_SECONDS", "0")
+        policy = str(EXAMPLES / "original-language.yaml")
+        done = vpo(tmp_path, "process", "-p", policy, "--json", str(library))
+        assert done.exit_code == ExitCode.OK, done.stderr
+        movies = library / "Movies"
+        assert audio_tracks(movies / "The Long Voyage (2019)" / "The Long Voyage (2019).mkv") == [
+            ("eng", True),
+            ("eng", False),  # the commentary; Spanish is gone
+        ]
+        assert audio_tracks(
+            movies / "Le Café des Étoiles (2001)" / "Le Café des Étoiles (2001).mkv"
+        ) == [("fre", True)]
+        # German original: no English track but the commentary, so German is the default
+        assert audio_tracks(movies / "Die Brücke (1959)" / "Die Brücke (1959).mkv") == [
+            ("ger", True),
+            ("eng", False),
+        ]
+        # anime: the original is the default, the English dub stays
+        assert audio_tracks(
+            Path(anime.replace(theirs, str(library))) / "Kaze no Tani - 01.mkv"
+        ) == [
+            ("eng", False),
+            ("jpn", True),
+        ]
+        assert {path: audio_languages(path) for path in unknown} == before
+        asked = {"radarr": dict(radarr.requests), "sonarr": dict(sonarr.requests)}
+        again = vpo(tmp_path, "process", "-p", policy, "--json", str(library))
+        assert again.exit_code == ExitCode.OK, again.stderr
+        assert summary(again)["changed"] == 0  # converged
+        # Known titles are stored: only the catalogues are asked again, for the files
+        # neither program knows (they may have been added since).
+        more = {
+            name: {path: n - asked[name].get(path, 0) for path, n in server.requests.items()}
+            for name, server in (("radarr", radarr), ("sonarr", sonarr))
+        }
+        assert {name: {p: n for p, n in paths.items() if n} for name, paths in more.items()} == {
+            "radarr": {"/api/v3/movie": 1, "/api/v3/tag": 1},
+            "sonarr": {"/api/v3/series": 1, "/api/v3/tag": 1},
+        }
