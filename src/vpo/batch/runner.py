@@ -102,6 +102,7 @@ class BatchTally:
         self.bytes_saved = 0
         self.kept: list[FileResult] = []
         self.failed: list[FileResult] = []
+        self.aborted = 0  # files whose tool a stop cut short
 
     def add(self, result: FileResult) -> None:
         self.total += 1
@@ -109,6 +110,7 @@ class BatchTally:
         self.bytes_written += result.bytes_written
         self.bytes_saved += result.bytes_saved
         failed = result.status is FileStatus.FAILED
+        self.aborted += result.aborted
         if failed:
             self.failed.append(result)
         if self._keep_all or failed:
@@ -272,11 +274,12 @@ def run_batch(
             else:
                 finish(_result_of(future, path))
         more = fill()
-    if stop.is_set():
-        stop_reason = stop_reason or "interrupted"
     stopped_early = (stop.is_set() or limited) and (
         held_back > 0 or (more and next(pending, None) is not None)
     )
+    if stop.is_set() and (stopped_early or tally.aborted):
+        # a stop that cut no work short (every file had finished) is no interruption
+        stop_reason = stop_reason or "interrupted"
     return tally.result(
         workers=workers,
         seconds=time.monotonic() - started,

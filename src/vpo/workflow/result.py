@@ -63,6 +63,8 @@ class FileResult:
     evaluation: FileEvaluation | None = field(default=None, repr=False, compare=False)
     # finished by the coordinator from the library's cached probe (nothing new to store)
     from_cache: bool = False
+    # FAILED because Ctrl-C/SIGTERM stopped its tool (the original is unchanged)
+    aborted: bool = False
 
     @property
     def tools(self) -> tuple[str, ...]:

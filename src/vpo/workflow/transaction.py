@@ -210,6 +210,7 @@ class _Step:
 class _Failure:
     group: _Group | None
     cause: str
+    aborted: bool = False  # its tool was stopped by Ctrl-C/SIGTERM, not a tool failure
 
 
 def run_transaction(
@@ -268,9 +269,9 @@ def run_transaction(
     except ApplyError as error:
         if error.skipped:
             return _skipped(path, started, worker, error.detail, before, evaluation)
-        failure = _Failure(group, _aborted(error) or _cause(error))
+        failure = _failure(group, error)
     except ToolError as error:
-        failure = _Failure(group, _aborted(error) or _cause(error))
+        failure = _failure(group, error)
     except FileError as error:
         failure = _Failure(group, _cause(error))
     if failure is not None:
@@ -465,6 +466,7 @@ def _result(
         started_at=started,
         finished_at=time.monotonic(),
         evaluation=evaluation,
+        aborted=failure is not None and failure.aborted,
     )
 
 
@@ -514,6 +516,11 @@ def _skipped(
         finished_at=time.monotonic(),
         evaluation=evaluation,
     )
+
+
+def _failure(group: _Group | None, error: ApplyError | ToolError) -> _Failure:
+    aborted = _aborted(error)
+    return _Failure(group, aborted or _cause(error), aborted=aborted is not None)
 
 
 def _aborted(error: BaseException) -> str | None:

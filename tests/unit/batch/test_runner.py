@@ -133,6 +133,34 @@ def test_external_stop_starts_no_new_file_and_says_interrupted() -> None:
     assert result.stop_reason == "interrupted"
 
 
+def test_a_stop_after_the_last_file_started_is_no_interruption_unless_it_cut_one_short() -> None:
+    """A SIGTERM that arrives while the last files finish normally ends a complete
+    batch (a daemon job is not requeued); one that stopped a tool is an interruption."""
+    for cut_short, expected in ((False, None), (True, "interrupted")):
+        stop = threading.Event()
+
+        def process(
+            path: Path, cut_short: bool = cut_short, stop: threading.Event = stop
+        ) -> FileResult:
+            if path.name == "f02":
+                stop.set()  # the last file: the signal arrives while it runs
+                if cut_short:
+                    return FileResult(path, FileStatus.FAILED, error="aborted", aborted=True)
+            return FileResult(path, FileStatus.CHANGED)
+
+        with ThreadPoolExecutor(1) as executor:
+            result = run_batch(
+                jobs(PATHS[:3], process),
+                executor=executor,
+                workers=1,
+                stop_on_failure=False,
+                stop=stop,
+            )
+        assert len(result.results) == 3
+        assert not result.stopped_early
+        assert result.stop_reason == expected
+
+
 def test_an_exception_in_the_workflow_becomes_a_failed_result_not_a_crash() -> None:
     def process(path: Path) -> FileResult:
         raise RuntimeError("bug")
