@@ -470,7 +470,8 @@ def test_a_file_whose_worker_dies_twice_is_reported_failed_in_one_line(
     failed = json.loads(out)["summary"]
     assert failed["failed"] == 1, failed
     expected = (
-        "the worker died twice while processing it (retried once on another worker), last on "
+        "the worker died twice while this file was assigned to it (retried once on another "
+        "worker), last on "
     )
     (outcome, *_, error) = records(tmp_path / "lib.sqlite")["f0.mkv"]
     assert outcome == "failed"

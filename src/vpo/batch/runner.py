@@ -303,8 +303,9 @@ _TIMES = {1: "once", 2: "twice"}
 
 
 def lost_worker_error(error: BaseException) -> str | None:
-    """One line for Dask's ``KilledWorker`` (every worker that ran the file died
-    while it ran: killed, machine off, network gone), else None. Matched by name:
+    """One line for Dask's ``KilledWorker`` (every worker the file was assigned to
+    died while it held it: killed, machine off, network gone; with a file queued
+    ahead on a worker, possibly before it started), else None. Matched by name:
     the runner does not import Dask."""
     if type(error).__name__ != "KilledWorker" or len(error.args) != 3:
         return None
@@ -318,8 +319,8 @@ def lost_worker_error(error: BaseException) -> str | None:
     name = getattr(last, "name", None) or getattr(last, "address", None)
     where = f", last on {name}" if name else ""
     return (
-        f"the worker died {died} while processing it{retried}{where}; the file is the "
-        "original or the finished result"
+        f"the worker died {died} while this file was assigned to it{retried}{where}; the "
+        "file is the original or the finished result"
     )
 
 

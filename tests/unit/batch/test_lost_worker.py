@@ -22,9 +22,17 @@ def killed(allowed_failures: int, name: str | None = "pc2") -> BaseException:
 @pytest.mark.parametrize(
     ("allowed", "expected"),
     [
-        (1, "the worker died twice while processing it (retried once on another worker)"),
-        (0, "the worker died once while processing it"),
-        (2, "the worker died 3 times while processing it (retried twice on another worker)"),
+        (
+            1,
+            "the worker died twice while this file was assigned to it "
+            "(retried once on another worker)",
+        ),
+        (0, "the worker died once while this file was assigned to it"),
+        (
+            2,
+            "the worker died 3 times while this file was assigned to it "
+            "(retried twice on another worker)",
+        ),
     ],
 )
 def test_a_killed_worker_reads_as_one_line_with_the_tries(allowed: int, expected: str) -> None:
