@@ -45,6 +45,9 @@ from vpo.policy.loader import parse_policy
 from vpo.probe.matroska_headers import probe_matroska_headers
 from vpo.testmedia.factory import generate_media
 from vpo.testmedia.spec import AudioSpec, MediaSpec, SubtitleSpec
+from vpo.testmedia.two_phase import AUDIO_ONLY_SPEC as METADATA_SPEC
+from vpo.testmedia.two_phase import METADATA_POLICY, REMUX_POLICY
+from vpo.testmedia.two_phase import SPEC as REMUX_SPEC
 from vpo.tools.commands.mkvmerge import build_mkvmerge_argv
 from vpo.tools.commands.mkvpropedit import build_mkvpropedit_argv
 from vpo.tools.locate import ToolPaths, locate_tools
@@ -173,39 +176,6 @@ def large_template(tools: ToolPaths, directory: Path, megabytes: int) -> Path:
 
 
 VPO = Path(sys.executable).with_name("vpo")
-REMUX_SPEC = MediaSpec(
-    audio=(AudioSpec(language="fre", default=True), AudioSpec(language="eng")),
-    subtitles=(SubtitleSpec(language="ger"), SubtitleSpec(language="eng")),
-)
-REMUX_POLICY = """\
-schema_version: 12
-config:
-  audio_language_preference: [eng]
-  subtitle_language_preference: [eng]
-phases:
-  - name: filter
-    subtitle_filter: {languages: [eng]}
-  - name: order
-    track_order: [video, audio_main, audio_alternate, subtitle_main]
-    default_flags: {set_preferred_audio_default: true, clear_other_defaults: true}
-"""
-METADATA_SPEC = MediaSpec(
-    audio=(AudioSpec(language="fre", default=True), AudioSpec(language="eng"))
-)
-METADATA_POLICY = """\
-schema_version: 12
-config:
-  audio_language_preference: [eng]
-phases:
-  - name: flags
-    default_flags: {set_preferred_audio_default: true, clear_other_defaults: true}
-  - name: titles
-    conditional:
-      - name: name-french
-        when: {exists: {track_type: audio, language: fre}}
-        then:
-          - set_title: {track_type: audio, language: fre, to: "Francais"}
-"""
 
 
 def composed_plan(policy_text: str, media: MediaFile) -> Plan:

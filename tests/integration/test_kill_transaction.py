@@ -28,7 +28,10 @@ from pathlib import Path
 import pytest
 
 from vpo.apply.recovery import RecoveryKind, recover_leftovers
-from vpo.testmedia.spec import AudioSpec, MediaSpec, SubtitleSpec
+from vpo.testmedia.spec import MediaSpec
+from vpo.testmedia.two_phase import METADATA_POLICY as METADATA
+from vpo.testmedia.two_phase import REMUX_POLICY as REMUX
+from vpo.testmedia.two_phase import SPEC
 from vpo.tools.locate import ToolPaths
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -38,36 +41,6 @@ VPO = Path(sys.executable).with_name("vpo")
 FILES = 6
 KILLS = 15
 
-SPEC = MediaSpec(
-    audio=(AudioSpec(language="fre", default=True), AudioSpec(language="eng")),
-    subtitles=(SubtitleSpec(language="ger"), SubtitleSpec(language="eng")),
-)
-REMUX = """\
-schema_version: 12
-config:
-  audio_language_preference: [eng]
-  subtitle_language_preference: [eng]
-phases:
-  - name: filter
-    subtitle_filter: {languages: [eng]}
-  - name: order
-    track_order: [video, audio_main, audio_alternate, subtitle_main]
-    default_flags: {set_preferred_audio_default: true, clear_other_defaults: true}
-"""
-METADATA = """\
-schema_version: 12
-config:
-  audio_language_preference: [eng]
-phases:
-  - name: flags
-    default_flags: {set_preferred_audio_default: true, clear_other_defaults: true}
-  - name: titles
-    conditional:
-      - name: name-french
-        when: {exists: {track_type: audio, language: fre}}
-        then:
-          - set_title: {track_type: audio, language: fre, to: "Francais"}
-"""
 
 Summary = list[tuple[str, str | None, str | None, bool, str]]
 

@@ -19,49 +19,20 @@ from click.testing import CliRunner, Result
 
 from vpo.cli.main import cli
 from vpo.errors import ExitCode
-from vpo.testmedia.spec import AudioSpec, MediaSpec, SubtitleSpec
+from vpo.testmedia.spec import AudioSpec, MediaSpec
+from vpo.testmedia.two_phase import METADATA_POLICY as METADATA
+from vpo.testmedia.two_phase import REMUX_POLICY as REMUX
+from vpo.testmedia.two_phase import SPEC
 
 pytestmark = pytest.mark.integration
 
 MediaFactory = Callable[..., Path]
 LIE = Path(__file__).resolve().parents[1] / "stubs" / "lie"
 
-SPEC = MediaSpec(
-    audio=(AudioSpec(language="fre", default=True), AudioSpec(language="eng")),
-    subtitles=(SubtitleSpec(language="ger"), SubtitleSpec(language="eng")),
-)
 MP4 = MediaSpec(
     container="mp4", audio=(AudioSpec(language="fre", default=True), AudioSpec(language="eng"))
 )
 
-# filter, then reorder + flags: one mkvmerge write → [video, eng (default), fre, sub eng]
-REMUX = """\
-schema_version: 12
-config:
-  audio_language_preference: [eng]
-  subtitle_language_preference: [eng]
-phases:
-  - name: filter
-    subtitle_filter: {languages: [eng]}
-  - name: order
-    track_order: [video, audio_main, audio_alternate, subtitle_main]
-    default_flags: {set_preferred_audio_default: true, clear_other_defaults: true}
-"""
-# flags, then a title: one in-place mkvpropedit edit → fre (not default, "Francais"), eng default
-METADATA = """\
-schema_version: 12
-config:
-  audio_language_preference: [eng]
-phases:
-  - name: flags
-    default_flags: {set_preferred_audio_default: true, clear_other_defaults: true}
-  - name: titles
-    conditional:
-      - name: name-french
-        when: {exists: {track_type: audio, language: fre}}
-        then:
-          - set_title: {track_type: audio, language: fre, to: "Francais"}
-"""
 # MP4 → one ffmpeg remux putting English first
 MP4_ORDER = """\
 schema_version: 12

@@ -16,7 +16,9 @@ from click.testing import CliRunner, Result
 
 from vpo.cli.main import cli
 from vpo.errors import ExitCode
-from vpo.testmedia.spec import AudioSpec, MediaSpec, SubtitleSpec
+from vpo.testmedia.spec import MediaSpec
+from vpo.testmedia.two_phase import METADATA_POLICY as TWO_PHASE_METADATA
+from vpo.testmedia.two_phase import SPEC
 from vpo.tools.locate import ToolPaths
 
 pytestmark = pytest.mark.integration
@@ -25,11 +27,6 @@ MediaFactory = Callable[..., Path]
 
 # French first and default, a German subtitle to drop: phase 1 filters, phase 2
 # reorders, sets the default and names the French track.
-SPEC = MediaSpec(
-    audio=(AudioSpec(language="fre", default=True), AudioSpec(language="eng")),
-    subtitles=(SubtitleSpec(language="ger"), SubtitleSpec(language="eng")),
-)
-
 TWO_PHASE_REMUX = """\
 schema_version: 12
 config:
@@ -48,20 +45,6 @@ phases:
           - set_title: {track_type: audio, language: fre, to: "Francais"}
 """
 
-TWO_PHASE_METADATA = """\
-schema_version: 12
-config:
-  audio_language_preference: [eng]
-phases:
-  - name: flags
-    default_flags: {set_preferred_audio_default: true, clear_other_defaults: true}
-  - name: titles
-    conditional:
-      - name: name-french
-        when: {exists: {track_type: audio, language: fre}}
-        then:
-          - set_title: {track_type: audio, language: fre, to: "Francais"}
-"""
 
 FINAL_REMUX = [
     ("video", "und", None, True),
