@@ -14,8 +14,10 @@ The wall time includes vpo's start-up, discovery and the library writes, as a
 user sees it. Speed-up is time(1 worker) / time(N workers), measured in this run.
 With ``--dask ROUNDS`` it instead compares the ``--files`` remux batch at 2 workers
 through a local Dask cluster (a ``dask scheduler`` and two ``dask worker
---nthreads 1`` on loopback, started and stopped here) with the thread executor,
-in interleaved rounds (medians), and measures the coordinator's dispatch rate:
+--nthreads 1`` on loopback, started and stopped here; the workers' profiler off
+as docs/distributed.md recommends, ``--dask-worker-profiling`` keeps it on) with
+the thread executor, in interleaved rounds (medians), and measures the
+coordinator's dispatch rate:
 files per second it submits to the cluster, collects and records in a library
 when the per-file work does nothing.
 
@@ -170,15 +172,18 @@ def library_check(source: Path, count: int, work: Path, policy: Path) -> None:
 
 
 @contextlib.contextmanager
-def local_cluster(work: Path) -> Iterator[str]:
-    """A scheduler and two one-thread workers on loopback; their address."""
+def local_cluster(work: Path, *, worker_profiling: bool = False) -> Iterator[str]:
+    """A scheduler and two one-thread workers on loopback; their address. The workers
+    run as docs/distributed.md recommends (Dask's statistical profiler off) unless
+    ``worker_profiling``."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     dask = str(Path(sys.executable).with_name("dask"))
     address = f"127.0.0.1:{port}"
     log = (work / "cluster.log").open("wb")
-    common = {"stdout": log, "stderr": subprocess.STDOUT, "start_new_session": True}
+    env = {**os.environ, "DASK_DISTRIBUTED__WORKER__PROFILE__ENABLED": str(worker_profiling)}
+    common = {"stdout": log, "stderr": subprocess.STDOUT, "start_new_session": True, "env": env}
     processes = [
         subprocess.Popen(
             [dask, "scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"],
@@ -220,11 +225,13 @@ def local_cluster(work: Path) -> Iterator[str]:
                 process.wait()
 
 
-def dask_comparison(source: Path, count: int, rounds: int, work: Path, policy: Path) -> None:
+def dask_comparison(
+    source: Path, count: int, rounds: int, work: Path, policy: Path, *, worker_profiling: bool
+) -> None:
     threads: list[float] = []
     dask: list[float] = []
     inside: dict[str, list[float]] = {"threads": [], "dask": []}  # the batch loop alone
-    with local_cluster(work) as address:
+    with local_cluster(work, worker_profiling=worker_profiling) as address:
         for _ in range(rounds):
             for kind, times in (("threads", threads), (f"dask://{address}", dask)):
                 media = copies(source, work / "remux-dask", count)
@@ -321,6 +328,11 @@ def main() -> None:
         default="remux",
         help="the file the Dask comparison copies (remux-large: --large-mb MB, --large-files)",
     )
+    parser.add_argument(
+        "--dask-worker-profiling",
+        action="store_true",
+        help="start the Dask workers with Dask's default statistical profiler on",
+    )
     args = parser.parse_args()
     tools = locate_tools()
     print(f"cpus: {os.cpu_count()}, load average: {os.getloadavg()[0]:.2f}")
@@ -331,7 +343,14 @@ def main() -> None:
         sources = make_sources(work, tools, args.large_mb)
         if args.dask:
             count = args.large_files if args.dask_source == "remux-large" else args.files
-            dask_comparison(sources[args.dask_source], count, args.dask, work, policy)
+            dask_comparison(
+                sources[args.dask_source],
+                count,
+                args.dask,
+                work,
+                policy,
+                worker_profiling=args.dask_worker_profiling,
+            )
             return
         plan = [
             ("metadata", args.files),
