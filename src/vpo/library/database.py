@@ -1,8 +1,10 @@
 """``Library``: the one entry point to the SQLite library (only vpo.library imports sqlite3).
 
 Library owns connections, transactions and locks; the statements live beside it
-in connection (PRAGMAs), migrate (schema upgrades), writes (probe and result
-rows) and report_queries (report SQL), each run on a connection it hands in.
+in connection (PRAGMAs), migrate (schema upgrades), cache_queries (the file
+cache), writes (probe and result rows), run_queries (processing runs),
+report_queries (report SQL), file_queries (the API's file list) and metadata
+(Sonarr/Radarr titles), each run on a connection it hands in.
 
 Concurrency model (see docs/library.md): WAL journal, one connection per thread
 (opened lazily), a busy timeout for other processes, and an in-process write lock
@@ -15,14 +17,12 @@ from __future__ import annotations
 import sqlite3
 import threading
 import time
-import uuid
 from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from vpo.library import rows
+from vpo.library import cache_queries, rows, run_queries
 from vpo.library.connection import connect, explain, missing_wal, missing_wal_text
 from vpo.library.liveness import current_owner, owner_is_gone
 from vpo.library.migrate import current_version, migrate
@@ -44,11 +44,8 @@ from vpo.library.records import (
     StatKey,
 )
 from vpo.library.report_queries import (
-    RUN_SELECT,
-    file_result_from_row,
     read_totals,
     run_filters,
-    run_from_row,
 )
 from vpo.library.schema import MIGRATIONS, Migration
 from vpo.library.writes import insert_file_result, upsert_failure, upsert_media
@@ -62,7 +59,6 @@ if TYPE_CHECKING:  # imported when used: commands that never see a job or the AP
 
 _PAGE = 1000  # rows per page when streaming large result sets
 _LOOKUP_PAGE = 400  # paths per batched cache lookup (below SQLite's 999 bound parameters)
-_MEDIA_SELECT = ", ".join(rows.MEDIA_COLUMNS)
 
 
 class Library:
@@ -139,21 +135,7 @@ class Library:
     def file_state(self, path: Path) -> FileState | None:
         """The stored row for ``path`` (no tracks), or None when it is not in the library."""
         with self._errors():
-            row = (
-                self._connection()
-                .execute(
-                    "SELECT size, mtime_ns, inode, device, ctime_ns, status, last_error "
-                    "FROM files WHERE path = ?",
-                    (rows.path_to_db(path),),
-                )
-                .fetchone()
-            )
-        if row is None:
-            return None
-        size, mtime_ns, inode, device, ctime_ns, status, last_error = row
-        return FileState(
-            path, StatKey(size, mtime_ns, inode, device, ctime_ns), FileStatus(status), last_error
-        )
+            return cache_queries.file_state(self._connection(), path)
 
     def cached_media(
         self, path: Path, size: int, mtime_ns: int, inode: int, ctime_ns: int
@@ -164,32 +146,7 @@ class Library:
         worked; pass them from one fresh ``os.stat``.
         """
         with self._read() as connection:
-            row = connection.execute(
-                f"SELECT id, size, mtime_ns, inode, ctime_ns, device, status, {_MEDIA_SELECT} "
-                "FROM files WHERE path = ?",
-                (rows.path_to_db(path),),
-            ).fetchone()
-            if row is None:
-                return None
-            file_id, stored_size, stored_mtime, stored_inode, stored_ctime, device, status = row[:7]
-            stored = StatKey(stored_size, stored_mtime, stored_inode, device, stored_ctime)
-            if status != FileStatus.OK.value or not stored.matches(
-                StatKey(size, mtime_ns, inode, device, ctime_ns)
-            ):
-                return None
-            tracks = connection.execute(
-                f"SELECT {', '.join(rows.TRACK_COLUMNS)} FROM tracks "
-                "WHERE file_id = ? ORDER BY position",
-                (file_id,),
-            ).fetchall()
-            attachments = connection.execute(
-                f"SELECT {', '.join(rows.ATTACHMENT_COLUMNS)} FROM attachments "
-                "WHERE file_id = ? ORDER BY position",
-                (file_id,),
-            ).fetchall()
-        return rows.media_from_rows(
-            path, size, mtime_ns, inode, device, row[7:], tracks, attachments
-        )
+            return cache_queries.cached_media(connection, path, size, mtime_ns, inode, ctime_ns)
 
     def cached_media_many(self, keys: Sequence[tuple[Path, StatKey]]) -> dict[Path, MediaFile]:
         """``cached_media`` for many files at once: three SELECTs per page of paths
@@ -198,7 +155,7 @@ class Library:
         for start in range(0, len(keys), _LOOKUP_PAGE):
             page = keys[start : start + _LOOKUP_PAGE]
             with self._read() as connection:
-                found.update(_cached_page(connection, page))
+                found.update(cache_queries.cached_page(connection, page))
         return found
 
     def record_probe(self, media: MediaFile, ctime_ns: int | None) -> None:
@@ -223,42 +180,18 @@ class Library:
             return
         now = time.time()
         with self._write() as connection:
-            for move in moved:
-                # The rename changed the ctime; a row without one (schema 1) stays without.
-                connection.execute(
-                    "UPDATE files SET path = ?, status = 'ok', updated_at = ?, "
-                    "ctime_ns = CASE WHEN ctime_ns IS NULL THEN NULL ELSE ? END WHERE path = ?",
-                    (rows.path_to_db(move.new), now, move.ctime_ns, rows.path_to_db(move.old)),
-                )
-            if moved:  # a renamed file keeps its Sonarr/Radarr title
-                from vpo.library.metadata import move_links
-
-                move_links(connection, [(move.old, move.new) for move in moved])
+            cache_queries.move_files(connection, moved, now)
             for item in probed:
                 upsert_media(connection, item.media, item.ctime_ns, now)
             for failure in failures:
                 upsert_failure(connection, failure, now)
-            connection.executemany(
-                "UPDATE files SET status = 'ok', updated_at = ? WHERE path = ? "
-                "AND status = 'missing'",
-                [(now, rows.path_to_db(path)) for path in restored],
-            )
+            cache_queries.mark_restored(connection, restored, now)
 
     def find_moved(self, key: StatKey) -> tuple[Path, ...]:
         """Stored paths with the same device, inode, size and mtime as ``key``: where
         a renamed file used to be (not the ctime: the rename itself changes it)."""
         with self._errors():
-            found = (
-                self._connection()
-                .execute(
-                    "SELECT path FROM files WHERE status != 'error' AND inode = ? AND device = ? "
-                    "AND size = ? "
-                    "AND mtime_ns = ? ORDER BY path",
-                    (key.inode, key.device, key.size, key.mtime_ns),
-                )
-                .fetchall()
-            )
-        return tuple(rows.path_from_db(path) for (path,) in found)
+            return cache_queries.find_moved(self._connection(), key)
 
     def iter_paths_under(self, root: Path) -> Iterator[tuple[Path, FileStatus]]:
         """Stream (path, status) of stored files at or below ``root``, in path order.
@@ -269,27 +202,14 @@ class Library:
             root = normalise_directory(root)
         encoded = rows.path_to_db(root)
         with self._errors():
-            exact = (
-                self._connection()
-                .execute("SELECT status FROM files WHERE path = ?", (encoded,))
-                .fetchone()
-            )
+            exact = cache_queries.status_of(self._connection(), encoded)
         if exact is not None:
-            yield root, FileStatus(exact[0])
+            yield root, exact
         prefix = encoded if encoded.endswith(b"/") else encoded + b"/"
-        upper = prefix[:-1] + b"0"  # "0" sorts right after "/"
         last = prefix
         while True:
             with self._errors():
-                page = (
-                    self._connection()
-                    .execute(
-                        "SELECT path, status FROM files WHERE path >= ? AND path < ? "
-                        "AND path > ? ORDER BY path LIMIT ?",
-                        (prefix, upper, last, _PAGE),
-                    )
-                    .fetchall()
-                )
+                page = cache_queries.paths_after(self._connection(), prefix, last, _PAGE)
             for path, status in page:
                 yield rows.path_from_db(path), FileStatus(status)
             if len(page) < _PAGE:
@@ -298,19 +218,13 @@ class Library:
 
     def mark_missing(self, paths: Sequence[Path]) -> None:
         """Files that vanished from disk: kept with their history, flagged missing."""
-        now = time.time()
         with self._write() as connection:
-            connection.executemany(
-                "UPDATE files SET status = 'missing', updated_at = ? WHERE path = ?",
-                [(now, rows.path_to_db(path)) for path in paths],
-            )
+            cache_queries.mark_missing(connection, paths, time.time())
 
     def prune(self, paths: Sequence[Path]) -> None:
         """Forget files entirely (tracks go too); their processing history stays."""
         with self._write() as connection:
-            connection.executemany(
-                "DELETE FROM files WHERE path = ?", [(rows.path_to_db(p),) for p in paths]
-            )
+            cache_queries.prune(connection, paths)
 
     # --------------------------------------------------------- processing runs
 
@@ -326,26 +240,16 @@ class Library:
     ) -> int:
         """Record the start of a processing run (of job ``job_id``) and return its id."""
         with self._write() as connection:
-            values = [
-                batch_id or uuid.uuid4().hex,
-                policy_name,
-                policy_hash,
-                time.time() if started_at is None else started_at,
-                workers,
-            ]
-            job_column = ""
-            if job_id is not None:  # only then: a run outside any job needs no schema 4
-                job_column = ", job_id"
-                values.append(job_id)
-            cursor = connection.execute(
-                "INSERT INTO runs (batch_id, policy_name, policy_hash, started_at, workers, "
-                f"outcome, bytes_saved, owner{job_column}) VALUES (?, ?, ?, ?, ?, 'running', 0, ?"
-                f"{', ?' if job_id is not None else ''})",
-                [*values[:5], current_owner(), *values[5:]],
+            return run_queries.insert_run(
+                connection,
+                policy_name=policy_name,
+                policy_hash=policy_hash,
+                workers=workers,
+                batch_id=batch_id,
+                started_at=time.time() if started_at is None else started_at,
+                owner=current_owner(),
+                job_id=job_id,
             )
-            run_id = cursor.lastrowid
-        assert run_id is not None
-        return run_id
 
     def close_abandoned_runs(
         self, *, is_gone: Callable[[str | None], bool] | None = None
@@ -359,29 +263,8 @@ class Library:
         """
         me = current_owner()
         gone = is_gone or (lambda owner: owner_is_gone(owner, me))
-        closed: list[int] = []
         with self._write() as connection:
-            running = connection.execute(
-                "SELECT id, owner FROM runs WHERE outcome = 'running'"
-            ).fetchall()
-            for run_id, owner in running:
-                if not gone(owner):
-                    continue
-                connection.execute(
-                    "UPDATE runs SET outcome = 'interrupted', "
-                    "finished_at = COALESCE((SELECT MAX(recorded_at) FROM file_results "
-                    "WHERE run_id = runs.id), started_at), "
-                    + ", ".join(
-                        f"files_{name} = (SELECT COUNT(*) FROM file_results "
-                        f"WHERE run_id = runs.id AND outcome = '{name}')"
-                        for name in ("changed", "unchanged", "skipped", "failed")
-                    )
-                    + ", bytes_written = (SELECT COALESCE(SUM(bytes_written), 0) "
-                    "FROM file_results WHERE run_id = runs.id) WHERE id = ?",
-                    (run_id,),
-                )
-                closed.append(run_id)
-        return closed
+            return run_queries.close_abandoned(connection, gone)
 
     def record_file_result(
         self, run_id: int, record: FileRecord, *, recorded_at: float | None = None
@@ -408,23 +291,14 @@ class Library:
     ) -> None:
         """Close a run with its outcome counts."""
         with self._write() as connection:
-            cursor = connection.execute(
-                "UPDATE runs SET finished_at = ?, outcome = ?, files_changed = ?, "
-                "files_unchanged = ?, files_skipped = ?, files_failed = ?, bytes_written = ? "
-                "WHERE id = ?",
-                (
-                    time.time() if finished_at is None else finished_at,
-                    outcome.value,
-                    counts.changed,
-                    counts.unchanged,
-                    counts.skipped,
-                    counts.failed,
-                    counts.bytes_written,
-                    run_id,
-                ),
+            run_queries.finish_run(
+                connection,
+                run_id,
+                counts,
+                outcome,
+                time.time() if finished_at is None else finished_at,
+                str(self.path),
             )
-            if cursor.rowcount != 1:
-                raise LibraryError(f"{self.path}: no processing run with id {run_id}")
 
     # ------------------------------------------------------------------ reports
 
@@ -439,13 +313,12 @@ class Library:
         """Processing runs started at or after ``since``, optionally of one policy."""
         clauses, params = run_filters(since, policy, "started_at", "policy_name")
         order = "DESC" if newest_first else "ASC"
-        sql = f"{RUN_SELECT}{clauses} ORDER BY started_at {order}, id {order}"
+        clauses += f" ORDER BY started_at {order}, id {order}"
         if limit is not None:
-            sql += " LIMIT ?"
+            clauses += " LIMIT ?"
             params.append(limit)
         with self._errors():
-            found = self._connection().execute(sql, params).fetchall()
-        return [run_from_row(row) for row in found]
+            return run_queries.runs(self._connection(), clauses, params)
 
     def iter_file_results(
         self,
@@ -462,26 +335,13 @@ class Library:
             params.extend(o.value for o in outcomes)
         last_id = 0
         while True:
-            paged = f"{clauses}{' AND' if clauses else ' WHERE'} r.id > ?"
             with self._errors():
-                page = (
-                    self._connection()
-                    .execute(
-                        "SELECT r.id, r.run_id, u.batch_id, u.policy_name, r.recorded_at, r.path, "
-                        "r.outcome, r.plan_kind, r.tool, r.phase, r.before_summary, "
-                        "r.after_summary, r.changes, r.bytes_written, r.seconds, r.error, "
-                        "r.original_size, r.bytes_saved, r.encode_seconds, r.encode_speed "
-                        f"FROM file_results r JOIN runs u ON u.id = r.run_id{paged} "
-                        "ORDER BY r.id LIMIT ?",
-                        [*params, last_id, _PAGE],
-                    )
-                    .fetchall()
+                page, last_id = run_queries.file_results_after(
+                    self._connection(), clauses, params, last_id, _PAGE
                 )
-            for row in page:
-                yield file_result_from_row(row)
+            yield from page
             if len(page) < _PAGE:
                 return
-            last_id = page[-1][0]
 
     def totals(self, *, recent_runs: int = 5) -> LibraryTotals:
         """Library-wide counts for ``vpo status``, computed in one read transaction."""
@@ -533,22 +393,15 @@ class Library:
     def runs_page(self, *, limit: int, offset: int) -> tuple[list[RunRow], int]:
         """Runs newest first, and how many there are."""
         with self._read() as connection:
-            (total,) = connection.execute("SELECT COUNT(*) FROM runs").fetchone()
-            found = connection.execute(
-                f"{RUN_SELECT} ORDER BY started_at DESC, id DESC LIMIT ? OFFSET ?",
-                (limit, offset),
-            ).fetchall()
-        return [run_from_row(row) for row in found], int(total)
+            return run_queries.runs_page(connection, limit, offset)
 
     def run(self, run_id: int) -> tuple[RunRow, list[FileResultRow]] | None:
         """One run and its per-file results."""
         from vpo.library.file_queries import run_results
 
         with self._read() as connection:
-            row = connection.execute(f"{RUN_SELECT} WHERE id = ?", (run_id,)).fetchone()
-            if row is None:
-                return None
-            return run_from_row(row), run_results(connection, run_id)
+            row = run_queries.run_row(connection, run_id)
+            return None if row is None else (row, run_results(connection, run_id))
 
     # ------------------------------------------------- Sonarr/Radarr metadata (schema 5)
 
@@ -640,52 +493,3 @@ class Library:
                 yield connection
             finally:
                 connection.execute("COMMIT")
-
-
-def _cached_page(
-    connection: sqlite3.Connection, page: Sequence[tuple[Path, StatKey]]
-) -> Iterator[tuple[Path, MediaFile]]:
-    by_path = {rows.path_to_db(path): (path, key) for path, key in page}
-    marks = ", ".join("?" * len(by_path))
-    matched: dict[int, tuple[Path, StatKey, Sequence[object]]] = {}
-    for row in connection.execute(
-        f"SELECT id, path, size, mtime_ns, inode, ctime_ns, device, status, {_MEDIA_SELECT} "
-        f"FROM files WHERE path IN ({marks})",
-        tuple(by_path),
-    ):
-        file_id, encoded, size, mtime_ns, inode, ctime_ns, device, status = row[:8]
-        path, key = by_path[encoded]
-        stored = StatKey(size, mtime_ns, inode, device, ctime_ns)
-        if status == FileStatus.OK.value and stored.matches(key):
-            matched[file_id] = (path, replace(key, device=device), row[8:])
-    if not matched:
-        return
-    ids = ", ".join("?" * len(matched))
-    tracks: dict[int, list[Sequence[object]]] = {file_id: [] for file_id in matched}
-    for file_id, *track in connection.execute(
-        f"SELECT file_id, {', '.join(rows.TRACK_COLUMNS)} FROM tracks "
-        f"WHERE file_id IN ({ids}) ORDER BY file_id, position",
-        tuple(matched),
-    ):
-        tracks[file_id].append(track)
-    attachments: dict[int, list[Sequence[object]]] = {file_id: [] for file_id in matched}
-    for file_id, *attachment in connection.execute(
-        f"SELECT file_id, {', '.join(rows.ATTACHMENT_COLUMNS)} FROM attachments "
-        f"WHERE file_id IN ({ids}) ORDER BY file_id, position",
-        tuple(matched),
-    ):
-        attachments[file_id].append(attachment)
-    for file_id, (path, key, media_row) in matched.items():
-        yield (
-            path,
-            rows.media_from_rows(
-                path,
-                key.size,
-                key.mtime_ns,
-                key.inode,
-                key.device,
-                media_row,
-                tracks[file_id],
-                attachments[file_id],
-            ),
-        )
