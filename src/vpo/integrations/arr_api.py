@@ -33,7 +33,7 @@ class ArrClient:
         self._api_key = api_key
         self._timeout = timeout
         self._client: httpx.Client | None = None
-        self.requests = 0  # made (with retries), for the caller's summary
+        self.requests = 0  # answered by the server (retries too), for the caller's summary
 
     def __enter__(self) -> ArrClient:
         headers = {"Accept": "application/json"}
@@ -75,7 +75,6 @@ class ArrClient:
         path = f"/api/v3/{endpoint}"
         for attempt in range(1, ATTEMPTS + 1):
             last = attempt == ATTEMPTS
-            self.requests += 1
             try:
                 answer = self._client.get(path, params=params or None)
             except httpx.InvalidURL as error:
@@ -92,6 +91,7 @@ class ArrClient:
                     reason = str(error) or type(error).__name__
                     raise ArrUnavailable(f"{where} is unreachable ({reason})") from None
                 continue
+            self.requests += 1  # only answers: an unreachable server was asked nothing
             if answer.status_code >= 500 and not last:
                 continue
             return self._body(answer, where, path)
