@@ -19,7 +19,10 @@ as docs/distributed.md recommends, ``--dask-worker-profiling`` keeps it on) with
 the thread executor, in interleaved rounds (medians), and measures the
 coordinator's dispatch rate:
 files per second it submits to the cluster, collects and records in a library
-when the per-file work does nothing.
+when the per-file work does nothing. ``--dask-serve`` compares the same batch as
+jobs of two running ``vpo serve`` daemons instead (one on threads, one on the
+cluster; the job's recorded start to finish), so the command's start-up, which a
+daemon pays once, is left out.
 
 The last check runs ``--library-files`` metadata edits at 8 workers and counts
 the records in the library (``vpo report files``): every file must be there and
@@ -275,6 +278,103 @@ def dask_comparison(
     print(f"load average at the end: {os.getloadavg()[0]:.2f}")
 
 
+@contextlib.contextmanager
+def daemon(work: Path, name: str, media: Path, policy: Path, executor: str) -> Iterator[str]:
+    """A real ``vpo serve`` on loopback running its jobs on ``executor``; its API URL."""
+    policies = work / f"{name}-policies"
+    policies.mkdir(exist_ok=True)
+    shutil.copyfile(policy, policies / "order.yaml")
+    env = {
+        **os.environ,
+        "VPO_CONFIG": str(work / f"{name}-config.toml"),
+        "VPO_LIBRARY_DATABASE": str(work / f"{name}.sqlite"),
+        "VPO_LIBRARY_ROOTS": str(media),
+        "VPO_SERVER_POLICY_DIR": str(policies),
+        "VPO_SERVER_BACKUP_KEEP": "0",
+        "VPO_JOBS_STABLE_SECONDS": "0",
+        "VPO_PROCESSING_WORKERS": "2",
+        "VPO_PROCESSING_MAX_WORKERS": "2",
+        "VPO_PROCESSING_EXECUTOR": executor,
+    }
+    log = work / f"{name}-serve.log"
+    process = subprocess.Popen(
+        [str(VPO), "serve", "--port", "0", "--log-file", str(log)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        env=env,
+    )
+    try:
+        assert process.stderr is not None
+        line = process.stderr.readline().decode()
+        if "listening on" not in line:
+            raise SystemExit(f"vpo serve ({name}) did not start: {line}")
+        yield next(word for word in line.split() if word.startswith("http://")) + "/api/v1"
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def job_seconds(api: str, media: Path, count: int) -> float:
+    """Run one process job over ``media`` on the daemon at ``api``; the job's own time
+    (started to finished, as the daemon recorded it)."""
+    import httpx
+
+    with httpx.Client(base_url=api, timeout=60) as client:
+        created = client.post(
+            "/jobs", json={"type": "process", "policy": "order", "paths": [str(media)]}
+        )
+        created.raise_for_status()
+        job_id = created.json()["id"]
+        deadline = time.monotonic() + 600
+        while True:
+            job = client.get(f"/jobs/{job_id}").json()
+            if job["status"] in ("completed", "failed", "cancelled", "interrupted"):
+                break
+            if time.monotonic() > deadline:
+                raise SystemExit(f"job {job_id} did not finish: {job}")
+            time.sleep(0.05)
+    if job["status"] != "completed" or job["progress"]["files_done"] != count:
+        raise SystemExit(f"job {job_id}: {job['status']}, {job['progress']}")
+    return float(job["finished_at"]) - float(job["started_at"])
+
+
+def serve_comparison(
+    source: Path, count: int, rounds: int, work: Path, policy: Path, *, worker_profiling: bool
+) -> None:
+    """The same remux batch as a job of a running ``vpo serve`` on threads and on the
+    local Dask cluster (interleaved): the executors compared without the command's
+    start-up, which a daemon pays once."""
+    media = work / "serve-media"
+    times: dict[str, list[float]] = {"threads": [], "dask": []}
+    with local_cluster(work, worker_profiling=worker_profiling) as address:
+        media.mkdir()
+        with (
+            daemon(work, "threads", media, policy, "threads") as threads_api,
+            daemon(work, "dask", media, policy, f"dask://{address}") as dask_api,
+        ):
+            job_seconds(dask_api, copies(source, media, 2), 2)  # warm: the workers' imports
+            for _ in range(rounds):
+                for kind, api in (("threads", threads_api), ("dask", dask_api)):
+                    copies(source, media, count)
+                    times[kind].append(job_seconds(api, media, count))
+    t, d = statistics.median(times["threads"]), statistics.median(times["dask"])
+    ratios = sorted(b / a for a, b in zip(times["threads"], times["dask"], strict=True))
+    print(
+        f"\nvpo serve jobs: {count} remuxes of {source.stat().st_size / 1e6:.1f} MB at 2 "
+        f"workers, {rounds} interleaved rounds (medians, min-max)"
+    )
+    print(
+        f"  threads {t:.2f} s ({min(times['threads']):.2f}-{max(times['threads']):.2f}), "
+        f"dask {d:.2f} s ({min(times['dask']):.2f}-{max(times['dask']):.2f}): {d / t:.2f}x "
+        f"(per round {ratios[0]:.2f}-{ratios[-1]:.2f}x)"
+    )
+    print(f"load average at the end: {os.getloadavg()[0]:.2f}")
+
+
 def _noop(path: Path) -> FileResult:
     return FileResult(path=path, status=FileStatus.UNCHANGED)
 
@@ -329,6 +429,12 @@ def main() -> None:
         help="the file the Dask comparison copies (remux-large: --large-mb MB, --large-files)",
     )
     parser.add_argument(
+        "--dask-serve",
+        action="store_true",
+        help="with --dask: compare jobs of a running vpo serve (threads vs the cluster) "
+        "instead of vpo process commands",
+    )
+    parser.add_argument(
         "--dask-worker-profiling",
         action="store_true",
         help="start the Dask workers with Dask's default statistical profiler on",
@@ -343,7 +449,8 @@ def main() -> None:
         sources = make_sources(work, tools, args.large_mb)
         if args.dask:
             count = args.large_files if args.dask_source == "remux-large" else args.files
-            dask_comparison(
+            compare = serve_comparison if args.dask_serve else dask_comparison
+            compare(
                 sources[args.dask_source],
                 count,
                 args.dask,
