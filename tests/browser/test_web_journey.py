@@ -29,7 +29,8 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, expect, sync_playwright
 
-from vpo.testmedia.spec import AudioSpec, MediaSpec
+from vpo.testmedia.policies import FOREIGN_FIRST, ORDER_POLICY
+from vpo.testmedia.spec import MediaSpec
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration, pytest.mark.slow]
 
@@ -50,20 +51,8 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 WAIT = 60.0
-FOREIGN_FIRST = MediaSpec(
-    audio=(AudioSpec(language="fre", default=True), AudioSpec(language="eng"))
-)
-BAD_POLICY = """\
-# audio in English first
-schema_version: 12
-config:
-  audio_language_preference: [jap]
-phases:
-  - name: order
-    track_order: [video, audio_main, audio_alternate]
-    default_flags: {set_preferred_audio_default: true, clear_other_defaults: true}
-"""
-GOOD_POLICY = BAD_POLICY.replace("[jap]", "[eng]")
+GOOD_POLICY = "# audio in English first\n" + ORDER_POLICY
+BAD_POLICY = GOOD_POLICY.replace("[eng]", "[jap]")  # the error is on line 4
 
 
 @dataclass

@@ -17,25 +17,13 @@ import pytest
 
 from vpo.library import Library
 from vpo.library.records import FileStatus
-from vpo.testmedia.spec import AudioSpec, MediaSpec
+from vpo.testmedia.policies import FOREIGN_FIRST, ORDER_POLICY
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 MediaFactory = Callable[..., Path]
 VPO = Path(sys.executable).with_name("vpo")
 WAIT = 60.0
-FOREIGN_FIRST = MediaSpec(
-    audio=(AudioSpec(language="fre", default=True), AudioSpec(language="eng"))
-)
-POLICY = """\
-schema_version: 12
-config:
-  audio_language_preference: [eng]
-phases:
-  - name: order
-    track_order: [video, audio_main, audio_alternate]
-    default_flags: {set_preferred_audio_default: true, clear_other_defaults: true}
-"""
 
 
 def audio_languages(path: Path) -> list[tuple[str, bool]]:
@@ -80,7 +68,7 @@ def radarr_download(their_path: str) -> dict[str, str]:
 def env(tmp_path: Path) -> dict[str, str]:
     policies = tmp_path / "policies"
     policies.mkdir()
-    (policies / "order.yaml").write_text(POLICY, encoding="utf-8")
+    (policies / "order.yaml").write_text(ORDER_POLICY, encoding="utf-8")
     (tmp_path / "films").mkdir()
     return {
         **{k: v for k, v in os.environ.items() if not k.lower().startswith("radarr_")},

@@ -19,28 +19,13 @@ import httpx
 import pytest
 
 from vpo.testmedia.http_recorder import Recorder, Request
-from vpo.testmedia.spec import AudioSpec, MediaSpec
+from vpo.testmedia.policies import ENGLISH_FIRST, FOREIGN_FIRST, ORDER_POLICY
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 MediaFactory = Callable[..., Path]
 VPO = Path(sys.executable).with_name("vpo")
 WAIT = 60.0
-FOREIGN_FIRST = MediaSpec(
-    audio=(AudioSpec(language="fre", default=True), AudioSpec(language="eng"))
-)
-ENGLISH_FIRST = MediaSpec(
-    audio=(AudioSpec(language="eng", default=True), AudioSpec(language="fre"))
-)
-POLICY = """\
-schema_version: 12
-config:
-  audio_language_preference: [eng]
-phases:
-  - name: order
-    track_order: [video, audio_main, audio_alternate]
-    default_flags: {set_preferred_audio_default: true, clear_other_defaults: true}
-"""
 
 
 @pytest.fixture
@@ -64,7 +49,7 @@ def messages(requests: list[Request]) -> list[dict[str, Any]]:
 def env(tmp_path: Path) -> dict[str, str]:
     policies = tmp_path / "policies"
     policies.mkdir()
-    (policies / "order.yaml").write_text(POLICY, encoding="utf-8")
+    (policies / "order.yaml").write_text(ORDER_POLICY, encoding="utf-8")
     (tmp_path / "library").mkdir()
     return {
         **{k: v for k, v in os.environ.items() if not k.lower().startswith("radarr_")},

@@ -23,6 +23,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from vpo.testmedia.policies import FOREIGN_FIRST, ORDER_POLICY
 from vpo.testmedia.spec import AudioSpec, MediaSpec
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -31,18 +32,6 @@ MediaFactory = Callable[..., Path]
 VPO = Path(sys.executable).with_name("vpo")
 STUBS = Path(__file__).resolve().parents[1] / "stubs" / "process"
 WAIT = 60.0
-FOREIGN_FIRST = MediaSpec(
-    audio=(AudioSpec(language="fre", default=True), AudioSpec(language="eng"))
-)
-POLICY = """\
-schema_version: 12
-config:
-  audio_language_preference: [eng]
-phases:
-  - name: order
-    track_order: [video, audio_main, audio_alternate]
-    default_flags: {set_preferred_audio_default: true, clear_other_defaults: true}
-"""
 
 
 def digest(path: Path) -> str:
@@ -92,7 +81,7 @@ def setup(tmp_path: Path) -> Iterator[Setup]:
     policies = tmp_path / "policies"
     root.mkdir()
     policies.mkdir()
-    (policies / "order.yaml").write_text(POLICY, encoding="utf-8")
+    (policies / "order.yaml").write_text(ORDER_POLICY, encoding="utf-8")
     env = {
         **os.environ,
         "VPO_LIBRARY_DATABASE": str(tmp_path / "lib.db"),

@@ -24,28 +24,13 @@ import pytest
 from vpo.library import Library
 from vpo.library.records import FileStatus
 from vpo.testmedia.http_recorder import Recorder
-from vpo.testmedia.spec import AudioSpec, MediaSpec
+from vpo.testmedia.policies import ENGLISH_FIRST, FOREIGN_FIRST, ORDER_POLICY
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 MediaFactory = Callable[..., Path]
 VPO = Path(sys.executable).with_name("vpo")
 WAIT = 90.0
-FOREIGN_FIRST = MediaSpec(
-    audio=(AudioSpec(language="fre", default=True), AudioSpec(language="eng"))
-)
-POLICY = """\
-schema_version: 12
-config:
-  audio_language_preference: [eng]
-phases:
-  - name: order
-    track_order: [video, audio_main, audio_alternate]
-    default_flags: {set_preferred_audio_default: true, clear_other_defaults: true}
-"""
-ENGLISH_FIRST = MediaSpec(
-    audio=(AudioSpec(language="eng", default=True), AudioSpec(language="fre"))
-)
 
 
 def audio_languages(path: Path) -> list[tuple[str, bool]]:
@@ -120,7 +105,7 @@ def setup(tmp_path: Path) -> Iterator[Setup]:
     folder = tmp_path / "incoming"
     folder.mkdir()
     policy = tmp_path / "order.yaml"
-    policy.write_text(POLICY, encoding="utf-8")
+    policy.write_text(ORDER_POLICY, encoding="utf-8")
     env = {
         **os.environ,
         "VPO_LIBRARY_DATABASE": str(tmp_path / "lib.db"),
