@@ -11,14 +11,9 @@ that every control has a label and that nothing overflows the narrow width.
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import re
 import shutil
-import signal
-import subprocess
-import sys
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -29,14 +24,16 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, expect, sync_playwright
 
-from vpo.testmedia.spec import AudioSpec, MediaSpec
+from helpers.daemon import WAIT, daemon_env, running, wait_job
+from helpers.tracks import audio_languages
+from vpo.testmedia.policies import FOREIGN_FIRST, ORDER_POLICY
+from vpo.testmedia.spec import MediaSpec
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration, pytest.mark.slow]
 
 MediaFactory = Callable[..., Path]
 REPO = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO / "test-artifacts" / "web"
-VPO = Path(sys.executable).with_name("vpo")
 GATE_STUB = REPO / "tests" / "stubs" / "gate" / "mkvmerge"
 CHROMIUM = os.environ.get("VPO_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -49,21 +46,8 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-WAIT = 60.0
-FOREIGN_FIRST = MediaSpec(
-    audio=(AudioSpec(language="fre", default=True), AudioSpec(language="eng"))
-)
-BAD_POLICY = """\
-# audio in English first
-schema_version: 12
-config:
-  audio_language_preference: [jap]
-phases:
-  - name: order
-    track_order: [video, audio_main, audio_alternate]
-    default_flags: {set_preferred_audio_default: true, clear_other_defaults: true}
-"""
-GOOD_POLICY = BAD_POLICY.replace("[jap]", "[eng]")
+GOOD_POLICY = "# audio in English first\n" + ORDER_POLICY
+BAD_POLICY = GOOD_POLICY.replace("[eng]", "[jap]")  # the error is on line 4
 
 
 @dataclass
@@ -80,48 +64,26 @@ def serve(tmp_path: Path, **extra_env: str) -> Iterator[Served]:
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} is missing: ./quickstart.sh installs Debian's chromium")
     root = tmp_path / "library"
-    policies = tmp_path / "policies"
-    root.mkdir(exist_ok=True)
-    policies.mkdir(exist_ok=True)
     gate = tmp_path / "gate"
-    env = {
-        **os.environ,
-        "VPO_LIBRARY_DATABASE": str(tmp_path / "lib.db"),
-        "VPO_LIBRARY_ROOTS": str(root),
-        "VPO_SERVER_POLICY_DIR": str(policies),
-        "VPO_SERVER_BACKUP_KEEP": "0",
-        "VPO_JOBS_STABLE_SECONDS": "0",
-        "VPO_PROCESSING_WORKERS": "1",
-        "VPO_TOOLS_MKVMERGE": str(GATE_STUB),
-        "VPO_STUB_GATE": str(gate),
+    env = daemon_env(
+        tmp_path,
+        roots=root,
+        policies={},
+        VPO_TOOLS_MKVMERGE=str(GATE_STUB),
+        VPO_STUB_GATE=str(gate),
         **extra_env,
-    }
-    process = subprocess.Popen(
-        [str(VPO), "serve", "--port", "0", "--log-file", str(tmp_path / "serve.log")],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        env=env,
     )
-    try:
-        assert process.stderr is not None
-        line = process.stderr.readline().decode()
-        assert "listening on" in line, line + process.stderr.read().decode()
-        yield Served(line.rsplit(" ", 1)[1].strip(), root, policies, gate)
-    finally:
-        gate.touch()  # never leave a tool waiting
-        process.send_signal(signal.SIGTERM)
+    with running(env, tmp_path / "serve.log") as daemon:
         try:
-            assert process.wait(WAIT) == 0
+            yield Served(daemon.address, root, tmp_path / "policies", gate)
         finally:
-            if process.poll() is None:
-                process.kill()
-                process.wait()
+            gate.touch()  # never leave a tool waiting
 
 
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[Served]:
-    with serve(tmp_path) as running:
-        yield running
+    with serve(tmp_path) as server:
+        yield server
 
 
 @pytest.fixture
@@ -136,22 +98,10 @@ def browser() -> Iterator[Browser]:
             launched.close()
 
 
-def audio_languages(path: Path) -> list[tuple[str, bool]]:
-    out = subprocess.run(["mkvmerge", "-J", str(path)], capture_output=True, check=True).stdout
-    return [
-        (t["properties"]["language"], t["properties"]["default_track"])
-        for t in json.loads(out)["tracks"]
-        if t["type"] == "audio"
-    ]
-
-
 def scan(served: Served) -> None:
     with httpx.Client(base_url=f"{served.address}/api/v1", timeout=WAIT) as client:
         job = client.post("/jobs", json={"type": "scan", "paths": [str(served.root)]}).json()
-        deadline = time.monotonic() + WAIT
-        while client.get(f"/jobs/{job['id']}").json()["status"] != "completed":
-            assert time.monotonic() < deadline, "the scan did not finish"
-            time.sleep(0.1)
+        assert wait_job(client, job["id"])["status"] == "completed", "the scan did not finish"
 
 
 def test_full_journey_then_every_page_light_dark_wide_narrow(
@@ -291,8 +241,8 @@ def test_the_token_is_asked_once_and_kept_in_an_httponly_cookie(
     tmp_path: Path, browser: Browser
 ) -> None:
     token = "browser-test-token"
-    with serve(tmp_path, VPO_SERVER_TOKEN=token) as running:
-        context = browser.new_context(base_url=running.address)
+    with serve(tmp_path, VPO_SERVER_TOKEN=token) as server:
+        context = browser.new_context(base_url=server.address)
         context.set_default_timeout(WAIT * 1000)
         expect.set_options(timeout=WAIT * 1000)
         page = context.new_page()

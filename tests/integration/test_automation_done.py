@@ -6,21 +6,19 @@ still processed."""
 
 from __future__ import annotations
 
-import json
-import os
+import contextlib
 import re
 import shutil
-import signal
 import socket
-import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
+from helpers.arr import Download, Film, radarr_download
+from helpers.daemon import Daemon, daemon_env, hook, running
+from helpers.tracks import mkvmerge_tracks
 from vpo.testmedia.demo import DEMO_FILES, DEMO_POLICY
 from vpo.testmedia.http_recorder import Recorder
 from vpo.testmedia.spec import MediaSpec
@@ -28,7 +26,6 @@ from vpo.testmedia.spec import MediaSpec
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 MediaFactory = Callable[..., Path]
-VPO = Path(sys.executable).with_name("vpo")
 WAIT = 90.0
 STABLE_SECONDS = 1
 SPECS = {Path(item.relative_path).stem: item.spec for item in DEMO_FILES}
@@ -41,10 +38,9 @@ def spec(name: str) -> MediaSpec:
 
 
 def tracks(path: Path) -> list[tuple[str, str, bool]]:
-    out = subprocess.run(["mkvmerge", "-J", str(path)], capture_output=True, check=True).stdout
     return [
         (t["type"], t["properties"].get("language", ""), t["properties"]["default_track"])
-        for t in json.loads(out)["tracks"]
+        for t in mkvmerge_tracks(path)
     ]
 
 
@@ -55,98 +51,35 @@ def jellyfin() -> Iterator[Recorder]:
         yield server
 
 
-@dataclass
-class Serve:
-    process: subprocess.Popen[bytes]
-    log: Path
-
-    def text(self) -> str:
-        return self.log.read_text(encoding="utf-8") if self.log.exists() else ""
-
-    def results(self, path: Path) -> list[str]:
-        return re.findall(rf"job \d+ file {re.escape(str(path))}: (\w+)", self.text())
-
-    def wait_for(self, what: Callable[[], bool], label: str) -> None:
-        deadline = time.monotonic() + WAIT
-        while not what():
-            assert self.process.poll() is None, f"vpo serve died: {self.text()}"
-            assert time.monotonic() < deadline, f"timed out waiting for {label}:\n{self.text()}"
-            time.sleep(0.05)
-
-    def stop(self) -> int:
-        self.process.send_signal(signal.SIGTERM)
-        return self.process.wait(WAIT)
-
-
 @pytest.fixture
 def library(tmp_path: Path) -> dict[str, str]:
     """The environment of vpo serve and vpo hook: one library, the demo policy."""
     root = tmp_path / "library"
     for folder in ("Movies", "Incoming"):
         (root / folder).mkdir(parents=True)
-    policies = tmp_path / "policies"
-    policies.mkdir()
-    (policies / "demo.yaml").write_text(DEMO_POLICY, encoding="utf-8")
-    return {
-        **{k: v for k, v in os.environ.items() if not k.lower().startswith("radarr_")},
-        "VPO_CONFIG": str(tmp_path / "config.toml"),
-        "VPO_LIBRARY_DATABASE": str(tmp_path / "lib.db"),
-        "VPO_LIBRARY_ROOTS": str(root),
-        "VPO_SERVER_POLICY_DIR": str(policies),
-        "VPO_SERVER_BACKUP_KEEP": "0",
-        "VPO_JOBS_STABLE_SECONDS": str(STABLE_SECONDS),
-        "VPO_PROCESSING_WORKERS": "2",
-        "VPO_WATCH_FOLDERS": f"{root / 'Incoming'}=demo",
-        "VPO_WATCH_RESCAN_SECONDS": "0",
-        "VPO_INTEGRATIONS_RADARR_POLICY": "demo",
-        "VPO_INTEGRATIONS_RADARR_PATH_MAP": f"/movies={root / 'Movies'}",
-    }
-
-
-def start_serve(env: dict[str, str], log: Path) -> Serve:
-    process = subprocess.Popen(
-        [str(VPO), "serve", "--port", "0", "--log-file", str(log)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        env=env,
+    return daemon_env(
+        tmp_path,
+        roots=root,
+        policies={"demo": DEMO_POLICY},
+        workers=2,
+        stable_seconds=STABLE_SECONDS,
+        VPO_WATCH_FOLDERS=f"{root / 'Incoming'}=demo",
+        VPO_WATCH_RESCAN_SECONDS="0",
+        VPO_INTEGRATIONS_RADARR_POLICY="demo",
+        VPO_INTEGRATIONS_RADARR_PATH_MAP=f"/movies={root / 'Movies'}",
     )
-    assert process.stderr is not None
-    line = process.stderr.readline().decode()
-    assert "listening on" in line, line + process.stderr.read().decode()
-    serve = Serve(process, log)
-    serve.wait_for(lambda: "watching" in serve.text(), "the watcher to start")
-    return serve
 
 
-def radarr_download(their_path: str) -> dict[str, str]:
-    """Radarr v5's CustomScript.OnDownload variables (lower-cased, as on Linux)."""
-    folder, _, name = their_path.rpartition("/")
-    return {
-        "radarr_eventtype": "Download",
-        "radarr_instancename": "Radarr",
-        "radarr_applicationurl": "",
-        "radarr_isupgrade": "False",
-        "radarr_movie_id": "7",
-        "radarr_movie_title": "Le Café des Étoiles",
-        "radarr_movie_year": "2001",
-        "radarr_movie_path": folder,
-        "radarr_movie_imdbid": "tt0000007",
-        "radarr_movie_tmdbid": "77",
-        "radarr_movie_in_cinemas_date": "4/25/2001 00:00:00",
-        "radarr_movie_physical_release_date": "",
-        "radarr_moviefile_id": "9",
-        "radarr_moviefile_relativepath": name,
-        "radarr_moviefile_path": their_path,
-        "radarr_moviefile_quality": "Bluray-1080p",
-        "radarr_moviefile_qualityversion": "1",
-        "radarr_moviefile_releasegroup": "",
-        "radarr_moviefile_scenename": "",
-        "radarr_moviefile_sourcepath": "/downloads/cafe/cafe.mkv",
-        "radarr_moviefile_sourcefolder": "/downloads/cafe",
-        "radarr_download_client": "qBittorrent",
-        "radarr_download_client_type": "qBittorrent",
-        "radarr_download_id": "CAFE",
-    }
+@contextlib.contextmanager
+def start_serve(env: dict[str, str], log: Path) -> Iterator[Daemon]:
+    with running(env, log, wait=WAIT) as serve:
+        serve.wait_for(lambda: "watching" in serve.text(), "the watcher to start")
+        yield serve
+
+
+# Radarr's view of FILM and of its download
+CAFE = Film("7", "Le Café des Étoiles", "2001", "tt0000007", "77", "4/25/2001 00:00:00")
+CAFE_DOWNLOAD = Download("9", "/downloads/cafe/cafe.mkv", "CAFE")
 
 
 def test_done_when_watch_hook_and_one_refresh_per_changed_file(
@@ -156,10 +89,9 @@ def test_done_when_watch_hook_and_one_refresh_per_changed_file(
     film = media_factory(spec(FILM), f"library/Movies/{FILM}/{FILM}.mkv")
     staged = media_factory(spec(WATCHED), f"staging/{WATCHED}.mkv")
     assert ("subtitles", "eng", False) in tracks(film)
-    serve = start_serve(
+    with start_serve(
         {**library, "VPO_INTEGRATIONS_JELLYFIN_URL": jellyfin.url}, tmp_path / "serve.log"
-    )
-    try:
+    ) as serve:
         # a file copied into the watched folder: processed within stable_seconds + a few
         copied = time.monotonic()
         watched = Path(shutil.copy(staged, root / "Incoming" / staged.name))
@@ -168,13 +100,8 @@ def test_done_when_watch_hook_and_one_refresh_per_changed_file(
 
         # Radarr's custom script: queued to the daemon, which processes it
         started = time.monotonic()
-        done = subprocess.run(
-            [str(VPO), "hook", "radarr"],
-            env={**library, **radarr_download(f"/movies/{FILM}/{FILM}.mkv")},
-            capture_output=True,
-            text=True,
-            timeout=WAIT,
-            stdin=subprocess.DEVNULL,
+        done = hook(
+            library, radarr_download(f"/movies/{FILM}/{FILM}.mkv", CAFE, CAFE_DOWNLOAD, "Radarr")
         )
         assert done.returncode == 0, done.stderr
         assert time.monotonic() - started < 10  # Radarr is not kept waiting
@@ -190,7 +117,6 @@ def test_done_when_watch_hook_and_one_refresh_per_changed_file(
         serve.wait_for(
             lambda: serve.text().count("jellyfin told about") == 2, "the refreshes to be sent"
         )
-    finally:
         assert serve.stop() == 0
     assert ("subtitles", "eng", True) in tracks(film)  # the demo policy turned them on
     refreshes = jellyfin.requests
@@ -210,7 +136,7 @@ def test_media_server_failures_are_one_warning_each_and_the_file_is_processed(
         probe.bind(("127.0.0.1", 0))
         dead = f"http://127.0.0.1:{probe.getsockname()[1]}"
     staged = media_factory(spec(WATCHED), f"staging/{WATCHED}.mkv")
-    serve = start_serve(
+    with start_serve(
         {
             **library,
             "VPO_INTEGRATIONS_JELLYFIN_URL": jellyfin.url,
@@ -218,12 +144,10 @@ def test_media_server_failures_are_one_warning_each_and_the_file_is_processed(
             "VPO_INTEGRATIONS_PLEX_URL": dead,
         },
         tmp_path / "serve.log",
-    )
-    try:
+    ) as serve:
         watched = Path(shutil.copy(staged, root / "Incoming" / staged.name))
         serve.wait_for(lambda: "plex not told about" in serve.text(), "the Plex warning")
         serve.wait_for(lambda: bool(re.search(r"job \d+ completed", serve.text())), "the job")
-    finally:
         assert serve.stop() == 0
     log = serve.text()
     assert serve.results(watched) == ["changed"]

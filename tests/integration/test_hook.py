@@ -3,106 +3,35 @@ variables (their exact names), real tools, generated media, a real ``vpo serve``
 
 from __future__ import annotations
 
-import json
-import os
 import re
-import signal
 import subprocess
-import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
+from helpers.arr import radarr_download, sonarr_download, sonarr_series
+from helpers.daemon import daemon_env, hook, running
+from helpers.tracks import audio_languages
 from vpo.library import Library
 from vpo.library.records import FileStatus
-from vpo.testmedia.spec import AudioSpec, MediaSpec
+from vpo.testmedia.policies import FOREIGN_FIRST, ORDER_POLICY
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 MediaFactory = Callable[..., Path]
-VPO = Path(sys.executable).with_name("vpo")
-WAIT = 60.0
-FOREIGN_FIRST = MediaSpec(
-    audio=(AudioSpec(language="fre", default=True), AudioSpec(language="eng"))
-)
-POLICY = """\
-schema_version: 12
-config:
-  audio_language_preference: [eng]
-phases:
-  - name: order
-    track_order: [video, audio_main, audio_alternate]
-    default_flags: {set_preferred_audio_default: true, clear_other_defaults: true}
-"""
-
-
-def audio_languages(path: Path) -> list[tuple[str, bool]]:
-    out = subprocess.run(["mkvmerge", "-J", str(path)], capture_output=True, check=True).stdout
-    return [
-        (t["properties"]["language"], t["properties"]["default_track"])
-        for t in json.loads(out)["tracks"]
-        if t["type"] == "audio"
-    ]
-
-
-def radarr_download(their_path: str) -> dict[str, str]:
-    """The variables Radarr's CustomScript.OnDownload sets (lower-cased, as on Linux)."""
-    folder, _, name = their_path.rpartition("/")
-    return {
-        "radarr_eventtype": "Download",
-        "radarr_isupgrade": "False",
-        "radarr_movie_id": "1",
-        "radarr_movie_title": "Film",
-        "radarr_movie_year": "2021",
-        "radarr_movie_path": folder,
-        "radarr_movie_imdbid": "tt0000001",
-        "radarr_movie_tmdbid": "11",
-        "radarr_movie_in_cinemas_date": "10/22/2021 00:00:00",
-        "radarr_movie_physical_release_date": "",
-        "radarr_moviefile_id": "3",
-        "radarr_moviefile_relativepath": name,
-        "radarr_moviefile_path": their_path,
-        "radarr_moviefile_quality": "Bluray-1080p",
-        "radarr_moviefile_qualityversion": "1",
-        "radarr_moviefile_releasegroup": "",
-        "radarr_moviefile_scenename": "",
-        "radarr_moviefile_sourcepath": "/downloads/film/film.mkv",
-        "radarr_moviefile_sourcefolder": "/downloads/film",
-        "radarr_download_client": "qBittorrent",
-        "radarr_download_client_type": "qBittorrent",
-        "radarr_download_id": "ABC",
-    }
 
 
 @pytest.fixture
 def env(tmp_path: Path) -> dict[str, str]:
-    policies = tmp_path / "policies"
-    policies.mkdir()
-    (policies / "order.yaml").write_text(POLICY, encoding="utf-8")
-    (tmp_path / "films").mkdir()
-    return {
-        **{k: v for k, v in os.environ.items() if not k.lower().startswith("radarr_")},
-        "VPO_CONFIG": str(tmp_path / "config.toml"),
-        "VPO_LIBRARY_DATABASE": str(tmp_path / "lib.db"),
-        "VPO_LIBRARY_ROOTS": str(tmp_path / "films"),
-        "VPO_SERVER_POLICY_DIR": str(policies),
-        "VPO_SERVER_BACKUP_KEEP": "0",
-        "VPO_JOBS_STABLE_SECONDS": "0",
-        "VPO_INTEGRATIONS_RADARR_POLICY": "order",
-        "VPO_INTEGRATIONS_RADARR_PATH_MAP": f"/movies={tmp_path / 'films'}",
-    }
-
-
-def hook(env: dict[str, str], variables: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(VPO), "hook", "radarr"],
-        env={**env, **variables},
-        capture_output=True,
-        text=True,
-        timeout=WAIT,
-        stdin=subprocess.DEVNULL,
+    return daemon_env(
+        tmp_path,
+        roots=tmp_path / "films",
+        policies={"order": ORDER_POLICY},
+        workers=2,
+        VPO_INTEGRATIONS_RADARR_POLICY="order",
+        VPO_INTEGRATIONS_RADARR_PATH_MAP=f"/movies={tmp_path / 'films'}",
     )
 
 
@@ -128,16 +57,7 @@ def test_a_download_is_queued_to_a_running_daemon(
     env: dict[str, str], media_factory: MediaFactory, tmp_path: Path
 ) -> None:
     film = media_factory(FOREIGN_FIRST, "films/Film (2021)/Film (2021).mkv")
-    log = tmp_path / "serve.log"
-    daemon = subprocess.Popen(
-        [str(VPO), "serve", "--port", "0", "--log-file", str(log)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    try:
-        assert daemon.stderr is not None
-        assert "listening on" in daemon.stderr.readline().decode()
+    with running(env, tmp_path / "serve.log") as daemon:
         started = time.monotonic()
         done = hook(env, radarr_download("/movies/Film (2021)/Film (2021).mkv"))
         assert time.monotonic() - started < 10  # it only queues: Radarr is not kept waiting
@@ -147,14 +67,9 @@ def test_a_download_is_queued_to_a_running_daemon(
             r"\(process, 1 path\(s\)\); vpo serve at http://127\.0\.0\.1:\d+ will run it\n",
             done.stderr,
         ), done.stderr
-        deadline = time.monotonic() + WAIT
-        while f"file {film}: changed" not in log.read_text(encoding="utf-8"):
-            assert time.monotonic() < deadline, log.read_text(encoding="utf-8")
-            time.sleep(0.05)
+        daemon.wait_for(lambda: f"file {film}: changed" in daemon.text(), "the film")
         assert audio_languages(film) == [("eng", True), ("fre", False)]
-    finally:
-        daemon.send_signal(signal.SIGTERM)
-        assert daemon.wait(WAIT) == 0
+        assert daemon.stop() == 0
 
 
 def test_rename_and_delete_update_the_library(
@@ -166,16 +81,19 @@ def test_rename_and_delete_update_the_library(
     assert hook(env, radarr_download("/movies/A/b.mkv")).returncode == 0
     renamed = film.with_name("A (2001).mkv")
     film.rename(renamed)
+    film_a = {  # the movie variables of both events
+        "radarr_movie_id": "1",
+        "radarr_movie_title": "A",
+        "radarr_movie_year": "2001",
+        "radarr_movie_path": "/movies/A",
+        "radarr_movie_imdbid": "",
+        "radarr_movie_tmdbid": "2",
+    }
     done = hook(
         env,
         {
             "radarr_eventtype": "Rename",
-            "radarr_movie_id": "1",
-            "radarr_movie_title": "A",
-            "radarr_movie_year": "2001",
-            "radarr_movie_path": "/movies/A",
-            "radarr_movie_imdbid": "",
-            "radarr_movie_tmdbid": "2",
+            **film_a,
             "radarr_movie_in_cinemas_date": "",
             "radarr_movie_physical_release_date": "",
             "radarr_moviefile_ids": "3",
@@ -192,12 +110,7 @@ def test_rename_and_delete_update_the_library(
         {
             "radarr_eventtype": "MovieFileDelete",
             "radarr_moviefile_deletereason": "Manual",
-            "radarr_movie_id": "1",
-            "radarr_movie_title": "A",
-            "radarr_movie_year": "2001",
-            "radarr_movie_path": "/movies/A",
-            "radarr_movie_imdbid": "",
-            "radarr_movie_tmdbid": "2",
+            **film_a,
             "radarr_moviefile_id": "4",
             "radarr_moviefile_relativepath": "b.mkv",
             "radarr_moviefile_path": "/movies/A/b.mkv",
@@ -237,82 +150,15 @@ def test_without_a_policy_it_says_which_key_to_set(env: dict[str, str]) -> None:
     assert done.stderr == "vpo: set [integrations.radarr] policy: the policy for its files\n"
 
 
-def sonarr_series(path: str = "/tv/Frieren") -> dict[str, str]:
-    """The series variables every Sonarr v4 file event carries (CustomScript.cs)."""
-    return {
-        "sonarr_instancename": "Sonarr",
-        "sonarr_applicationurl": "",
-        "sonarr_series_id": "12",
-        "sonarr_series_title": "Frieren",
-        "sonarr_series_titleslug": "frieren",
-        "sonarr_series_path": path,
-        "sonarr_series_tvdbid": "424536",
-        "sonarr_series_tvmazeid": "61372",
-        "sonarr_series_imdbid": "tt22248376",
-        "sonarr_series_type": "Anime",
-    }
-
-
-def sonarr_download(their_path: str, deleted: str | None = None) -> dict[str, str]:
-    """Sonarr's OnDownload ("On Import" / "On Upgrade"): one episode file."""
-    relative = their_path.removeprefix("/tv/Frieren/")
-    variables = {
-        "sonarr_eventtype": "Download",
-        **sonarr_series(),
-        "sonarr_isupgrade": str(deleted is not None),
-        "sonarr_episodefile_id": "77",
-        "sonarr_episodefile_episodecount": "1",
-        "sonarr_episodefile_relativepath": relative,
-        "sonarr_episodefile_path": their_path,
-        "sonarr_episodefile_episodeids": "501",
-        "sonarr_episodefile_seasonnumber": "1",
-        "sonarr_episodefile_episodenumbers": "1",
-        "sonarr_episodefile_episodeairdates": "2023-09-29",
-        "sonarr_episodefile_episodeairdatesutc": "9/29/2023 2:00:00 PM",
-        "sonarr_episodefile_episodetitles": "The Journey's End",
-        "sonarr_episodefile_episodeoverviews": "",
-        "sonarr_episodefile_quality": "WEBDL-1080p",
-        "sonarr_episodefile_qualityversion": "1",
-        "sonarr_episodefile_releasegroup": "SubsPlease",
-        "sonarr_episodefile_scenename": "",
-        "sonarr_episodefile_sourcepath": "/downloads/frieren/01.mkv",
-        "sonarr_episodefile_sourcefolder": "/downloads/frieren",
-        "sonarr_download_client": "SABnzbd",
-        "sonarr_download_client_type": "SABnzbd",
-        "sonarr_download_id": "SABnzbd_nzo_1",
-        "sonarr_episodefile_mediainfo_audiochannels": "2",
-        "sonarr_episodefile_mediainfo_audiocodec": "AAC",
-        "sonarr_episodefile_mediainfo_audiolanguages": "French / English",
-        "sonarr_episodefile_mediainfo_languages": "French / English",
-        "sonarr_episodefile_mediainfo_height": "240",
-        "sonarr_episodefile_mediainfo_width": "320",
-        "sonarr_episodefile_mediainfo_subtitles": "",
-        "sonarr_episodefile_mediainfo_videocodec": "h264",
-        "sonarr_episodefile_mediainfo_videodynamicrangetype": "",
-    }
-    if deleted is not None:
-        variables["sonarr_deletedrelativepaths"] = deleted.removeprefix("/tv/Frieren/")
-        variables["sonarr_deletedpaths"] = deleted
-        variables["sonarr_deleteddateadded"] = "12/1/2026 10:00:00 AM"
-    return variables
-
-
 def sonarr_hook(env: dict[str, str], variables: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(VPO), "hook", "sonarr"],
-        env={**env, **variables},
-        capture_output=True,
-        text=True,
-        timeout=WAIT,
-        stdin=subprocess.DEVNULL,
-    )
+    return hook(env, variables, "sonarr")
 
 
 @pytest.fixture
 def sonarr_env(env: dict[str, str], tmp_path: Path) -> dict[str, str]:
     (tmp_path / "tv").mkdir()
     return {
-        **{k: v for k, v in env.items() if not k.lower().startswith("sonarr_")},
+        **env,  # without Sonarr's own variables: daemon_env leaves them out
         "VPO_LIBRARY_ROOTS": str(tmp_path / "tv"),
         "VPO_INTEGRATIONS_SONARR_POLICY": "order",
         "VPO_INTEGRATIONS_SONARR_PATH_MAP": f"/tv={tmp_path / 'tv'}",

@@ -13,31 +13,21 @@ from typing import Any
 
 import pytest
 
-from vpo.testmedia.spec import AudioSpec, MediaSpec
+from vpo.testmedia.policies import FOREIGN_FIRST, ORDER_POLICY
 
 pytestmark = pytest.mark.integration
 
 MediaFactory = Callable[..., Path]
 VPO = Path(sys.executable).with_name("vpo")
 RAW_NAME = b"caf\xe9 \xff-film.mkv"  # Latin-1 é and a stray byte: not UTF-8
-POLICY = """\
-schema_version: 12
-config:
-  audio_language_preference: [eng]
-phases:
-  - name: order
-    track_order: [video, audio_main, audio_alternate]
-    default_flags: {set_preferred_audio_default: true, clear_other_defaults: true}
-"""
 
 
 @pytest.fixture
 def odd_file(media_factory: MediaFactory, tmp_path: Path) -> Path:
-    spec = MediaSpec(audio=(AudioSpec(language="fre", default=True), AudioSpec(language="eng")))
-    made = media_factory(spec, "media/plain.mkv")
+    made = media_factory(FOREIGN_FIRST, "media/plain.mkv")
     target = made.parent / os.fsdecode(RAW_NAME)
     made.rename(target)
-    (tmp_path / "policy.yaml").write_text(POLICY, encoding="utf-8")
+    (tmp_path / "policy.yaml").write_text(ORDER_POLICY, encoding="utf-8")
     return target
 
 

@@ -19,24 +19,12 @@ from pathlib import Path
 import pytest
 
 from vpo.library import Library
-from vpo.testmedia.spec import AudioSpec, MediaSpec
+from vpo.testmedia.policies import FOREIGN_FIRST, ORDER_POLICY
 
 pytestmark = pytest.mark.integration
 
 MediaFactory = Callable[..., Path]
 VPO = Path(sys.executable).with_name("vpo")
-POLICY = """\
-schema_version: 12
-config:
-  audio_language_preference: [eng]
-phases:
-  - name: order
-    track_order: [video, audio_main, audio_alternate]
-    default_flags: {set_preferred_audio_default: true, clear_other_defaults: true}
-"""
-FOREIGN_FIRST = MediaSpec(
-    audio=(AudioSpec(language="fre", default=True), AudioSpec(language="eng"))
-)
 
 
 def vpo(
@@ -50,7 +38,7 @@ def vpo(
 
 def process(tmp_path: Path, db: Path, target: Path) -> subprocess.CompletedProcess[str]:
     policy = tmp_path / "policy.yaml"
-    policy.write_text(POLICY, encoding="utf-8")
+    policy.write_text(ORDER_POLICY, encoding="utf-8")
     return vpo(tmp_path, "process", "--db", db, "-p", policy, "-w", "1", target)
 
 

@@ -19,6 +19,7 @@ from click.testing import CliRunner, Result
 
 from vpo.cli.main import cli
 from vpo.errors import ExitCode
+from vpo.testmedia.policies import REORDER_POLICY
 from vpo.testmedia.spec import AudioSpec, MediaSpec
 from vpo.testmedia.two_phase import METADATA_POLICY as METADATA
 from vpo.testmedia.two_phase import REMUX_POLICY as REMUX
@@ -34,14 +35,7 @@ MP4 = MediaSpec(
 )
 
 # MP4 → one ffmpeg remux putting English first
-MP4_ORDER = """\
-schema_version: 12
-config:
-  audio_language_preference: [eng]
-phases:
-  - name: order
-    track_order: [video, audio_main, audio_alternate]
-"""
+MP4_ORDER = REORDER_POLICY
 
 
 def run(tmp_path: Path, *args: str) -> Result:

@@ -4,43 +4,23 @@ server in the test that records every message it receives."""
 
 from __future__ import annotations
 
-import json
-import os
-import signal
 import socket
 import subprocess
-import sys
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, cast
 
-import httpx
 import pytest
 
+from helpers.arr import radarr_download
+from helpers.daemon import VPO, WAIT, daemon_env, hook, running, wait_job
+from helpers.tracks import audio_languages
 from vpo.testmedia.http_recorder import Recorder, Request
-from vpo.testmedia.spec import AudioSpec, MediaSpec
+from vpo.testmedia.policies import ENGLISH_FIRST, FOREIGN_FIRST, ORDER_POLICY
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 MediaFactory = Callable[..., Path]
-VPO = Path(sys.executable).with_name("vpo")
-WAIT = 60.0
-FOREIGN_FIRST = MediaSpec(
-    audio=(AudioSpec(language="fre", default=True), AudioSpec(language="eng"))
-)
-ENGLISH_FIRST = MediaSpec(
-    audio=(AudioSpec(language="eng", default=True), AudioSpec(language="fre"))
-)
-POLICY = """\
-schema_version: 12
-config:
-  audio_language_preference: [eng]
-phases:
-  - name: order
-    track_order: [video, audio_main, audio_alternate]
-    default_flags: {set_preferred_audio_default: true, clear_other_defaults: true}
-"""
 
 
 @pytest.fixture
@@ -62,20 +42,7 @@ def messages(requests: list[Request]) -> list[dict[str, Any]]:
 
 @pytest.fixture
 def env(tmp_path: Path) -> dict[str, str]:
-    policies = tmp_path / "policies"
-    policies.mkdir()
-    (policies / "order.yaml").write_text(POLICY, encoding="utf-8")
-    (tmp_path / "library").mkdir()
-    return {
-        **{k: v for k, v in os.environ.items() if not k.lower().startswith("radarr_")},
-        "VPO_CONFIG": str(tmp_path / "config.toml"),
-        "VPO_LIBRARY_DATABASE": str(tmp_path / "lib.db"),
-        "VPO_LIBRARY_ROOTS": str(tmp_path / "library"),
-        "VPO_SERVER_POLICY_DIR": str(policies),
-        "VPO_SERVER_BACKUP_KEEP": "0",
-        "VPO_JOBS_STABLE_SECONDS": "0",
-        "VPO_PROCESSING_WORKERS": "1",
-    }
+    return daemon_env(tmp_path, roots=tmp_path / "library", policies={"order": ORDER_POLICY})
 
 
 def broken(path: Path) -> Path:
@@ -91,29 +58,6 @@ def dead_url() -> str:
         return f"json://127.0.0.1:{probe.getsockname()[1]}/vpo"
 
 
-def serve(env: dict[str, str], log: Path) -> tuple[subprocess.Popen[bytes], str]:
-    process = subprocess.Popen(
-        [str(VPO), "serve", "--port", "0", "--log-file", str(log)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        env=env,
-    )
-    assert process.stderr is not None
-    line = process.stderr.readline().decode()
-    assert "listening on" in line, line + process.stderr.read().decode()
-    return process, line.rsplit(" ", 1)[1].strip()
-
-
-def wait_job(client: httpx.Client, job_id: int) -> dict[str, object]:
-    deadline = time.monotonic() + WAIT
-    while True:
-        job: dict[str, object] = client.get(f"/jobs/{job_id}").json()
-        if job["status"] in ("completed", "failed", "interrupted"):
-            return job
-        assert time.monotonic() < deadline, job
-        time.sleep(0.05)
-
-
 def test_serve_sends_one_message_per_finished_job_and_one_per_failed_file(
     env: dict[str, str], receiver: Recorder, media_factory: MediaFactory, tmp_path: Path
 ) -> None:
@@ -124,9 +68,8 @@ def test_serve_sends_one_message_per_finished_job_and_one_per_failed_file(
     media_factory(FOREIGN_FIRST, "library/second/other.mkv")
     env["VPO_NOTIFICATIONS_URLS"] = apprise_url(receiver)
     env["VPO_NOTIFICATIONS_ON"] = "job_finished,file_failed"
-    process, address = serve(env, tmp_path / "serve.log")
-    try:
-        with httpx.Client(base_url=f"{address}/api/v1", timeout=WAIT) as client:
+    with running(env, tmp_path / "serve.log") as daemon:
+        with daemon.client() as client:
             ids = []
             for folder in ("first", "second"):
                 created = client.post(
@@ -142,9 +85,7 @@ def test_serve_sends_one_message_per_finished_job_and_one_per_failed_file(
             for job_id in ids:
                 assert wait_job(client, job_id)["status"] == "completed"
         arrived = messages(receiver.wait_for(3, WAIT))
-    finally:
-        process.send_signal(signal.SIGTERM)
-        assert process.wait(WAIT) == 0
+        assert daemon.stop() == 0
     assert len(messages(receiver.requests)) == 3  # nothing more arrived by the daemon's exit
     file_failed, first_job, second_job = arrived
     assert file_failed["type"] == "failure"
@@ -165,20 +106,6 @@ def test_serve_sends_one_message_per_finished_job_and_one_per_failed_file(
     assert changing.exists()
 
 
-def radarr_download(their_path: str) -> dict[str, str]:
-    folder, _, name = their_path.rpartition("/")
-    return {
-        "radarr_eventtype": "Download",
-        "radarr_isupgrade": "False",
-        "radarr_movie_id": "1",
-        "radarr_movie_title": "Film",
-        "radarr_movie_path": folder,
-        "radarr_moviefile_id": "3",
-        "radarr_moviefile_relativepath": name,
-        "radarr_moviefile_path": their_path,
-    }
-
-
 def test_an_unreachable_url_is_one_warning_and_the_hook_still_succeeds(
     env: dict[str, str], media_factory: MediaFactory, tmp_path: Path
 ) -> None:
@@ -191,14 +118,7 @@ def test_an_unreachable_url_is_one_warning_and_the_hook_still_succeeds(
             "VPO_NOTIFICATIONS_URLS": dead,
         }
     )
-    done = subprocess.run(
-        [str(VPO), "hook", "radarr"],
-        env={**env, **radarr_download("/movies/Film/Film.mkv")},
-        capture_output=True,
-        text=True,
-        timeout=WAIT,
-        stdin=subprocess.DEVNULL,
-    )
+    done = hook(env, radarr_download("/movies/Film/Film.mkv"))
     assert done.returncode == 0, done.stderr
     warnings = [line for line in done.stderr.splitlines() if "notification" in line]
     assert warnings == [
@@ -207,9 +127,7 @@ def test_an_unreachable_url_is_one_warning_and_the_hook_still_succeeds(
     ]
     assert "Traceback" not in done.stderr
     assert "changed" in done.stdout  # the summary: the file was processed all the same
-    out = subprocess.run(["mkvmerge", "-J", str(film)], capture_output=True, check=True).stdout
-    audio = [t for t in json.loads(out)["tracks"] if t["type"] == "audio"]
-    assert audio[0]["properties"]["language"] == "eng"
+    assert audio_languages(film)[0][0] == "eng"
 
 
 def test_the_hook_inline_run_is_told_like_a_job(
@@ -223,14 +141,7 @@ def test_the_hook_inline_run_is_told_like_a_job(
             "VPO_NOTIFICATIONS_URLS": apprise_url(receiver),
         }
     )
-    done = subprocess.run(
-        [str(VPO), "hook", "radarr"],
-        env={**env, **radarr_download("/movies/Film/Film.mkv")},
-        capture_output=True,
-        text=True,
-        timeout=WAIT,
-        stdin=subprocess.DEVNULL,
-    )
+    done = hook(env, radarr_download("/movies/Film/Film.mkv"))
     assert done.returncode == 0, done.stderr
     (message,) = messages(receiver.requests)  # sent before the hook exited
     assert message["title"] == (

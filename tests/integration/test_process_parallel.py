@@ -24,6 +24,7 @@ from click.testing import CliRunner, Result
 
 from vpo.cli.main import cli
 from vpo.errors import ExitCode
+from vpo.testmedia.policies import FOREIGN_FIRST
 from vpo.testmedia.spec import AudioSpec, MediaSpec
 
 pytestmark = pytest.mark.integration
@@ -32,10 +33,7 @@ MediaFactory = Callable[..., Path]
 STUBS = Path(__file__).resolve().parents[1] / "stubs" / "process"
 VPO = Path(sys.executable).with_name("vpo")
 
-# French first and default: the policy puts English first (a remux) and makes it default.
-FOREIGN_FIRST = MediaSpec(
-    audio=(AudioSpec(language="fre", default=True), AudioSpec(language="eng"))
-)
+# FOREIGN_FIRST: the policy puts English first (a remux) and makes it default.
 # Right order, wrong default: a metadata-only edit.
 WRONG_DEFAULT = MediaSpec(
     audio=(AudioSpec(language="eng"), AudioSpec(language="fre", default=True))

@@ -20,25 +20,13 @@ from pathlib import Path
 import pytest
 
 from vpo.errors import ExitCode
-from vpo.testmedia.spec import AudioSpec, MediaSpec
+from vpo.testmedia.policies import FOREIGN_FIRST, ORDER_POLICY
 
 pytestmark = pytest.mark.integration
 
 MediaFactory = Callable[..., Path]
 STUBS = Path(__file__).resolve().parents[1] / "stubs"
 VPO = Path(sys.executable).with_name("vpo")
-FOREIGN_FIRST = MediaSpec(
-    audio=(AudioSpec(language="fre", default=True), AudioSpec(language="eng"))
-)
-POLICY = """\
-schema_version: 12
-config:
-  audio_language_preference: [eng]
-phases:
-  - name: order
-    track_order: [video, audio_main, audio_alternate]
-    default_flags: {set_preferred_audio_default: true, clear_other_defaults: true}
-"""
 
 
 @pytest.fixture
@@ -50,7 +38,7 @@ def media(media_factory: MediaFactory) -> Path:
 
 def start_vpo(media: Path, tmp_path: Path, stop_seconds: float = 0.5) -> subprocess.Popen[bytes]:
     policy = tmp_path / "policy.yaml"
-    policy.write_text(POLICY, encoding="utf-8")
+    policy.write_text(ORDER_POLICY, encoding="utf-8")
     env = {
         **os.environ,
         "VPO_JOBS_STABLE_SECONDS": "0",

@@ -8,41 +8,27 @@ the job is interrupted, requeued on restart and finished.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
-import os
-import signal
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
 import pytest
 
+from helpers.daemon import VPO, WAIT, Daemon, daemon_env, running
+from helpers.tracks import audio_languages
+from vpo.testmedia.policies import FOREIGN_FIRST, ORDER_POLICY
 from vpo.testmedia.spec import AudioSpec, MediaSpec
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 MediaFactory = Callable[..., Path]
-VPO = Path(sys.executable).with_name("vpo")
 STUBS = Path(__file__).resolve().parents[1] / "stubs" / "process"
-WAIT = 60.0
-FOREIGN_FIRST = MediaSpec(
-    audio=(AudioSpec(language="fre", default=True), AudioSpec(language="eng"))
-)
-POLICY = """\
-schema_version: 12
-config:
-  audio_language_preference: [eng]
-phases:
-  - name: order
-    track_order: [video, audio_main, audio_alternate]
-    default_flags: {set_preferred_audio_default: true, clear_other_defaults: true}
-"""
 
 
 def digest(path: Path) -> str:
@@ -50,64 +36,26 @@ def digest(path: Path) -> str:
 
 
 @dataclass
-class Daemon:
-    process: subprocess.Popen[bytes]
-    address: str
-    log: Path
-
-    def client(self) -> httpx.Client:
-        return httpx.Client(base_url=f"{self.address}/api/v1", timeout=WAIT)
-
-    def stop(self) -> int:
-        self.process.send_signal(signal.SIGTERM)
-        return self.process.wait(WAIT)
-
-
-@dataclass
 class Setup:
     tmp: Path
     root: Path
     env: dict[str, str]
-    started: list[Daemon] = field(default_factory=list)
+    daemons: contextlib.ExitStack
+    started: int = 0
 
     def start(self, **extra_env: str) -> Daemon:
-        log = self.tmp / f"serve-{len(self.started)}.log"
-        process = subprocess.Popen(
-            [str(VPO), "serve", "--port", "0", "--log-file", str(log)],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            env={**self.env, **extra_env},
-        )
-        assert process.stderr is not None
-        line = process.stderr.readline().decode()  # the one announce line
-        assert "listening on" in line, line + process.stderr.read().decode()
-        daemon = Daemon(process, line.rsplit(" ", 1)[1].strip(), log)
-        self.started.append(daemon)
-        return daemon
+        """A daemon the fixture stops at the end if the test did not."""
+        log = self.tmp / f"serve-{self.started}.log"
+        self.started += 1
+        return self.daemons.enter_context(running({**self.env, **extra_env}, log))
 
 
 @pytest.fixture
 def setup(tmp_path: Path) -> Iterator[Setup]:
     root = tmp_path / "library"
-    policies = tmp_path / "policies"
-    root.mkdir()
-    policies.mkdir()
-    (policies / "order.yaml").write_text(POLICY, encoding="utf-8")
-    env = {
-        **os.environ,
-        "VPO_LIBRARY_DATABASE": str(tmp_path / "lib.db"),
-        "VPO_LIBRARY_ROOTS": str(root),
-        "VPO_SERVER_POLICY_DIR": str(policies),
-        "VPO_SERVER_BACKUP_KEEP": "0",
-        "VPO_JOBS_STABLE_SECONDS": "0",
-        "VPO_PROCESSING_WORKERS": "1",
-    }
-    state = Setup(tmp_path, root, env)
-    yield state
-    for daemon in state.started:
-        if daemon.process.poll() is None:
-            daemon.process.kill()
-            daemon.process.wait()
+    env = daemon_env(tmp_path, roots=root, policies={"order": ORDER_POLICY})
+    with contextlib.ExitStack() as daemons:
+        yield Setup(tmp_path, root, env, daemons)
 
 
 class EventReader:
@@ -150,16 +98,6 @@ class EventReader:
             result = found()
         assert result is not None
         return result
-
-
-def audio_languages(path: Path) -> list[tuple[str, bool]]:
-    out = subprocess.run(["mkvmerge", "-J", str(path)], capture_output=True, check=True).stdout
-    tracks = json.loads(out)["tracks"]
-    return [
-        (t["properties"]["language"], t["properties"]["default_track"])
-        for t in tracks
-        if t["type"] == "audio"
-    ]
 
 
 def test_a_process_job_over_http_end_to_end(setup: Setup, media_factory: MediaFactory) -> None:

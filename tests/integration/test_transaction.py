@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import textwrap
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,7 @@ from vpo.cli.main import cli
 from vpo.errors import ExitCode
 from vpo.testmedia.spec import MediaSpec
 from vpo.testmedia.two_phase import METADATA_POLICY as TWO_PHASE_METADATA
-from vpo.testmedia.two_phase import SPEC
+from vpo.testmedia.two_phase import NAME_FRENCH, REMUX_POLICY, SPEC
 from vpo.tools.locate import ToolPaths
 
 pytestmark = pytest.mark.integration
@@ -27,23 +28,7 @@ MediaFactory = Callable[..., Path]
 
 # French first and default, a German subtitle to drop: phase 1 filters, phase 2
 # reorders, sets the default and names the French track.
-TWO_PHASE_REMUX = """\
-schema_version: 12
-config:
-  audio_language_preference: [eng]
-  subtitle_language_preference: [eng]
-phases:
-  - name: filter
-    subtitle_filter: {languages: [eng]}
-  - name: order
-    track_order: [video, audio_main, audio_alternate, subtitle_main]
-    default_flags: {set_preferred_audio_default: true, clear_other_defaults: true}
-    conditional:
-      - name: name-french
-        when: {exists: {track_type: audio, language: fre}}
-        then:
-          - set_title: {track_type: audio, language: fre, to: "Francais"}
-"""
+TWO_PHASE_REMUX = REMUX_POLICY + textwrap.indent(NAME_FRENCH, "    ")  # in the order phase
 
 
 FINAL_REMUX = [

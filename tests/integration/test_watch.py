@@ -7,79 +7,27 @@ enough. The log lines are the runner's ``job N file PATH: STATUS``.
 
 from __future__ import annotations
 
-import json
-import os
-import re
+import contextlib
 import shutil
-import signal
 import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
+from helpers.daemon import VPO, Daemon, daemon_env, running
+from helpers.tracks import audio_languages
 from vpo.library import Library
 from vpo.library.records import FileStatus
 from vpo.testmedia.http_recorder import Recorder
-from vpo.testmedia.spec import AudioSpec, MediaSpec
+from vpo.testmedia.policies import ENGLISH_FIRST, FOREIGN_FIRST, ORDER_POLICY
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 MediaFactory = Callable[..., Path]
-VPO = Path(sys.executable).with_name("vpo")
 WAIT = 90.0
-FOREIGN_FIRST = MediaSpec(
-    audio=(AudioSpec(language="fre", default=True), AudioSpec(language="eng"))
-)
-POLICY = """\
-schema_version: 12
-config:
-  audio_language_preference: [eng]
-phases:
-  - name: order
-    track_order: [video, audio_main, audio_alternate]
-    default_flags: {set_preferred_audio_default: true, clear_other_defaults: true}
-"""
-ENGLISH_FIRST = MediaSpec(
-    audio=(AudioSpec(language="eng", default=True), AudioSpec(language="fre"))
-)
-
-
-def audio_languages(path: Path) -> list[tuple[str, bool]]:
-    out = subprocess.run(["mkvmerge", "-J", str(path)], capture_output=True, check=True).stdout
-    return [
-        (t["properties"]["language"], t["properties"]["default_track"])
-        for t in json.loads(out)["tracks"]
-        if t["type"] == "audio"
-    ]
-
-
-@dataclass
-class Watch:
-    process: subprocess.Popen[bytes]
-    log: Path
-
-    def text(self) -> str:
-        return self.log.read_text(encoding="utf-8") if self.log.exists() else ""
-
-    def results(self, path: Path) -> list[str]:
-        """Statuses of every file result logged for ``path``."""
-        pattern = re.compile(rf"job \d+ file {re.escape(str(path))}: (\w+)")
-        return pattern.findall(self.text())
-
-    def wait_for(self, what: Callable[[], bool], label: str) -> None:
-        deadline = time.monotonic() + WAIT
-        while not what():
-            assert self.process.poll() is None, f"vpo watch died: {self.text()}"
-            assert time.monotonic() < deadline, f"timed out waiting for {label}:\n{self.text()}"
-            time.sleep(0.05)
-
-    def stop(self) -> int:
-        self.process.send_signal(signal.SIGTERM)
-        return self.process.wait(WAIT)
 
 
 @dataclass
@@ -88,22 +36,24 @@ class Setup:
     folder: Path
     policy: Path
     env: dict[str, str]
-    started: list[Watch] = field(default_factory=list)
+    daemons: contextlib.ExitStack
+    started: int = 0
 
-    def start(self) -> Watch:
-        log = self.tmp / f"watch-{len(self.started)}.log"
-        process = subprocess.Popen(
-            [str(VPO), "watch", str(self.folder), "-p", str(self.policy), "--log-file", str(log)],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            env=self.env,
+    def start(self) -> Daemon:
+        """``vpo watch`` on the folder; the fixture stops it if the test did not."""
+        log = self.tmp / f"watch-{self.started}.log"
+        self.started += 1
+        watching = running(
+            self.env,
+            log,
+            "watch",
+            self.folder,
+            "-p",
+            self.policy,
+            ready="vpo watch: watching 1 folder(s)",
+            wait=WAIT,
         )
-        assert process.stderr is not None
-        line = process.stderr.readline().decode()
-        assert "vpo watch: watching 1 folder(s)" in line, line + process.stderr.read().decode()
-        watch = Watch(process, log)
-        self.started.append(watch)
-        return watch
+        return self.daemons.enter_context(watching)
 
     def library(self) -> Library:
         return Library.open(Path(self.env["VPO_LIBRARY_DATABASE"]))
@@ -120,21 +70,10 @@ def setup(tmp_path: Path) -> Iterator[Setup]:
     folder = tmp_path / "incoming"
     folder.mkdir()
     policy = tmp_path / "order.yaml"
-    policy.write_text(POLICY, encoding="utf-8")
-    env = {
-        **os.environ,
-        "VPO_LIBRARY_DATABASE": str(tmp_path / "lib.db"),
-        "VPO_SERVER_BACKUP_KEEP": "0",
-        "VPO_JOBS_STABLE_SECONDS": "1",
-        "VPO_PROCESSING_WORKERS": "2",
-        "VPO_WATCH_RESCAN_SECONDS": "0",
-    }
-    state = Setup(tmp_path, folder, policy, env)
-    yield state
-    for watch in state.started:
-        if watch.process.poll() is None:
-            watch.process.kill()
-            watch.process.wait()
+    policy.write_text(ORDER_POLICY, encoding="utf-8")
+    env = daemon_env(tmp_path, workers=2, stable_seconds=1, VPO_WATCH_RESCAN_SECONDS="0")
+    with contextlib.ExitStack() as daemons:
+        yield Setup(tmp_path, folder, policy, env, daemons)
 
 
 def test_a_file_written_slowly_is_processed_once_after_it_settles(
@@ -239,29 +178,20 @@ def test_vpo_serve_watches_its_configured_folders(
     policies = setup.tmp / "policies"
     policies.mkdir()
     setup.policy.rename(policies / "order.yaml")
-    log = setup.tmp / "serve.log"
-    process = subprocess.Popen(
-        [str(VPO), "serve", "--port", "0", "--log-file", str(log)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        env={
-            **setup.env,
-            "VPO_SERVER_POLICY_DIR": str(policies),
-            "VPO_WATCH_FOLDERS": f"{setup.folder}=order",
-        },
-    )
-    serve = Watch(process, log)
-    setup.started.append(serve)
-    assert process.stderr is not None
-    assert "listening on" in process.stderr.readline().decode()
-    serve.wait_for(lambda: "watching" in serve.text(), "the watcher to start")
-    source = media_factory(FOREIGN_FIRST, "staging/film.mkv")
-    copied = time.monotonic()
-    film = Path(shutil.copy(source, setup.folder / "film.mkv"))
-    serve.wait_for(lambda: serve.results(film) == ["changed"], "the copied film")
-    assert time.monotonic() - copied < 1 + 10  # stable_seconds + a few seconds
-    assert audio_languages(film) == [("eng", True), ("fre", False)]
-    assert serve.stop() == 0
+    env = {
+        **setup.env,
+        "VPO_SERVER_POLICY_DIR": str(policies),
+        "VPO_WATCH_FOLDERS": f"{setup.folder}=order",
+    }
+    with running(env, setup.tmp / "serve.log", wait=WAIT) as serve:
+        serve.wait_for(lambda: "watching" in serve.text(), "the watcher to start")
+        source = media_factory(FOREIGN_FIRST, "staging/film.mkv")
+        copied = time.monotonic()
+        film = Path(shutil.copy(source, setup.folder / "film.mkv"))
+        serve.wait_for(lambda: serve.results(film) == ["changed"], "the copied film")
+        assert time.monotonic() - copied < 1 + 10  # stable_seconds + a few seconds
+        assert audio_languages(film) == [("eng", True), ("fre", False)]
+        assert serve.stop() == 0
 
 
 def test_an_invalid_watch_policy_stops_the_start_with_one_line(setup: Setup) -> None:

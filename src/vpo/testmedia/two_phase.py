@@ -9,6 +9,8 @@ these, so they live in one place.
 
 from __future__ import annotations
 
+import textwrap
+
 from vpo.testmedia.spec import AudioSpec, MediaSpec, SubtitleSpec
 
 SPEC = MediaSpec(
@@ -31,6 +33,15 @@ phases:
     default_flags: {set_preferred_audio_default: true, clear_other_defaults: true}
 """
 
+# names the French audio track "Francais": the body of a phase (indent it to its place)
+NAME_FRENCH = """\
+conditional:
+  - name: name-french
+    when: {exists: {track_type: audio, language: fre}}
+    then:
+      - set_title: {track_type: audio, language: fre, to: "Francais"}
+"""
+
 # flags, then a title: one in-place mkvpropedit edit → fre (not default, "Francais"), eng default
 METADATA_POLICY = """\
 schema_version: 12
@@ -40,9 +51,4 @@ phases:
   - name: flags
     default_flags: {set_preferred_audio_default: true, clear_other_defaults: true}
   - name: titles
-    conditional:
-      - name: name-french
-        when: {exists: {track_type: audio, language: fre}}
-        then:
-          - set_title: {track_type: audio, language: fre, to: "Francais"}
-"""
+""" + textwrap.indent(NAME_FRENCH, "    ")

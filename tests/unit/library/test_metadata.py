@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -11,20 +12,15 @@ from vpo.library import Library, MovedFile
 from vpo.library.metadata import FileLink, StoredTitle
 from vpo.library.schema import MIGRATIONS
 from vpo.media.metadata import TitleMetadata
+from vpo.testmedia.metadata import SPIRITED_AWAY
 
 UP_TO_4 = MIGRATIONS[:4]
 UP_TO_5 = MIGRATIONS[:5]  # pinned: later versions must not change what 5 does
 
-FILM = TitleMetadata(
-    source="radarr",
-    title="Spirited Away",
-    original_title="千と千尋の神隠し",
-    year=2001,
-    original_language="jpn",
+FILM = replace(
+    SPIRITED_AWAY,
     imdb_id="tt0245429",
-    tmdb_id=129,
     tags=("anime", "ghibli"),
-    genres=("Animation",),
     release_dates=(("digital_release", "2003-04-15"), ("in_cinemas", "2001-07-20")),
 )
 SERIES = TitleMetadata(
@@ -37,14 +33,9 @@ SERIES = TitleMetadata(
     tags=("anime",),
     release_dates=(("first_aired", "2023-09-29"),),
 )
-EPISODE = TitleMetadata(
-    source="sonarr",
+EPISODE = replace(
+    SERIES,
     title="The Journey's End",
-    series_title="Frieren",
-    year=2023,
-    original_language="jpn",
-    tvdb_id=424536,
-    tags=("anime",),
     release_dates=(("air_date", "2023-09-29"), ("first_aired", "2023-09-29")),
     season=1,
     episode=1,

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -17,19 +18,15 @@ from vpo.policy.loader import PolicyError
 from vpo.policy.metadata_fields import FIELDS
 from vpo.policy.plugin_metadata import plugin_holds
 from vpo.policy.schema_conditional import PluginMetadataTest
+from vpo.testmedia.metadata import SPIRITED_AWAY
 
 if TYPE_CHECKING:
     from conftest import Build
 
 A, S, V = "audio", "subtitle", "video"
 
-FILM = TitleMetadata(
-    source="radarr",
-    title="Spirited Away",
-    original_title="千と千尋の神隠し",
-    year=2001,
-    original_language="jpn",
-    tmdb_id=129,
+FILM = replace(
+    SPIRITED_AWAY,
     tags=("anime", "4K"),
     genres=("Animation", "Fantasy"),
     release_dates=(("in_cinemas", "2001-07-20"), ("physical_release", "2003-04-15")),

@@ -27,6 +27,7 @@ from vpo.media.model import Container, MediaFile
 from vpo.server.app import create_app
 from vpo.server.events import EventBus
 from vpo.server.services import Services
+from vpo.testmedia.policies import REORDER_POLICY
 from vpo.tools.locate import ToolPaths
 
 with warnings.catch_warnings():
@@ -34,14 +35,7 @@ with warnings.catch_warnings():
     from starlette.testclient import TestClient
 
 TOKEN = "hook-token"
-POLICY = """\
-schema_version: 12
-config:
-  audio_language_preference: [eng]
-phases:
-  - name: order
-    track_order: [video, audio_main, audio_alternate]
-"""
+POLICY = REORDER_POLICY
 
 
 @dataclass

@@ -22,6 +22,7 @@ from vpo.plan import Plan, PlanKind
 from vpo.policy.loader import parse_policy
 from vpo.policy.phases import evaluate_file
 from vpo.policy.schema import Policy
+from vpo.testmedia.two_phase import NAME_FRENCH
 from vpo.tools.locate import ToolPaths
 from vpo.workflow.result import FileStatus, PhaseStatus
 from vpo.workflow.transaction import (
@@ -67,23 +68,13 @@ FLAGS_THEN_TITLES = """\
 - name: flags
   default_flags: {set_preferred_audio_default: true, clear_other_defaults: true}
 - name: titles
-  conditional:
-    - name: name-french
-      when: {exists: {track_type: audio, language: fre}}
-      then:
-        - set_title: {track_type: audio, language: fre, to: "Francais"}
-"""
+""" + textwrap.indent(NAME_FRENCH, "  ")
 ENCODE_THEN_TITLES = """\
 - name: shrink
   transcode:
     video: {target_codec: hevc}
 - name: titles
-  conditional:
-    - name: name-french
-      when: {exists: {track_type: audio, language: fre}}
-      then:
-        - set_title: {track_type: audio, language: fre, to: "Francais"}
-"""
+""" + textwrap.indent(NAME_FRENCH, "  ")
 
 
 @dataclass

@@ -1,0 +1,1 @@
+"""Helpers the test files share (on ``sys.path`` through pytest's ``pythonpath``)."""
