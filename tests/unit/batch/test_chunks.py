@@ -433,3 +433,25 @@ def test_a_chunk_whose_workers_died_fails_each_of_its_files_with_the_lost_worker
     )
     assert set(failed.values()) == {line}
     assert sorted(observer.finished) == PATHS  # each file reported once
+
+
+def test_files_a_stop_left_in_the_last_chunk_make_the_batch_stopped_early() -> None:
+    """Nothing is left to submit after the chunk: its not-started files alone say
+    the batch was cut short (not a stop that came after the last file)."""
+    token = uuid.uuid4().hex
+    stop = threading.Event()
+    ran = Ran()
+
+    def press() -> None:
+        stop.set()
+        hold(token)
+
+    paths = PATHS[:12]
+    jobs = [(p, ran.work(p, during=press if p == paths[5] else None)) for p in paths]
+    with Tasks(2, token) as executor:
+        batch = chunked(
+            jobs, executor, total=1000, stop=stop, hold_queued=executor.hold_queued
+        )  # total: the end-of-batch bound does not split the last chunk
+    assert executor.tasks[-1] == tuple(paths[4:])
+    assert ran.paths[-1] == paths[5] and len(ran.paths) == 6
+    assert batch.stopped_early and batch.stop_reason == "interrupted"
