@@ -300,7 +300,7 @@ def run_batch(
 
     def fill() -> bool:
         """Start jobs until ``workers`` tasks are in flight; False once no job is left."""
-        nonlocal files_started
+        nonlocal files_started, held_back
         while not in_flight.full():
             size = 1 if sizer is None else sizer.size(_left(chunking, files_started), workers)
             group: list[tuple[Path, Work]] = []
@@ -327,7 +327,9 @@ def run_batch(
                 group.append((path, work))
                 if alone:
                     break
-            if group:
+            if group and stopping and holding:
+                held_back += len(group)  # the stop came while it was filled: never sent
+            elif group:
                 submit(group)
             if stopping:
                 return True

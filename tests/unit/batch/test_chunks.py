@@ -212,8 +212,10 @@ class Tasks(ThreadPoolExecutor):
         return super().submit(fn, *args, **kwargs)
 
     def hold_queued(self) -> None:
+        """Hold what was submitted so far; later tasks run (as the Dask executor)."""
         assert self.token is not None
         hold(self.token)
+        self.token = uuid.uuid4().hex
 
 
 class Observer:
@@ -455,3 +457,27 @@ def test_files_a_stop_left_in_the_last_chunk_make_the_batch_stopped_early() -> N
     assert executor.tasks[-1] == tuple(paths[4:])
     assert ran.paths[-1] == paths[5] and len(ran.paths) == 6
     assert batch.stopped_early and batch.stop_reason == "interrupted"
+
+
+def test_a_chunk_being_filled_when_the_batch_stops_is_not_sent() -> None:
+    """on_error fail fires on a file the coordinator knew had failed (or Ctrl-C comes)
+    while a chunk is being filled: the files already put in it are not started."""
+    token = uuid.uuid4().hex
+    ran = Ran()
+    known = PATHS[10]
+    jobs: list[Job] = [
+        (p, FileResult(p, FileStatus.FAILED, error="gone") if p == known else ran.work(p))
+        for p in PATHS
+    ]
+    observer = Observer()
+    with Tasks(2, token) as executor:
+        batch = chunked(
+            jobs, executor, stop_on_failure=True, observer=observer,
+            hold_queued=executor.hold_queued,
+        )  # fmt: skip
+    before = PATHS[PATHS.index(known) - 1]
+    assert before in observer.started
+    assert before not in ran.paths  # it was in the chunk being filled
+    assert not any(before in task for task in executor.tasks)
+    assert batch.stopped_early
+    assert batch.stop_reason is not None and f"{known} failed: gone" in batch.stop_reason
