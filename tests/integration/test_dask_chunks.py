@@ -28,6 +28,8 @@ import pytest
 from tests.integration.test_dask import (
     FOREIGN_FIRST,
     POLICY,
+    PROGRESS_FFMPEG,
+    TO_ENCODE,
     WRONG_DEFAULT,
     Cluster,
     Recorder,
@@ -70,17 +72,24 @@ exec "$REAL_MKVMERGE" "$@"
 
 
 def stub_workers(running: Cluster, stub_dir: Path) -> None:
-    """Two workers, wa and wb, whose mkvmerge is STUB_MKVMERGE reading ``stub_dir``."""
+    """Two workers, wa and wb, whose mkvmerge is STUB_MKVMERGE reading ``stub_dir``
+    (and whose ffmpeg reports half of each encode done first: PROGRESS_FFMPEG)."""
     (stub_dir / "bin").mkdir(parents=True)
     (stub_dir / "pause").mkdir()
     (stub_dir / "fail").mkdir()
-    stub = stub_dir / "bin" / "mkvmerge"
-    stub.write_text(STUB_MKVMERGE, encoding="utf-8")
-    stub.chmod(0o755)
+    for name, text in (("mkvmerge", STUB_MKVMERGE), ("ffmpeg", PROGRESS_FFMPEG)):
+        (stub_dir / "bin" / name).write_text(text, encoding="utf-8")
+        (stub_dir / "bin" / name).chmod(0o755)
     real = shutil.which("mkvmerge")
-    assert real is not None
+    ffmpeg = shutil.which("ffmpeg")
+    assert real is not None and ffmpeg is not None
     for name in ("wa", "wb"):
-        extra = {"STUB_DIR": str(stub_dir), "STUB_WORKER": name, "REAL_MKVMERGE": real}
+        extra = {
+            "STUB_DIR": str(stub_dir),
+            "STUB_WORKER": name,
+            "REAL_MKVMERGE": real,
+            "REAL_FFMPEG": ffmpeg,
+        }
         running.add_worker(name, f"{stub_dir / 'bin'}:{os.environ['PATH']}", extra)
     running.wait_for(2)
 
@@ -192,6 +201,35 @@ def test_quick_files_share_tasks_with_the_thread_executors_results_file_by_file(
     assert max(sizes) > 1 and len(sizes) < 24  # chunks formed
     assert sum(sizes) == 24  # every file submitted once
     assert {r.worker for r in batch.results} == {"wa", "wb"}
+
+
+def test_encode_progress_of_a_file_in_a_chunk_reaches_the_coordinator(
+    media_factory: MediaFactory,
+    tmp_path: Path,
+    library_dirs: tuple[Path, dict[str, Path]],
+    stub_cluster: tuple[Cluster, Path],
+) -> None:
+    from vpo.tools.progress import EncodeProgress
+
+    running, _ = stub_cluster
+    media, views = library_dirs
+    files = library(media_factory, "coordinator/media", "enc", count=18)
+    encodes = [files[5], files[9]]
+    for path in encodes:  # inside the batch, where chunks have formed
+        path.unlink()
+        media_factory(TO_ENCODE, f"coordinator/media/{path.name}")
+    observer = Recorder()
+    with spying(running.address) as executor:
+        batch = run_on(executor, request_for(media, views), tmp_path / "d.db", observer=observer)
+    assert batch.count(FileStatus.CHANGED) == 18, batch.failed
+    chunked = {path for task in executor.tasks if len(task) > 1 for path in task}
+    assert set(encodes) <= chunked, executor.tasks
+    halfway = {
+        p.path
+        for p in observer.progress_seen
+        if isinstance(p, EncodeProgress) and p.percent is not None and 40 < p.percent < 60
+    }
+    assert halfway == set(encodes)  # each file's own progress, in the coordinator's path
 
 
 def test_ctrl_c_during_a_chunk_leaves_its_unstarted_files_untouched_and_unreported(
