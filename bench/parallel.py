@@ -248,7 +248,11 @@ def dask_comparison(
                     raise SystemExit(f"{kind}: {summary['changed']}/{count} changed")
                 times.append(seconds)
                 inside["threads" if kind == "threads" else "dask"].append(summary["seconds"])
-        rates = [dispatch_rate(address, 2000, work) for _ in range(3)]
+        rates: list[float] = []
+        chunked: list[float] = []
+        for _ in range(3):  # interleaved
+            rates.append(dispatch_rate(address, 2000, work))
+            chunked.append(dispatch_rate(address, 2000, work, chunked=True))
     t, d = statistics.median(threads), statistics.median(dask)
     ratios = sorted(b / a for a, b in zip(threads, dask, strict=True))
     size = source.stat().st_size / 1e6
@@ -273,7 +277,9 @@ def dask_comparison(
     )
     print(
         f"dispatch: {statistics.median(rates):.0f} files/s submitted, collected and recorded "
-        f"(no-op work; 3 runs of 2000: {', '.join(f'{r:.0f}' for r in rates)})"
+        f"(no-op work; 3 runs of 2000: {', '.join(f'{r:.0f}' for r in rates)}; one file "
+        f"per task); with chunks (up to 16 files per task): {statistics.median(chunked):.0f} "
+        f"files/s ({', '.join(f'{r:.0f}' for r in chunked)})"
     )
     print(f"load average at the end: {os.getloadavg()[0]:.2f}")
 
@@ -379,11 +385,13 @@ def _noop(path: Path) -> FileResult:
     return FileResult(path=path, status=FileStatus.UNCHANGED)
 
 
-def dispatch_rate(address: str, count: int, work: Path) -> float:
+def dispatch_rate(address: str, count: int, work: Path, *, chunked: bool = False) -> float:
     """Files per second the coordinator dispatches to the cluster and records, when the
-    per-file work is nothing: the ceiling of what a cluster can be fed."""
+    per-file work is nothing: the ceiling of what a cluster can be fed. ``chunked``:
+    several files per task, as ``vpo process`` does on a cluster (vpo.batch.chunks)."""
     import functools
 
+    from vpo.batch.chunks import Chunking
     from vpo.batch.dask_executor import DaskExecutor
     from vpo.batch.runner import run_batch
     from vpo.library import Library
@@ -406,8 +414,9 @@ def dispatch_rate(address: str, count: int, work: Path) -> float:
 
         started = time.perf_counter()
         batch = run_batch(
-            jobs, executor=executor, workers=8, stop_on_failure=False, on_result=record
-        )
+            jobs, executor=executor, workers=8, stop_on_failure=False, on_result=record,
+            chunking=Chunking(count) if chunked else None,
+        )  # fmt: skip
         library.record_file_results(run_id, pending)
         seconds = time.perf_counter() - started
     assert batch.total == count

@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from vpo.apply.settings import ApplySettings
+from vpo.batch.chunks import CHUNK_TARGET_SECONDS, Chunking
 from vpo.batch.pathmap import PathMap
 from vpo.batch.remote import FileWork, Preflight, RemoteWork
 from vpo.batch.resources import describe as describe_resources
@@ -91,6 +92,8 @@ class ProcessRequest:
     # [processing] encode_resources: Dask resources a file that encodes needs (GPU=1)
     encode_resources: tuple[tuple[str, float], ...] = ()
     metadata_for: MetadataLookup | None = None  # Sonarr/Radarr metadata per file; None: none
+    # a remote executor's quick files share tasks lasting about this long (0: one per task)
+    chunk_seconds: float = CHUNK_TARGET_SECONDS
 
 
 class RemoteWorker(Protocol):
@@ -256,6 +259,8 @@ def run_process_batch(
             # never idles through the round trip to the coordinator between two files
             queued=remote.capacity if remote is not None and workers >= remote.capacity else 0,
             hold_queued=remote.hold_queued if remote is not None else None,
+            # on a cluster quick files share tasks (Dask's cost per task); never locally
+            chunking=Chunking(len(files), request.chunk_seconds) if remote is not None else None,
         )
     if remote is not None and not request.dry_run:
         _recover(request, observer)  # what a worker lost mid-file left on the shared storage

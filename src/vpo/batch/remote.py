@@ -19,6 +19,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, TypeVar
 
+from vpo.batch.chunks import Chunk
 from vpo.batch.pathmap import PathMap, reverse, translate
 from vpo.media.metadata import NO_METADATA, FileMetadata
 from vpo.media.model import MediaFile
@@ -244,9 +245,13 @@ T = TypeVar("T")
 def gated(token: str, work: Callable[..., T], /, *args: Any) -> T | HeldBack:
     """``work(*args)`` on a worker, unless batch ``token`` is held. The decision is
     made here, where the file would start: a file queued on a worker either starts
-    before the hold arrives (then it finishes and is recorded) or never starts."""
+    before the hold arrives (then it finishes and is recorded) or never starts. A
+    chunk asks before each of its files: those after the hold come back not started."""
     if token in _HELD:
         return HeldBack(token)
+    if isinstance(work, Chunk) and not args:
+        # several files (vpo.batch.chunks): the hold is checked again before each one
+        return work(lambda: token in _HELD)  # type: ignore[return-value]
     return work(*args)
 
 

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Generic, Protocol, TypeVar
 
+from vpo.batch.chunks import FAILED, HELD, Chunk, Chunking, ChunkOutcome, chunkable
 from vpo.workflow.result import FileResult, FileStatus
 
 K = TypeVar("K")
@@ -57,12 +58,28 @@ class BatchLimits:
         if self.max_files is not None and started_files >= self.max_files:
             return f"limit reached: {self.max_files} file{'s' if self.max_files != 1 else ''}"
         if self.max_duration is not None and now - start >= self.max_duration:
-            return f"limit reached: {self.max_duration:g} s of processing"
+            return self._duration_reason()
         if self.end_by is not None and now >= self.end_by:
-            return "limit reached: the end time has passed"
+            return _END_BY_REASON
         if self.window is not None and not self.window():
             return "outside the processing window"
         return None
+
+    def deadline(self, start: float) -> tuple[float, str] | None:
+        """The batch-clock time from which no file may start (``max_duration``,
+        ``end_by``, whichever comes first) and its reason; None without either."""
+        ends: list[tuple[float, str]] = []
+        if self.max_duration is not None:
+            ends.append((start + self.max_duration, self._duration_reason()))
+        if self.end_by is not None:
+            ends.append((self.end_by, _END_BY_REASON))
+        return min(ends) if ends else None
+
+    def _duration_reason(self) -> str:
+        return f"limit reached: {self.max_duration:g} s of processing"
+
+
+_END_BY_REASON = "limit reached: the end time has passed"
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,6 +213,7 @@ def run_batch(
     tally: BatchTally | None = None,
     queued: int = 0,
     hold_queued: Callable[[], None] | None = None,
+    chunking: Chunking | None = None,
 ) -> BatchResult:
     """Run ``jobs`` with at most ``workers`` in flight.
 
@@ -208,6 +226,11 @@ def run_batch(
     without waiting for the coordinator. ``hold_queued`` is called once when the
     batch stops starting files: queued jobs that have not started come back as
     cancelled futures and count as not started.
+
+    With ``chunking`` (remote executors) one task may carry several quick files
+    (:mod:`vpo.batch.chunks`), run one after another: ``workers`` and ``queued``
+    then count tasks, and each file of a chunk is started, finished and counted as
+    a file on its own (``observer``, ``on_result``, limits).
     """
     stop = stop or threading.Event()
     limits = limits or BatchLimits()
@@ -215,8 +238,11 @@ def run_batch(
     started = time.monotonic()
     batch_start = clock()
     pending = iter(jobs)
-    in_flight: InFlight[Path, FileResult] = InFlight(executor, workers + max(0, queued))
+    put_back: list[Job] = []  # a job that may not join the chunk being filled
+    in_flight: InFlight[tuple[Path, ...], object] = InFlight(executor, workers + max(0, queued))
+    sizer = chunking.sizer() if chunking is not None and chunking.target > 0 else None
     stop_reason: str | None = None
+    limit_hit: str | None = None  # a limit a chunk met on its worker
     limited = False
     files_started = 0
     held_back = 0  # queued jobs that never started
@@ -240,43 +266,106 @@ def run_batch(
             holding = True
             hold_queued()
 
+    def take() -> Job | None:
+        return put_back.pop() if put_back else next(pending, None)
+
+    def must_stop() -> bool:
+        """Whether no further file may start now (and hold the queue when it must)."""
+        nonlocal stop_reason, limited
+        if stop.is_set():
+            hold()
+            return True
+        reason = limit_hit or limits.reason_to_stop(files_started, batch_start, clock())
+        if reason is not None:
+            stop_reason, limited = stop_reason or reason, True
+            if limits.max_files is None or files_started < limits.max_files:
+                hold()  # out of time: queued files wait no longer (within a count, they run)
+            return True
+        return False
+
+    def submit(group: list[tuple[Path, Work]]) -> None:
+        if len(group) == 1:
+            path, work = group[0]
+            in_flight.submit((path,), work)
+            return
+        ends = limits.deadline(batch_start)
+        chunk = Chunk(
+            tuple(group),
+            stop_on_failure=stop_on_failure,
+            # the worker's clock: seconds since the epoch
+            deadline=None if ends is None else time.time() + ends[0] - clock(),
+            deadline_reason=None if ends is None else ends[1],
+        )
+        in_flight.submit(chunk.paths, chunk)
+
     def fill() -> bool:
-        """Start jobs until ``workers`` are in flight; False once no job is left."""
-        nonlocal stop_reason, limited, files_started
+        """Start jobs until ``workers`` tasks are in flight; False once no job is left."""
+        nonlocal files_started, held_back
         while not in_flight.full():
-            if stop.is_set():
-                hold()
+            size = 1 if sizer is None else sizer.size(_left(chunking, files_started), workers)
+            group: list[tuple[Path, Work]] = []
+            stopping = left = False
+            while len(group) < size:
+                if must_stop():
+                    stopping = True
+                    break
+                job = take()
+                if job is None:
+                    left = True
+                    break
+                path, work = job
+                alone = not isinstance(work, FileResult) and not chunkable(work)
+                if group and alone:
+                    put_back.append(job)  # goes in a task of its own, next
+                    break
+                files_started += 1
+                if observer is not None:
+                    observer.file_started(path)
+                if isinstance(work, FileResult):
+                    finish(work)  # known in the coordinator: no worker round-trip
+                    continue
+                group.append((path, work))
+                if alone:
+                    break
+            if group and stopping and holding:
+                held_back += len(group)  # the stop came while it was filled: never sent
+            elif group:
+                submit(group)
+            if stopping:
                 return True
-            reason = limits.reason_to_stop(files_started, batch_start, clock())
-            if reason is not None:
-                stop_reason, limited = stop_reason or reason, True
-                if limits.max_files is None or files_started < limits.max_files:
-                    hold()  # out of time: queued files wait no longer (within a count, they run)
-                return True
-            job = next(pending, None)
-            if job is None:
+            if left:
                 return False
-            path, work = job
-            files_started += 1
-            if observer is not None:
-                observer.file_started(path)
-            if isinstance(work, FileResult):
-                finish(work)  # known in the coordinator: no worker round-trip
-            else:
-                in_flight.submit(path, work)
         return True
+
+    def collect(paths: tuple[Path, ...], future: Future[object]) -> None:
+        nonlocal held_back, limit_hit, stop_reason, limited
+        if future.cancelled():  # held back before it started (hold_queued)
+            held_back += len(paths)
+            return
+        error = future.exception()
+        if error is not None:
+            for path in paths:  # one line per file (a chunk's worker died twice)
+                finish(internal_error(path, error))
+            return
+        value = future.result()
+        results = value.results if isinstance(value, ChunkOutcome) else (value,)
+        for result in results:
+            assert isinstance(result, FileResult)
+            if sizer is not None:
+                sizer.measure(result)
+            finish(result)
+        if isinstance(value, ChunkOutcome) and value.not_started:
+            held_back += value.not_started
+            if value.why not in (None, HELD, FAILED):
+                limit_hit = value.why  # --max-duration / --end-by, met on the worker
+                stop_reason, limited = stop_reason or limit_hit, True
 
     more = fill()
     while in_flight:
-        for path, future in in_flight.finished():
-            if future.cancelled():  # held back before it started (hold_queued)
-                held_back += 1
-            else:
-                finish(_result_of(future, path))
+        for paths, future in in_flight.finished():
+            collect(paths, future)
         more = fill()
-    stopped_early = (stop.is_set() or limited) and (
-        held_back > 0 or (more and next(pending, None) is not None)
-    )
+    stopped_early = (stop.is_set() or limited) and (held_back > 0 or (more and take() is not None))
     if stop.is_set() and (stopped_early or tally.aborted):
         # a stop that cut no work short (every file had finished) is no interruption
         stop_reason = stop_reason or "interrupted"
@@ -286,6 +375,10 @@ def run_batch(
         stopped_early=stopped_early,
         stop_reason=stop_reason if stopped_early or stop.is_set() else None,
     )
+
+
+def _left(chunking: Chunking | None, files_started: int) -> int:
+    return 0 if chunking is None else chunking.total - files_started
 
 
 def internal_error(path: Path, error: BaseException) -> FileResult:
