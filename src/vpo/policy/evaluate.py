@@ -281,11 +281,15 @@ def _set_container_metadata(work: Work, change: SetContainerMetadata) -> None:
 def _constrain_tags(work: Work) -> None:
     """Tag changes the output container cannot hold are dropped with a warning
     (containers.py says which it can); setting a tag to the value it has is kept
-    (a no-op) so the plan shows it."""
+    (a no-op) so the plan shows it. Removing such a tag while converting into that
+    container needs no warning: the conversion does not carry it."""
     caps = capabilities(work.container)
+    converting = work.container is not work.media.container
     for name in list(work.tags):
         if not caps.holds_tag(name) and work.tags[name] != work.media.tag(name):
-            del work.tags[name]
+            removal = work.tags.pop(name) is None
+            if removal and converting:
+                continue
             work.warnings.append(
                 f"set_container_metadata: {caps.name} cannot hold the tag '{name}'; not changed"
             )

@@ -75,6 +75,8 @@ def build_mkvmerge_argv(
     title = plan.title_change()
     if title is not None:
         argv += ["--title", title[1] or ""]  # set_container_metadata
+    elif source.title and not source.container.is_matroska_family:
+        argv += ["--title", source.title]  # mkvmerge does not carry an MP4's title
     tags = global_tag_set(plan)
     if tags:
         if tags_file is None:

@@ -17,16 +17,22 @@ _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 """Characters XML 1.0 cannot hold (dropped: verification then reports the tag)."""
 
 
+STRUCTURAL_TAGS = frozenset({"major_brand", "minor_version", "compatible_brands", "encoder"})
+"""Tags another container's muxer writes about itself: not carried into Matroska."""
+
+
 def global_tag_set(plan: Plan) -> tuple[tuple[str, str], ...] | None:
-    """The global tags the output must carry when the plan changes any (None: it
-    changes none, leave the tags to the tool). From a Matroska source: its global
-    tags with the changes; from another container: the tags the plan sets (its
-    MP4/AVI tags are not Matroska tags)."""
-    if not plan.tag_changes():
-        return None
+    """The global tags the output must carry (None: leave them to the tool).
+
+    From a Matroska source: when the plan changes any, its global tags with the
+    changes. From another container (mkvmerge carries none of its tags): its
+    tags but the muxer's own, with the plan's changes (``preserve_metadata:
+    false`` plans every one removed), when any is left or changed.
+    """
     if plan.source.container.is_matroska_family:
-        return plan.global_tags()
-    return tuple((name, value) for name, value in plan.tags if value is not None)
+        return plan.global_tags() if plan.tag_changes() else None
+    carried = tuple((n, v) for n, v in plan.global_tags() if n not in STRUCTURAL_TAGS)
+    return carried if carried or plan.tag_changes() else None
 
 
 def tags_xml(tags: tuple[tuple[str, str], ...]) -> str:
