@@ -11,7 +11,7 @@ import enum
 import shlex
 from dataclasses import dataclass, field, replace
 
-from vpo.media.model import Container, MediaFile, Track, TrackFlags, TrackType
+from vpo.media.model import Container, MediaFile, Track, TrackFlags, TrackType, container_tags
 
 
 class PlanKind(str, enum.Enum):
@@ -175,6 +175,9 @@ class Plan:
     notes: tuple[str, ...] = field(default=())  # why things happen (matched rules etc.)
     title: str | Unchanged | None = UNCHANGED  # the container (segment) title; None: removed
     file_time: FileTime | None = None  # file_timestamp; None: what writing the file gives
+    # Other container tags set_container_metadata sets: (lower-case name, value), sorted;
+    # value None removes the tag. Only names the container can hold (containers.py).
+    tags: tuple[tuple[str, str | None], ...] = ()
 
     @property
     def kind(self) -> PlanKind:
@@ -182,7 +185,7 @@ class Plan:
             return PlanKind.ENCODE
         if self.needs_rewrite:
             return PlanKind.REMUX
-        if self.metadata_changes() or self.title_change() is not None:
+        if self.metadata_changes() or self.title_change() is not None or self.tag_changes():
             return PlanKind.METADATA
         if self.time_change() is not None:
             return PlanKind.METADATA  # only the file's time: no tool runs
@@ -204,6 +207,7 @@ class Plan:
             and not self.needs_rewrite
             and not self.metadata_changes()
             and self.title_change() is None
+            and not self.tag_changes()
             and not any(t.encode is not None or t.source_index is None for t in self.tracks)
         )
 
@@ -226,6 +230,26 @@ class Plan:
         if isinstance(self.title, Unchanged) or self.title == self.source.title:
             return None
         return (self.source.title, self.title)
+
+    def tag_changes(self) -> tuple[tuple[str, str | None, str | None], ...]:
+        """(name, before, after) of each container tag (not the title) the plan
+        changes; after None: removed."""
+        return tuple(
+            (name, self.source.tag(name), value)
+            for name, value in self.tags
+            if self.source.tag(name) != value
+        )
+
+    def global_tags(self) -> tuple[tuple[str, str], ...]:
+        """Every container tag but the title after the plan: the source's with the
+        plan's changes (what mkvpropedit/mkvmerge write as the Matroska global tags)."""
+        merged = {name: value for name, value in self.source.tags if name != "title"}
+        for name, value in self.tags:
+            if value is None:
+                merged.pop(name, None)
+            else:
+                merged[name] = value
+        return tuple(sorted(merged.items()))
 
     def metadata_changes(self) -> tuple[TrackChange, ...]:
         """Per kept track, the header fields that differ from the source."""
@@ -304,6 +328,7 @@ class Plan:
         )
         encoded = any(t.encode is not None or t.source_index is None for t in self.tracks)
         fixed = self.file_time.mtime_ns if self.file_time is not None else None
+        title = self.source.title if isinstance(self.title, Unchanged) else self.title
         return replace(
             self.source,
             mtime_ns=self.source.mtime_ns if fixed is None else fixed,
@@ -311,7 +336,8 @@ class Plan:
             tracks=tuple(tracks),
             attachments=attachments,
             bit_rate=None if encoded else self.source.bit_rate,  # unknown until probed
-            title=self.source.title if isinstance(self.title, Unchanged) else self.title,
+            title=title,
+            tags=container_tags(self.global_tags(), title),
         )
 
 

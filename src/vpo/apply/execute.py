@@ -38,6 +38,7 @@ from vpo.apply.errors import (
 from vpo.apply.fsio import copy_durably, fsync_file, same_filesystem
 from vpo.apply.identity import FileIdentity, changed_error, check_identity
 from vpo.apply.journal import (
+    Journal,
     covered_bytes,
     discard_journal,
     journal_path,
@@ -73,6 +74,7 @@ from vpo.tools.commands.mkvpropedit import build_mkvpropedit_argv
 from vpo.tools.locate import ToolPaths
 from vpo.tools.progress import EncodeProgress
 from vpo.tools.runner import ToolError, ToolResult, run_tool
+from vpo.tools.tag_files import global_tags_file
 
 _MKVTOOLNIX_OK = (0, 1)  # 1 = finished with warnings
 
@@ -367,7 +369,16 @@ class FileTransaction:
         if ranges is None or covered_bytes(ranges) > settings.journal_limit:
             return None
         journal = read_journal(path, current, ranges)
-        argv = build_mkvpropedit_argv(tools.require("mkvpropedit"), plan, path)
+        with global_tags_file(plan) as tags_file:
+            argv = build_mkvpropedit_argv(
+                tools.require("mkvpropedit"), plan, path, tags_file=tags_file
+            )
+            return self._edit_with_journal(plan, argv, journal, ranges)
+
+    def _edit_with_journal(
+        self, plan: Plan, argv: list[str], journal: Journal, ranges: list[tuple[int, int]]
+    ) -> ApplyOutcome:
+        path, current, settings, tools = self.path, self._current, self._settings, self._tools
         journal_file = write_journal(path, journal)
         try:
             check_identity(path, FileIdentity.of(current), step="the in-place edit")
@@ -456,16 +467,22 @@ def _run_rewrite_tool(
     timeout = settings.timeouts.for_rewrite(size)
     if tool is Tool.MKVPROPEDIT:
         copy_durably(plan.source.path, temp)
-        argv = build_mkvpropedit_argv(tools.require("mkvpropedit"), plan, temp)
-        return tool, run_tool(argv, timeout=timeout, path=path, ok_codes=_MKVTOOLNIX_OK)
+        with global_tags_file(plan) as tags_file:
+            argv = build_mkvpropedit_argv(
+                tools.require("mkvpropedit"), plan, temp, tags_file=tags_file
+            )
+            return tool, run_tool(argv, timeout=timeout, path=path, ok_codes=_MKVTOOLNIX_OK)
     if tool is Tool.MKVMERGE:
         mkvmerge = tools.require("mkvmerge")
         track_ids = None
         if not plan.source.container.is_matroska_family:
             track_ids = _mkvmerge_track_ids(plan.source, mkvmerge)
         if plan.source.container.is_matroska_family or track_ids is not None:
-            argv = build_mkvmerge_argv(mkvmerge, plan, temp, track_ids=track_ids)
-            return tool, run_tool(argv, timeout=timeout, path=path, ok_codes=_MKVTOOLNIX_OK)
+            with global_tags_file(plan) as tags_file:
+                argv = build_mkvmerge_argv(
+                    mkvmerge, plan, temp, track_ids=track_ids, tags_file=tags_file
+                )
+                return tool, run_tool(argv, timeout=timeout, path=path, ok_codes=_MKVTOOLNIX_OK)
     argv = build_ffmpeg_argv(tools.require("ffmpeg"), plan, temp)
     return Tool.FFMPEG, run_tool(argv, timeout=timeout, path=path)
 

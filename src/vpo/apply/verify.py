@@ -200,6 +200,18 @@ def verify_result(
                 f"container title is {actual.title!r}, plan says {title[1]!r}",
             )
         )
+    for name, _before, after in plan.tag_changes():
+        found = actual.tag(name)
+        if _text(found) != _text(after):  # set_container_metadata, like the title
+            mismatches.append(
+                Mismatch(
+                    None,
+                    name,
+                    after,
+                    found,
+                    f"container tag '{name}' is {found!r}, plan says {after!r}",
+                )
+            )
     if mismatches:
         first = mismatches[0]
         more = f" (and {len(mismatches) - 1} more)" if len(mismatches) > 1 else ""

@@ -15,7 +15,7 @@ from vpo.library import rows
 from vpo.library.records import FileState, FileStatus, MovedFile, StatKey
 from vpo.media.model import MediaFile
 
-_MEDIA_SELECT = ", ".join(rows.MEDIA_COLUMNS)
+_MEDIA_SELECT = ", ".join(rows.CACHED_MEDIA_COLUMNS)
 
 
 def file_state(connection: sqlite3.Connection, path: Path) -> FileState | None:
@@ -46,8 +46,10 @@ def cached_media(
         return None
     file_id, stored_size, stored_mtime, stored_inode, stored_ctime, device, status = row[:7]
     stored = StatKey(stored_size, stored_mtime, stored_inode, device, stored_ctime)
-    if status != FileStatus.OK.value or not stored.matches(
-        StatKey(size, mtime_ns, inode, device, ctime_ns)
+    if (
+        status != FileStatus.OK.value
+        or row[7 + rows.TAGS_POSITION] is None  # probed before schema 7: tags unknown
+        or not stored.matches(StatKey(size, mtime_ns, inode, device, ctime_ns))
     ):
         return None
     tracks = connection.execute(
@@ -77,7 +79,11 @@ def cached_page(
         file_id, encoded, size, mtime_ns, inode, ctime_ns, device, status = row[:8]
         path, key = by_path[encoded]
         stored = StatKey(size, mtime_ns, inode, device, ctime_ns)
-        if status == FileStatus.OK.value and stored.matches(key):
+        if (
+            status == FileStatus.OK.value
+            and row[8 + rows.TAGS_POSITION] is not None  # NULL: probed before schema 7
+            and stored.matches(key)
+        ):
             matched[file_id] = (path, replace(key, device=device), row[8:])
     if not matched:
         return

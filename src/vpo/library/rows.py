@@ -8,6 +8,7 @@ exception is ``path_to_db``: every path is normalised on its way in
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Sequence
 from pathlib import Path
@@ -42,6 +43,10 @@ TRACK_COLUMNS = (
 ATTACHMENT_COLUMNS = ("position", "attachment_id", "file_name", "mime_type", "size", "description")
 # Per-file media columns of the ``files`` table (besides path, stat key and bookkeeping).
 MEDIA_COLUMNS = ("container", "format_name", "duration", "bit_rate", "title", "chapter_count")
+# ``tags`` (schema 7): the container's global tags as a JSON object (tags_to_db); NULL
+# (a row probed before version 7) is never a cache hit, so a cached file knows its tags.
+CACHED_MEDIA_COLUMNS = (*MEDIA_COLUMNS, "tags")
+TAGS_POSITION = CACHED_MEDIA_COLUMNS.index("tags")
 
 # The per-file track summary on ``files`` (schema 6) that the file list filters on.
 BROWSE_COLUMNS = (
@@ -178,6 +183,11 @@ def media_to_row(media: MediaFile) -> MediaRow:
     )
 
 
+def tags_to_db(media: MediaFile) -> str:
+    """The ``tags`` column: a JSON object of the container tags."""
+    return json.dumps(dict(media.tags), ensure_ascii=False)
+
+
 def browse_row(media: MediaFile) -> tuple[object, ...]:
     """The ``BROWSE_COLUMNS`` of a probed file, what migration 6 computes from its tracks.
 
@@ -213,7 +223,8 @@ def media_from_rows(
     tracks: Sequence[Sequence[object]],
     attachments: Sequence[Sequence[object]],
 ) -> MediaFile:
-    container, format_name, duration, bit_rate, title, chapter_count = media_row
+    container, format_name, duration, bit_rate, title, chapter_count, *rest = media_row
+    tags = rest[0] if rest else None  # MEDIA_COLUMNS only (no schema-7 column): none known
     return MediaFile(
         path=path,
         container=_container(container, format_name),
@@ -228,7 +239,21 @@ def media_from_rows(
         inode=inode,
         device=device,
         format_name=_opt_str(format_name),
+        tags=_tags(tags),
     )
+
+
+def _tags(value: object) -> tuple[tuple[str, str], ...]:
+    """The stored tags (a JSON object); NULL or a damaged value: none known."""
+    if not isinstance(value, str):
+        return ()
+    try:
+        loaded = json.loads(value)
+    except ValueError:
+        return ()
+    if not isinstance(loaded, dict):
+        return ()
+    return tuple(sorted((str(k), str(v)) for k, v in loaded.items()))
 
 
 # Recorded as "other" before MOV and Ogg were containers of their own.

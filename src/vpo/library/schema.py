@@ -336,6 +336,10 @@ _V6_BROWSE_INDEX = (
     "summary_exact, last_outcome, audio_languages, subtitle_languages)"
 )
 
+# The container's global tags (container_metadata conditions), a JSON object per file.
+# Rows probed before this version keep NULL: never a cache hit, so they are probed again.
+_V7_FILES_TAGS = "ALTER TABLE files ADD COLUMN tags TEXT"
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(
         version=1,
@@ -399,6 +403,11 @@ MIGRATIONS: tuple[Migration, ...] = (
         ),
         # Only adds columns derived from rows it leaves alone, in one transaction:
         # no copy (it would cost more than the migration at 100,000 files).
+    ),
+    Migration(
+        version=7,
+        description="container tags of each file (NULL until the file is probed again)",
+        statements=(_V7_FILES_TAGS,),
     ),
 )
 

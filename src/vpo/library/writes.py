@@ -35,14 +35,14 @@ def upsert_media(
     media_row = rows.media_to_row(media)
     connection.execute(
         "INSERT INTO files (path, size, mtime_ns, inode, device, ctime_ns, status, last_error, "
-        f"{_MEDIA_SELECT}, {_BROWSE_SELECT}, probed_at, first_seen, updated_at) "
-        f"VALUES (?, ?, ?, ?, ?, ?, 'ok', NULL, {_MEDIA_MARKS}, {_BROWSE_MARKS}, ?, ?, ?) "
+        f"{_MEDIA_SELECT}, tags, {_BROWSE_SELECT}, probed_at, first_seen, updated_at) "
+        f"VALUES (?, ?, ?, ?, ?, ?, 'ok', NULL, {_MEDIA_MARKS}, ?, {_BROWSE_MARKS}, ?, ?, ?) "
         "ON CONFLICT (path) DO UPDATE SET size = excluded.size, mtime_ns = excluded.mtime_ns, "
         "inode = excluded.inode, device = excluded.device, ctime_ns = excluded.ctime_ns, "
         "status = 'ok', last_error = NULL, "
         "container = excluded.container, format_name = excluded.format_name, "
         "duration = excluded.duration, bit_rate = excluded.bit_rate, title = excluded.title, "
-        f"chapter_count = excluded.chapter_count, {_BROWSE_UPDATE}, "
+        f"chapter_count = excluded.chapter_count, tags = excluded.tags, {_BROWSE_UPDATE}, "
         "probed_at = excluded.probed_at, updated_at = excluded.updated_at",
         (
             encoded,
@@ -52,6 +52,7 @@ def upsert_media(
             media.device,
             ctime_ns,
             *media_row,
+            rows.tags_to_db(media),
             *rows.browse_row(media),
             now,
             now,
@@ -83,7 +84,7 @@ def upsert_failure(connection: sqlite3.Connection, failure: ProbeFailure, now: f
         "inode = excluded.inode, device = excluded.device, ctime_ns = excluded.ctime_ns, "
         "status = 'error', "
         "last_error = excluded.last_error, container = NULL, format_name = NULL, "
-        "duration = NULL, bit_rate = NULL, title = NULL, chapter_count = 0, "
+        "duration = NULL, bit_rate = NULL, title = NULL, chapter_count = 0, tags = NULL, "
         "video_codec = NULL, video_height = NULL, audio_languages = NULL, "
         "subtitle_languages = NULL, summary_exact = 1, "
         "probed_at = excluded.probed_at, updated_at = excluded.updated_at",

@@ -42,6 +42,13 @@ class ContainerCapabilities:
     subtitle_codecs: frozenset[str] | None
     exclusive_flags: tuple[str, ...] = ()
     muxer_default: bool = False
+    tags: frozenset[str] | None = frozenset()
+    """Container tags (``set_container_metadata``) other than ``title`` that ffmpeg
+    or mkvtoolnix write and a probe reads back; None: any name."""
+
+    def holds_tag(self, name: str) -> bool:
+        """Can the container-level tag ``name`` (lower-case) be written here?"""
+        return self.tags is None or name in self.tags
 
     def codecs(self, track_type: TrackType) -> frozenset[str] | None:
         """The codecs a track of ``track_type`` may have here (None: any)."""
@@ -78,9 +85,16 @@ _MATROSKA = ContainerCapabilities(
     video_codecs=None,
     audio_codecs=None,
     subtitle_codecs=None,
+    tags=None,
 )
 _MP4_VIDEO = frozenset({"h264", "hevc", "av1", "vp9", "mpeg4", "mpeg2video", "mjpeg"})
 _MP4_AUDIO = frozenset({"aac", "ac3", "eac3", "mp3", "mp2", "opus", "flac", "alac"})
+# Container tags ffmpeg 5.1 writes and reads back (``-metadata NAME=value``). Not
+# ``encoder``: the MP4/MOV muxer writes its own; AVI stores album as "product".
+# MPEG-TS and Ogg keep no container-level tags (Ogg's comments are per stream).
+_MOV_TAGS = frozenset({"album", "artist", "comment", "copyright", "date", "genre"})
+_MP4_TAGS = _MOV_TAGS | {"composer", "description", "show", "synopsis"}
+_AVI_TAGS = frozenset({"artist", "comment", "copyright", "date", "genre", "language"})
 _TS_AUDIO = frozenset({"aac", "ac3", "eac3", "mp2", "mp3", "dts", "truehd", "opus", _PCM})
 
 CAPABILITIES: dict[Container, ContainerCapabilities] = {
@@ -95,6 +109,7 @@ CAPABILITIES: dict[Container, ContainerCapabilities] = {
         video_codecs=frozenset({"vp8", "vp9", "av1"}),
         audio_codecs=frozenset({"opus", "vorbis"}),
         subtitle_codecs=frozenset({"webvtt"}),
+        tags=None,
     ),
     # ffmpeg's mp4 muxer: "original" is lost; a title is stored as the handler name.
     Container.MP4: ContainerCapabilities(
@@ -108,6 +123,7 @@ CAPABILITIES: dict[Container, ContainerCapabilities] = {
         audio_codecs=_MP4_AUDIO,
         subtitle_codecs=frozenset({"mov_text"}),
         muxer_default=True,
+        tags=_MP4_TAGS,
     ),
     # ffmpeg's mov muxer keeps only the default (track enabled) flag.
     Container.MOV: ContainerCapabilities(
@@ -121,6 +137,7 @@ CAPABILITIES: dict[Container, ContainerCapabilities] = {
         audio_codecs=_MP4_AUDIO | {_PCM},
         subtitle_codecs=frozenset({"mov_text"}),
         muxer_default=True,
+        tags=_MOV_TAGS,
     ),
     # AVI keeps a stream name (strn) and nothing else per track.
     Container.AVI: ContainerCapabilities(
@@ -133,6 +150,7 @@ CAPABILITIES: dict[Container, ContainerCapabilities] = {
         video_codecs=frozenset({"mpeg4", "h264", "msmpeg4v3", "mjpeg", "mpeg2video"}),
         audio_codecs=frozenset({"mp3", "mp2", "ac3", "dts", "aac", _PCM}),
         subtitle_codecs=frozenset(),
+        tags=_AVI_TAGS,
     ),
     # MPEG-TS (and M2TS): an ISO 639 descriptor per audio/subtitle stream, whose
     # audio type says hearing impaired or visual impaired (one of them).

@@ -7,6 +7,7 @@ Everything a policy can ask about a file lives here, so evaluation needs no I/O.
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -99,6 +100,22 @@ class Attachment:
     description: str | None = None
 
 
+def container_tags(
+    pairs: Iterable[tuple[str, str | None]], title: str | None = None
+) -> tuple[tuple[str, str], ...]:
+    """Normalise a container's tags for ``MediaFile.tags``: keys stripped and
+    lower-cased, empty names and values dropped, the first of duplicate keys kept,
+    sorted by key. ``title`` (the Matroska segment title) wins over a ``title`` tag."""
+    found: dict[str, str] = {}
+    if title:
+        found["title"] = title
+    for name, value in pairs:
+        key = name.strip().lower()
+        if key and value is not None and value.strip() and key not in found:
+            found[key] = value.strip()
+    return tuple(sorted(found.items()))
+
+
 @dataclass(frozen=True, slots=True)
 class MediaFile:
     """Everything vpo knows about one file after a probe."""
@@ -116,6 +133,14 @@ class MediaFile:
     inode: int | None = None
     device: int | None = None
     format_name: str | None = None
+    tags: tuple[tuple[str, str], ...] = ()
+    """The container's global tags, sorted by key: keys lower-cased, values strings
+    (``title`` included when the file has one). See ``container_tags``."""
+
+    def tag(self, name: str) -> str | None:
+        """One container tag by (case-insensitive) name; None when absent."""
+        wanted = name.lower()
+        return next((value for key, value in self.tags if key == wanted), None)
 
     def tracks_of(self, track_type: TrackType) -> tuple[Track, ...]:
         """Tracks of one type, in file order."""

@@ -67,6 +67,9 @@ def compose_plans(plans: Sequence[Plan]) -> Plan:
     for plan in plans:
         attachments += [a for a in plan.removed_attachments if a not in attachments]
     titles = [plan.title for plan in plans if not isinstance(plan.title, Unchanged)]
+    tags: dict[str, str | None] = {}
+    for plan in plans:
+        tags.update(plan.tags)  # the value the last setter left
     return Plan(
         source=first.source,
         phase="+".join(dict.fromkeys(plan.phase for plan in plans)),
@@ -82,6 +85,7 @@ def compose_plans(plans: Sequence[Plan]) -> Plan:
         notes=tuple(dict.fromkeys(n for plan in plans for n in plan.notes)),
         title=titles[-1] if titles else UNCHANGED,  # the container title the last setter left
         file_time=next((p.file_time for p in reversed(plans) if p.file_time is not None), None),
+        tags=tuple(sorted(tags.items())),
     )
 
 

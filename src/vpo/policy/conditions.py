@@ -63,14 +63,15 @@ def condition_holds(
     """Evaluate a condition over a track list (``dimensions`` parallel to ``tracks``).
 
     ``plugin_metadata`` tests what Sonarr/Radarr know (``metadata``; missing data:
-    false). ``container_metadata`` reads the file's title (other tags are unknown:
-    false). Audio-analysis tests are false here; evaluate() skips rules that use them.
+    false). ``container_metadata`` reads the file's container tags (``MediaFile.tags``,
+    the title as the ``title`` tag). Audio-analysis tests are false here; evaluate()
+    skips rules that use them.
     """
     if condition.plugin_metadata is not None:
         return plugin_holds(condition.plugin_metadata, metadata)
     if condition.container_metadata is not None:
         return media is not None and metadata_holds(
-            condition.container_metadata, {"title": media.title}
+            condition.container_metadata, container_tag_view(media)
         )
     if condition.exists is not None:
         wanted = condition.exists
@@ -96,6 +97,14 @@ def condition_holds(
     if condition.negated is not None:
         return not condition_holds(condition.negated, tracks, dimensions, config, media, metadata)
     return False  # an audio-analysis test: never known here
+
+
+def container_tag_view(media: MediaFile) -> dict[str, str | None]:
+    """The tags a ``container_metadata`` test reads: the probed global tags, with
+    ``title`` as the file (or an earlier phase's plan) has it."""
+    tags: dict[str, str | None] = dict(media.tags)
+    tags["title"] = media.title
+    return tags
 
 
 def metadata_holds(test: MetadataTest, tags: dict[str, str | None]) -> bool:

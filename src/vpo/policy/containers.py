@@ -3,6 +3,7 @@ within what its container can store (vpo.media.containers has the table)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import replace
 
 from vpo.media.containers import (
@@ -14,9 +15,16 @@ from vpo.media.containers import (
     stored_title,
 )
 from vpo.media.model import Container, Track, TrackType
-from vpo.plan import PlannedTrack, identity_plan
-from vpo.policy.schema import ContainerOperation
-from vpo.policy.transcode import transcode_for_mp4
+from vpo.plan import (
+    AudioEncode,
+    EncodeSettings,
+    PlannedTrack,
+    Unchanged,
+    VideoEncode,
+    identity_plan,
+)
+from vpo.policy.schema import CodecMapping, ContainerOperation
+from vpo.policy.transcode import MAX_CHANNELS, transcode_for_mp4
 from vpo.policy.work import Work
 
 # Stored in MP4 only after conversion to mov_text (done in the same remux pass).
@@ -45,6 +53,11 @@ def plan_container(work: Work, operation: ContainerOperation) -> str | None:
     if work.container is target:
         return None
     blockers = [t for t in work.tracks if cannot_hold(target, t)]
+    if operation.codec_mappings and operation.on_incompatible_codec == "transcode":
+        failure = _apply_mappings(work, target, operation.codec_mappings)
+        if failure is not None:
+            return failure
+        blockers = [t for t in work.tracks if cannot_hold(target, t) and t.encode is None]
     if blockers:
         listed = ", ".join(f"track {t.source_index} ({t.type.value} {t.codec})" for t in blockers)
         name = capabilities(target).name
@@ -63,7 +76,75 @@ def plan_container(work: Work, operation: ContainerOperation) -> str | None:
         _convert_for_matroska(work)
     work.notes.append(f"container: {work.container.value} → {target.value}")
     work.container = target
+    if not operation.preserve_metadata:
+        _drop_source_tags(work)
     return None
+
+
+def _apply_mappings(
+    work: Work, target: Container, mappings: Mapping[str, CodecMapping]
+) -> str | None:
+    """``codec_mappings``: each track whose codec ``target`` cannot take as it is and
+    that has an entry is transcoded, converted or removed as the entry says; the
+    others keep the default treatment. Returns a failure message for an entry that
+    cannot apply to its track (a video codec for audio, a codec ``target`` cannot hold)."""
+    name = capabilities(target).name
+    for track in list(work.tracks):
+        mapping = mappings.get(track.codec)
+        if mapping is None or capabilities(target).holds(track.type, track.codec):
+            continue
+        label = f"{track.type.value} track {track.source_index} ({track.codec})"
+        if mapping.action == "remove":
+            work.remove(track, f"codec_mappings: {track.codec} removed")
+            work.notes.append(f"container: {label} removed (codec_mappings)")
+            continue
+        codec = mapping.codec
+        assert codec is not None
+        if _codec_type(codec) is not track.type or not capabilities(target).holds(
+            track.type, codec
+        ):
+            return (
+                f"codec_mappings: {track.codec} → {codec} does not fit {label} in {name} "
+                f"(name {'an' if track.type is TrackType.AUDIO else 'a'} {track.type.value} "
+                f"codec {name} can hold)"
+            )
+        if track.type is TrackType.SUBTITLE:
+            if mapping.action == "transcode" or track.codec not in TEXT_SUBTITLES:
+                return f"codec_mappings: {label} cannot become {codec}; only text subtitles convert"
+            continue  # text subtitles become mov_text on the way (_convert_for_mp4)
+        if mapping.action == "convert":
+            return f"codec_mappings: {label} cannot be converted without encoding; use transcode"
+        position = work.tracks.index(track)
+        channels, _, _ = work.dimensions(track)
+        limit = MAX_CHANNELS.get(codec)
+        downmix = limit if channels is not None and limit is not None and channels > limit else None
+        encode = (
+            EncodeSettings(codec, audio=AudioEncode(bitrate=mapping.bitrate, channels=downmix))
+            if track.type is TrackType.AUDIO
+            else EncodeSettings(codec, VideoEncode())
+        )
+        work.tracks[position] = replace(track, codec=codec, encode=encode)
+        work.notes.append(f"container: {label} → {codec} for {name} (codec_mappings)")
+    return None
+
+
+def _codec_type(codec: str) -> TrackType:
+    if codec in ("h264", "hevc"):
+        return TrackType.VIDEO
+    if codec == "mov_text":
+        return TrackType.SUBTITLE
+    return TrackType.AUDIO
+
+
+def _drop_source_tags(work: Work) -> None:
+    """``preserve_metadata: false``: the converted file carries none of the source's
+    container tags nor its title (actions of the phase may still set them)."""
+    for name, _value in work.media.tags:
+        if name != "title":
+            work.tags.setdefault(name, None)
+    if isinstance(work.title, Unchanged):
+        work.title = None
+    work.notes.append("container: the source's container tags are not kept (preserve_metadata)")
 
 
 def _convert_for_mp4(work: Work) -> None:

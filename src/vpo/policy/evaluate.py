@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from vpo.errors import FileError
+from vpo.media.containers import capabilities
 from vpo.media.metadata import NO_METADATA, FileMetadata
 from vpo.media.model import MediaFile, TrackType
 from vpo.plan import Plan, PlannedTrack, identity_plan
@@ -98,6 +99,7 @@ def evaluate(
     if phase.file_timestamp is not None:
         work.file_time, note = plan_file_time(phase.file_timestamp, work.metadata)
         work.notes.append(note)
+    _constrain_tags(work)
     if not _plan_of(work, phase).is_noop:
         # Only a file that is written anyway takes the container's own rules;
         # an untouched MP4 is left as it is.
@@ -117,6 +119,7 @@ def _plan_of(work: Work, phase: Phase) -> Plan:
         notes=tuple(work.notes),
         title=work.title,
         file_time=work.file_time,
+        tags=tuple(sorted(work.tags.items())),
     )
 
 
@@ -249,14 +252,9 @@ def _apply_action(work: Work, action: Action, config: PolicyConfig) -> None:
 
 
 def _set_container_metadata(work: Work, change: SetContainerMetadata) -> None:
-    """The container title is set (``value: ""`` removes it); other tags are not
-    written by this version, which the plan says."""
-    if change.field != "title":
-        work.warnings.append(
-            f"set_container_metadata: tag '{change.field}' not changed; this version of vpo "
-            "writes only the title"
-        )
-        return
+    """A container tag is set (``value: ""`` removes it); ``title`` is the container
+    (segment) title. Whether the output container can hold the tag is decided
+    when the plan is made (_constrain_tags)."""
     value = change.value
     source = change.from_plugin_metadata
     if source is not None:
@@ -269,9 +267,32 @@ def _set_container_metadata(work: Work, change: SetContainerMetadata) -> None:
             return
         value = ", ".join(map(str, found)) if isinstance(found, tuple) else str(found)
     wanted = value or None
+    if change.field != "title":
+        before = work.media.tag(change.field)
+        if wanted != before:
+            work.notes.append(f"set_container_metadata: {change.field} {before!r} → {wanted!r}")
+        work.tags[change.field] = wanted
+        return
     if wanted != work.media.title:
         work.notes.append(f"set_container_metadata: title {work.media.title!r} → {wanted!r}")
     work.title = wanted
+
+
+def _constrain_tags(work: Work) -> None:
+    """Tag changes the output container cannot hold are dropped with a warning
+    (containers.py says which it can); setting a tag to the value it has is kept
+    (a no-op) so the plan shows it. Removing such a tag while converting into that
+    container needs no warning: the conversion does not carry it."""
+    caps = capabilities(work.container)
+    converting = work.container is not work.media.container
+    for name in list(work.tags):
+        if not caps.holds_tag(name) and work.tags[name] != work.media.tag(name):
+            removal = work.tags.pop(name) is None
+            if removal and converting:
+                continue
+            work.warnings.append(
+                f"set_container_metadata: {caps.name} cannot hold the tag '{name}'; not changed"
+            )
 
 
 def _plugin_language(work: Work, source: PluginReference) -> str | None:

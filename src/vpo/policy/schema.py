@@ -19,6 +19,7 @@ from vpo.policy.schema_conditional import ConditionalRule
 from vpo.policy.schema_transcode import AudioSynthesisOperation, TranscodeOperation
 from vpo.policy.types import (
     ORIGINAL,
+    Bitrate,
     ByteSize,
     CodecList,
     Height,
@@ -85,9 +86,55 @@ class PolicyConfig(PolicyModel):
         return self
 
 
+MAPPED_CODECS = ("aac", "ac3", "eac3", "opus", "flac", "mp3", "h264", "hevc", "mov_text")
+"""Codecs a ``codec_mappings`` entry may name (ones vpo encodes or converts to)."""
+
+
+class CodecMapping(PolicyModel):
+    """How ``container`` treats one source codec its target cannot hold (the
+    original VPO's ``codec_mappings`` entry): ``transcode`` it into ``codec``
+    (audio/video; ``bitrate`` for audio), ``convert`` it (text subtitles to
+    ``mov_text``) or ``remove`` the track."""
+
+    codec: str | None = None
+    bitrate: Bitrate | None = None
+    action: Literal["transcode", "convert", "remove"] | None = None
+
+    @field_validator("codec")
+    @classmethod
+    def _known_codec(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        codec = value.strip().lower()
+        if codec not in MAPPED_CODECS:
+            raise ValueError(f"unknown codec {value!r}; expected one of {', '.join(MAPPED_CODECS)}")
+        return codec
+
+    @model_validator(mode="after")
+    def _consistent(self) -> CodecMapping:
+        if self.action == "remove" and (self.codec is not None or self.bitrate is not None):
+            raise ValueError("action: remove takes no codec or bitrate")
+        if self.action != "remove" and self.codec is None:
+            raise ValueError("codec is required (or action: remove)")
+        if self.action == "convert" and self.bitrate is not None:
+            raise ValueError("bitrate is only for action: transcode")
+        return self
+
+
 class ContainerOperation(PolicyModel):
     target: Literal["mkv", "mp4"]
     on_incompatible_codec: Literal["error", "skip", "transcode"] = "error"
+    # Keyed by source codec (ffprobe's name, e.g. truehd, dts, hdmv_pgs_subtitle).
+    codec_mappings: dict[str, CodecMapping] | None = None
+    # False: the converted file keeps none of the source's container tags or title.
+    preserve_metadata: bool = True
+
+    @field_validator("codec_mappings")
+    @classmethod
+    def _lower_keys(cls, value: dict[str, CodecMapping] | None) -> dict[str, CodecMapping] | None:
+        if value is None:
+            return None
+        return {key.strip().lower(): mapping for key, mapping in value.items()}
 
 
 class AudioFallback(PolicyModel):

@@ -21,6 +21,7 @@ class Work:
     warnings: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     title: str | Unchanged | None = UNCHANGED  # the container title (set_container_metadata)
+    tags: dict[str, str | None] = field(default_factory=dict)  # other tags; None: remove
     metadata: FileMetadata = NO_METADATA  # what Sonarr/Radarr know about the file's title
     file_time: FileTime | None = None  # file_timestamp
 

@@ -15,7 +15,15 @@ from pathlib import Path
 from typing import Any
 
 from vpo.media.language import COMMON_ALPHA2, normalize_language_lenient
-from vpo.media.model import Attachment, Container, MediaFile, Track, TrackFlags, TrackType
+from vpo.media.model import (
+    Attachment,
+    Container,
+    MediaFile,
+    Track,
+    TrackFlags,
+    TrackType,
+    container_tags,
+)
 from vpo.probe.codecs import UNKNOWN_CODEC
 from vpo.probe.errors import NotMediaError
 from vpo.probe.mkvmerge_json import FRAME_RATE_DECIMALS
@@ -153,6 +161,7 @@ def parse_ffprobe_json(
         inode=inode,
         device=device,
         format_name=short_name,
+        tags=container_tags((str(k), str(v)) for k, v in format_tags.items()),
     )
 
 

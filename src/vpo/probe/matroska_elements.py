@@ -176,6 +176,35 @@ def parse_track_bps(body: Buffer) -> dict[int, int]:
     return rates
 
 
+def parse_global_tags(body: Buffer) -> list[tuple[str, str]]:
+    """(TagName, TagString) of every global tag, in file order: the SimpleTags of a
+    Tag whose Targets name no track, edition, chapter or attachment (whatever its
+    TargetTypeValue), as ffprobe reports them in ``format.tags``. Nested SimpleTags
+    and binary values are not container tags and are left out."""
+    found: list[tuple[str, str]] = []
+    for child_id, tag in iter_children(body):
+        if child_id != ids.TAG:
+            continue
+        fields = list(iter_children(tag))
+        targeted = any(
+            target_id in ids.TARGET_UIDS and read_uint(value) != 0
+            for field_id, targets in fields
+            if field_id == ids.TARGETS
+            for target_id, value in iter_children(targets)
+        )
+        if targeted:
+            continue
+        for field_id, value in fields:
+            if field_id != ids.SIMPLE_TAG:
+                continue
+            simple = dict(iter_children(value))
+            if ids.TAG_NAME in simple and ids.TAG_STRING in simple:
+                found.append(
+                    (read_string(simple[ids.TAG_NAME]), read_string(simple[ids.TAG_STRING]))
+                )
+    return found
+
+
 def with_bit_rates(tracks: tuple[Track, ...], rates: dict[int, int]) -> tuple[Track, ...]:
     if not rates:
         return tracks

@@ -21,12 +21,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import BinaryIO
 
-from vpo.media.model import Attachment, Container, MediaFile
+from vpo.media.model import Attachment, Container, MediaFile, container_tags
 from vpo.probe import matroska_ids as ids
 from vpo.probe.ebml import EbmlError, iter_file_elements, read_string
 from vpo.probe.errors import NotMediaError
 from vpo.probe.matroska_elements import (
     count_chapter_atoms,
+    parse_global_tags,
     parse_info,
     parse_track_bps,
     parse_tracks,
@@ -43,7 +44,8 @@ from vpo.probe.matroska_layout import (
 from vpo.probe.mkvmerge_json import overall_bit_rate
 
 MAX_TAGS_SIZE = 4 * 1024 * 1024
-"""Tags larger than this are not read for BPS (they are not "cheap to reach")."""
+"""Tags larger than this are not read (they are not "cheap to reach"): no BPS, no
+global tags."""
 _WANTED = (ids.INFO, ids.TRACKS, ids.CHAPTERS, ids.ATTACHMENTS, ids.TAGS)
 
 
@@ -65,10 +67,12 @@ def probe_matroska_headers(path: Path) -> MediaFile:
             chapters = read_body(stream, path, located.get(ids.CHAPTERS))
             chapter_count = count_chapter_atoms(chapters)
             tags = located.get(ids.TAGS)
+            global_tags: list[tuple[str, str]] = []
             if tags is not None and tags.data_size is not None and tags.data_size <= MAX_TAGS_SIZE:
                 tags_body = read_body(stream, path, tags)
                 if b"BPS" in tags_body.upper():  # most Tags carry no statistics: skip the parse
                     tracks = with_bit_rates(tracks, parse_track_bps(tags_body))
+                global_tags = parse_global_tags(tags_body)
         except EbmlError as error:
             raise NotMediaError(path, f"corrupt Matroska headers: {error}") from error
         attachments = _read_attachments(stream, path, located.get(ids.ATTACHMENTS))
@@ -88,7 +92,15 @@ def probe_matroska_headers(path: Path) -> MediaFile:
         inode=stat.st_ino,
         device=stat.st_dev,
         format_name=container.value,
+        tags=container_tags(global_tags, info.title),
     )
+
+
+def read_global_tags(path: Path) -> tuple[tuple[str, str], ...]:
+    """``MediaFile.tags`` of a Matroska/WebM file (its global tags and segment
+    title), read in-process; for the ``mkvmerge -J`` probe, which counts tags but
+    does not show them. Raises NotMediaError on headers it cannot read."""
+    return probe_matroska_headers(path).tags
 
 
 # --- attachments (read header by header: FileData can be megabytes) -------------------------

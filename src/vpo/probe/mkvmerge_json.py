@@ -15,7 +15,15 @@ from pathlib import Path
 from typing import Any
 
 from vpo.media.language import normalize_language_lenient
-from vpo.media.model import Attachment, Container, MediaFile, Track, TrackFlags, TrackType
+from vpo.media.model import (
+    Attachment,
+    Container,
+    MediaFile,
+    Track,
+    TrackFlags,
+    TrackType,
+    container_tags,
+)
 from vpo.probe.codecs import UNKNOWN_CODEC, codec_from_matroska_id
 from vpo.probe.errors import NotMediaError, UnexpectedProbeOutputError
 
@@ -93,6 +101,7 @@ def parse_mkvmerge_json(
         attachments=tuple(_attachments(data.get("attachments"), path)),
         chapter_count=sum(_int(c.get("num_entries")) or 0 for c in _mappings(data.get("chapters"))),
         title=_text(properties.get("title")),
+        tags=container_tags((), _text(properties.get("title"))),  # the values: read_global_tags
         inode=inode,
         device=device,
         format_name=container.value if container.is_matroska_family else None,

@@ -14,6 +14,7 @@ import os
 import re
 import stat
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -23,11 +24,13 @@ from vpo.probe.errors import (
     FileNotFoundProbeError,
     NotAFileError,
     NotMediaError,
+    ProbeError,
     ProbeTimeoutError,
     UnexpectedProbeOutputError,
     UnreadableFileError,
 )
 from vpo.probe.ffprobe_json import parse_ffprobe_json
+from vpo.probe.matroska_headers import read_global_tags
 from vpo.probe.matroska_layout import check_segment_header
 from vpo.probe.mkvmerge_json import parse_mkvmerge_json
 from vpo.tools.locate import ToolPaths
@@ -133,7 +136,7 @@ def _probe_matroska(
         str(path.absolute()),  # absolute: no leading '-' or '@' for mkvmerge to misread
     ]
     result = _run(argv, path, timeout, ok_codes=(0, 1, 2))
-    return parse_mkvmerge_json(
+    media = parse_mkvmerge_json(
         _json_object(result, path),
         path=path,
         size=info.st_size,
@@ -142,6 +145,10 @@ def _probe_matroska(
         device=info.st_dev,
         doctype=doctype,
     )
+    try:  # mkvmerge -J counts the global tags but does not show them
+        return replace(media, tags=read_global_tags(path))
+    except ProbeError:
+        return media  # headers only mkvmerge understands: the title is all vpo knows
 
 
 def _probe_other(path: Path, info: os.stat_result, tools: ToolPaths, timeout: float) -> MediaFile:

@@ -222,10 +222,10 @@ def test_a_version_1_library_with_data_migrates_to_version_2(
         assert (record.original_size, record.bytes_saved) == (None, None)
         assert (record.encode_seconds, record.encode_speed) == (None, None)
         assert library.totals().bytes_saved == 0
+
+    with Library.open(path) as library:  # writes (and cache reads) need the latest schema
         # No ctime stored: not a cache hit until a probe stores one.
         assert library.cached_media(media.path, 900, MTIME, 42, 5) is None
-
-    with Library.open(path) as library:  # writes need the latest schema
         library.record_probe(media, 5)
         assert library.cached_media(media.path, 900, MTIME, 42, 5) == media
         # New runs record what they saved; the old run keeps "unknown".

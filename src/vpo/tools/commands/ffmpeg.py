@@ -137,6 +137,8 @@ def build_ffmpeg_argv(
     title = plan.title_change()
     if title is not None:
         argv += ["-metadata", f"title={title[1] or ''}"]  # set_container_metadata
+    for name, _before, after in plan.tag_changes():
+        argv += ["-metadata", f"{name}={after or ''}"]  # empty: removed
     if any(choice is not None for choice in choices):
         argv += ["-max_muxing_queue_size", "4096"]
     for position, (planned, choice) in enumerate(kept):

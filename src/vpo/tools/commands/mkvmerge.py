@@ -13,6 +13,7 @@ from pathlib import Path
 from vpo.media.model import Container, Track, TrackType
 from vpo.plan import Plan
 from vpo.tools.commands.common import FLAG_NAMES, absolute, flag_value
+from vpo.tools.commands.mkvtags import global_tag_set
 
 _SELECT = {
     TrackType.VIDEO: ("--video-tracks", "--no-video"),
@@ -34,12 +35,19 @@ def match_track_ids(source: Sequence[Track], identified: Sequence[Track]) -> tup
 
 
 def build_mkvmerge_argv(
-    executable: str, plan: Plan, output: Path, *, track_ids: Sequence[int] | None = None
+    executable: str,
+    plan: Plan,
+    output: Path,
+    *,
+    track_ids: Sequence[int] | None = None,
+    tags_file: Path | None = None,
 ) -> list[str]:
     """Remux ``plan.source`` into ``output`` with the plan's tracks, order and headers.
 
     ``track_ids`` are mkvmerge's ids per source track (default: ``Track.track_id``,
-    exact for Matroska sources; see match_track_ids for the others).
+    exact for Matroska sources; see match_track_ids for the others). ``tags_file``:
+    the global tags XML (vpo.tools.tag_files) when the plan changes a tag and
+    keeps any; the source's global tags are then not copied.
     """
     if plan.container not in (Container.MATROSKA, Container.WEBM):
         raise ValueError(f"mkvmerge writes Matroska/WebM, not {plan.container.value}")
@@ -67,6 +75,13 @@ def build_mkvmerge_argv(
     title = plan.title_change()
     if title is not None:
         argv += ["--title", title[1] or ""]  # set_container_metadata
+    elif source.title and not source.container.is_matroska_family:
+        argv += ["--title", source.title]  # mkvmerge does not carry an MP4's title
+    tags = global_tag_set(plan)
+    if tags:
+        if tags_file is None:
+            raise ValueError("the plan changes container tags: pass the tags file")
+        argv += ["--global-tags", absolute(tags_file)]
     for planned in plan.tracks:
         assert planned.source_index is not None
         track_id = ids[planned.source_index]
@@ -74,6 +89,8 @@ def build_mkvmerge_argv(
         argv += ["--track-name", f"{track_id}:{planned.title or ''}"]
         for flag, _prop, option, _disp in FLAG_NAMES:
             argv += [option, f"{track_id}:{int(flag_value(planned.flags, flag))}"]
+    if tags is not None:
+        argv.append("--no-global-tags")  # a source option: the set above replaces them
     argv.append(absolute(source.path))
     argv += ["--track-order", ",".join(f"0:{t.track_id}" for t in kept)]
     return argv
