@@ -174,7 +174,9 @@ class _Server:
             return
         with self._lock:
             self._futures[number] = future
-        future.add_done_callback(lambda done: self._finished(number, done))
+        # awaited on the client's event loop (as Dask's own ClientExecutor does): no
+        # thread hop per result
+        self._client.loop.add_callback(self._watch, number, future)
 
     def _cancel(self, number: int) -> None:
         with self._lock:
@@ -182,18 +184,23 @@ class _Server:
         if future is not None:
             self._safely(future.cancel)
 
-    def _finished(self, number: int, future: Any) -> None:
+    async def _watch(self, number: int, future: Any) -> None:
+        result = await future._result(raiseit=False)
         with self._lock:
             self._futures.pop(number, None)
-        self._send(("done", number, *self._outcome(future)))
-
-    def _outcome(self, future: Any) -> tuple[Any, ...]:
-        """A finished Dask future as plain data (no Dask class reaches the coordinator)."""
-        from concurrent.futures import CancelledError
-
         try:
-            kind, value = future.result()
-        except CancelledError as error:
+            outcome = self._outcome(future.status, result, future)
+        except Exception as error:  # never leave the coordinator waiting
+            outcome = ("error", type(error).__name__, _reason(error))
+        self._send(("done", number, *outcome))
+
+    def _outcome(self, status: str, result: Any, future: Any) -> tuple[Any, ...]:
+        """A finished Dask future as plain data (no Dask class reaches the coordinator)."""
+        if status == "finished":
+            kind, value = result
+            return (kind, value)
+        if status == "cancelled":
+            error = getattr(getattr(future, "_state", None), "exception", None)
             if getattr(error, "reason", None) == "scheduler-connection-lost":
                 self._lost = (
                     f"the Dask scheduler at dask://{self._address} is gone (connection lost); "
@@ -201,20 +208,19 @@ class _Server:
                 )
                 return ("lost", self._lost)
             return ("cancelled",)
-        except Exception as error:
-            if type(error).__name__ == "KilledWorker" and len(error.args) == 3:
-                task, last, allowed = error.args
-                name = getattr(last, "name", None)
-                where = getattr(last, "address", None)
-                return (
-                    "killed",
-                    str(task),
-                    None if name is None else str(name),
-                    None if where is None else str(where),
-                    int(allowed),
-                )
-            return ("error", type(error).__name__, _reason(error))
-        return (kind, value)
+        _kind, error, _traceback = result
+        if type(error).__name__ == "KilledWorker" and len(error.args) == 3:
+            task, last, allowed = error.args
+            name = getattr(last, "name", None)
+            where = getattr(last, "address", None)
+            return (
+                "killed",
+                str(task),
+                None if name is None else str(name),
+                None if where is None else str(where),
+                int(allowed),
+            )
+        return ("error", type(error).__name__, _reason(error))
 
 
 def _reason(error: BaseException) -> str:

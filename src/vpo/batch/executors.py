@@ -59,6 +59,8 @@ def start_early(spec: str) -> None:
         process = _start(text)
     except (ExecutorError, ImportError):
         return  # open_executor says why, in one line
+    for other in [spec for spec in _started if spec != text]:
+        _started.pop(other).close()  # not the executor after all
     _started[text] = process
 
 

@@ -198,11 +198,16 @@ def _run(options: ProcessOptions, *, queue: bool = False, priority: int = 0) -> 
     end_by = None
     if options.end_by is not None:
         end_by = end_by_timestamp(options.end_by, dt.datetime.now().astimezone())
+    # A dask:// executor's client process imports Dask and connects while this
+    # process loads the configuration, the policy and the library: started as soon
+    # as the executor is known (--executor > VPO_PROCESSING_EXECUTOR > the file).
+    known = options.executor or os.environ.get("VPO_PROCESSING_EXECUTOR")
+    if known and not queue:
+        start_early(known)
     loaded = load_config_or_exit(options.config_overrides(), cli_flags=CLI_FLAGS)
     config = loaded.config
     if not queue:
-        # a dask:// executor's client process imports Dask and connects meanwhile
-        start_early(config.processing.executor)
+        start_early(config.processing.executor)  # the same one: nothing to do
     # fatal: exit 2 before any file is read
     policy, source = load_policy_source(options.policy_path)
     notice = policy.analysis_notice()
