@@ -370,3 +370,30 @@ def test_the_client_process_never_outlives_vpo(
                 vpo.wait()
     if signum != signal.SIGKILL:
         assert vpo.returncode in (130, 143), (tmp_path / "vpo.log").read_text()
+
+
+def test_a_daemons_jobs_share_one_client_process_restarted_if_it_died(tmp_path: Path) -> None:
+    """``open_executor(keep=True)`` (each job of vpo serve) pays ``import distributed``
+    once: the next job adopts the same client process, or a new one if it died."""
+    from vpo.batch.dask_executor import DaskExecutor
+    from vpo.batch.executors import open_executor
+
+    def client_of(executor: object) -> int:
+        assert isinstance(executor, DaskExecutor)
+        return executor._process.pid
+
+    with cluster(tmp_path, 1) as running:
+        spec = f"dask://{running.address}"
+        with open_executor(spec, 1, keep=True) as first:
+            kept = client_of(first)
+            assert first.submit(str.upper, "ok").result(timeout=60) == "OK"
+        assert alive(kept)
+        with open_executor(spec, 1, keep=True) as second:
+            assert client_of(second) == kept
+        os.kill(kept, signal.SIGKILL)
+        wait_until(lambda: not alive(kept), "the client process died", None)
+        with open_executor(spec, 1) as third:  # not kept: closed at the end
+            restarted = client_of(third)
+            assert restarted != kept
+            assert third.submit(str.upper, "again").result(timeout=60) == "AGAIN"
+    assert not alive(restarted)
