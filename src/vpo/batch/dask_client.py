@@ -142,6 +142,8 @@ class _Server:
 
             client.subscribe_topic(topic, forward)
             return None
+        if kind == "ping":
+            return None
         if kind == "unsubscribe":
             client.unsubscribe_topic(str(args[0]))
             return None

@@ -126,6 +126,14 @@ class ClientProcess:
     def alive(self) -> bool:
         return self._gone is None and self._process.poll() is None
 
+    def answers(self, timeout: float = 5.0) -> bool:
+        """Whether the client process is there and answers (a round trip to it alone)."""
+        try:
+            self.request("ping", timeout=timeout)
+        except (ExecutorError, TimeoutError):
+            return False
+        return True
+
     def ready(self) -> None:
         """Wait until connected to the scheduler; ExecutorError in one line if not."""
         try:

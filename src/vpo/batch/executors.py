@@ -42,9 +42,10 @@ def describe(spec: str) -> str:
     raise ExecutorError(f'--executor: {spec!r} is not "threads", "processes" or dask://HOST:PORT')
 
 
-# Dask client processes started ahead of open_executor (start_early) or kept between
-# the jobs of a long-lived daemon (open_executor(keep=True)), by executor spec.
+# Dask client processes started ahead of open_executor (start_early), and those kept
+# between the jobs of a long-lived daemon (open_executor(keep=True)), by executor spec.
 _started: dict[str, ClientProcess] = {}
+_kept: dict[str, ClientProcess] = {}
 
 
 def start_early(spec: str) -> None:
@@ -75,12 +76,16 @@ def _start(text: str) -> ClientProcess:
 
 
 def _take(text: str) -> ClientProcess:
-    """The client process started for ``text`` if it is still alive, else a new one."""
-    process = _started.pop(text, None)
-    if process is not None and process.alive:
-        return process
-    if process is not None:
-        process.close()
+    """The client process started early for ``text``, else the one kept from the last
+    job if it still answers (it may have died since), else a new one."""
+    early = _started.pop(text, None)
+    if early is not None:
+        return early
+    kept = _kept.pop(text, None)
+    if kept is not None and kept.answers():
+        return kept
+    if kept is not None:
+        kept.close()
     return _start(text)
 
 
@@ -116,6 +121,6 @@ def open_executor(spec: str, workers: int, *, keep: bool = False) -> Iterator[Ex
             yield dask
     finally:
         if keep and process.alive:
-            _started[text] = process
+            _kept[text] = process
         else:
             process.close()
