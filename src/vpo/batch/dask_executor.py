@@ -463,11 +463,15 @@ class DaskExecutor(Executor):
 
 
 def _pickled(value: object) -> bytes:
-    """The coordinator's work as bytes; cloudpickle (a Dask dependency) only for what
-    plain pickle refuses (a closure in a test)."""
+    """The coordinator's work as bytes. cloudpickle (a Dask dependency) only for what
+    plain pickle refuses (a closure) or could only name, not carry (a function of a
+    script's ``__main__``, which a worker cannot import), as Dask itself would."""
     try:
-        return pickle.dumps(value, pickle.HIGHEST_PROTOCOL)
+        data = pickle.dumps(value, pickle.HIGHEST_PROTOCOL)
     except (pickle.PicklingError, AttributeError, TypeError):
-        import cloudpickle  # type: ignore[import-untyped]
+        data = None
+    if data is not None and b"__main__" not in data:
+        return data
+    import cloudpickle  # type: ignore[import-untyped]
 
-        return bytes(cloudpickle.dumps(value, pickle.HIGHEST_PROTOCOL))
+    return bytes(cloudpickle.dumps(value, pickle.HIGHEST_PROTOCOL))
