@@ -698,6 +698,9 @@ def test_encodes_go_only_to_the_worker_with_the_encode_resources(
         path_map=PathMap.parse([f"{name}:{media}={view}" for name, view in views.items()]),
         encode_resources=parse_resources("GPU=1"),
         keep_results=True,
+        # both workers busy at once: with one file at a time, two idle workers tie and
+        # Dask may give every file to the same one
+        workers=2,
     )
     with cluster(tmp_path, {"cpu": None}) as running:
         running.add_worker("gpu", args=("--resources", "GPU=1"))

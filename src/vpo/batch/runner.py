@@ -399,7 +399,12 @@ def lost_worker_error(error: BaseException) -> str | None:
     """One line for Dask's ``KilledWorker`` (every worker the file was assigned to
     died while it held it: killed, machine off, network gone; with a file queued
     ahead on a worker, possibly before it started), else None. Matched by name:
-    the runner does not import Dask."""
+    the runner does not import Dask. A lost Dask client process or scheduler
+    (ExecutorLostError) is its own one line."""
+    from vpo.batch.executors import ExecutorLostError
+
+    if isinstance(error, ExecutorLostError):
+        return str(error)
     if type(error).__name__ != "KilledWorker" or len(error.args) != 3:
         return None
     _task, last, allowed = error.args

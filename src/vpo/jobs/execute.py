@@ -201,7 +201,8 @@ def _process(
         metadata_for=_metadata_for(env),
     )
     reporter = _JobReporter(observer)
-    with open_executor(config.processing.executor, decision.effective) as executor:
+    # keep: the daemon's jobs share one Dask client process (one `import distributed`)
+    with open_executor(config.processing.executor, decision.effective, keep=True) as executor:
         batch = run_process_batch(
             request, executor=executor, observer=reporter, stop=stop, library=library
         )

@@ -337,14 +337,31 @@ def spawn(
     stdout: int = subprocess.PIPE,
     stderr: int = subprocess.PIPE,
     env: dict[str, str] | None = None,
+    pass_fds: Sequence[int] = (),
 ) -> subprocess.Popen[bytes]:
     """Start a tool: stdin closed, in its own session (the terminal's Ctrl-C reaches
-    only vpo), and killed by the kernel if vpo dies (Linux). Raises what Popen raises."""
+    only vpo), and killed by the kernel if vpo dies (Linux). ``pass_fds``: descriptors
+    the child keeps (vpo's own helper processes). Raises what Popen raises."""
     kwargs: dict[str, Any] = {
         "stdin": subprocess.DEVNULL,
         "stdout": stdout,
         "stderr": stderr,
         "env": env,
         "start_new_session": True,
+        "pass_fds": tuple(pass_fds),
     }
     return _spawner.popen(list(argv), kwargs)
+
+
+def spawn_python(
+    module: str, args: Sequence[str], *, pass_fds: Sequence[int]
+) -> subprocess.Popen[bytes]:
+    """Start ``python -m module args`` (a vpo helper process, e.g. the Dask client) with
+    this interpreter: like a tool (own session, dies with vpo), stdout discarded, stderr
+    captured for the reason it ended."""
+    return spawn(
+        [sys.executable, "-m", module, *args],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        pass_fds=pass_fds,
+    )
