@@ -47,21 +47,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from vpo.testmedia.factory import generate_media
+from vpo.testmedia.policies import FOREIGN_FIRST, ORDER_POLICY
 from vpo.testmedia.spec import AudioSpec, MediaSpec
 from vpo.tools.locate import ToolPaths, locate_tools
 from vpo.workflow.result import FileResult, FileStatus
 
 VPO = Path(sys.executable).with_name("vpo")
-POLICY = """\
-schema_version: 12
-config:
-  audio_language_preference: [eng]
-phases:
-  - name: order
-    track_order: [video, audio_main, audio_alternate]
-    default_flags: {set_preferred_audio_default: true, clear_other_defaults: true}
-"""
-REMUX = MediaSpec(audio=(AudioSpec(language="fre", default=True), AudioSpec(language="eng")))
+POLICY = ORDER_POLICY
+REMUX = FOREIGN_FIRST  # one mkvmerge pass: English first
 METADATA = MediaSpec(audio=(AudioSpec(language="eng"), AudioSpec(language="fre", default=True)))
 
 
