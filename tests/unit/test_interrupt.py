@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import signal
 import threading
+import time
 
 import pytest
 
@@ -78,3 +79,23 @@ def test_a_ctrl_c_wrapped_while_a_class_is_built_is_an_interruption() -> None:
         raise ValueError("outer") from RuntimeError("inner")
     except ValueError as chained:
         assert not _caused_by_ctrl_c(chained)
+
+
+def test_any_error_after_a_ctrl_c_reached_the_command_is_an_interruption() -> None:
+    """pydantic-core reports a Ctrl-C that lands while it builds a validator as a
+    SchemaError naming it, with no KeyboardInterrupt to find in the chain."""
+    from vpo.cli import main
+
+    schema_error = RuntimeError('Error building "model" validator: KeyboardInterrupt:')
+    assert not main._caused_by_ctrl_c(schema_error)
+    before = signal.signal(signal.SIGINT, main._ctrl_c)
+    try:
+        try:
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(5)  # the handler's KeyboardInterrupt ends it at once
+        except KeyboardInterrupt:
+            pass
+        assert main._caused_by_ctrl_c(schema_error)
+    finally:
+        signal.signal(signal.SIGINT, before)
+        main._CtrlC.seen = False

@@ -10,6 +10,7 @@ import importlib
 import os
 import signal
 import sys
+from types import FrameType
 
 import click
 
@@ -133,7 +134,7 @@ def main(argv: list[str] | None = None) -> None:
     """Run the CLI and map every outcome to a documented exit code (called by
     vpo.cli.entry, which keeps Ctrl-C quiet until this point)."""
     try:
-        signal.signal(signal.SIGINT, signal.default_int_handler)  # from here: KeyboardInterrupt
+        signal.signal(signal.SIGINT, _ctrl_c)  # from here: KeyboardInterrupt
         result = cli.main(args=argv, prog_name="vpo", standalone_mode=False)
     except (KeyboardInterrupt, click.exceptions.Abort):
         click.echo("vpo: interrupted", err=True)
@@ -161,10 +162,26 @@ def main(argv: list[str] | None = None) -> None:
     sys.exit(result if isinstance(result, int) else ExitCode.OK)
 
 
+class _CtrlC:
+    """Whether a Ctrl-C has reached the command (see _caused_by_ctrl_c)."""
+
+    seen = False
+
+
+def _ctrl_c(signum: int, frame: FrameType | None) -> None:
+    """SIGINT while a command runs: noted, then the usual KeyboardInterrupt."""
+    _CtrlC.seen = True
+    raise KeyboardInterrupt
+
+
 def _caused_by_ctrl_c(error: BaseException) -> bool:
-    """A Ctrl-C that Python wrapped on its way out: one that lands while a class is
-    being built (``__set_name__``, as pydantic's models are at import) surfaces as
-    RuntimeError with the KeyboardInterrupt as its cause."""
+    """An error a Ctrl-C caused on its way out. Python wraps one that lands while a
+    class is being built (``__set_name__``, as pydantic's models are at import) in a
+    RuntimeError with the KeyboardInterrupt as its cause; pydantic-core turns one
+    that lands while it builds a validator into a SchemaError that only names it. So
+    any error that ends a command after a Ctrl-C reached it counts as the Ctrl-C."""
+    if _CtrlC.seen:
+        return True
     seen: BaseException | None = error
     for _ in range(16):  # a chain, never a cycle we follow for long
         if seen is None:
