@@ -184,9 +184,17 @@ def process(
 
 
 def _run(options: ProcessOptions, *, queue: bool = False, priority: int = 0) -> ExitCode:
+    from vpo.batch.executors import start_early
+
+    # A dask:// executor's client process imports Dask and connects while this
+    # process imports the engine and loads the configuration, the policy and the
+    # library: started as soon as the executor is known (--executor >
+    # VPO_PROCESSING_EXECUTOR > the file), before anything else.
+    known = options.executor or os.environ.get("VPO_PROCESSING_EXECUTOR")
+    if known and not queue:
+        start_early(known)
     # Imported here: `vpo process --help` and a usage error need none of the engine.
     from vpo.apply.settings import ApplySettings
-    from vpo.batch.executors import start_early
     from vpo.batch.pathmap import PathMap
     from vpo.batch.process import ProcessRequest
     from vpo.batch.resources import parse_resources
@@ -198,12 +206,6 @@ def _run(options: ProcessOptions, *, queue: bool = False, priority: int = 0) -> 
     end_by = None
     if options.end_by is not None:
         end_by = end_by_timestamp(options.end_by, dt.datetime.now().astimezone())
-    # A dask:// executor's client process imports Dask and connects while this
-    # process loads the configuration, the policy and the library: started as soon
-    # as the executor is known (--executor > VPO_PROCESSING_EXECUTOR > the file).
-    known = options.executor or os.environ.get("VPO_PROCESSING_EXECUTOR")
-    if known and not queue:
-        start_early(known)
     loaded = load_config_or_exit(options.config_overrides(), cli_flags=CLI_FLAGS)
     config = loaded.config
     if not queue:
