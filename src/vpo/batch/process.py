@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import os
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -37,6 +36,7 @@ from typing import TYPE_CHECKING, Protocol, runtime_checkable
 from vpo.apply.settings import ApplySettings
 from vpo.batch.chunks import CHUNK_TARGET_SECONDS, Chunking
 from vpo.batch.pathmap import PathMap
+from vpo.batch.recording import Recorder, absolute, run_outcome
 from vpo.batch.remote import FileWork, Preflight, RemoteWork
 from vpo.batch.resources import describe as describe_resources
 from vpo.batch.resources import needs_resources
@@ -44,9 +44,8 @@ from vpo.batch.runner import BatchLimits, BatchResult, BatchTally, Job, internal
 from vpo.discovery import iter_media_files
 from vpo.errors import ExitCode, FatalError
 from vpo.library import Library, LibraryError
-from vpo.library.records import FileRecord, RunCounts, RunOutcome, StatKey
+from vpo.library.records import RunCounts, StatKey
 from vpo.media.metadata import NO_METADATA, FileMetadata
-from vpo.media.model import MediaFile
 from vpo.policy.schema import Phase, Policy
 from vpo.probe.cheapest import CheapestProber
 from vpo.tools.locate import TOOL_NAMES, ToolPaths
@@ -64,8 +63,6 @@ _LOOKUP_CHUNK = 256  # files stat-ed and looked up in the library at once
 MetadataLookup = Callable[[Sequence[Path]], Mapping[Path, FileMetadata]]
 """Batched lookup of what Sonarr/Radarr know about files (``Library.metadata_for``):
 called with absolute paths, a chunk at a time; a path it does not answer has none."""
-_RECORD_BATCH = 64  # results per database transaction
-_RECORD_SECONDS = 1.0  # ... or fewer, but at least once a second
 
 
 @dataclass(frozen=True, slots=True)
@@ -224,7 +221,7 @@ def run_process_batch(
             workers=workers,
             job_id=request.job_id,
         )
-        recorder = _Recorder(
+        recorder = Recorder(
             library,
             run_id,
             lambda text: _database_failed(library.path, text, stop, observer),
@@ -272,7 +269,7 @@ def run_process_batch(
             library.finish_run(
                 run_id,
                 RunCounts.from_mapping(dict(batch.counts), batch.bytes_written),
-                outcome=_run_outcome(batch, interrupted or recorder.error is not None),
+                outcome=run_outcome(batch, interrupted or recorder.error is not None),
             )
         except LibraryError as error:
             database_error = (
@@ -343,7 +340,7 @@ def _metadata(paths: Sequence[Path], lookup: MetadataLookup | None) -> dict[Path
     stores them), keyed by the paths as given."""
     if lookup is None:
         return {}
-    given = {_absolute(path): path for path in paths}
+    given = {absolute(path): path for path in paths}
     found = lookup(list(given))
     return {path: found[absolute] for absolute, path in given.items() if absolute in found}
 
@@ -404,7 +401,7 @@ def _preflight(
 ) -> None:
     """Check every remote worker; name the failing ones, which get no files; raise
     NoWorkerError when none passes."""
-    sample = _absolute(files[0]) if files else None
+    sample = absolute(files[0]) if files else None
     scratch: list[Path] = []
     if not request.dry_run:
         configured = [
@@ -443,10 +440,10 @@ def _lookup(paths: Sequence[Path], library: Library | None) -> dict[Path, Cached
             info = path.stat()
         except OSError:
             continue  # the worker's probe names the cause
-        absolute = _absolute(path)  # the library stores absolute paths
-        given[absolute] = path
+        stored = absolute(path)  # the library stores absolute paths
+        given[stored] = path
         keys.append(
-            (absolute, StatKey(info.st_size, info.st_mtime_ns, info.st_ino, None, info.st_ctime_ns))
+            (stored, StatKey(info.st_size, info.st_mtime_ns, info.st_ino, None, info.st_ctime_ns))
         )
     ctimes = {path: key.ctime_ns for path, key in keys}
     return {
@@ -455,57 +452,6 @@ def _lookup(paths: Sequence[Path], library: Library | None) -> dict[Path, Cached
         )
         for path, media in library.cached_media_many(keys).items()
     }
-
-
-def _absolute(path: Path) -> Path:
-    """abspath, not resolve: keep the names the user walked through (as ``vpo scan``)."""
-    return path if path.is_absolute() else Path(os.path.abspath(path))  # noqa: PTH100
-
-
-class _Recorder:
-    """Buffers results and writes them in small transactions from the coordinator thread.
-
-    A cached file that already conforms gets its record, but its cached probe is
-    not rewritten (it is still right): one row insert, not a probe's worth. A write
-    that fails (a full or damaged database) stops the batch.
-    """
-
-    def __init__(
-        self,
-        library: Library,
-        run_id: int,
-        on_error: Callable[[str], None],
-    ) -> None:
-        self._library = library
-        self._run_id = run_id
-        self._on_error = on_error
-        self._pending: list[FileRecord] = []
-        self._last_flush = time.monotonic()
-        self.error: str | None = None
-
-    @property
-    def pending(self) -> int:
-        return len(self._pending)
-
-    def add(self, result: FileResult) -> None:
-        record = _record_of(result)
-        if result.status is FileStatus.UNCHANGED and result.from_cache:
-            # Finished from the cache in the coordinator: the probe stored is still right.
-            record = replace(record, refresh_cache=False)
-        self._pending.append(record)
-        due = time.monotonic() - self._last_flush >= _RECORD_SECONDS
-        if self.error is None and (len(self._pending) >= _RECORD_BATCH or due):
-            try:
-                self.flush()
-            except LibraryError as error:
-                self.error = str(error)
-                self._on_error(self.error)
-
-    def flush(self) -> None:
-        self._last_flush = time.monotonic()
-        if self._pending:
-            self._library.record_file_results(self._run_id, self._pending)
-            self._pending = []
 
 
 def _database_failed(
@@ -517,44 +463,6 @@ def _database_failed(
     observer.notice(
         database, f"{text}; starting no new files (the ones in progress finish)", important=True
     )
-
-
-def _record_of(result: FileResult) -> FileRecord:
-    """The library record of ``result``, with absolute paths whatever the user typed."""
-    kinds = [p.kind for p in result.phases if p.kind]
-    order = ["noop", "metadata", "remux", "encode"]
-    before = _with_absolute_path(result.before)
-    after = before if result.after is result.before else _with_absolute_path(result.after)
-    return FileRecord(
-        path=_absolute(result.path),
-        outcome=result.status,
-        plan_kind=max(kinds, key=order.index) if kinds else None,
-        tool=",".join(dict.fromkeys(result.tools)) or None,
-        phase=",".join(p.phase for p in result.phases) or None,
-        before=before,
-        after=after,
-        changes=tuple(change for p in result.phases for change in p.changes),
-        bytes_written=result.bytes_written,
-        seconds=result.seconds,
-        error=result.error or result.skip_reason,
-        after_ctime_ns=result.after_ctime_ns,
-        original_size=result.original_size,
-        bytes_saved=result.bytes_saved,
-        encode_seconds=result.encode_seconds,
-        encode_speed=result.encode_speed,
-    )
-
-
-def _with_absolute_path(media: MediaFile | None) -> MediaFile | None:
-    if media is None or media.path.is_absolute():
-        return media
-    return replace(media, path=_absolute(media.path))
-
-
-def _run_outcome(batch: BatchResult, interrupted: bool) -> RunOutcome:
-    if interrupted:
-        return RunOutcome.INTERRUPTED
-    return RunOutcome.FAILED if batch.stopped_early else RunOutcome.COMPLETED
 
 
 def _recover(request: ProcessRequest, observer: ProcessObserver) -> None:

@@ -19,7 +19,7 @@ from vpo.apply.choose import Tool
 from vpo.apply.encode import EncodeResult
 from vpo.apply.execute import ApplyOutcome
 from vpo.apply.settings import ApplySettings
-from vpo.batch.process import _record_of
+from vpo.batch.recording import record_of as _record_of
 from vpo.batch.runner import BatchTally
 from vpo.cli.render.process_summary import file_dict, process_document
 from vpo.library import FileOutcome
