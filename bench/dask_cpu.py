@@ -20,7 +20,6 @@ read with psutil; medians. ``--dispatch`` adds the coordinator's dispatch rate o
 from __future__ import annotations
 
 import argparse
-import functools
 import json
 import os
 import shutil
@@ -34,22 +33,14 @@ from typing import Any
 
 import psutil
 
+from parallel import dispatch_rate  # bench/parallel.py: the same dispatch measurement
 from vpo.testmedia.factory import generate_media
-from vpo.testmedia.spec import AudioSpec, MediaSpec
+from vpo.testmedia.policies import FOREIGN_FIRST, ORDER_POLICY
 from vpo.tools.locate import locate_tools
-from vpo.workflow.result import FileResult, FileStatus
 
 BIN = Path(sys.executable).parent
-POLICY = """\
-schema_version: 12
-config:
-  audio_language_preference: [eng]
-phases:
-  - name: order
-    track_order: [video, audio_main, audio_alternate]
-    default_flags: {set_preferred_audio_default: true, clear_other_defaults: true}
-"""
-REMUX = MediaSpec(audio=(AudioSpec(language="fre", default=True), AudioSpec(language="eng")))
+POLICY = ORDER_POLICY
+REMUX = FOREIGN_FIRST
 
 
 def start_cluster(port: int, log: Path) -> list[subprocess.Popen[bytes]]:
@@ -136,45 +127,6 @@ def run_once(
     }
 
 
-def _noop(path: Path) -> FileResult:
-    return FileResult(path=path, status=FileStatus.UNCHANGED)
-
-
-def dispatch(address: str, work: Path, *, chunked: bool, count: int = 2000) -> float:
-    from vpo.batch.chunks import Chunking
-    from vpo.batch.dask_executor import DaskExecutor
-    from vpo.batch.runner import run_batch
-    from vpo.library import Library
-    from vpo.library.records import FileRecord
-
-    jobs = [(Path(f"/m/f{i}.mkv"), functools.partial(_noop, Path(f"/m/f{i}.mkv")))
-            for i in range(count)]  # fmt: skip
-    for old in work.glob("dispatch.sqlite*"):
-        old.unlink()
-    with (
-        DaskExecutor.connect(address, timeout=10) as executor,
-        Library.open(work / "dispatch.sqlite") as library,
-    ):
-        run_id = library.start_run(policy_name="bench", policy_hash=None, workers=8)
-        pending: list[FileRecord] = []
-
-        def record(result: FileResult) -> None:
-            pending.append(FileRecord(path=result.path, outcome=result.status))
-            if len(pending) >= 64:
-                library.record_file_results(run_id, pending)
-                pending.clear()
-
-        started = time.perf_counter()
-        batch = run_batch(
-            jobs, executor=executor, workers=8, stop_on_failure=False, on_result=record,
-            chunking=Chunking(count) if chunked else None,
-        )  # fmt: skip
-        library.record_file_results(run_id, pending)
-        seconds = time.perf_counter() - started
-    assert batch.total == count
-    return count / seconds
-
-
 def report(results: dict[str, list[dict[str, Any]]]) -> None:
     for kind, rounds in results.items():
         median = {key: statistics.median(r[key] for r in rounds) for key in rounds[0]}
@@ -230,7 +182,7 @@ def main() -> None:
                 rates: dict[bool, list[float]] = {False: [], True: []}
                 for _ in range(3):
                     for chunked in (False, True):
-                        rates[chunked].append(dispatch(address, work, chunked=chunked))
+                        rates[chunked].append(dispatch_rate(address, 2000, work, chunked=chunked))
                 for chunked, found in rates.items():
                     print(
                         f"dispatch {'in chunks' if chunked else 'one file per task'}: "

@@ -392,6 +392,8 @@ def dispatch_rate(address: str, count: int, work: Path, *, chunked: bool = False
 
     jobs = [(Path(f"/m/f{i}.mkv"), functools.partial(_noop, Path(f"/m/f{i}.mkv")))
             for i in range(count)]  # fmt: skip
+    for old in work.glob("dispatch.sqlite*"):  # each run on an empty library
+        old.unlink()
     with (
         DaskExecutor.connect(address, timeout=10) as executor,
         Library.open(work / "dispatch.sqlite") as library,
