@@ -60,7 +60,9 @@ def test_ctrl_c_waits_for_a_second_press_and_handlers_are_restored(
 def test_a_ctrl_c_wrapped_while_a_class_is_built_is_an_interruption() -> None:
     """Python 3.11 wraps an exception from ``__set_name__`` (pydantic's models at
     import) in RuntimeError; a Ctrl-C there must still end as "interrupted"."""
-    from vpo.cli.main import _caused_by_ctrl_c
+    from vpo.cli.main import _caused_by_ctrl_c, _CtrlC
+
+    _CtrlC.seen = False  # as at the start of every run of the CLI
 
     class Interrupting:
         def __set_name__(self, owner: type, name: str) -> None:
@@ -86,6 +88,7 @@ def test_any_error_after_a_ctrl_c_reached_the_command_is_an_interruption() -> No
     SchemaError naming it, with no KeyboardInterrupt to find in the chain."""
     from vpo.cli import main
 
+    main._CtrlC.seen = False  # as at the start of every run of the CLI
     schema_error = RuntimeError('Error building "model" validator: KeyboardInterrupt:')
     assert not main._caused_by_ctrl_c(schema_error)
     before = signal.signal(signal.SIGINT, main._ctrl_c)

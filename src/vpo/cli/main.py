@@ -134,6 +134,7 @@ def main(argv: list[str] | None = None) -> None:
     """Run the CLI and map every outcome to a documented exit code (called by
     vpo.cli.entry, which keeps Ctrl-C quiet until this point)."""
     try:
+        _CtrlC.seen = False  # this run's Ctrl-C only (tests run several in one process)
         signal.signal(signal.SIGINT, _ctrl_c)  # from here: KeyboardInterrupt
         result = cli.main(args=argv, prog_name="vpo", standalone_mode=False)
     except (KeyboardInterrupt, click.exceptions.Abort):
