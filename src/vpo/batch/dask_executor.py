@@ -17,7 +17,6 @@ import itertools
 import pickle
 import signal
 import socket
-import subprocess
 import threading
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -28,6 +27,7 @@ from typing import Any
 from vpo.batch.channel import Channel, ChannelClosedError
 from vpo.batch.executors import ExecutorError, ExecutorLostError
 from vpo.tools.progress import EncodeProgress
+from vpo.tools.runner import HelperProcess, end_helper, exit_code_within
 
 START_SECONDS = 60.0  # beyond the connect timeout: the client process's own start-up
 CLOSE_SECONDS = 2.0  # a closed client process's exit is waited for that long
@@ -77,7 +77,7 @@ class ClientProcess:
     background; :meth:`ready` waits for the connection."""
 
     def __init__(
-        self, process: subprocess.Popen[bytes], channel: Channel, address: str, timeout: float
+        self, process: HelperProcess, channel: Channel, address: str, timeout: float
     ) -> None:
         self.address = address
         self._process = process
@@ -195,11 +195,7 @@ class ClientProcess:
         with contextlib.suppress(OSError):
             self._channel.send(("close",))
         self._channel.close()
-        try:
-            self._process.wait(timeout=CLOSE_SECONDS)
-        except subprocess.TimeoutExpired:
-            self._process.kill()
-            self._process.wait()
+        end_helper(self._process, CLOSE_SECONDS)
         for thread in self._threads:
             thread.join(timeout=CLOSE_SECONDS)
 
@@ -274,9 +270,8 @@ class ClientProcess:
                 waiting.set_exception(error)
 
     def _why(self) -> str:
-        try:
-            code = self._process.wait(timeout=1.0)
-        except subprocess.TimeoutExpired:
+        code = exit_code_within(self._process, 1.0)
+        if code is None:
             return "its connection closed"
         last = next((line for line in reversed(self._stderr) if line.strip()), "")
         if code < 0:

@@ -353,9 +353,25 @@ def spawn(
     return _spawner.popen(list(argv), kwargs)
 
 
-def spawn_python(
-    module: str, args: Sequence[str], *, pass_fds: Sequence[int]
-) -> subprocess.Popen[bytes]:
+HelperProcess = subprocess.Popen[bytes]  # a vpo helper process from spawn_python
+
+
+def exit_code_within(process: HelperProcess, timeout: float) -> int | None:
+    """The helper's exit code once it has ended, or None if it runs on past ``timeout``."""
+    try:
+        return process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return None
+
+
+def end_helper(process: HelperProcess, timeout: float) -> None:
+    """Give a helper that was told to exit ``timeout`` seconds, then kill it."""
+    if exit_code_within(process, timeout) is None:
+        process.kill()
+        process.wait()
+
+
+def spawn_python(module: str, args: Sequence[str], *, pass_fds: Sequence[int]) -> HelperProcess:
     """Start ``python -m module args`` (a vpo helper process, e.g. the Dask client) with
     this interpreter: like a tool (own session, dies with vpo), stdout discarded, stderr
     captured for the reason it ended."""
