@@ -48,7 +48,7 @@ def main(argv: list[str]) -> int:
             timeout=f"{timeout}s",
             set_as_default=False,
         )
-    except (OSError, TimeoutError) as error:
+    except Exception as error:  # OSError, TimeoutError, ValueError (a malformed address)
         channel.send(
             ("failed", f"cannot reach the Dask scheduler at dask://{address}: {_reason(error)}")
         )

@@ -38,7 +38,13 @@ def describe(spec: str) -> str:
     if text in ("threads", "processes"):
         return text
     if text.startswith("dask://") and len(text) > len("dask://"):
-        return text
+        address = text.removeprefix("dask://").rpartition("://")[2]  # tcp://, tls://
+        host, _, port = address.rpartition(":")
+        if host and port.isdigit() and 0 < int(port) < 65536:
+            return text
+        raise ExecutorError(
+            f"--executor: {spec!r} has no port: dask://HOST:PORT (the scheduler's, e.g. 8786)"
+        )
     raise ExecutorError(f'--executor: {spec!r} is not "threads", "processes" or dask://HOST:PORT')
 
 

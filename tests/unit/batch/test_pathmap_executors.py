@@ -36,6 +36,17 @@ def test_an_unknown_executor_is_refused_in_one_line() -> None:
         describe("ray://h")
 
 
+@pytest.mark.parametrize("spec", ["dask://nas", "dask://nas:port", "dask://nas:0", "dask://:8786"])
+def test_a_dask_address_without_a_port_is_refused_before_anything_starts(spec: str) -> None:
+    with pytest.raises(ExecutorError, match=r"has no port: dask://HOST:PORT"):
+        describe(spec)
+
+
+@pytest.mark.parametrize("spec", ["dask://tcp://10.0.0.2:8786", "dask://[::1]:8786"])
+def test_a_dask_address_may_name_its_protocol_or_an_ipv6_host(spec: str) -> None:
+    assert describe(spec) == spec
+
+
 def test_without_distributed_a_dask_executor_says_what_to_install(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
