@@ -26,6 +26,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from vpo.cli.main import cli
+from vpo.testmedia.policies import FOREIGN_FIRST
 from vpo.testmedia.spec import AudioSpec, MediaSpec
 from vpo.workflow.result import FileStatus
 
@@ -37,9 +38,6 @@ MediaFactory = Callable[..., Path]
 DASK = Path(sys.executable).with_name("dask")
 START_TIMEOUT = 60.0
 
-FOREIGN_FIRST = MediaSpec(
-    audio=(AudioSpec(language="fre", default=True), AudioSpec(language="eng"))
-)
 WRONG_DEFAULT = MediaSpec(
     audio=(AudioSpec(language="eng"), AudioSpec(language="fre", default=True))
 )

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import pytest
 
-from vpo.testmedia.spec import AudioSpec, MediaSpec
+from vpo.testmedia.policies import FOREIGN_FIRST
 
 pytest.importorskip("distributed")
 
@@ -37,9 +37,6 @@ MediaFactory = Callable[..., Path]
 BIN = Path(sys.executable).parent
 VPO = BIN / "vpo"
 START_TIMEOUT = 60.0
-FOREIGN_FIRST = MediaSpec(
-    audio=(AudioSpec(language="fre", default=True), AudioSpec(language="eng"))
-)
 POLICY = """\
 schema_version: 12
 config:
@@ -202,6 +199,23 @@ def both_held(tmp_path: Path) -> bool:
     return len(list(tmp_path.glob("held.*"))) == 2
 
 
+@contextlib.contextmanager
+def vpo_holding_two_files(
+    tmp_path: Path, media: Path, policy: Path, address: str, release: Path
+) -> Iterator[subprocess.Popen[bytes]]:
+    """``vpo process`` on the cluster once both workers hold a file; afterwards the
+    files are released and vpo is gone, whatever the test did to it."""
+    vpo = start_vpo(tmp_path, media, policy, address)
+    try:
+        wait_until(lambda: both_held(tmp_path), "both workers hold a file", vpo)
+        yield vpo
+    finally:
+        release.touch()
+        if vpo.poll() is None:
+            vpo.kill()
+            vpo.wait()
+
+
 # Reports the modules the real `vpo` entry point imported (in a fresh interpreter).
 _MODULES_DRIVER = """
 import json, sys
@@ -290,18 +304,13 @@ def test_a_killed_client_process_fails_the_files_in_flight_in_one_line(
 ) -> None:
     media, policy = batch
     env, release = held
-    with cluster(tmp_path, 2, env) as running:
-        vpo = start_vpo(tmp_path, media, policy, running.address)
-        try:
-            wait_until(lambda: both_held(tmp_path), "both workers hold a file", vpo)
-            (client,) = client_processes(vpo.pid)
-            os.kill(client, signal.SIGKILL)
-            out, _ = vpo.communicate(timeout=60)  # without the release: nothing waits on it
-        finally:
-            release.touch()
-            if vpo.poll() is None:
-                vpo.kill()
-                vpo.wait()
+    with (
+        cluster(tmp_path, 2, env) as running,
+        vpo_holding_two_files(tmp_path, media, policy, running.address, release) as vpo,
+    ):
+        (client,) = client_processes(vpo.pid)
+        os.kill(client, signal.SIGKILL)
+        out, _ = vpo.communicate(timeout=60)  # without the release: nothing waits on it
     log = (tmp_path / "vpo.log").read_text()
     assert vpo.returncode == 1, log  # files failed, on_error: skip
     assert "Traceback" not in log
@@ -316,17 +325,12 @@ def test_the_scheduler_gone_mid_batch_ends_the_batch_in_one_line(
 ) -> None:
     media, policy = batch
     env, release = held
-    with cluster(tmp_path, 2, env) as running:
-        vpo = start_vpo(tmp_path, media, policy, running.address)
-        try:
-            wait_until(lambda: both_held(tmp_path), "both workers hold a file", vpo)
-            running.scheduler.kill()
-            out, _ = vpo.communicate(timeout=60)
-        finally:
-            release.touch()
-            if vpo.poll() is None:
-                vpo.kill()
-                vpo.wait()
+    with (
+        cluster(tmp_path, 2, env) as running,
+        vpo_holding_two_files(tmp_path, media, policy, running.address, release) as vpo,
+    ):
+        running.scheduler.kill()
+        out, _ = vpo.communicate(timeout=60)
     log = (tmp_path / "vpo.log").read_text()
     assert vpo.returncode == 1, log
     assert "Traceback" not in log
@@ -350,24 +354,19 @@ def test_the_client_process_never_outlives_vpo(
     is left behind."""
     media, policy = batch
     env, release = held
-    with cluster(tmp_path, 2, env) as running:
-        vpo = start_vpo(tmp_path, media, policy, running.address)
-        try:
-            wait_until(lambda: both_held(tmp_path), "both workers hold a file", vpo)
-            (client,) = client_processes(vpo.pid)
-            vpo.send_signal(signum)
-            if signum != signal.SIGKILL:
-                said = "Interrupted" if signum == signal.SIGINT else "SIGTERM received"
-                wait_until(lambda: said in (tmp_path / "vpo.log").read_text(),
-                           "vpo took the signal", vpo)  # fmt: skip
-                release.touch()
-            vpo.communicate(timeout=60)
-            wait_until(lambda: not alive(client), "the client process ended", None)
-        finally:
+    with (
+        cluster(tmp_path, 2, env) as running,
+        vpo_holding_two_files(tmp_path, media, policy, running.address, release) as vpo,
+    ):
+        (client,) = client_processes(vpo.pid)
+        vpo.send_signal(signum)
+        if signum != signal.SIGKILL:
+            said = "Interrupted" if signum == signal.SIGINT else "SIGTERM received"
+            wait_until(lambda: said in (tmp_path / "vpo.log").read_text(),
+                       "vpo took the signal", vpo)  # fmt: skip
             release.touch()
-            if vpo.poll() is None:
-                vpo.kill()
-                vpo.wait()
+        vpo.communicate(timeout=60)
+        wait_until(lambda: not alive(client), "the client process ended", None)
     if signum != signal.SIGKILL:
         assert vpo.returncode in (130, 143), (tmp_path / "vpo.log").read_text()
 
